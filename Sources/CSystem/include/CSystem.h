@@ -1,0 +1,25 @@
+// The Linux headers Glibc's Swift module does not export, plus accessors for epoll_event,
+// which is a packed struct on x86_64 and awkward to build field by field from Swift.
+#ifndef LADDERWIRE_CSYSTEM_H
+#define LADDERWIRE_CSYSTEM_H
+
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <sys/socket.h>
+#include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+/// Registers, modifies or removes `fd` in an epoll set; `token` comes back in events.
+int lw_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
+
+/// Waits for events and copies them out as (token, events) pairs, so Swift never touches the packed struct.
+int lw_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int max_events, int timeout_ms);
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit or -1.
+long lw_raise_nofile_limit(void);
+
+#endif

@@ -1,0 +1,1 @@
+// HTTPCore module: see docs/architecture.md.

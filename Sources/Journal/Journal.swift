@@ -1,0 +1,1 @@
+// Journal module: see docs/architecture.md.

@@ -1,0 +1,1 @@
+// Monitors module: see docs/architecture.md.

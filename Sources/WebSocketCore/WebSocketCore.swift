@@ -1,0 +1,1 @@
+// WebSocketCore module: see docs/architecture.md.
