@@ -1,0 +1,37 @@
+/// The effective configuration of one `serve` run: the embedded defaults, overlaid by
+/// `config/ladderwire.json` (shared section, then the chosen environment's section), overlaid
+/// by command-line flags. Loading and validation live in ConfigLoader.swift.
+public struct ServerConfig: Sendable, Equatable {
+    public enum Environment: String, Sendable, CaseIterable { case sim, uat, live }
+
+    public var environment: Environment = .sim
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var staticDir = "static"
+    public var databasePath = "var/ladderwire-sim.db"
+    public var durability = "normal"            // "normal" or "full"
+    public var instrumentsFile = "config/instruments.json"
+    public var tokensFile: String? = nil        // nil: config/tokens.<env>.json if present
+    public var allowAnonymousViewers = true     // only honoured on a loopback listener
+    public var echo = false
+    public var sources: [String] = ["replay"]   // monitor names; [] = none
+    public var limits = Limits()
+    public var checkpointEvery = 10_000         // events between ledger checkpoints
+    public var tlsCert: String? = nil
+    public var tlsKey: String? = nil
+    public var debugLogging = false
+
+    public struct Limits: Sendable, Equatable {
+        public var maxConnections = 20_000
+        public var outboundCapBytes = 1 << 20
+        public var maxMessageBytes = 1 << 20
+        public var idleTimeoutSeconds = 120
+        public var pingIntervalSeconds = 20
+        public var heartbeatSeconds = 5
+        public var snapshotFills = 200
+        public var maxResumeEvents = 200_000
+        public init() {}
+    }
+
+    public init() {}
+}

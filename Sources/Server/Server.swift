@@ -1,1 +1,0 @@
-// Server module: see docs/architecture.md.
