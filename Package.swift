@@ -30,7 +30,7 @@ let package = Package(
         // Money, persistence, fan-out.
         .target(name: "Ledger", swiftSettings: strict),
         .target(name: "Journal", dependencies: ["CSQLite", "Ledger"], swiftSettings: strict),
-        .target(name: "Hub", dependencies: ["Ledger"], swiftSettings: strict),
+        .target(name: "Hub", dependencies: ["Ledger", "Reactor", "WebSocketCore"], swiftSettings: strict),
         .target(name: "Ingest", dependencies: ["Ledger", "Journal", "Hub"], swiftSettings: strict),
 
         // Sources, wiring, command line.
