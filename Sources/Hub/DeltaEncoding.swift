@@ -130,7 +130,7 @@ public struct MessageEncoder: Sendable {
         deltas.map { delta in
             let routed = route(delta, seq: seq)
             return OutboundMessage(channel: routed.channel, account: routed.account, instrument: routed.instrument,
-                                   message: routed.json, text: TextRenderer(encoder: self).line(routed.json))
+                                   json: routed.json.serialized, text: TextRenderer(encoder: self).line(routed.json))
         }
     }
 

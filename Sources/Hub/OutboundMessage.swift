@@ -9,14 +9,17 @@ public struct OutboundMessage: Sendable {
     public let channel: Channel
     public let account: String?
     public let instrument: String?
+    /// The JSON text (also what the journal stores for resumes).
+    public let json: String
     public let jsonFrame: SharedBuffer
     public let textFrame: SharedBuffer
 
-    public init(channel: Channel, account: String?, instrument: String?, message: JSONValue, text: String) {
+    public init(channel: Channel, account: String?, instrument: String?, json: String, text: String) {
         self.channel = channel
         self.account = account
         self.instrument = instrument
-        jsonFrame = Frames.text(message.serialized)
+        self.json = json
+        jsonFrame = Frames.text(json)
         textFrame = Frames.text(text)
     }
 
