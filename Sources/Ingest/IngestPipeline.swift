@@ -35,6 +35,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         case submit(items: [Item], source: String, atomic: Bool, cursor: (name: String, value: String)?,
                     completion: @Sendable ([SubmitResult]) -> Void)
         case read((borrowing ReadContext) -> Void)
+        case audit(AuditEntry)
         case stop(@Sendable () -> Void)
     }
 
@@ -111,6 +112,11 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         return box.value
     }
 
+    /// Records an audit entry (login failures, config loads) in the next transaction.
+    public func audit(actor: String, action: String, detail: String) {
+        enqueue(.audit(AuditEntry(time: wallClockNanos(), actor: actor, action: action, detail: detail)))
+    }
+
     /// Runs `body` on the pipeline thread between commits (state = exactly what was published).
     public func read(_ body: @escaping (borrowing ReadContext) -> Void) { enqueue(.read(body)) }
 
@@ -131,6 +137,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                 switch item {
                 case .submit(let items, let source, let atomic, let cursor, let completion):
                     process(items, source: source, atomic: atomic, cursor: cursor, completion: completion, into: &batch)
+                case .audit(let entry):
+                    batch.audit.append(entry)
                 case .read(let body):
                     commit(&batch)
                     body(ReadContext(pipeline: self))
