@@ -119,8 +119,15 @@ public struct MessageEncoder: Sendable {
                  ("description", .string(instrument.description)),
                  ("tick", .string(instrument.tick.decimalString)),
                  ("dollarsPerPoint", .string(String(instrument.dollarsPerPoint))),
-                 ("display", .string(instrument.displayName)),
+                 ("display", .string(Self.displayName(instrument.display))),
                  ("dv01", Self.money(instrument.dv01))])
+    }
+
+    static func displayName(_ display: PriceDisplay) -> String {
+        switch display {
+        case .thirtySeconds(let parts): return parts == 1 ? "32nds" : "32nds/\(parts)"
+        case .decimal(let places): return "decimal/\(places)"
+        }
     }
 
     // MARK: Deltas

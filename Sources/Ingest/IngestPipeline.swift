@@ -31,10 +31,10 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         case refused(code: String, message: String, ref: String?)
     }
 
-    enum Work {
+    enum Work: Sendable {
         case submit(items: [Item], source: String, atomic: Bool, cursor: (name: String, value: String)?,
                     completion: @Sendable ([SubmitResult]) -> Void)
-        case read((borrowing ReadContext) -> Void)
+        case read(@Sendable (borrowing ReadContext) -> Void)
         case audit(AuditEntry)
         case stop(@Sendable () -> Void)
     }
@@ -118,7 +118,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     }
 
     /// Runs `body` on the pipeline thread between commits (state = exactly what was published).
-    public func read(_ body: @escaping (borrowing ReadContext) -> Void) { enqueue(.read(body)) }
+    public func read(_ body: @escaping @Sendable (borrowing ReadContext) -> Void) { enqueue(.read(body)) }
 
     // MARK: The thread
 
@@ -223,7 +223,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                     results.append(.duplicate(seq: seq))
                     continue
                 }
-                do {
+                do throws(Rejection) {
                     let event = try translation.event(for: message, source: source, now: now, ledger: ledger)
                     let deltas: [LedgerDelta]
                     do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }

@@ -28,6 +28,7 @@ enum API {
                 refs.append(nil)
             }
         }
+        let itemRefs = refs
         return .deferred { reply in
             let loop = context.loop
             let box = UncheckedReply(reply: reply)
@@ -35,7 +36,7 @@ enum API {
                 var rows: [JSONValue] = []
                 var errors: [JSONValue] = []
                 for (index, result) in results.enumerated() {
-                    guard case .object(var fields) = ProducerItems.replyValue(result, ref: refs[index]) else { continue }
+                    guard case .object(var fields) = ProducerItems.replyValue(result, ref: itemRefs[index]) else { continue }
                     fields.insert(("index", .int(Int64(index))), at: 0)
                     rows.append(.object(fields))
                     if case .rejected = result { errors.append(.object(fields)) }
@@ -59,11 +60,12 @@ enum API {
             filter.instruments = Set(instrument.split(separator: ",").map(String.init))
         }
         let board = context.statusBoard
+        let chosen = filter
         return .deferred { reply in
             let loop = context.loop
             let box = UncheckedReply(reply: reply)
             context.pipeline.read { read in
-                let body = read.snapshot(filter: filter, resync: false, monitors: board.all, now: wallClockNanos()).serialized
+                let body = read.snapshot(filter: chosen, resync: false, monitors: board.all, now: wallClockNanos()).serialized
                 loop.post { box.reply(.json(200, body)) }
             }
         }
@@ -92,16 +94,19 @@ enum API {
             }
             limit = min(value, 10_000)
         }
+        let (fromSeq, maxRows) = (since, limit)
         return .deferred { reply in
             let loop = context.loop
             let box = UncheckedReply(reply: reply)
             context.pipeline.read { read in
                 let response: HTTPResponse
                 do {
-                    let rows = try read.journal.fills(account: account, instrument: instrument, since: since, limit: limit)
+                    let rows = try read.journal.fills(account: account, instrument: instrument, since: fromSeq, limit: maxRows)
                     response = .json(200, JSONValue.object([("fills", .array(rows.map { fillJSON($0, encoder: read.encoder) }))]).serialized)
-                } catch {
+                } catch let error as JournalError {
                     response = .json(500, JSONValue.object([("error", .string("storage_error")), ("message", .string(error.message))]).serialized)
+                } catch {
+                    response = .json(500, JSONValue.object([("error", .string("storage_error")), ("message", .string("\(error)"))]).serialized)
                 }
                 loop.post { box.reply(response) }
             }

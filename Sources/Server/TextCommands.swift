@@ -39,6 +39,7 @@ struct TextCommands {
                 count = min(n, 500)
             }
             let filter = subscriber.filter
+            let fillCount = count
             let loop = context.loop
             let target = UncheckedSession(session: session)
             context.pipeline.read { read in
@@ -61,7 +62,7 @@ struct TextCommands {
                 case "pnl": render("accounts", type: "pnl", scope: "account"); render("desk", type: "pnl", scope: "desk")
                 default:
                     if case .array(let fills)? = value["fills"] {
-                        for fill in fills.suffix(count) { lines.append(renderer.line(fill)) }
+                        for fill in fills.suffix(fillCount) { lines.append(renderer.line(fill)) }
                     }
                 }
                 let text = lines.isEmpty ? "(none)" : lines.joined(separator: "\n")
