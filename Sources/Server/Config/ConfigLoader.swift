@@ -16,10 +16,12 @@ public enum ConfigLoader {
     ///   - path: `--config`; nil uses `config/ladderwire.json` when it exists, else the embedded defaults.
     ///     An explicitly named file that cannot be read is an error.
     ///   - environment: `--env`; nil falls back to `LADDERWIRE_ENV`, then `sim`.
+    ///   - defaultFile: where to look when `path` is nil (tests point it elsewhere).
     public static func load(path: String?, environment: String?,
-                            variables: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> ServerConfig {
+                            variables: [String: String] = ProcessInfo.processInfo.environment,
+                            defaultFile: String = defaultPath) throws(ConfigError) -> ServerConfig {
         let chosen = try resolveEnvironment(flag: environment, variables: variables)
-        let filePath = path ?? defaultPath
+        let filePath = path ?? defaultFile
         let text: String?
         if let data = FileManager.default.contents(atPath: filePath) {
             text = String(decoding: data, as: UTF8.self)
