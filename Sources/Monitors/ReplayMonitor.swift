@@ -56,9 +56,10 @@ public final class ReplayMonitor: Monitor {
                 let anchorAt = feed.lines[index].at
                 let anchorWall = clock.now()
                 while index < feed.lines.endIndex {
-                    let due = dueTime(of: feed.lines[index].at, anchorAt: anchorAt, anchorWall: anchorWall)
-                    let wait = due - clock.now()
-                    if wait > 0, !clock.sleep(nanoseconds: wait, stopping: stopping) { return }
+                    if config.speed > 0 {
+                        let wait = dueTime(of: feed.lines[index].at, anchorAt: anchorAt, anchorWall: anchorWall) - clock.now()
+                        if wait > 0, !clock.sleep(nanoseconds: wait, stopping: stopping) { return }
+                    }
                     if stopping.isStopped { return }
                     // Everything already due goes in one batch.
                     let now = clock.now()

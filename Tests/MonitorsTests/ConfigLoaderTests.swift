@@ -137,7 +137,7 @@ import Testing
             Issue.record("expected an error")
         } catch {
             #expect(error.path == broken)
-            #expect(error.message.== "invalid JSON at line 1, column 24: expected a quoted key")
+            #expect(error.message == "invalid JSON at line 1, column 24: expected a quoted key")
         }
         if getuid() != 0 {   // root reads anything
             let locked = folder.write("locked.json", "{}", mode: 0o000)

@@ -21,15 +21,19 @@ final class RecordingSink: MessageSink {
     private let state = Mutex(State())
     /// Messages for which this returns a reason are rejected (to test rejection reporting).
     let reject: @Sendable (ProducerMessage) -> String?
+    /// Called after each submission is recorded, with the number of submissions so far.
+    let onSubmit: @Sendable (Int) -> Void
 
-    init(cursors: [String: String] = [:], reject: @escaping @Sendable (ProducerMessage) -> String? = { _ in nil }) {
+    init(cursors: [String: String] = [:], reject: @escaping @Sendable (ProducerMessage) -> String? = { _ in nil },
+         onSubmit: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.reject = reject
+        self.onSubmit = onSubmit
         state.withLock { $0.cursors = cursors }
     }
 
     func submit(_ messages: [ProducerMessage], source: String, cursor: (name: String, value: String)?,
                 completion: @escaping @Sendable ([SubmitResult]) -> Void) {
-        let results = state.withLock { state -> [SubmitResult] in
+        let (results, count) = state.withLock { state -> ([SubmitResult], Int) in
             let results = messages.map { message -> SubmitResult in
                 if let reason = reject(message) { return .rejected(code: "rejected", message: reason) }
                 if case .fill(let execId, _, _, _, _, _, _) = message {
@@ -44,9 +48,10 @@ final class RecordingSink: MessageSink {
             if let cursor { state.cursors[cursor.name] = cursor.value }
             state.submissions.append(Submission(messages: messages, source: source, cursor: cursor?.value))
             state.results += results
-            return results
+            return (results, state.submissions.count)
         }
         completion(results)
+        onSubmit(count)
     }
 
     func cursor(named name: String) -> String? { state.withLock { $0.cursors[name] } }
