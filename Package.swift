@@ -52,5 +52,6 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Ledger"], swiftSettings: strict),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Ledger"], swiftSettings: strict),
         .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: strict),
+        .testTarget(name: "MonitorsTests", dependencies: ["Monitors", "Server"], swiftSettings: strict),
     ]
 )
