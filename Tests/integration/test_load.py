@@ -119,6 +119,8 @@ class SlowConsumer:
                 frame = self.ws.recv_frame(timeout=remaining)
             except PeerClosed as closed:
                 return None, str(closed)
+            except TimeoutError:
+                continue   # the deadline check above turns this into the failure message
             if frame.opcode == OP_CLOSE:
                 return frame.close_code, self.ws.expect_tcp_closed(timeout=5)
 
