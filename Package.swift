@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Monitors", dependencies: ["Ledger", "Ingest"], swiftSettings: strict),
         .target(name: "Server",
                 dependencies: ["HTTPCore", "WebSocketCore", "Reactor", "Ledger", "Journal", "Hub",
-                               "Ingest", "Monitors", "COpenSSL"],
+                               "Ingest", "Monitors", "COpenSSL", "CSystem"],
                 swiftSettings: strict),
         .executableTarget(name: "ladderwire", dependencies: ["Server"], swiftSettings: strict),
         .executableTarget(name: "ladderwire-bench",
