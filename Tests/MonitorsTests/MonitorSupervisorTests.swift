@@ -34,7 +34,9 @@ final class FinishedMonitor: Monitor {
 final class StuckMonitor: Monitor {
     let name = "stuck"
     let release = DispatchSemaphore(value: 0)
+    let entered = DispatchSemaphore(value: 0)
     func run(sink: any MessageSink, status: any MonitorStatusSink, stopping: StopSignal) throws {
+        entered.signal()
         release.wait()
     }
 }
@@ -80,6 +82,7 @@ final class StuckMonitor: Monitor {
         let supervisor = MonitorSupervisor(monitors: [stuck, FlakyMonitor(failures: 0)], sink: RecordingSink(),
                                            status: StatusLog(), clock: ManualClock())
         supervisor.start()
+        stuck.entered.wait()
         #expect(supervisor.stop(timeoutSeconds: 0.05) == false)
         stuck.release.signal()
         #expect(supervisor.stop(timeoutSeconds: 5))
