@@ -121,3 +121,20 @@ final class StuckMonitor: Monitor {
         #expect(throws: UnknownSourceError(name: "bloomberg")) { try MonitorsConfig().makeMonitors(sources: ["bloomberg"]) }
     }
 }
+
+@Suite struct StatusForwardingTests {
+    @Test func changesAreForwardedAndSuccessOnlyOnceASecond() {
+        let log = StatusLog()
+        let recorder = StatusRecorder(forwardingTo: log)
+        recorder.report(MonitorStatus(name: "replay", state: .running, lastSuccess: 1 * second))
+        recorder.report(MonitorStatus(name: "replay", state: .running, lastSuccess: 1 * second + 400 * millisecond))
+        recorder.report(MonitorStatus(name: "replay", state: .running, lastSuccess: 1 * second + 900 * millisecond))
+        recorder.report(MonitorStatus(name: "replay", state: .running, lastSuccess: 2 * second + 100 * millisecond))
+        recorder.report(MonitorStatus(name: "replay", state: .running, lastError: "rejected E1", lastSuccess: 2 * second + 200 * millisecond))
+        recorder.report(MonitorStatus(name: "replay", state: .degraded, lastError: "rejected E1", lastSuccess: 2 * second + 200 * millisecond))
+        #expect(log.all.map(\.lastSuccess) == [1 * second, 2 * second + 100 * millisecond, 2 * second + 200 * millisecond, 2 * second + 200 * millisecond])
+        #expect(log.all.map(\.state) == [.running, .running, .running, .degraded])
+        // The recorder itself always has the latest.
+        #expect(recorder.latest(for: "replay")?.state == .degraded)
+    }
+}
