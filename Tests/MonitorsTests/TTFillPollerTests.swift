@@ -280,3 +280,14 @@ import Testing
         #expect(clock.sleeps.count == 4)
     }
 }
+
+@Suite struct TTCursorTests {
+    @Test func aStoredCursorThatIsNotATimestampIsReported() {
+        var config = TTConfig()
+        config.baseURL = "http://127.0.0.1:1"
+        let poller = TTFillPoller(config: config, clock: ManualClock())
+        #expect(throws: TTError.notConfigured("stored cursor 'abc' is not a TT timeStamp")) {
+            try poller.pollOnce(sink: RecordingSink(cursors: ["tt": "abc"]), stopping: StopSignal())
+        }
+    }
+}
