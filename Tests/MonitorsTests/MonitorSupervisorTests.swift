@@ -138,3 +138,28 @@ final class StuckMonitor: Monitor {
         #expect(recorder.latest(for: "replay")?.state == .degraded)
     }
 }
+
+@Suite struct SupervisedReplayTests {
+    @Test func theShippedSampleDayReplaysUnderTheSupervisorAndStopsCleanly() throws {
+        var config = MonitorsConfig()
+        config.replay.file = "\(repositoryRoot)/tools/feeds/sample-day.ndjson"
+        config.replay.speed = 0
+        let enough = DispatchSemaphore(value: 0)
+        // 11,000+ lines in batches of 500: 30 submissions run into the second pass.
+        let sink = RecordingSink(onSubmit: { count in if count == 30 { enough.signal() } })
+        let status = StatusLog()
+        let supervisor = try MonitorSupervisor(config: config, sources: ["replay"], sink: sink, status: status)
+        supervisor.start()
+        #expect(enough.wait(timeout: .now() + 60) == .success)
+        #expect(supervisor.stop(timeoutSeconds: 10))
+        #expect(sink.duplicateCount == 0)
+        #expect(sink.results.allSatisfy { if case .ack = $0 { return true }; return false })
+        #expect(sink.fills.contains { $0.ref.hasSuffix("~L1") })
+        #expect(status.states(of: "replay").first == .starting)
+        #expect(status.states(of: "replay").last == .stopped)
+        #expect(!status.states(of: "replay").contains(.degraded))
+        #expect(throws: UnknownSourceError.self) {
+            try MonitorSupervisor(config: config, sources: ["replay", "bloomberg"], sink: sink, status: status)
+        }
+    }
+}
