@@ -1,1 +1,32 @@
-print("ladderwire-bench")
+import Glibc
+
+// ladderwire-bench: the performance tools of Ladderwire (docs/benchmarks.md records their figures).
+let usage = """
+usage: ladderwire-bench COMMAND [options]
+  latency  --url ws://HOST:PORT [--feed FILE] [--rate N/s] [--subscribers N] [--seconds S]
+           [--drain S] [--with-marks] [--server-pid PID] [--build B] [--durability D] [--json]
+  connect  --url ws://HOST:PORT --clients K [--path /ws?...] [--json]
+  connect  --url ws://HOST:PORT --idle N --server-pid PID [--settle S] [--json]
+  ingest   --url ws://HOST:PORT [--seconds S] [--pipeline N] [--server-pid PID] [--json]
+  ledger   … (see LedgerBench.swift)
+  journal  … (see JournalBench.swift)
+  journal-crash-child --db PATH [--count N]
+"""
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else {
+    writeError(usage + "\n")
+    exit(2)
+}
+let rest = Array(arguments.dropFirst())
+switch command {
+case "latency": runLatencyBench(arguments: rest)
+case "connect": runConnectBench(arguments: rest)
+case "ingest": runIngestBench(arguments: rest)
+case "journal": runJournalBench(arguments: rest)
+case "journal-crash-child": runJournalCrashChild(arguments: rest)
+case "-h", "--help", "help": print(usage)
+default:
+    writeError("ladderwire-bench: unknown command '\(command)'\n" + usage + "\n")
+    exit(2)
+}

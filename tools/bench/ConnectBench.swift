@@ -1,0 +1,4 @@
+/// `ladderwire-bench connect --url … --clients K` / `--idle N --server-pid PID`.
+func runConnectBench(arguments: [String]) {
+    print("connect: not implemented yet")
+}

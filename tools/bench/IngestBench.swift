@@ -1,0 +1,4 @@
+/// `ladderwire-bench ingest --url … [--seconds S] [--pipeline N]`.
+func runIngestBench(arguments: [String]) {
+    print("ingest: not implemented yet")
+}
