@@ -66,7 +66,7 @@ struct BenchReport {
         } else {
             for line in run.textLines { Swift.print(line) }
             for (name, value) in fields {
-                Swift.print("\(name):".padding(toLength: 26, withPad: " ", startingAt: 0) + "\(value)")
+                Swift.print("\(name):".padding(toLength: 32, withPad: " ", startingAt: 0) + " \(value)")
             }
         }
     }
