@@ -160,16 +160,17 @@ public enum ServerRunner {
     }
 
     /// Rolls the day at each 17:00 America/Chicago boundary (the ledger computes it, DST included).
-    static func scheduleDayRoll(loop: EventLoop, pipeline: IngestPipeline, log: @escaping @Sendable (String) -> Void) {
+    static func scheduleDayRoll(loop: EventLoop, pipeline: IngestPipeline, notBefore: Int64 = wallClockNanos(),
+                                log: @escaping @Sendable (String) -> Void) {
         let now = wallClockNanos()
-        // A minute's margin: a timer firing a hair early must not find the same boundary again.
-        let next = tradingDayEnd(after: now + 60_000_000_000)
+        let next = tradingDayEnd(after: max(now, notBefore))
         let seconds = Double(next - now) / 1e9
         loop.schedule(after: max(seconds, 1)) {
             pipeline.submit(items: [.dayRoll], source: "scheduler", atomic: true) { results in
                 log("scheduled day roll at \(isoString(next)): \(results[0])")
             }
-            scheduleDayRoll(loop: loop, pipeline: pipeline, log: log)
+            // Past this boundary, so a timer firing a hair early cannot find the same one again.
+            scheduleDayRoll(loop: loop, pipeline: pipeline, notBefore: next + 1_000_000_000, log: log)
         }
     }
 
