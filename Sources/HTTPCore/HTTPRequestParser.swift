@@ -66,7 +66,10 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func parseNextRequest() throws(HTTPError) -> HTTPRequest? {
         if pendingHead == nil {
-            guard let headEnd = try findHeadEnd() else { return nil }
+            guard let headEnd = try findHeadEnd() else {
+                compact() // skipped empty lines must not pile up
+                return nil
+            }
             let head = try parseHead(buffer[readIndex..<headEnd])
             readIndex = headEnd + 4
             scanIndex = readIndex
@@ -94,11 +97,13 @@ public struct HTTPRequestParser: Sendable {
         } else if readIndex >= 4096 && readIndex * 2 >= buffer.count {
             buffer.removeFirst(readIndex)
             scanIndex -= readIndex
+            requestLineEnd = requestLineEnd.map { $0 - readIndex }
             readIndex = 0
         }
     }
 
-    /// Scans for CRLF CRLF, enforcing the line and size limits as bytes arrive.
+    /// Scans for CRLF CRLF, enforcing the line and size limits byte by byte as they arrive, so
+    /// the outcome (request or error) never depends on how the input was split into `feed` calls.
     /// Returns the index of the CR that starts the final CRLF CRLF.
     private mutating func findHeadEnd() throws(HTTPError) -> Int? {
         if requestLineEnd == nil {
@@ -123,33 +128,30 @@ public struct HTTPRequestParser: Sendable {
                     if headerLineCount > limits.maxHeaderCount {
                         throw HTTPError(status: 431, reason: "too many header fields")
                     }
-                    if index + 1 - (lineEnd + 2) > limits.maxHeaderBytes {
-                        throw HTTPError(status: 431, reason: "request header block too large")
-                    }
+                    try checkHeaderBlockSize(through: index, lineEnd: lineEnd)
                 } else {
-                    if index - 1 - readIndex > limits.maxRequestLine {
-                        throw HTTPError(status: 414, reason: "request line too long")
-                    }
                     requestLineEnd = index - 1
                 }
-            } else if byte == cr, index + 1 < end, buffer[index + 1] != lf {
-                throw .badRequest("bare CR in request head")
+            } else if byte == cr {
+                // Decided only once the next byte is known: stop here and look again after the next feed.
+                guard index + 1 < end else { break }
+                if buffer[index + 1] != lf { throw .badRequest("bare CR in request head") }
+            } else if let lineEnd = requestLineEnd {
+                try checkHeaderBlockSize(through: index, lineEnd: lineEnd)
+            } else if index - readIndex + 1 > limits.maxRequestLine {
+                throw HTTPError(status: 414, reason: "request line too long")
             }
             index += 1
         }
         scanIndex = index
-        if let lineEnd = requestLineEnd {
-            if end - (lineEnd + 2) > limits.maxHeaderBytes + 2 {
-                throw HTTPError(status: 431, reason: "request header block too large")
-            }
-        } else {
-            // A pending CR may still end a line of exactly the limit.
-            let lineLength = end - readIndex - (buffer.last == cr ? 1 : 0)
-            if lineLength > limits.maxRequestLine {
-                throw HTTPError(status: 414, reason: "request line too long")
-            }
-        }
         return nil
+    }
+
+    /// The header block counts from after the request line's CRLF through each header's CRLF.
+    private func checkHeaderBlockSize(through index: Int, lineEnd: Int) throws(HTTPError) {
+        if index + 1 - (lineEnd + 2) > limits.maxHeaderBytes {
+            throw HTTPError(status: 431, reason: "request header block too large")
+        }
     }
 
     private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPError) -> (request: HTTPRequest, bodyLength: Int) {

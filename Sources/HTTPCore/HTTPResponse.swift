@@ -32,8 +32,7 @@ public struct HTTPResponse: Sendable {
             let name = asciiLowercased(field.name)
             if name == "content-length" { continue }
             if name == "connection" { hasConnection = true }
-            // Never let a CR or LF in a value split the head (response splitting).
-            head += "\(field.name): \(field.value.filter { $0 != "\r" && $0 != "\n" })\r\n"
+            head += "\(withoutLineBreaks(field.name)): \(withoutLineBreaks(field.value))\r\n"
         }
         if !(100...199).contains(status) && status != 204 {
             head += "Content-Length: \(body.count)\r\n"
@@ -93,4 +92,12 @@ public struct HTTPResponse: Sendable {
         default: "Unknown"
         }
     }
+}
+
+/// Never let a CR or LF in a header split the head (response splitting). Works on scalars:
+/// "\r\n" is one `Character`, so a `Character` filter would let it through.
+private func withoutLineBreaks(_ text: String) -> String {
+    var scalars = String.UnicodeScalarView()
+    scalars.append(contentsOf: text.unicodeScalars.filter { $0 != "\r" && $0 != "\n" })
+    return String(scalars)
 }
