@@ -114,7 +114,7 @@ public struct WebSocketConnection: Sendable {
         if count > 0 {
             let firstNew = message.count
             message.append(contentsOf: buffer[readIndex..<readIndex + count])
-            Self.unmaskInPlace(&message, from: firstNew, key: frame.maskKey, phase: dataFrameConsumed)
+            Masking.apply(&message, from: firstNew, key: frame.maskKey, phase: dataFrameConsumed)
             readIndex += count
             dataFrameConsumed += count
             if messageOpcode == .text && !utf8.feed(message[firstNew...]) {
@@ -200,20 +200,7 @@ public struct WebSocketConnection: Sendable {
 
     static func unmasked(_ bytes: ArraySlice<UInt8>, key: (UInt8, UInt8, UInt8, UInt8), phase: Int) -> [UInt8] {
         var output = Array(bytes)
-        unmaskInPlace(&output, from: 0, key: key, phase: phase)
+        Masking.apply(&output, from: 0, key: key, phase: phase)
         return output
-    }
-
-    /// XORs `bytes[from...]` with the mask, starting `phase` bytes into the frame payload.
-    static func unmaskInPlace(_ bytes: inout [UInt8], from start: Int, key: (UInt8, UInt8, UInt8, UInt8), phase: Int) {
-        let keyBytes = [key.0, key.1, key.2, key.3]
-        var index = start
-        var keyIndex = phase & 3
-        let end = bytes.count
-        while index < end {
-            bytes[index] ^= keyBytes[keyIndex]
-            keyIndex = (keyIndex + 1) & 3
-            index += 1
-        }
     }
 }
