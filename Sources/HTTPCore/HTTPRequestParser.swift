@@ -11,6 +11,8 @@
 /// - HTTP/1.1 without exactly one Host is 400. Bodies are Content-Length only: Transfer-Encoding
 ///   is 501 (400 together with Content-Length); a malformed or conflicting Content-Length is 400;
 ///   a length above `limits.maxBodyBytes(method:path:)` is 413 before any body byte is read.
+///   A request without Content-Length has no body (RFC 9112 §6.3), whatever its method.
+/// - `Expect: 100-continue` is honoured through `takeContinueRequest()`; any other expectation is 417.
 /// - After an error the parser stays failed and rethrows it: the caller answers and closes.
 public struct HTTPRequestParser: Sendable {
     public var limits: HTTPLimits
@@ -26,6 +28,8 @@ public struct HTTPRequestParser: Sendable {
     /// A head already parsed whose body has not fully arrived.
     private var pendingHead: HTTPRequest?
     private var pendingBodyLength = 0
+    /// Set when a pending head asked for `Expect: 100-continue` and nobody has answered it yet.
+    private var continueOwed = false
     private var failure: HTTPError?
 
     public init(limits: HTTPLimits = HTTPLimits()) {
@@ -50,7 +54,18 @@ public struct HTTPRequestParser: Sendable {
         headerLineCount = 0
         pendingHead = nil
         pendingBodyLength = 0
+        continueOwed = false
         return rest
+    }
+
+    /// True once per request whose head carried `Expect: 100-continue` while its body has not
+    /// arrived: the caller then writes `HTTPResponse.continueHead` so the client (curl waits a
+    /// second otherwise) sends the body. A body the limits refuse never gets here: that head
+    /// already failed with 413, which is the answer RFC 9110 §10.1.1 wants instead of 100.
+    public mutating func takeContinueRequest() -> Bool {
+        guard continueOwed, pendingHead != nil else { return false }
+        continueOwed = false
+        return true
     }
 
     /// The next complete request, or nil when more bytes are needed.
@@ -77,12 +92,14 @@ public struct HTTPRequestParser: Sendable {
             headerLineCount = 0
             pendingHead = head.request
             pendingBodyLength = head.bodyLength
+            continueOwed = head.bodyLength > 0 && !head.request.headers.values("expect").isEmpty
         }
         guard var request = pendingHead, buffer.count - readIndex >= pendingBodyLength else { return nil }
         request.body = Array(buffer[readIndex..<readIndex + pendingBodyLength])
         readIndex += pendingBodyLength
         pendingHead = nil
         pendingBodyLength = 0
+        continueOwed = false
         compact()
         return request
     }
@@ -169,6 +186,10 @@ public struct HTTPRequestParser: Sendable {
         if requestLine.versionMinor >= 1 && hosts.isEmpty { throw .badRequest("missing Host header") }
         if hosts.count > 1 { throw .badRequest("more than one Host header") }
 
+        // The only expectation defined is 100-continue (RFC 9110 §10.1.1); refuse any other.
+        for expectation in headers.values("expect") where asciiLowercased(expectation) != "100-continue" {
+            throw HTTPError(status: 417, reason: "unsupported expectation")
+        }
         let bodyLength = try Self.bodyLength(headers)
         var request = HTTPRequest(method: requestLine.method, target: requestLine.target,
                                   versionMinor: requestLine.versionMinor, headers: headers)

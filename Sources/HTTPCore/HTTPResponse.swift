@@ -25,6 +25,9 @@ public struct HTTPResponse: Sendable {
                      body: Array(json.utf8))
     }
 
+    /// The interim response that lets a client waiting on `Expect: 100-continue` send its body.
+    public static let continueHead: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
     public func encode(includeBody: Bool = true, keepAlive: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(for: status))\r\n"
         var hasConnection = false

@@ -12,7 +12,8 @@
 public struct WebSocketConnection: Sendable {
     public enum State: Sendable, Equatable { case open, closeReceived, closeSent, closed }
 
-    public let limits: WebSocketLimits
+    /// May be changed between events, e.g. to give one endpoint a larger message limit.
+    public var limits: WebSocketLimits
     public private(set) var state: State = .open
 
     private var buffer: [UInt8] = []

@@ -264,6 +264,38 @@ import Testing
         #expect(parser.bufferedByteCount == 3)
     }
 
+    @Test func expectContinueIsOwedOnceWhileTheBodyIsMissing() throws {
+        var parser = HTTPRequestParser(limits: fillsLimits)
+        do { let owed = parser.takeContinueRequest(); #expect(!owed) }
+        parser.feed(bytes("POST /api/fills HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 2\r\n\r\n"))
+        #expect(try parser.nextRequest() == nil)
+        do { let owed = parser.takeContinueRequest(); #expect(owed) }
+        do { let owed = parser.takeContinueRequest(); #expect(!owed) }
+        parser.feed(bytes("[]"))
+        #expect(try parser.nextRequest()?.body == bytes("[]"))
+        #expect(String(decoding: HTTPResponse.continueHead, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+    }
+
+    @Test func expectContinueWithTheBodyAlreadyHereNeedsNoInterimResponse() throws {
+        var parser = HTTPRequestParser(limits: fillsLimits)
+        parser.feed(bytes("POST /api/fills HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n[]"))
+        #expect(try parser.nextRequest() != nil)
+        do { let owed = parser.takeContinueRequest(); #expect(!owed) }
+    }
+
+    @Test func expectContinueWithAnOversizeBodyIs413() {
+        #expect(errorStatus("POST /other HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n", limits: fillsLimits) == 413)
+    }
+
+    @Test func unknownExpectationIs417() {
+        #expect(errorStatus("GET / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\n\r\n") == 417)
+    }
+
+    @Test func postWithoutContentLengthHasAnEmptyBody() throws {
+        let request = try #require(parseAll("POST /api/fills HTTP/1.1\r\nHost: h\r\n\r\n", limits: fillsLimits).requests.first)
+        #expect(request.body.isEmpty)
+    }
+
     // MARK: streams
 
     @Test func pipelinedRequestsComeOutOneByOne() throws {
