@@ -3,10 +3,14 @@
 // - raw (even): the rest is fed as client bytes, as is;
 // - structured (odd): the rest is read as frame specs `[flags, length, payload…]` turned into
 //   correctly masked frames, so the fuzzer reaches fragmentation, UTF-8 and close handling
-//   without having to discover masking first.
+//   without having to discover masking first;
+// - handshake (low bits 11): the rest is parsed as HTTP and every request goes through
+//   `Handshake.accept`, which must answer 101, 400, 403 or 426.
 // Invariants: no crash; a violation carries 1002, 1007 or 1009; events and the violation do not
 // depend on how the bytes are split; text events round-trip as UTF-8; nothing follows a close;
 // a failed connection keeps failing; replies are well-formed server frames.
+
+import HTTPCore
 
 struct Outcome: Equatable {
     var events: [WebSocketEvent] = []
@@ -66,10 +70,31 @@ func structuredFrames(_ specs: ArraySlice<UInt8>) -> [UInt8] {
     return bytes
 }
 
+func checkHandshakes(_ input: [UInt8]) {
+    var parser = HTTPRequestParser()
+    parser.feed(input)
+    while let request = try? parser.nextRequest() {
+        let key = request.headers["sec-websocket-key"]
+        let result = Handshake.accept(request, allowOrigin: { $0 == nil || $0 == "https://desk" },
+                                      chooseSubprotocol: { $0.first })
+        switch result {
+        case .success(let accepted):
+            precondition(accepted.response.status == 101 && accepted.key == key)
+            precondition(accepted.response.headers["sec-websocket-accept"]?.utf8.count == 28)
+        case .failure(let rejection):
+            precondition([400, 403, 426].contains(rejection.response.status), "handshake status \(rejection.response.status)")
+        }
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let data = Array(UnsafeBufferPointer(start: start, count: count))
     guard let control = data.first else { return 0 }
+    if control & 3 == 3 {
+        checkHandshakes(Array(data.dropFirst()))
+        return 0
+    }
     let input = control & 1 == 0 ? Array(data.dropFirst()) : structuredFrames(data.dropFirst())
 
     // The validator agrees with the standard library on any byte string.

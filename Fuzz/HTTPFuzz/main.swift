@@ -30,7 +30,10 @@ func fuzzLimits() -> HTTPLimits {
 func drain(_ parser: inout HTTPRequestParser, into outcome: inout Outcome) {
     while outcome.error == nil {
         do {
-            guard let request = try parser.nextRequest() else { return }
+            guard let request = try parser.nextRequest() else {
+                _ = parser.takeContinueRequest()
+                return
+            }
             check(request, limits: parser.limits)
             outcome.requests.append(summary(request))
         } catch {
