@@ -126,14 +126,16 @@ public struct WebSocketConnection: Sendable {
         dataFrame = nil
         guard frame.fin else { return nil }
         let opcode = messageOpcode
-        let payload = message
         messageOpcode = nil
-        message = []
         messageFrameCount = 0
         if opcode == .text {
             guard utf8.isComplete else { throw .invalidPayload("text message ends inside a UTF-8 sequence") }
-            return .text(String(decoding: payload, as: UTF8.self))
+            let text = String(decoding: message, as: UTF8.self)
+            message.removeAll(keepingCapacity: message.capacity <= 1 << 16) // reuse for the next small message
+            return .text(text)
         }
+        let payload = message
+        message = []
         return .binary(payload)
     }
 
