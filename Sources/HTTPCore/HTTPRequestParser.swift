@@ -37,7 +37,11 @@ public struct HTTPRequestParser: Sendable {
     }
 
     public mutating func feed(_ bytes: some Collection<UInt8>) {
-        buffer.append(contentsOf: bytes)
+        // Called generically from other modules: copy contiguous input in one go instead of
+        // element by element through the Collection witness.
+        if bytes.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+            buffer.append(contentsOf: bytes)
+        }
     }
 
     /// Bytes fed but not consumed by a returned request. After an Upgrade request these are the

@@ -9,11 +9,11 @@ enum Masking {
     /// the loads are spelled "unsafe" only because arbitrary types may have invalid bit patterns,
     /// which `UInt64` does not.
     static func apply(_ bytes: inout [UInt8], from start: Int, key: (UInt8, UInt8, UInt8, UInt8), phase: Int) {
-        let keyBytes = [key.0, key.1, key.2, key.3]
-        var pattern: UInt64 = 0
-        for offset in 0..<8 {
-            pattern |= UInt64(keyBytes[(phase + offset) & 3]) << UInt64(8 * offset)
-        }
+        // The key as a little-endian word, rotated so its lowest byte is key byte `phase`.
+        let key32 = UInt32(key.0) | UInt32(key.1) << 8 | UInt32(key.2) << 16 | UInt32(key.3) << 24
+        let shift = UInt32(phase & 3) * 8
+        let rotated = shift == 0 ? key32 : key32 >> shift | key32 << (32 - shift)
+        let pattern = UInt64(rotated) | UInt64(rotated) << 32
         let wordPattern = UInt64(littleEndian: pattern)   // byte order in memory = payload order
         var span = bytes.mutableSpan
         var raw = span.mutableBytes
@@ -24,12 +24,12 @@ enum Masking {
             raw.storeBytes(of: word ^ wordPattern, toByteOffset: index, as: UInt64.self)
             index += 8
         }
-        // Whole words keep the key phase, so the tail starts at key byte `phase`.
-        var offset = phase
+        // Whole words keep the key phase, so the tail starts again at the pattern's first byte.
+        var tail = pattern
         while index < end {
             let byte = raw.unsafeLoadUnaligned(fromByteOffset: index, as: UInt8.self)
-            raw.storeBytes(of: byte ^ keyBytes[offset & 3], toByteOffset: index, as: UInt8.self)
-            offset += 1
+            raw.storeBytes(of: byte ^ UInt8(truncatingIfNeeded: tail), toByteOffset: index, as: UInt8.self)
+            tail >>= 8
             index += 1
         }
     }

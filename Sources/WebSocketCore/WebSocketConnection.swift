@@ -40,7 +40,11 @@ public struct WebSocketConnection: Sendable {
     public mutating func receive(_ bytes: some Collection<UInt8>) {
         // After the peer's close nothing it sends matters; don't let it grow memory either.
         if state == .closeReceived || state == .closed || failure != nil { return }
-        buffer.append(contentsOf: bytes)
+        // Called generically from other modules: copy contiguous input in one go instead of
+        // element by element through the Collection witness.
+        if bytes.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+            buffer.append(contentsOf: bytes)
+        }
     }
 
     /// The next complete event, or nil when more bytes are needed. Throws a violation as soon as
