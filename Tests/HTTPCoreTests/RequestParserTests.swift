@@ -343,6 +343,12 @@ import Testing
         #expect(parser.bufferedByteCount == 0)
     }
 
+    @Test func nonContiguousInputIsParsedToo() throws {
+        var parser = HTTPRequestParser()
+        parser.feed(bytes("GET /lazy HTTP/1.1\r\nHost: h\r\n\r\n").lazy.map { $0 })
+        #expect(try parser.nextRequest()?.path == "/lazy")
+    }
+
     @Test func parserStaysFailedAfterAnError() {
         var parser = HTTPRequestParser()
         parser.feed(bytes("GET / HTTP/2.0\r\n\r\n"))

@@ -177,6 +177,12 @@ import Testing
         #expect(connection.bufferedByteCount == 0)
     }
 
+    @Test func nonContiguousInputIsReceivedToo() throws {
+        var connection = WebSocketConnection()
+        connection.receive(masked(.text, "lazy").lazy.map { $0 })
+        #expect(try connection.nextEvent() == .text("lazy"))
+    }
+
     @Test func violationIsSticky() {
         var connection = WebSocketConnection()
         connection.receive([0x81, 0x05])   // unmasked

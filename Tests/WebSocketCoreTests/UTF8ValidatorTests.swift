@@ -69,6 +69,16 @@ import Testing
         #expect(byteByByte.isComplete)
     }
 
+    @Test func nonContiguousCollectionsAreValidatedToo() {
+        var validator = UTF8Validator()
+        let euro = Array("€".utf8)
+        let first = validator.feed(euro.prefix(2).lazy.map { $0 })
+        let second = validator.feed(euro.suffix(1).lazy.map { $0 })
+        #expect(first && second && validator.isComplete)
+        let bad = validator.feed([0xC0, 0x80].lazy.map { $0 })
+        #expect(!bad)
+    }
+
     @Test func failureIsStickyUntilReset() {
         var validator = UTF8Validator()
         do { let accepted = validator.feed([0xFF]); #expect(!accepted) }
