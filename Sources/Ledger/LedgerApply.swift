@@ -45,7 +45,9 @@ extension Ledger {
 
         let oldTrade = lastTrade[index]
         var newTrade = oldTrade
-        if oldTrade.map({ fill.time >= $0.time }) ?? true {
+        // Today's latest fill wins over any trade carried from a rolled day.
+        let todays = oldTrade.flatMap { $0.arrival == carriedTrade[index]?.arrival ? nil : $0 }
+        if todays.map({ fill.time >= $0.time }) ?? true {
             newTrade = LastTrade(time: fill.time, arrival: arrival, price: fill.price)
         }
         let oldReference = reference(instrument: index, lastTrade: oldTrade)
