@@ -82,6 +82,18 @@ import Testing
         #expect(ledger.position(account: "A", instrument: "ZNZ6")!.unrealized == .zero)
     }
 
+    @Test func todaysFirstFillBeatsTheCarriedTradeEvenIfStampedEarlier() throws {
+        var ledger = Ledger(catalog: defaultCatalog)
+        ledger.applyAll([fillEvent("E1", .buy, 1, "110-00", account: "A", second: 10), .dayRoll(time: 0)])
+        #expect(ledger.position(account: "A", instrument: "ZNZ6")!.mark == px("110-00"))
+        ledger.applyAll([fillEvent("E2", .buy, 1, "110-04", account: "B", second: 5)])
+        #expect(ledger.position(account: "A", instrument: "ZNZ6")!.mark == px("110-04"))
+        #expect(ledger.position(account: "A", instrument: "ZNZ6")!.unrealized.decimalString == "125")
+        // Busting today's only fill falls back to the carried trade.
+        _ = try ledger.apply(.bust(execId: "E2", time: 0))
+        #expect(ledger.position(account: "A", instrument: "ZNZ6")!.mark == px("110-00"))
+    }
+
     @Test func lateFillIsPlacedInTimeOrder() throws {
         var inOrder = Ledger(catalog: defaultCatalog)
         inOrder.applyAll([
