@@ -12,6 +12,26 @@ struct LastTrade: Sendable, Equatable {
     var price: Price
 }
 
+/// The numbers the hot path needs from an instrument, kept apart so `apply` never copies an
+/// `Instrument` (five strings) per fill.
+struct InstrumentFacts: Sendable {
+    var tickUnits: Int64
+    var dollarsPerPoint: Int64
+    var dv01Units: Int64
+    /// Band half-width in price units, nil without a band (or if it would overflow).
+    var bandUnits: Int64?
+
+    init(_ instrument: Instrument) {
+        tickUnits = instrument.tick.units
+        dollarsPerPoint = instrument.dollarsPerPoint
+        dv01Units = instrument.dv01?.units ?? 0
+        bandUnits = instrument.priceBandTicks.flatMap { ticks in
+            let (width, overflow) = ticks.multipliedReportingOverflow(by: instrument.tick.units)
+            return overflow ? nil : width
+        }
+    }
+}
+
 /// The price an instrument's positions are valued at before the per-book SOD fallback.
 struct Reference: Equatable {
     var price: Price?
@@ -24,6 +44,7 @@ struct Reference: Equatable {
 public struct Ledger: Sendable {
     public let catalog: InstrumentCatalog
     public let config: LedgerConfig
+    let facts: [InstrumentFacts]
 
     var entries: [FillEntry] = []
     var entryByExecId: [String: Int32] = [:]
@@ -55,10 +76,18 @@ public struct Ledger: Sendable {
         self.catalog = catalog
         self.config = config
         let count = catalog.all.count
+        facts = catalog.all.map(InstrumentFacts.init)
         booksByInstrument = Array(repeating: [], count: count)
         markByInstrument = Array(repeating: nil, count: count)
         lastTrade = Array(repeating: nil, count: count)
         carriedTrade = Array(repeating: nil, count: count)
+    }
+
+    /// Makes room for this many fills in total, so a server replaying a journal (or a benchmark)
+    /// does not pay for repeated growth of the fill store and its index.
+    public mutating func reserveCapacity(fills: Int) {
+        entries.reserveCapacity(fills)
+        entryByExecId.reserveCapacity(fills)
     }
 
     // MARK: Reading
