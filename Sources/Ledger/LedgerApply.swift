@@ -89,10 +89,10 @@ extension Ledger {
             } else {
                 let book = books[Int(knownBook)]
                 var list = book.fills
-                let position = list.firstIndex { entries[Int($0)].record.fill.time > fill.time } ?? list.count
+                let position = list.firstIndex { entries[Int($0)].time > fill.time } ?? list.count
                 list.insert(arrival, at: position)
                 let rebuilt = try book.replayed(sodLots: book.sodLots, fills: list) { i in
-                    i == arrival ? fill : entries[Int(i)].record.fill
+                    i == arrival ? fill : self.fill(i)
                 }
                 line = try makeLine(rebuilt, totals: rebuilt.totals, reference: newReference)
                 replacement = rebuilt
@@ -126,7 +126,7 @@ extension Ledger {
             books[Int(bookId)] = replacement
         }
         let record = FillRecord(fill: fill)
-        entries.append(FillEntry(record: record, book: bookId, day: day))
+        entries.append(FillEntry(fill, book: bookId, day: day))
         lastTrade[index] = newTrade
         return publish(first: .fill(record), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
@@ -147,7 +147,7 @@ extension Ledger {
         books[id].fills.append(arrival)
         books[id].lastListedTime = fill.time
         let record = FillRecord(fill: fill)
-        entries.append(FillEntry(record: record, book: Int32(id), day: day))
+        entries.append(FillEntry(fill, book: Int32(id), day: day))
         lastTrade[index] = trade
         lines[id] = line
         accountTotals[accountId] = account
@@ -170,7 +170,7 @@ extension Ledger {
         let entry = entries[Int(arrival)]
         var list = books[Int(entry.book)].fills
         if let position = list.firstIndex(of: arrival) { list.remove(at: position) }
-        var record = entry.record
+        var record = record(arrival)
         record.status = .busted
         record.statusTime = time
         return try replay(entry: arrival, book: entry.book, fills: list, changed: nil, record: record)
@@ -179,7 +179,7 @@ extension Ledger {
     mutating func applyCorrection(_ execId: String, qty: Int64?, price: Price?, time: Nanos) throws(LedgerError) -> [LedgerDelta] {
         let (arrival, corrected) = try validateCorrection(execId, qty: qty, price: price)
         let entry = entries[Int(arrival)]
-        var record = entry.record
+        var record = record(arrival)
         if record.status == .live {
             record.originalQty = record.fill.qty
             record.originalPrice = record.fill.price
@@ -197,7 +197,7 @@ extension Ledger {
         let book = books[Int(bookId)]
         let index = Int(book.instrumentIndex)
         let rebuilt = try book.replayed(sodLots: book.sodLots, fills: list) { i in
-            i == arrival ? (changed ?? entries[Int(i)].record.fill) : entries[Int(i)].record.fill
+            i == arrival ? (changed ?? fill(i)) : fill(i)
         }
         let oldTrade = lastTrade[index]
         var newTrade = oldTrade
@@ -214,7 +214,7 @@ extension Ledger {
         let rolled = try rollup(&staged, newAccount: nil)
 
         books[Int(bookId)] = rebuilt
-        entries[Int(arrival)].record = record
+        store(record, at: arrival)
         lastTrade[index] = newTrade
         return publish(first: .fill(record), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
@@ -225,6 +225,7 @@ extension Ledger {
         try restage(instrument: index, except: -1, reference: Reference(price: mark.price, source: .mark), into: &staged)
         let rolled = try rollup(&staged, newAccount: nil)
         markByInstrument[index] = mark
+        markPrice[index] = mark.price
         return publish(first: .mark(mark), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
 
@@ -242,7 +243,7 @@ extension Ledger {
             ?? Book(account: account, instrument: instrument, accountId: accountId, instrumentIndex: Int32(index),
                     method: config.method(for: account))
         let lots = qty == 0 ? [] : [Lot(qty: qty, price: price)]
-        let rebuilt = try base.replayed(sodLots: lots, fills: base.fills) { i in entries[Int(i)].record.fill }
+        let rebuilt = try base.replayed(sodLots: lots, fills: base.fills) { i in fill(i) }
         let line = try makeLine(rebuilt, totals: rebuilt.totals, reference: reference(instrument: index, lastTrade: lastTrade[index]))
         var staged = [StagedLine(book: bookId, accountId: accountId, line: line)]
         let rolled = try rollup(&staged, newAccount: knownAccount == nil ? account : nil)
@@ -261,12 +262,12 @@ extension Ledger {
         for book in books {
             let index = Int(book.instrumentIndex)
             let lots: [Lot]
-            if let settlement = markByInstrument[index]?.price {
+            if let settlement = markPrice[index] {
                 lots = book.totals.openQty == 0 ? [] : [Lot(qty: book.totals.openQty, price: settlement)]
             } else {
                 lots = book.openLots
             }
-            let next = try book.replayed(sodLots: lots, fills: []) { i in entries[Int(i)].record.fill }
+            let next = try book.replayed(sodLots: lots, fills: []) { i in fill(i) }
             let line = try makeLine(next, totals: next.totals, reference: reference(instrument: index, lastTrade: lastTrade[index]))
             if line != lines[rebuilt.count] {
                 staged.append(StagedLine(book: Int32(rebuilt.count), accountId: book.accountId, line: line))
@@ -297,7 +298,7 @@ extension Ledger {
         var best: LastTrade?
         for id in booksByInstrument[index] {
             guard let last = (id == book ? list : books[Int(id)].fills).last else { continue }
-            let fill = changed.flatMap { $0.0 == last ? $0.1 : nil } ?? entries[Int(last)].record.fill
+            let fill = changed.flatMap { $0.0 == last ? $0.1 : nil } ?? self.fill(last)
             if best.map({ (fill.time, last) > ($0.time, $0.arrival) }) ?? true {
                 best = LastTrade(time: fill.time, arrival: last, price: fill.price)
             }
@@ -308,14 +309,8 @@ extension Ledger {
     func makeLine(_ book: Book, totals: BookTotals, reference: Reference) throws(LedgerError) -> PositionLine {
         let facts = facts[Int(book.instrumentIndex)]
         var line = PositionLine(account: book.account, instrument: book.instrument)
-        var sodQty: Int64 = 0
-        var sodCost: Int64 = 0
-        for lot in book.sodLots {
-            sodQty = try checkedAdd(sodQty, lot.qty)
-            sodCost = try checkedAdd(sodCost, try checkedMultiply(lot.price.units, lot.qty))
-        }
-        line.sodQty = sodQty
-        line.sodPrice = sodQty == 0 ? book.sodLots.first?.price : Price(units: roundedDivide(sodCost, sodQty))
+        line.sodQty = book.sodQty
+        line.sodPrice = book.sodPrice
         line.bought = totals.bought
         line.sold = totals.sold
         line.net = totals.openQty

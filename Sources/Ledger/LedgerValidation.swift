@@ -21,10 +21,10 @@ extension Ledger {
     func checkPrice(_ price: Price, instrument index: Int) throws(LedgerError) {
         let facts = facts[index]
         guard price.units % facts.tickUnits == 0 else { throw .priceOffGrid(price.decimalString) }
-        if let width = facts.bandUnits, let mark = markByInstrument[index] {
-            let (distance, overflow) = price.units.subtractingReportingOverflow(mark.price.units)
+        if let width = facts.bandUnits, let mark = markPrice[index] {
+            let (distance, overflow) = price.units.subtractingReportingOverflow(mark.units)
             if overflow || distance.magnitude > width.magnitude {
-                throw .priceOutOfBand(instrument: catalog.all[index].symbol, price: price, mark: mark.price, band: Price(units: width))
+                throw .priceOutOfBand(instrument: catalog.all[index].symbol, price: price, mark: mark, band: Price(units: width))
             }
         }
     }
@@ -49,7 +49,7 @@ extension Ledger {
     func validateBust(_ execId: String) throws(LedgerError) -> Int32 {
         guard let arrival = entryByExecId[execId] else { throw .unknownFill(execId) }
         let entry = entries[Int(arrival)]
-        guard entry.record.status != .busted else { throw .fillAlreadyBusted(execId) }
+        guard entry.status != .busted else { throw .fillAlreadyBusted(execId) }
         guard entry.day == day else { throw .fillInClosedDay(execId) }
         return arrival
     }
@@ -57,7 +57,7 @@ extension Ledger {
     func validateCorrection(_ execId: String, qty: Int64?, price: Price?) throws(LedgerError) -> (arrival: Int32, fill: Fill) {
         let arrival = try validateBust(execId)
         guard qty != nil || price != nil else { throw .emptyCorrection(execId) }
-        var fill = entries[Int(arrival)].record.fill
+        var fill = self.fill(arrival)
         if let qty {
             guard qty > 0 else { throw .invalidQuantity(qty) }
             fill.qty = qty
