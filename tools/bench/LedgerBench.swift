@@ -1,21 +1,28 @@
 import Glibc
 import Ledger
 
-/// `ladderwire-bench ledger [--fills N] [--books B]`: applies a generated stream of fills (LIFO,
+/// `ladderwire-bench ledger [--fills N] [--books B] [--generate-only]`: applies a generated stream of fills (LIFO,
 /// a mark every 100 fills) to one Ledger on one core and prints fills per second and heap use.
 /// The stream is generated before the clock starts; only `apply` is timed.
 func runLedgerBench(arguments: [String]) {
     var fillCount = 2_000_000
     var bookCount = 100
+    var generateOnly = false
     var rest = arguments.first == "ledger" ? Array(arguments.dropFirst()) : arguments
     while !rest.isEmpty {
         let flag = rest.removeFirst()
+        if flag == "--generate-only" {
+            // Builds the stream and stops: run under valgrind with and without this flag, and the
+            // difference in "total heap usage" is what apply() allocates (docs/ledger.md).
+            generateOnly = true
+            continue
+        }
         guard let text = rest.first, let value = Int(text), value > 0 else { fail("\(flag) needs a positive integer") }
         rest.removeFirst()
         switch flag {
         case "--fills": fillCount = value
         case "--books": bookCount = value
-        default: fail("unknown flag \(flag) (--fills N, --books B)")
+        default: fail("unknown flag \(flag) (--fills N, --books B, --generate-only)")
         }
     }
 
@@ -44,6 +51,10 @@ func runLedgerBench(arguments: [String]) {
         }
     }
 
+    if generateOnly {
+        print("ledger bench: generated \(events.count) events, not applied")
+        return
+    }
     var ledger = Ledger(catalog: catalog, config: LedgerConfig(defaultMethod: .lifo))
     ledger.reserveCapacity(fills: fillCount)
     let residentBefore = residentBytes()
