@@ -287,6 +287,12 @@ public final class Journal {
         }
     }
 
+    /// The value of `PRAGMA name` on this journal's own connection (for tests and diagnostics).
+    func pragma(_ name: String) throws(JournalError) -> SQLiteValue? {
+        let db = try openConnection()
+        return try guarded("read journal") { try db.scalar("PRAGMA \(name)") }
+    }
+
     // MARK: Private: writing
 
     private func insert(_ event: NewEvent, seq: Seq, committedAt: Int64, db: SQLiteConnection) throws {
