@@ -114,6 +114,21 @@ public final class Journal {
         }
     }
 
+    /// Copies committed WAL pages back into the database file now (`wal_checkpoint(PASSIVE)`),
+    /// so the automatic checkpoint does not land on a later, latency-sensitive commit. Meant for
+    /// the ingest thread when its queue is empty. Returns (pages in the WAL, pages copied back).
+    @discardableResult
+    public func checkpointWAL() throws(JournalError) -> (walPages: Int, copiedPages: Int) {
+        let db = try writableConnection()
+        return try guarded("checkpoint WAL of journal") {
+            var result = (walPages: 0, copiedPages: 0)
+            try db.query("PRAGMA wal_checkpoint(PASSIVE)") { row in
+                result = (walPages: Int(row.int64(at: 1)), copiedPages: Int(row.int64(at: 2)))
+            }
+            return result
+        }
+    }
+
     // MARK: Reading
 
     /// The seq of the event that stored fill `execId`, or nil: the idempotency check.

@@ -23,6 +23,26 @@ import Testing
         #expect(try journal.append([EventFixtures.fill("E1")]) == [1])
     }
 
+    @Test func tuningOptionsReachTheConnection() throws {
+        let directory = TemporaryDirectory()
+        var options = JournalOptions(path: directory.file("j.db"))
+        options.walAutocheckpointPages = 1_234
+        options.cacheKiB = 4_096
+        let journal = try Journal(options)
+        #expect(try journal.pragma("wal_autocheckpoint") == .integer(1_234))
+        #expect(try journal.pragma("cache_size") == .integer(-4_096))
+    }
+
+    @Test func idleCheckpointCopiesTheWALBack() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        try journal.append((1...20).map { EventFixtures.fill("E\($0)") })
+        let result = try journal.checkpointWAL()
+        #expect(result.walPages > 0)
+        #expect(result.copiedPages == result.walPages)
+        #expect(try journal.events(after: 0, limit: 100).count == 20)
+    }
+
     @Test func epochIsStableAcrossReopenAndDiffersForANewFile() throws {
         let directory = TemporaryDirectory()
         let first = try Journal(JournalOptions(path: directory.file("a.db")))
