@@ -135,6 +135,20 @@ import Testing
         #expect(error?.code == "readonly")
     }
 
+    @Test func readOnlyOpenWorksAfterTheWriterClosed() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("j.db")
+        let writer = try Journal(JournalOptions(path: path))
+        try writer.append([EventFixtures.fill("E1")], cursors: [SourceCursor(name: "c", value: "1")])
+        writer.close()
+        var options = JournalOptions(path: path)
+        options.readOnly = true
+        let reader = try Journal(options)
+        #expect(reader.lastSeq == 1)
+        #expect(try reader.cursor("c") == "1")
+        #expect(try reader.allExecIds() == ["E1": 1])
+    }
+
     @Test func readOnlyOpenOfAMissingFileFails() throws {
         let directory = TemporaryDirectory()
         var options = JournalOptions(path: directory.file("absent.db"))

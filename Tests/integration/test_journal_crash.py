@@ -91,7 +91,6 @@ def test_sigkill_never_loses_or_tears_an_acknowledged_append(tmp_path):
     rng = random.Random(SEED)
     db = tmp_path / "journal" / "crash.db"
     acked: dict = {}
-    killed_while_running = 0
     stored = 0
     for iteration in range(ITERATIONS):
         child = subprocess.Popen(
@@ -103,11 +102,9 @@ def test_sigkill_never_loses_or_tears_an_acknowledged_append(tmp_path):
         child.send_signal(signal.SIGKILL)
         output, errors = child.communicate(timeout=30)
         assert child.returncode == -signal.SIGKILL, f"child exited by itself ({child.returncode}): {errors.decode()}"
-        killed_while_running += 1
         parse_acks(output, acked)
         if db.exists():
             stored = check_database(db, acked, iteration)
 
-    assert killed_while_running == ITERATIONS
     assert len(acked) >= ITERATIONS, "the child hardly ran; the kills tested nothing"
     assert stored >= len(acked)
