@@ -27,7 +27,9 @@ extension Journal {
             do {
                 try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw JournalError(code: "io", message: "cannot create directory \(directory) for journal \(path): \(error.localizedDescription)")
+                let denied = [CocoaError.fileWriteNoPermission, .fileWriteVolumeReadOnly].contains((error as? CocoaError)?.code)
+                throw JournalError(code: denied ? "readonly" : "io",
+                                   message: "cannot create directory \(directory) for journal \(path): \(error.localizedDescription)")
             }
         }
         do {

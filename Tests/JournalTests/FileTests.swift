@@ -185,6 +185,16 @@ import Testing
         #expect(error?.message.contains(path) == true)
     }
 
+    @Test func directoryThatCannotBeCreatedGivesAClearError() throws {
+        let directory = TemporaryDirectory()
+        let blocker = directory.file("plain-file")
+        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
+        let path = blocker + "/sub/j.db"
+        let error = #expect(throws: JournalError.self) { _ = try Journal(JournalOptions(path: path)) }
+        #expect(error?.code == "io")
+        #expect(error?.message.contains(path) == true)
+    }
+
     @Test(.enabled(if: geteuid() != 0, "root ignores directory permissions"))
     func readOnlyDirectoryIsReportedReadonly() throws {
         let directory = TemporaryDirectory()
