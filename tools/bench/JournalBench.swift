@@ -1,18 +1,19 @@
 import Foundation
 import Journal
+import Synchronization
 
 // `ladderwire-bench journal` measures group-commit throughput, commit latency and recovery reads;
 // `ladderwire-bench journal-crash-child` is the process Tests/integration/test_journal_crash.py kills.
 
 /// `ladderwire-bench journal [--events N] [--batch B] [--durability normal|full] [--recovery-events M] [--dir D]`
 func runJournalBench(arguments: [String]) {
-    let flags = JournalBenchFlags(arguments, known: ["--events", "--batch", "--durability", "--recovery-events", "--dir"])
+    let flags = JournalBenchFlags(arguments, known: ["--events", "--batch", "--durability", "--recovery-events", "--dir", "--rate"])
     let events = flags.integer("--events", default: 200_000)
     let batches = flags.value("--batch").map { [Int($0) ?? 0] } ?? [1, 10, 100, 1_000]
     let recoveryEvents = flags.integer("--recovery-events", default: 1_000_000)
     guard let durability = Durability(rawValue: flags.value("--durability") ?? "normal"),
           events > 0, batches.allSatisfy({ $0 > 0 }) else {
-        JournalBenchFlags.fail("usage: ladderwire-bench journal [--events N] [--batch B] [--durability normal|full] [--recovery-events M] [--dir D]")
+        JournalBenchFlags.fail("usage: ladderwire-bench journal [--events N] [--batch B] [--durability normal|full] [--rate R] [--recovery-events M] [--dir D]")
     }
     let directory = flags.value("--dir") ?? NSTemporaryDirectory() + "ladderwire-journal-bench-\(getpid())"
     try? FileManager.default.removeItem(atPath: directory)
@@ -45,6 +46,17 @@ func runJournalBench(arguments: [String]) {
                      JournalBenchFlags.format(latencies[latencies.count / 2]),
                      JournalBenchFlags.format(latencies[min(latencies.count - 1, latencies.count * 99 / 100)]),
                      JournalBenchFlags.format(latencies[latencies.count - 1])))
+    }
+
+    let rates = flags.value("--rate").map { [Int($0) ?? 0] } ?? [20_000, 50_000, 100_000]
+    print("\ngroup commit: a producer thread offers fills at a fixed rate; the writer appends whatever queued up")
+    print("offered/s   stored/s   mean batch   arrival→commit p50   p99")
+    for rate in rates where rate > 0 {
+        var options = JournalOptions(path: "\(directory)/group-\(rate).db")
+        options.durability = durability
+        let result = GroupCommitRun.measure(journal: JournalBenchFlags.open(options), events: events, rate: rate)
+        print(String(format: "%9d %10.0f %12.1f %20@ %@", rate, result.storedPerSecond, result.meanBatch,
+                     JournalBenchFlags.format(result.p50), JournalBenchFlags.format(result.p99)))
     }
 
     guard recoveryEvents > 0 else { return }
@@ -148,6 +160,58 @@ func runJournalCrashChild(arguments: [String]) {
         written += size
     }
     journal.close()
+}
+
+/// The ingest shape: fills arrive on another thread; the writer drains the queue, appends it as
+/// one batch, and measures each fill's wait from arrival to the end of its commit.
+enum GroupCommitRun {
+    struct Result {
+        var storedPerSecond: Double
+        var meanBatch: Double
+        var p50: Duration
+        var p99: Duration
+    }
+
+    static func measure(journal: Journal, events: Int, rate: Int) -> Result {
+        let clock = ContinuousClock()
+        let queue = Mutex<[(arrived: ContinuousClock.Instant, event: NewEvent)]>([])
+        let input = (0..<events).map { BenchFill.event(number: $0) }
+        let started = clock.now
+        let producer = Thread {
+            for (number, event) in input.enumerated() {
+                // Pace to the offered rate: arrival n is due at start + n / rate.
+                let due = started + .nanoseconds(Int64(number) * 1_000_000_000 / Int64(rate))
+                let now = clock.now
+                if due > now { Thread.sleep(forTimeInterval: JournalBenchFlags.seconds(due - now)) }
+                queue.withLock { $0.append((arrived: clock.now, event: event)) }
+            }
+        }
+        producer.start()
+
+        var waits: [Duration] = []
+        waits.reserveCapacity(events)
+        var batches = 0
+        while waits.count < events {
+            let batch = queue.withLock { pending in
+                defer { pending.removeAll(keepingCapacity: true) }
+                return pending
+            }
+            if batch.isEmpty {
+                Thread.sleep(forTimeInterval: 0.000_05)
+                continue
+            }
+            do { try journal.append(batch.map(\.event)) } catch { JournalBenchFlags.fail("append failed: \(error)") }
+            let committed = clock.now
+            for item in batch { waits.append(committed - item.arrived) }
+            batches += 1
+        }
+        let elapsed = clock.now - started
+        journal.close()
+        waits.sort()
+        return Result(storedPerSecond: Double(events) / JournalBenchFlags.seconds(elapsed),
+                      meanBatch: Double(events) / Double(batches),
+                      p50: waits[waits.count / 2], p99: waits[min(waits.count - 1, waits.count * 99 / 100)])
+    }
 }
 
 /// Representative fill events: payload and deltas sized like the real ingest's.
