@@ -115,8 +115,10 @@ public final class Journal {
     }
 
     /// Copies committed WAL pages back into the database file now (`wal_checkpoint(PASSIVE)`),
-    /// so the automatic checkpoint does not land on a later, latency-sensitive commit. Meant for
-    /// the ingest thread when its queue is empty. Returns (pages in the WAL, pages copied back).
+    /// so the automatic checkpoint does not land on a later, latency-sensitive commit. Either the
+    /// ingest thread calls it when its queue is empty, or a separate read-write instance on its
+    /// own thread calls it periodically (PASSIVE never blocks the writer), with the writer's
+    /// `walAutocheckpointPages` set to 0. Returns (pages in the WAL, pages copied back).
     @discardableResult
     public func checkpointWAL() throws(JournalError) -> (walPages: Int, copiedPages: Int) {
         let db = try writableConnection()

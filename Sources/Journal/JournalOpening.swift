@@ -81,9 +81,10 @@ extension Journal {
                 try db.execute(options.durability == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
                 // A larger WAL between automatic checkpoints: each checkpoint fsyncs the database, and
                 // pages rewritten many times between two checkpoints are copied back only once.
-                try db.execute("PRAGMA wal_autocheckpoint=\(max(1, options.walAutocheckpointPages))")
+                let pages = max(0, options.walAutocheckpointPages)
+                try db.execute("PRAGMA wal_autocheckpoint=\(pages)")
                 // Shrink the WAL file back after a checkpoint instead of leaving it at its peak size.
-                try db.execute("PRAGMA journal_size_limit=\(Int64(max(1, options.walAutocheckpointPages)) * 4_096 * 2)")
+                try db.execute("PRAGMA journal_size_limit=\(Int64(max(pages, 10_000)) * 4_096 * 2)")
             }
             if version < current {
                 try mapped(path, "cannot migrate journal") { try migrate(db) }

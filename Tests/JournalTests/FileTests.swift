@@ -33,6 +33,22 @@ import Testing
         #expect(try journal.pragma("cache_size") == .integer(-4_096))
     }
 
+    @Test func zeroPagesTurnsAutomaticCheckpointsOffForAnExternalCheckpointer() throws {
+        let directory = TemporaryDirectory()
+        var options = JournalOptions(path: directory.file("j.db"))
+        options.walAutocheckpointPages = 0
+        let writer = try Journal(options)
+        #expect(try writer.pragma("wal_autocheckpoint") == .integer(0))
+        try writer.append((1...20).map { EventFixtures.fill("E\($0)") })
+        // A second read-write instance (the checkpointer's) copies the writer's WAL back.
+        let checkpointer = try Journal(options)
+        let result = try checkpointer.checkpointWAL()
+        #expect(result.walPages > 0)
+        #expect(result.copiedPages == result.walPages)
+        try writer.append([EventFixtures.fill("E21")])
+        #expect(writer.lastSeq == 21)
+    }
+
     @Test func idleCheckpointCopiesTheWALBack() throws {
         let directory = TemporaryDirectory()
         let journal = try Journal(JournalOptions(path: directory.file("j.db")))
