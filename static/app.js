@@ -1,0 +1,1 @@
+// Entry point: wires the connection, the state model and the renderers together.
