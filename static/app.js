@@ -23,6 +23,7 @@ let connectionState = "connecting";
 let accountFilter = "";
 let recentreRequested = false;
 let notice = null;
+let lastSync = "none"; // how the state was last synchronised: snapshot, resync or resumed
 
 const ladder = createLadder({ table: $("ladder"), scroller: $("ladder-scroll"), info: $("ladder-info"), labels: state.labels });
 const positions = createPositionsTable($("positions"));
@@ -56,6 +57,7 @@ function renderConnection() {
   const conn = $("conn-state");
   if (conn.textContent !== connectionState) conn.textContent = connectionState;
   conn.dataset.state = connectionState;
+  conn.dataset.sync = lastSync;
   document.body.dataset.conn = connectionState;
   setText($("seq"), state.seq ?? "—");
   setText($("epoch"), state.epoch ?? "—");
@@ -107,7 +109,9 @@ const connection = createConnection({
   onMessage(message) {
     applyMessage(state, message);
     latency.received(message);
+    if (message.type === "resumed") lastSync = "resumed";
     if (message.type === "snapshot") {
+      lastSync = message.resync ? "resync" : "snapshot";
       state.lastError = null;
       notice = null;
     }

@@ -185,8 +185,10 @@ export function createLadder({ table, scroller, info, labels }) {
     const tickText = instrument.display === "32nds"
       ? `1/${Number(256n * 390625n / instrument.tickUnits)} pt`
       : instrument.tick;
+    // A combined average is rarely on the grid: show the nearest tick, marked as approximate.
     const average = averageText
-      ?? (averageFine === null ? UNKNOWN : labels.label(instrument, divideRounded(averageFine, 10n ** BigInt(MONEY_SCALE - PRICE_SCALE))));
+      ?? (averageFine === null ? UNKNOWN
+        : `≈${labels.label(instrument, divideRounded(averageFine, rescale(instrument.tickUnits, PRICE_SCALE, MONEY_SCALE)) * instrument.tickUnits)}`);
     const mark = markUnits === null ? UNKNOWN : labels.label(instrument, markUnits);
     const outside = markUnits !== null && rows.length > 0
       ? (markUnits > rows[0].units ? " · mark above ▲" : markUnits < rows[rows.length - 1].units ? " · mark below ▼" : "")
