@@ -29,7 +29,7 @@ const ladder = createLadder({ table: $("ladder"), scroller: $("ladder-scroll"), 
 const positions = createPositionsTable($("positions"));
 const pnl = createPnlPanel({ table: $("pnl-summary"), deskRow: $("pnl-desk"), markSource: $("mark-source") });
 const risk = createRiskPanel({ table: $("risk"), banner: $("breach-banner") });
-const blotter = createBlotter({ table: $("blotter"), count: $("blotter-count") });
+const blotter = createBlotter({ table: $("blotter"), scroller: $("blotter-scroll"), count: $("blotter-count") });
 
 function token() {
   return sessionStorage.getItem(TOKEN_KEY) ?? "";
@@ -143,6 +143,11 @@ $("instrument-select").addEventListener("change", () => {
   if ([...$("mark-instrument").options].some((option) => option.value === instrument)) $("mark-instrument").value = instrument;
   schedule();
 });
+
+$("blotter-scroll").addEventListener("scroll", () => {
+  state.dirty.add("blotter");
+  schedule();
+}, { passive: true });
 
 $("recentre").addEventListener("click", () => {
   recentreRequested = true;

@@ -1,40 +1,101 @@
 // Fills blotter: newest first, a fresh fill flashes, a bust is struck through, a correction
 // shows what it replaced. Rows are keyed by execId, so a replayed fill never adds a row.
+// Only the rows in (and near) view are in the DOM: laying out hundreds of table rows on every
+// frame is what freezes a page under thousands of fills a second.
 import { clockTime, qty, text } from "./format.js";
-import { cell, keyedRow, placeRows, setText } from "./cells.js";
+import { cell, keyedRow, placeRowsIncrementally, setText } from "./cells.js";
+
+const FLASH_AT_MOST = 20;
+const ROW_HEIGHT = 21;      // px; fixed by the stylesheet (#blotter tbody tr)
+const WINDOW_AT_LEAST = 60; // rows always rendered from the top of the window
+const OVERSCAN = 15;
+function orderKey(fill) {
+  return fill.firstSeq ?? fill.seq ?? 0;
+}
 
 const CELLS = ["time", "seq", "account", "instrument", "side", "qty", "price", "status", "source", "exec-id"];
 
-export function createBlotter({ table, count }) {
+export function createBlotter({ table, scroller, count }) {
   const body = table.tBodies[0];
   const pool = new Map();
+  const topSpacer = spacer();
+  const bottomSpacer = spacer();
+  let newestShown = null; // order key of the newest fill on the last render
+  // Scroll position and height are cached from events: reading them while rendering would force
+  // a layout of everything the frame has already changed.
+  let scrollTop = 0;
+  let viewportHeight = 600;
+  scroller.addEventListener("scroll", () => { scrollTop = scroller.scrollTop; }, { passive: true });
+  new ResizeObserver(([entry]) => { viewportHeight = entry.contentRect.height; }).observe(scroller);
+
+  function spacer() {
+    const tr = document.createElement("tr");
+    tr.className = "spacer";
+    tr.setAttribute("aria-hidden", "true");
+    const td = document.createElement("td");
+    td.colSpan = CELLS.length;
+    tr.append(td);
+    return tr;
+  }
+
+  function setSpacer(tr, rows) {
+    const height = `${rows * ROW_HEIGHT}px`;
+    if (tr.style.height !== height) tr.style.height = height;
+    tr.hidden = rows === 0;
+  }
+
+  const rendered = new WeakMap(); // row -> the fill object it shows (state replaces it on change)
+
+  function fillRow(row, fill) {
+    setText(cell(row, "time"), clockTime(fill.time));
+    setText(cell(row, "seq"), text(fill.seq));
+    setText(cell(row, "account"), fill.account);
+    setText(cell(row, "instrument"), fill.instrument);
+    const side = cell(row, "side");
+    setText(side, fill.side === "buy" ? "BUY" : fill.side === "sell" ? "SELL" : null);
+    side.dataset.side = fill.side ?? "";
+    const corrected = fill.status === "corrected";
+    setText(cell(row, "qty"), corrected && Number.isInteger(fill.origQty) && fill.origQty !== fill.qty
+      ? `${qty(fill.qty)} (was ${fill.origQty})` : qty(fill.qty));
+    setText(cell(row, "price"), corrected && fill.origPrice && fill.origPrice !== fill.price
+      ? `${text(fill.price)} (was ${fill.origPrice})` : text(fill.price));
+    setText(cell(row, "status"), fill.status === "busted" ? "BUSTED" : corrected ? "CORRECTED" : text(fill.status));
+    setText(cell(row, "source"), text(fill.source));
+    setText(cell(row, "exec-id"), fill.execId);
+    row.classList.toggle("busted", fill.status === "busted");
+    row.classList.toggle("corrected", corrected);
+  }
 
   function render(state) {
     const fills = [...state.fills.values()].sort((a, b) =>
-      (b.firstSeq ?? b.seq ?? 0) - (a.firstSeq ?? a.seq ?? 0) || String(b.time).localeCompare(String(a.time)));
+      orderKey(b) - orderKey(a) || String(b.time).localeCompare(String(a.time)));
+    // A reader scrolled down keeps the rows under the eyes when new fills arrive above them.
+    if (scrollTop > 0 && newestShown !== null) {
+      let added = 0;
+      while (added < fills.length && orderKey(fills[added]) > newestShown) added += 1;
+      if (added > 0) {
+        scrollTop += added * ROW_HEIGHT;
+        scroller.scrollTop = scrollTop;
+      }
+    }
+    newestShown = fills.length > 0 ? orderKey(fills[0]) : null;
+    const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const visible = Math.ceil(viewportHeight / ROW_HEIGHT) + 2 * OVERSCAN;
+    const last = Math.min(fills.length, Math.max(first + visible, WINDOW_AT_LEAST));
+    // A burst of fills flashes nothing: a screen full of flashes says less than none.
+    const flash = state.freshFills.size <= FLASH_AT_MOST;
     const ordered = [];
-    const live = new Set();
-    for (const fill of fills) {
-      live.add(fill.execId);
+    const shown = new Set();
+    for (let index = first; index < last; index += 1) {
+      const fill = fills[index];
       const row = keyedRow(pool, fill.execId, CELLS, (tr) => { tr.dataset.execId = fill.execId; });
-      setText(cell(row, "time"), clockTime(fill.time));
-      setText(cell(row, "seq"), text(fill.seq));
-      setText(cell(row, "account"), fill.account);
-      setText(cell(row, "instrument"), fill.instrument);
-      const side = cell(row, "side");
-      setText(side, fill.side === "buy" ? "BUY" : fill.side === "sell" ? "SELL" : null);
-      side.dataset.side = fill.side ?? "";
-      const corrected = fill.status === "corrected";
-      setText(cell(row, "qty"), corrected && Number.isInteger(fill.origQty) && fill.origQty !== fill.qty
-        ? `${qty(fill.qty)} (was ${fill.origQty})` : qty(fill.qty));
-      setText(cell(row, "price"), corrected && fill.origPrice && fill.origPrice !== fill.price
-        ? `${text(fill.price)} (was ${fill.origPrice})` : text(fill.price));
-      setText(cell(row, "status"), fill.status === "busted" ? "BUSTED" : corrected ? "CORRECTED" : text(fill.status));
-      setText(cell(row, "source"), text(fill.source));
-      setText(cell(row, "exec-id"), fill.execId);
-      row.classList.toggle("busted", fill.status === "busted");
-      row.classList.toggle("corrected", corrected);
-      if (state.freshFills.has(fill.execId)) {
+      if (row.classList.contains("alt") !== (index % 2 === 1)) row.classList.toggle("alt");
+      shown.add(fill.execId);
+      if (rendered.get(row) !== fill) {
+        fillRow(row, fill);
+        rendered.set(row, fill);
+      }
+      if (flash && state.freshFills.has(fill.execId)) {
         // Alternating two identical animations restarts the flash without forcing a layout.
         const next = row.classList.contains("fresh-a") ? "fresh-b" : "fresh-a";
         row.classList.remove("fresh-a", "fresh-b");
@@ -43,9 +104,16 @@ export function createBlotter({ table, count }) {
       ordered.push(row);
     }
     state.freshFills.clear();
-    for (const key of pool.keys()) if (!live.has(key)) pool.delete(key);
-    placeRows(body, ordered);
-    setText(count, `${fills.length} shown · cap ${state.blotterCap}`);
+    for (const [key, row] of pool) {
+      if (!shown.has(key)) {
+        row.remove();
+        pool.delete(key);
+      }
+    }
+    setSpacer(topSpacer, first);
+    setSpacer(bottomSpacer, fills.length - last);
+    placeRowsIncrementally(body, [topSpacer, ...ordered, bottomSpacer]);
+    setText(count, `${fills.length} fills · cap ${state.blotterCap}`);
   }
 
   return { render };

@@ -44,3 +44,16 @@ export function placeRows(body, ordered) {
   for (let index = 0; same && index < ordered.length; index += 1) same = current[index] === ordered[index];
   if (!same) body.replaceChildren(...ordered);
 }
+
+/**
+ * Like placeRows for lists that mostly grow at the top: moves only the rows out of place, so a
+ * new fill costs one insertion rather than re-inserting every row.
+ */
+export function placeRowsIncrementally(body, ordered) {
+  const wanted = new Set(ordered);
+  for (const stray of [...body.children]) if (!wanted.has(stray)) stray.remove();
+  for (let index = 0; index < ordered.length; index += 1) {
+    const current = body.children[index] ?? null;
+    if (current !== ordered[index]) body.insertBefore(ordered[index], current);
+  }
+}

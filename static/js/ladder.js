@@ -51,6 +51,7 @@ export function createLadder({ table, scroller, info, labels }) {
   let centre = null;
   let rows = [];           // [{units, tr, cells, shown:{}}], top to bottom
   let lastFlash = null;
+  let describedAs = null;
 
   function reference(model) {
     if (model.markUnits !== null) return model.markUnits;
@@ -96,6 +97,15 @@ export function createLadder({ table, scroller, info, labels }) {
     row.cells[name].textContent = text;
   }
 
+  // Attribute writes restyle the row even when the value is the same: write only changes.
+  function setData(element, name, value) {
+    if (value === null) {
+      if (name in element.dataset) delete element.dataset[name];
+    } else if (element.dataset[name] !== value) {
+      element.dataset[name] = value;
+    }
+  }
+
   function setClass(row, name, on) {
     if (row.tr.classList.contains(name) !== on) row.tr.classList.toggle(name, on);
   }
@@ -112,6 +122,7 @@ export function createLadder({ table, scroller, info, labels }) {
     tr.append(td);
     body.replaceChildren(tr);
     info.textContent = UNKNOWN;
+    describedAs = null;
   }
 
   function render(state, selected, { recentre = false, autoRecentre = false } = {}) {
@@ -158,25 +169,31 @@ export function createLadder({ table, scroller, info, labels }) {
       setClass(row, "last-fill", isLast);
       setText(row, "last", isLast ? `${lastFill.tick === "up" ? "▲" : lastFill.tick === "down" ? "▼" : "•"} ${lastFill.qty}` : "");
       if (isLast) {
-        row.cells.last.dataset.tick = lastFill.tick;
+        setData(row.cells.last, "tick", lastFill.tick);
         if (flashNow) {
-          row.cells.last.classList.remove("flash-up", "flash-down");
-          void row.cells.last.offsetWidth; // restart the animation
-          row.cells.last.classList.add(lastFill.tick === "down" ? "flash-down" : "flash-up");
+          // Alternating two identical animations restarts the flash without forcing a layout.
+          const cellClasses = row.cells.last.classList;
+          const variant = cellClasses.contains("flash-a") ? "flash-b" : "flash-a";
+          cellClasses.remove("flash-up", "flash-down", "flash-a", "flash-b");
+          cellClasses.add(lastFill.tick === "down" ? "flash-down" : "flash-up", variant);
         }
       }
       if (markUnits === null || total === null || instrument.dollarsPerPoint === null) {
         setText(row, "pnl", UNKNOWN);
-        row.cells.pnl.dataset.direction = "";
+        setData(row.cells.pnl, "value", "");
+        setData(row.cells.pnl, "direction", "");
       } else {
         // net × (row − mark) × $/point + current total, all in integer units of 1e-16 dollars.
         const projected = BigInt(net) * (row.units - markUnits) * instrument.dollarsPerPoint + total;
-        setText(row, "pnl", net === 0 && projected === total && row.units !== markRow ? "" : moneyUnitsText(projected));
-        row.cells.pnl.dataset.value = formatDecimal(projected, MONEY_SCALE);
-        row.cells.pnl.dataset.direction = direction(projected) ?? "";
+        const shownKey = `${projected}|${row.units === markRow}|${net === 0}`;
+        if (row.shown.projected !== shownKey) {
+          row.shown.projected = shownKey;
+          setText(row, "pnl", net === 0 && row.units !== markRow ? "" : moneyUnitsText(projected));
+          setData(row.cells.pnl, "value", formatDecimal(projected, MONEY_SCALE));
+          setData(row.cells.pnl, "direction", direction(projected) ?? "");
+        }
       }
-      if (row.units === averageRow) row.cells.price.dataset.avg = "avg";
-      else delete row.cells.price.dataset.avg;
+      setData(row.cells.price, "avg", row.units === averageRow ? "avg" : null);
     }
   }
 
@@ -193,7 +210,6 @@ export function createLadder({ table, scroller, info, labels }) {
     const outside = markUnits !== null && rows.length > 0
       ? (markUnits > rows[0].units ? " · mark above ▲" : markUnits < rows[rows.length - 1].units ? " · mark below ▼" : "")
       : "";
-    info.replaceChildren();
     const parts = [
       ["tick", tickText],
       ["$/pt", instrument.dollarsPerPoint === null ? UNKNOWN : formatDecimal(instrument.dollarsPerPoint, PRICE_SCALE)],
@@ -201,6 +217,10 @@ export function createLadder({ table, scroller, info, labels }) {
       ["avg", average],
       ["mark", `${mark}${markSource ? ` (${markSource})` : ""}`],
     ];
+    const key = JSON.stringify([parts, outside]);
+    if (key === describedAs) return;
+    describedAs = key;
+    info.replaceChildren();
     for (const [label, value] of parts) {
       const span = document.createElement("span");
       span.className = "info-item";

@@ -175,8 +175,7 @@ function applyFill(state, fill, live) {
   // A correction or bust keeps the fill's place in the blotter; the first sighting keeps the
   // original seq so the row does not jump.
   const merged = known ? { ...known, ...fill, firstSeq: known.firstSeq ?? known.seq } : fill;
-  if (known) state.fills.delete(fill.execId);
-  state.fills.set(fill.execId, merged);
+  state.fills.set(fill.execId, merged); // a known execId keeps its place in the Map's order
   trimFills(state);
   if (fill.status !== "busted") recordLastFill(state, fill);
   if (live) state.freshFills.add(fill.execId);
@@ -193,16 +192,14 @@ function recordLastFill(state, fill) {
   state.lastFill.set(fill.instrument, { units, tick, qty: fill.qty, side: fill.side, execId: fill.execId, flash: Date.now() });
 }
 
+// The Map is kept in seq order (live fills arrive in order; merged history is re-sorted), so
+// the oldest fill is always the first key.
 function trimFills(state) {
-  while (state.fills.size > state.blotterCap) {
-    let oldestId = null;
-    let oldestSeq = Infinity;
-    for (const [execId, fill] of state.fills) {
-      const seq = fill.firstSeq ?? fill.seq ?? 0;
-      if (seq < oldestSeq) { oldestSeq = seq; oldestId = execId; }
-    }
-    state.fills.delete(oldestId);
-  }
+  while (state.fills.size > state.blotterCap) state.fills.delete(state.fills.keys().next().value);
+}
+
+function fillOrder(fill) {
+  return fill.firstSeq ?? fill.seq ?? 0;
 }
 
 /** Older fills fetched from /api/fills: merged by execId, never duplicated. */
@@ -214,6 +211,7 @@ export function mergeHistoricFills(state, fills) {
     if (!state.contributions.has(fill.execId)) countVolume(state, fill);
     state.fills.set(fill.execId, fill);
   }
+  state.fills = new Map([...state.fills].sort(([, a], [, b]) => fillOrder(a) - fillOrder(b)));
   trimFills(state);
   touch(state, "blotter", "ladder");
 }
