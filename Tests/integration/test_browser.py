@@ -127,7 +127,9 @@ def ladder_row(driver, price_decimal):
 
 
 def blotter_ids(driver):
-    return [row.get_attribute("data-exec-id") for row in driver.find_elements(By.CSS_SELECTOR, "#blotter tr[data-exec-id]")]
+    """Exec ids of the blotter rows, top to bottom, read in one go (rows move as fills arrive)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#blotter tr[data-exec-id]')].map((row) => row.dataset.execId)")
 
 
 def test_ladder_shows_the_worked_example_live_and_resumes_after_a_restart(server, browser):

@@ -120,7 +120,11 @@ export function createConnection({ resumePoint, filterQuery, token, onMessage, o
     if (!ws || ws.readyState !== WebSocket.OPEN || !opened) return;
     const silentFor = Date.now() - lastMessageAt;
     if (silentFor > DEAD_AFTER_MS) {
+      // A frozen peer never answers the close handshake: give up on this socket at once.
+      socket = null;
+      ws.onopen = ws.onmessage = ws.onclose = null;
       ws.close(4000, "no heartbeat");
+      scheduleReconnect();
       return;
     }
     if (state === "live" && silentFor > STALE_AFTER_MS) setState("stale");
@@ -153,7 +157,10 @@ export function createConnection({ resumePoint, filterQuery, token, onMessage, o
       attempt = 0;
       const old = socket;
       socket = null;
-      if (old) old.close(1000, "restart");
+      if (old) {
+        old.onopen = old.onmessage = old.onclose = null;
+        old.close(1000, "restart");
+      }
       open();
     },
     send,
