@@ -30,8 +30,8 @@ let package = Package(
         // Money, persistence, fan-out.
         .target(name: "Ledger", swiftSettings: strict),
         .target(name: "Journal", dependencies: ["CSQLite", "Ledger"], swiftSettings: strict),
-        .target(name: "Hub", dependencies: ["Ledger"], swiftSettings: strict),
-        .target(name: "Ingest", dependencies: ["Ledger", "Journal", "Hub"], swiftSettings: strict),
+        .target(name: "Hub", dependencies: ["Ledger", "Reactor", "WebSocketCore"], swiftSettings: strict),
+        .target(name: "Ingest", dependencies: ["Ledger", "Journal", "Hub", "Reactor"], swiftSettings: strict),
 
         // Sources, wiring, command line.
         .target(name: "Monitors", dependencies: ["Ledger", "Ingest"], swiftSettings: strict),
@@ -52,5 +52,6 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Ledger"], swiftSettings: strict),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Ledger"], swiftSettings: strict),
         .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: strict),
+        .testTarget(name: "MonitorsTests", dependencies: ["Monitors", "Server"], swiftSettings: strict),
     ]
 )

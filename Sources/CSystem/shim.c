@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "CSystem.h"
 #include <stdlib.h>
 
@@ -27,4 +28,8 @@ long lw_raise_nofile_limit(void) {
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
     }
     return (long)rl.rlim_cur;
+}
+
+int lw_accept_nonblocking(int fd, struct sockaddr *addr, socklen_t *len) {
+    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

@@ -1,1 +1,435 @@
-// Journal module: see docs/architecture.md.
+import CSQLite
+import Foundation
+
+/// The durable, sequenced event store: every event gets the next gapless seq and is committed to
+/// SQLite before anyone publishes it.
+///
+/// Not thread-safe, by design: one instance per thread. The ingest thread owns the writing
+/// instance and calls `append` once per batch (group commit); a reader elsewhere (resumes,
+/// history) opens its own instance with `readOnly: true`, which WAL lets run alongside the writer.
+public final class Journal {
+    public let path: String
+    public let options: JournalOptions
+    /// A random id created with the database; a different epoch means a different database.
+    public let epoch: String
+    /// Nanoseconds since the Unix epoch when the database was created.
+    public let createdAt: Int64
+    /// The seq of the last committed event (0 for an empty journal).
+    public private(set) var lastSeq: Seq
+    public let schemaVersion: Int
+
+    private var connection: SQLiteConnection?
+
+    /// Opens (creating file and directories if needed) and migrates the journal at `options.path`.
+    public init(_ options: JournalOptions) throws(JournalError) {
+        self.path = options.path
+        self.options = options
+        let connection = try Journal.openConnection(options)
+        do {
+            let opened = try Journal.prepareSchema(connection, options)
+            epoch = opened.epoch
+            createdAt = opened.createdAt
+            lastSeq = opened.lastSeq
+            schemaVersion = opened.version
+            self.connection = connection
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    deinit { connection?.close() }
+
+    /// Closes the file; later calls fail with code "closed". Safe to call twice.
+    public func close() {
+        connection?.close()
+        connection = nil
+    }
+
+    // MARK: Writing
+
+    /// Commits `events` (seqs lastSeq+1, lastSeq+2, …), their fill rows and status updates, marks
+    /// and SOD rows, the audit entries, the cursors (stamped with the batch's last seq) and an
+    /// optional checkpoint in ONE transaction. Returns the assigned seqs in order. On any error
+    /// nothing is stored, `lastSeq` is unchanged, and the error is thrown.
+    @discardableResult
+    public func append(_ events: [NewEvent], audit: [AuditEntry] = [], cursors: [SourceCursor] = [],
+                       checkpoint: (seq: Seq, state: [UInt8])? = nil) throws(JournalError) -> [Seq] {
+        let db = try writableConnection()
+        let base = lastSeq
+        let committedAt = Journal.now()
+        let seqs: [Seq] = try guarded("append to journal") {
+            try db.transaction {
+                let stored = try Journal.maxSeq(db)
+                guard stored == base else {
+                    throw JournalError(code: "conflict", message:
+                        "append to journal \(path): the file holds seq \(stored) but this process expected \(base); another process is writing to it")
+                }
+                var seqs: [Seq] = []
+                seqs.reserveCapacity(events.count)
+                for (offset, event) in events.enumerated() {
+                    let seq = base + Seq(offset) + 1
+                    try insert(event, seq: seq, committedAt: committedAt, db: db)
+                    seqs.append(seq)
+                }
+                let last = seqs.last ?? base
+                try insertAudit(audit, db: db)
+                for cursor in cursors {
+                    try db.run("INSERT INTO cursors (name, value, seq) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET value = excluded.value, seq = excluded.seq",
+                               [.text(cursor.name), .text(cursor.value), .integer(last)])
+                }
+                if let checkpoint {
+                    try insertCheckpoint(seq: checkpoint.seq, state: checkpoint.state, lastSeq: last,
+                                         createdAt: committedAt, db: db)
+                }
+                return seqs
+            }
+        }
+        lastSeq = seqs.last ?? base
+        return seqs
+    }
+
+    /// Stores audit entries on their own (e.g. rejections, which produce no event).
+    public func audit(_ entries: [AuditEntry]) throws(JournalError) {
+        guard !entries.isEmpty else { return }
+        let db = try writableConnection()
+        try guarded("write audit entries to journal") {
+            try db.transaction { try insertAudit(entries, db: db) }
+        }
+    }
+
+    /// Copies the whole database, consistent at one instant, to a new file (`VACUUM INTO`).
+    /// The target must not exist yet.
+    public func backup(to target: String) throws(JournalError) {
+        let db = try openConnection()
+        if FileManager.default.fileExists(atPath: target) {
+            throw JournalError(code: "exists", message: "back up journal \(path): target \(target) already exists")
+        }
+        try guarded("back up journal") {
+            do {
+                try db.run("VACUUM INTO ?1", [.text(target)])
+            } catch let error as SQLiteError {
+                throw JournalError(error, path: path, doing: "back up to \(target) from journal")
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    /// The seq of the event that stored fill `execId`, or nil: the idempotency check.
+    public func seq(ofExecId execId: String) throws(JournalError) -> Seq? {
+        let db = try openConnection()
+        return try guarded("read journal") {
+            if case .integer(let seq)? = try db.scalar("SELECT seq FROM fills WHERE exec_id = ?1", [.text(execId)]) {
+                return seq
+            }
+            return nil
+        }
+    }
+
+    /// Every stored execId with its seq: the dedupe index built at startup.
+    public func allExecIds() throws(JournalError) -> [String: Seq] {
+        let db = try openConnection()
+        return try guarded("read journal") {
+            let count = try db.scalar("SELECT count(*) FROM fills")
+            var index: [String: Seq] = [:]
+            if case .integer(let count)? = count { index.reserveCapacity(Int(count)) }
+            try db.query("SELECT exec_id, seq FROM fills") { row in
+                index[row.string(at: 0)] = row.int64(at: 1)
+            }
+            return index
+        }
+    }
+
+    /// Up to `limit` events with seq > `seq`, in seq order. Because seqs are gapless, the result
+    /// is exactly seq+1, seq+2, … up to min(seq+limit, lastSeq).
+    public func events(after seq: Seq, limit: Int) throws(JournalError) -> [EventRecord] {
+        let db = try openConnection()
+        return try guarded("read events from journal") {
+            var records: [EventRecord] = []
+            records.reserveCapacity(max(0, min(limit, 65_536)))
+            try db.query("""
+                SELECT seq, kind, account, instrument, exec_id, time, source, payload, deltas, committed_at
+                FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2
+                """, [.integer(seq), .integer(Int64(max(0, limit)))]) { row in
+                records.append(EventRecord(
+                    seq: row.int64(at: 0), kind: row.string(at: 1), account: row.optionalString(at: 2),
+                    instrument: row.optionalString(at: 3), execId: row.optionalString(at: 4),
+                    time: row.int64(at: 5), source: row.string(at: 6), payload: row.string(at: 7),
+                    deltas: row.string(at: 8), committedAt: row.int64(at: 9)))
+            }
+            return records
+        }
+    }
+
+    /// The checkpoint with the highest seq, if any.
+    public func latestCheckpoint() throws(JournalError) -> Checkpoint? {
+        let db = try openConnection()
+        return try guarded("read checkpoint from journal") {
+            var checkpoint: Checkpoint?
+            try db.query("SELECT seq, state, created_at FROM checkpoints ORDER BY seq DESC LIMIT 1") { row in
+                checkpoint = Checkpoint(seq: row.int64(at: 0), state: row.bytes(at: 1), createdAt: row.int64(at: 2))
+            }
+            return checkpoint
+        }
+    }
+
+    /// Fill history, always returned oldest → newest (by seq). Nil `account`/`instrument` match
+    /// everything. With `since`, the first `limit` fills stored after that seq (page forward by
+    /// passing the last seq seen); without it, the most recent `limit` fills.
+    public func fills(account: String?, instrument: String?, since: Seq?, limit: Int) throws(JournalError) -> [FillRow] {
+        let db = try openConnection()
+        return try guarded("read fills from journal") {
+            var conditions: [String] = []
+            var values: [SQLiteValue] = []
+            if let account { values.append(.text(account)); conditions.append("account = ?\(values.count)") }
+            if let instrument { values.append(.text(instrument)); conditions.append("instrument = ?\(values.count)") }
+            if let since { values.append(.integer(since)); conditions.append("seq > ?\(values.count)") }
+            values.append(.integer(Int64(max(0, limit))))
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let order = since == nil ? "DESC" : "ASC"
+            var rows: [FillRow] = []
+            try db.query("""
+                SELECT exec_id, account, instrument, side, qty, price, price_units, time, source, status, seq,
+                       orig_qty, orig_price
+                FROM fills \(filter) ORDER BY seq \(order) LIMIT ?\(values.count)
+                """, values) { row in
+                rows.append(FillRow(
+                    execId: row.string(at: 0), account: row.string(at: 1), instrument: row.string(at: 2),
+                    side: row.string(at: 3), qty: row.int64(at: 4), price: row.string(at: 5),
+                    priceUnits: row.int64(at: 6), time: row.int64(at: 7), source: row.string(at: 8),
+                    status: row.string(at: 9), seq: row.int64(at: 10), originalQty: row.optionalInt64(at: 11),
+                    originalPrice: row.optionalString(at: 12)))
+            }
+            return since == nil ? rows.reversed() : rows
+        }
+    }
+
+    /// One fill by execId.
+    public func fill(execId: String) throws(JournalError) -> FillRow? {
+        let db = try openConnection()
+        return try guarded("read fills from journal") {
+            var found: FillRow?
+            try db.query("""
+                SELECT exec_id, account, instrument, side, qty, price, price_units, time, source, status, seq,
+                       orig_qty, orig_price
+                FROM fills WHERE exec_id = ?1
+                """, [.text(execId)]) { row in
+                found = FillRow(
+                    execId: row.string(at: 0), account: row.string(at: 1), instrument: row.string(at: 2),
+                    side: row.string(at: 3), qty: row.int64(at: 4), price: row.string(at: 5),
+                    priceUnits: row.int64(at: 6), time: row.int64(at: 7), source: row.string(at: 8),
+                    status: row.string(at: 9), seq: row.int64(at: 10), originalQty: row.optionalInt64(at: 11),
+                    originalPrice: row.optionalString(at: 12))
+            }
+            return found
+        }
+    }
+
+    /// The latest mark of every instrument, by instrument name.
+    public func marks() throws(JournalError) -> [MarkRow] {
+        let db = try openConnection()
+        return try guarded("read marks from journal") {
+            var rows: [MarkRow] = []
+            try db.query("SELECT instrument, price, price_units, time, seq FROM marks ORDER BY instrument") { row in
+                rows.append(MarkRow(instrument: row.string(at: 0), price: row.string(at: 1),
+                                    priceUnits: row.int64(at: 2), time: row.int64(at: 3), seq: row.int64(at: 4)))
+            }
+            return rows
+        }
+    }
+
+    /// Every start-of-day row, by account then instrument.
+    public func sodRows() throws(JournalError) -> [SodRow] {
+        let db = try openConnection()
+        return try guarded("read SOD rows from journal") {
+            var rows: [SodRow] = []
+            try db.query("SELECT account, instrument, qty, price, price_units, seq FROM sod ORDER BY account, instrument") { row in
+                rows.append(SodRow(account: row.string(at: 0), instrument: row.string(at: 1), qty: row.int64(at: 2),
+                                   price: row.string(at: 3), priceUnits: row.int64(at: 4), seq: row.int64(at: 5)))
+            }
+            return rows
+        }
+    }
+
+    /// The most recent `limit` audit entries, oldest → newest.
+    public func auditEntries(limit: Int) throws(JournalError) -> [AuditEntry] {
+        let db = try openConnection()
+        return try guarded("read audit trail from journal") {
+            var entries: [AuditEntry] = []
+            try db.query("SELECT time, actor, action, detail, seq FROM audit ORDER BY id DESC LIMIT ?1",
+                         [.integer(Int64(max(0, limit)))]) { row in
+                entries.append(AuditEntry(time: row.int64(at: 0), actor: row.string(at: 1), action: row.string(at: 2),
+                                          detail: row.string(at: 3), seq: row.optionalInt64(at: 4)))
+            }
+            return entries.reversed()
+        }
+    }
+
+    /// The stored value of source cursor `name`.
+    public func cursor(_ name: String) throws(JournalError) -> String? {
+        let db = try openConnection()
+        return try guarded("read cursor from journal") {
+            if case .text(let value)? = try db.scalar("SELECT value FROM cursors WHERE name = ?1", [.text(name)]) {
+                return value
+            }
+            return nil
+        }
+    }
+
+    /// `PRAGMA integrity_check`: true when SQLite finds nothing wrong.
+    public func integrityCheck() throws(JournalError) -> Bool {
+        let db = try openConnection()
+        return try guarded("check integrity of journal") {
+            var lines: [String] = []
+            try db.query("PRAGMA integrity_check") { row in lines.append(row.string(at: 0)) }
+            return lines == ["ok"]
+        }
+    }
+
+    // MARK: Private: writing
+
+    private func insert(_ event: NewEvent, seq: Seq, committedAt: Int64, db: SQLiteConnection) throws {
+        let statement = try db.statement("""
+            INSERT INTO events (seq, kind, account, instrument, exec_id, time, source, payload, deltas, committed_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            """)
+        defer { statement.reset() }
+        try statement.bind(seq, at: 1)
+        try statement.bind(event.kind, at: 2)
+        try statement.bind(event.account, at: 3)
+        try statement.bind(event.instrument, at: 4)
+        try statement.bind(event.execId, at: 5)
+        try statement.bind(event.time, at: 6)
+        try statement.bind(event.source, at: 7)
+        try statement.bind(event.payload, at: 8)
+        try statement.bind(event.deltas, at: 9)
+        try statement.bind(committedAt, at: 10)
+        try statement.run()
+
+        if let fill = event.fill { try insert(fill, seq: seq, db: db) }
+        if let update = event.fillStatus { try apply(update, db: db) }
+        if let mark = event.mark {
+            try db.run("""
+                INSERT INTO marks (instrument, price, price_units, time, seq) VALUES (?1, ?2, ?3, ?4, ?5)
+                ON CONFLICT(instrument) DO UPDATE SET price = excluded.price, price_units = excluded.price_units,
+                    time = excluded.time, seq = excluded.seq
+                """, [.text(mark.instrument), .text(mark.price), .integer(mark.priceUnits), .integer(mark.time), .integer(seq)])
+        }
+        if let sod = event.sod {
+            try db.run("""
+                INSERT INTO sod (account, instrument, qty, price, price_units, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                ON CONFLICT(account, instrument) DO UPDATE SET qty = excluded.qty, price = excluded.price,
+                    price_units = excluded.price_units, seq = excluded.seq
+                """, [.text(sod.account), .text(sod.instrument), .integer(sod.qty), .text(sod.price),
+                      .integer(sod.priceUnits), .integer(seq)])
+        }
+    }
+
+    private func insert(_ fill: FillRow, seq: Seq, db: SQLiteConnection) throws {
+        let statement = try db.statement("""
+            INSERT INTO fills (exec_id, seq, account, instrument, side, qty, price, price_units, time, source, status,
+                               orig_qty, orig_price)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            """)
+        defer { statement.reset() }
+        try statement.bind(fill.execId, at: 1)
+        try statement.bind(seq, at: 2)
+        try statement.bind(fill.account, at: 3)
+        try statement.bind(fill.instrument, at: 4)
+        try statement.bind(fill.side, at: 5)
+        try statement.bind(fill.qty, at: 6)
+        try statement.bind(fill.price, at: 7)
+        try statement.bind(fill.priceUnits, at: 8)
+        try statement.bind(fill.time, at: 9)
+        try statement.bind(fill.source, at: 10)
+        try statement.bind(fill.status, at: 11)
+        try statement.bind(fill.originalQty, at: 12)
+        try statement.bind(fill.originalPrice, at: 13)
+        do {
+            try statement.run()
+        } catch {
+            guard error.code == SQLITE_CONSTRAINT else { throw error }
+            throw JournalError(code: "constraint", message: "append to journal \(path): execId \(fill.execId) is already stored",
+                               sqliteCode: error.extendedCode)
+        }
+    }
+
+    private func apply(_ update: FillStatusUpdate, db: SQLiteConnection) throws {
+        let changed: Int
+        if update.qty == nil && update.price == nil && update.priceUnits == nil {
+            changed = try db.run("UPDATE fills SET status = ?1 WHERE exec_id = ?2", [.text(update.status), .text(update.execId)])
+        } else {
+            // SET expressions all read the old row, so the originals capture the pre-correction values.
+            changed = try db.run("""
+                UPDATE fills SET status = ?1, orig_qty = coalesce(orig_qty, qty), orig_price = coalesce(orig_price, price),
+                    qty = coalesce(?2, qty), price = coalesce(?3, price), price_units = coalesce(?4, price_units)
+                WHERE exec_id = ?5
+                """, [.text(update.status), SQLiteValue(update.qty), SQLiteValue(update.price),
+                      SQLiteValue(update.priceUnits), .text(update.execId)])
+        }
+        guard changed == 1 else {
+            throw JournalError(code: "not_found", message: "append to journal \(path): no stored fill with execId \(update.execId) to mark \(update.status)")
+        }
+    }
+
+    private func insertAudit(_ entries: [AuditEntry], db: SQLiteConnection) throws {
+        for entry in entries {
+            try db.run("INSERT INTO audit (time, actor, action, detail, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+                       [.integer(entry.time), .text(entry.actor), .text(entry.action), .text(entry.detail), SQLiteValue(entry.seq)])
+        }
+    }
+
+    private func insertCheckpoint(seq: Seq, state: [UInt8], lastSeq last: Seq, createdAt: Int64, db: SQLiteConnection) throws {
+        guard seq >= 0 && seq <= last else {
+            throw JournalError(code: "invalid", message: "append to journal \(path): checkpoint seq \(seq) is outside 0...\(last)")
+        }
+        try db.run("INSERT OR REPLACE INTO checkpoints (seq, state, created_at) VALUES (?1, ?2, ?3)",
+                   [.integer(seq), .blob(state), .integer(createdAt)])
+        try db.run("""
+            DELETE FROM checkpoints WHERE seq NOT IN (SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT ?1)
+            """, [.integer(Int64(max(1, options.checkpointsKept)))])
+    }
+
+    // MARK: Private: plumbing
+
+    private func openConnection() throws(JournalError) -> SQLiteConnection {
+        guard let connection else {
+            throw JournalError(code: "closed", message: "journal \(path) is closed")
+        }
+        return connection
+    }
+
+    private func writableConnection() throws(JournalError) -> SQLiteConnection {
+        let connection = try openConnection()
+        if options.readOnly {
+            throw JournalError(code: "readonly", message: "journal \(path) was opened read-only")
+        }
+        return connection
+    }
+
+    /// Runs `body`, turning whatever it throws into a JournalError that names the file.
+    private func guarded<T>(_ activity: String, _ body: () throws -> T) throws(JournalError) -> T {
+        do {
+            return try body()
+        } catch let error as JournalError {
+            throw error
+        } catch let error as SQLiteError {
+            throw JournalError(error, path: path, doing: activity)
+        } catch {
+            throw JournalError(code: "sqlite", message: "\(activity) \(path): \(error)")
+        }
+    }
+
+    static func maxSeq(_ db: SQLiteConnection) throws -> Seq {
+        if case .integer(let seq)? = try db.scalar("SELECT max(seq) FROM events") { return seq }
+        return 0
+    }
+
+    /// Wall-clock nanoseconds since the Unix epoch.
+    static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}

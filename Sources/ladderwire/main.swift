@@ -1,1 +1,4 @@
-print("ladderwire")
+import Foundation
+import Server
+
+exit(LadderwireCommand.main(CommandLine.arguments))

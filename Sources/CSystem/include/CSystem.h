@@ -19,6 +19,9 @@ int lw_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
 /// Waits for events and copies them out as (token, events) pairs, so Swift never touches the packed struct.
 int lw_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int max_events, int timeout_ms);
 
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (accept4 needs _GNU_SOURCE, which Swift cannot set).
+int lw_accept_nonblocking(int fd, struct sockaddr *addr, socklen_t *len);
+
 /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit or -1.
 long lw_raise_nofile_limit(void);
 

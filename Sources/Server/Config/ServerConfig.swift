@@ -1,3 +1,5 @@
+import Monitors
+
 /// The effective configuration of one `serve` run: the embedded defaults, overlaid by
 /// `config/ladderwire.json` (shared section, then the chosen environment's section), overlaid
 /// by command-line flags. Loading and validation live in ConfigLoader.swift.
@@ -20,6 +22,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var tlsCert: String? = nil
     public var tlsKey: String? = nil
     public var debugLogging = false
+    /// Settings of each background monitor (`replay`, `sim`, `tt`); `sources` says which run.
+    public var monitors = MonitorsConfig()
 
     public struct Limits: Sendable, Equatable {
         public var maxConnections = 20_000

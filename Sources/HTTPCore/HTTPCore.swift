@@ -1,1 +1,0 @@
-// HTTPCore module: see docs/architecture.md.

@@ -1,0 +1,77 @@
+/// Header fields in arrival order. Names compare case-insensitively (ASCII only, as RFC 9110
+/// defines them); repeated names are kept so `values(_:)` can see all of them.
+public struct HTTPHeaders: Sendable {
+    public private(set) var fields: [(name: String, value: String)]
+    /// Lower-cased names, parallel to `fields`, so lookups do not re-fold case each time.
+    private var foldedNames: [String]
+
+    public init(_ fields: [(name: String, value: String)] = []) {
+        self.fields = fields
+        self.foldedNames = fields.map { asciiLowercased($0.name) }
+    }
+
+    /// The first value of `name`, or nil.
+    public subscript(_ name: String) -> String? {
+        let folded = asciiLowercased(name)
+        guard let index = foldedNames.firstIndex(of: folded) else { return nil }
+        return fields[index].value
+    }
+
+    /// Every value of `name`, in arrival order.
+    public func values(_ name: String) -> [String] {
+        let folded = asciiLowercased(name)
+        return foldedNames.indices.filter { foldedNames[$0] == folded }.map { fields[$0].value }
+    }
+
+    /// The comma-separated tokens of every value of `name`, trimmed and lower-cased, empty ones
+    /// dropped (`Connection: keep-alive, Upgrade` → `["keep-alive", "upgrade"]`).
+    public func tokens(_ name: String) -> [String] {
+        values(name).flatMap { value in
+            value.split(separator: ",").map { asciiLowercased(trimmingWhitespace($0)) }.filter { !$0.isEmpty }
+        }
+    }
+
+    public func contains(_ name: String) -> Bool { foldedNames.contains(asciiLowercased(name)) }
+
+    public var count: Int { fields.count }
+
+    public mutating func add(_ name: String, _ value: String) {
+        fields.append((name: name, value: value))
+        foldedNames.append(asciiLowercased(name))
+    }
+
+    /// Removes every field called `name`.
+    public mutating func remove(_ name: String) {
+        let folded = asciiLowercased(name)
+        var index = foldedNames.count - 1
+        while index >= 0 {
+            if foldedNames[index] == folded {
+                fields.remove(at: index)
+                foldedNames.remove(at: index)
+            }
+            index -= 1
+        }
+    }
+
+    /// Replaces every field called `name` with one field.
+    public mutating func set(_ name: String, _ value: String) {
+        remove(name)
+        add(name, value)
+    }
+}
+
+func asciiLowercased(_ text: some StringProtocol) -> String {
+    // Header names are ASCII; leave anything else untouched rather than applying Unicode folding.
+    var bytes = Array(text.utf8)
+    for index in bytes.indices where bytes[index] >= 0x41 && bytes[index] <= 0x5A {
+        bytes[index] += 0x20
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+func trimmingWhitespace(_ text: some StringProtocol) -> String {
+    let bytes = Array(text.utf8)
+    guard let first = bytes.firstIndex(where: { $0 != sp && $0 != htab }) else { return "" }
+    let last = bytes.lastIndex(where: { $0 != sp && $0 != htab })!
+    return String(decoding: bytes[first...last], as: UTF8.self)
+}

@@ -1,0 +1,284 @@
+/// Incremental HTTP/1.x request parser (sans-I/O, like h11's server side): `feed` bytes as they
+/// arrive, call `nextRequest()` until it returns nil. Pipelined requests come out one by one.
+///
+/// Rules, each answered with the status to send:
+/// - Lines end with CRLF only: a bare LF or bare CR is 400 (strict, so no two parsers in a chain
+///   can disagree about where a head ends). Empty lines before a request line are skipped.
+/// - Request line `METHOD SP target SP HTTP/1.x`; another HTTP version is 505, anything else 400;
+///   a request line longer than `maxRequestLine` is 414 as soon as the limit is passed.
+/// - More than `maxHeaderBytes` of header block or `maxHeaderCount` fields is 431; obs-fold,
+///   whitespace before the colon, a non-token name, control bytes or non-UTF-8 in a value are 400.
+/// - HTTP/1.1 without exactly one Host is 400. Bodies are Content-Length only: Transfer-Encoding
+///   is 501 (400 together with Content-Length); a malformed or conflicting Content-Length is 400;
+///   a length above `limits.maxBodyBytes(method:path:)` is 413 before any body byte is read.
+/// - After an error the parser stays failed and rethrows it: the caller answers and closes.
+public struct HTTPRequestParser: Sendable {
+    public var limits: HTTPLimits
+
+    private var buffer: [UInt8] = []
+    /// First byte not yet consumed by a returned request.
+    private var readIndex = 0
+    /// Where the search for the end of the head resumes, so byte-at-a-time feeding stays linear.
+    private var scanIndex = 0
+    /// Index of the CR ending the request line, once seen.
+    private var requestLineEnd: Int?
+    private var headerLineCount = 0
+    /// A head already parsed whose body has not fully arrived.
+    private var pendingHead: HTTPRequest?
+    private var pendingBodyLength = 0
+    private var failure: HTTPError?
+
+    public init(limits: HTTPLimits = HTTPLimits()) {
+        self.limits = limits
+    }
+
+    public mutating func feed(_ bytes: some Collection<UInt8>) {
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Bytes fed but not consumed by a returned request. After an Upgrade request these are the
+    /// first bytes of the new protocol.
+    public var bufferedByteCount: Int { buffer.count - readIndex }
+
+    /// Hands over (and forgets) every unconsumed byte, e.g. to a `WebSocketConnection`.
+    public mutating func takeBufferedBytes() -> [UInt8] {
+        let rest = Array(buffer[readIndex...])
+        buffer.removeAll(keepingCapacity: false)
+        readIndex = 0
+        scanIndex = 0
+        requestLineEnd = nil
+        headerLineCount = 0
+        pendingHead = nil
+        pendingBodyLength = 0
+        return rest
+    }
+
+    /// The next complete request, or nil when more bytes are needed.
+    public mutating func nextRequest() throws(HTTPError) -> HTTPRequest? {
+        if let failure { throw failure }
+        do {
+            return try parseNextRequest()
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    private mutating func parseNextRequest() throws(HTTPError) -> HTTPRequest? {
+        if pendingHead == nil {
+            guard let headEnd = try findHeadEnd() else { return nil }
+            let head = try parseHead(buffer[readIndex..<headEnd])
+            readIndex = headEnd + 4
+            scanIndex = readIndex
+            requestLineEnd = nil
+            headerLineCount = 0
+            pendingHead = head.request
+            pendingBodyLength = head.bodyLength
+        }
+        guard var request = pendingHead, buffer.count - readIndex >= pendingBodyLength else { return nil }
+        request.body = Array(buffer[readIndex..<readIndex + pendingBodyLength])
+        readIndex += pendingBodyLength
+        pendingHead = nil
+        pendingBodyLength = 0
+        compact()
+        return request
+    }
+
+    /// Drops consumed bytes once they dominate the buffer, so memory stays bounded without
+    /// copying the buffer for every request.
+    private mutating func compact() {
+        if readIndex == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            readIndex = 0
+            scanIndex = 0
+        } else if readIndex >= 4096 && readIndex * 2 >= buffer.count {
+            buffer.removeFirst(readIndex)
+            scanIndex -= readIndex
+            readIndex = 0
+        }
+    }
+
+    /// Scans for CRLF CRLF, enforcing the line and size limits as bytes arrive.
+    /// Returns the index of the CR that starts the final CRLF CRLF.
+    private mutating func findHeadEnd() throws(HTTPError) -> Int? {
+        if requestLineEnd == nil {
+            // RFC 9112 §2.2: ignore empty lines before the request line.
+            while buffer.count - readIndex >= 2, buffer[readIndex] == cr, buffer[readIndex + 1] == lf {
+                readIndex += 2
+            }
+            scanIndex = max(scanIndex, readIndex)
+        }
+        var index = scanIndex
+        let end = buffer.count
+        while index < end {
+            let byte = buffer[index]
+            if byte == lf {
+                guard index > readIndex, buffer[index - 1] == cr else { throw .badRequest("bare LF in request head") }
+                if let lineEnd = requestLineEnd {
+                    if buffer[index - 2] == lf, index - 3 >= lineEnd {
+                        scanIndex = index + 1
+                        return index - 3
+                    }
+                    headerLineCount += 1
+                    if headerLineCount > limits.maxHeaderCount {
+                        throw HTTPError(status: 431, reason: "too many header fields")
+                    }
+                    if index + 1 - (lineEnd + 2) > limits.maxHeaderBytes {
+                        throw HTTPError(status: 431, reason: "request header block too large")
+                    }
+                } else {
+                    if index - 1 - readIndex > limits.maxRequestLine {
+                        throw HTTPError(status: 414, reason: "request line too long")
+                    }
+                    requestLineEnd = index - 1
+                }
+            } else if byte == cr, index + 1 < end, buffer[index + 1] != lf {
+                throw .badRequest("bare CR in request head")
+            }
+            index += 1
+        }
+        scanIndex = index
+        if let lineEnd = requestLineEnd {
+            if end - (lineEnd + 2) > limits.maxHeaderBytes + 2 {
+                throw HTTPError(status: 431, reason: "request header block too large")
+            }
+        } else {
+            // A pending CR may still end a line of exactly the limit.
+            let lineLength = end - readIndex - (buffer.last == cr ? 1 : 0)
+            if lineLength > limits.maxRequestLine {
+                throw HTTPError(status: 414, reason: "request line too long")
+            }
+        }
+        return nil
+    }
+
+    private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPError) -> (request: HTTPRequest, bodyLength: Int) {
+        // `head` stops before the final CRLF CRLF, so every line but the last still ends in CR.
+        var lines = head.split(separator: lf, omittingEmptySubsequences: false)
+        for index in lines.indices.dropLast() { lines[index] = lines[index].dropLast() }
+        let requestLine = try RequestLine(parsing: lines[0])
+        var headers = HTTPHeaders()
+        for line in lines.dropFirst() {
+            let field = try parseHeaderField(line)
+            headers.add(field.name, field.value)
+        }
+
+        let hosts = headers.values("host")
+        if requestLine.versionMinor >= 1 && hosts.isEmpty { throw .badRequest("missing Host header") }
+        if hosts.count > 1 { throw .badRequest("more than one Host header") }
+
+        let bodyLength = try Self.bodyLength(headers)
+        var request = HTTPRequest(method: requestLine.method, target: requestLine.target,
+                                  versionMinor: requestLine.versionMinor, headers: headers)
+        let parts = RequestTarget.split(requestLine.target)
+        guard let query = parts.query.map(RequestTarget.decodeQuery) ?? [:] else {
+            throw .badRequest("query string is not valid percent-encoded UTF-8")
+        }
+        request.query = query
+        if bodyLength > limits.maxBodyBytes(method: request.method, path: request.path) {
+            throw HTTPError(status: 413, reason: "request body too large")
+        }
+        return (request, bodyLength)
+    }
+
+    private func parseHeaderField(_ line: ArraySlice<UInt8>) throws(HTTPError) -> (name: String, value: String) {
+        guard let first = line.first else { throw .badRequest("empty header line") }
+        if first == sp || first == htab { throw .badRequest("obsolete line folding in header") }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .badRequest("header line without colon") }
+        let name = line[..<colon]
+        guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw .badRequest("invalid header name") }
+        var value = line[(colon + 1)...]
+        while let byte = value.first, byte == sp || byte == htab { value.removeFirst() }
+        while let byte = value.last, byte == sp || byte == htab { value.removeLast() }
+        if value.contains(where: { ($0 < 0x20 && $0 != htab) || $0 == 0x7F }) {
+            throw .badRequest("control character in header value")
+        }
+        guard let text = String(validating: value, as: UTF8.self) else {
+            throw .badRequest("header value is not UTF-8")
+        }
+        return (String(decoding: name, as: UTF8.self), text)
+    }
+
+    private static func bodyLength(_ headers: HTTPHeaders) throws(HTTPError) -> Int {
+        let lengths = headers.values("content-length")
+        if headers.contains("transfer-encoding") {
+            if !lengths.isEmpty { throw .badRequest("both Transfer-Encoding and Content-Length") }
+            throw HTTPError(status: 501, reason: "Transfer-Encoding is not supported; send Content-Length")
+        }
+        var length: Int?
+        // `Content-Length: 5, 5` and repeated identical fields are one length (RFC 9112 §6.3).
+        for value in lengths {
+            for item in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let digits = trimmingWhitespace(item)
+                guard !digits.isEmpty, digits.utf8.count <= 18, digits.utf8.allSatisfy(isDigit),
+                      let parsed = Int(digits)
+                else { throw .badRequest("invalid Content-Length") }
+                if let length, length != parsed { throw .badRequest("conflicting Content-Length values") }
+                length = parsed
+            }
+        }
+        return length ?? 0
+    }
+}
+
+/// `METHOD SP request-target SP HTTP-version`.
+struct RequestLine {
+    var method: String
+    var target: String
+    var versionMinor: Int
+
+    init(parsing line: ArraySlice<UInt8>) throws(HTTPError) {
+        let parts = line.split(separator: sp, omittingEmptySubsequences: false)
+        guard parts.count == 3 else { throw .badRequest("malformed request line") }
+        guard !parts[0].isEmpty, parts[0].allSatisfy(isTokenByte) else { throw .badRequest("invalid method") }
+        // Visible ASCII only: no spaces, controls or raw non-ASCII in a target.
+        guard !parts[1].isEmpty, parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw .badRequest("invalid request target")
+        }
+        method = String(decoding: parts[0], as: UTF8.self)
+        target = String(decoding: parts[1], as: UTF8.self)
+        versionMinor = try Self.versionMinor(parts[2])
+        let first = parts[1].first!
+        if first != UInt8(ascii: "/") && !(first == UInt8(ascii: "*") && parts[1].count == 1)
+            && !RequestLine.isAbsoluteForm(target) {
+            throw .badRequest("invalid request target")
+        }
+    }
+
+    private static func isAbsoluteForm(_ target: String) -> Bool {
+        let lowered = asciiLowercased(target.prefix(8))
+        return lowered.hasPrefix("http://") || lowered.hasPrefix("https://")
+    }
+
+    private static func versionMinor(_ version: ArraySlice<UInt8>) throws(HTTPError) -> Int {
+        let text = Array(version)
+        let prefix = Array("HTTP/".utf8)
+        guard text.count >= 6, Array(text[0..<5]) == prefix else { throw .badRequest("malformed HTTP version") }
+        let number = text[5...]
+        if Array(number) == Array("1.1".utf8) { return 1 }
+        if Array(number) == Array("1.0".utf8) { return 0 }
+        // Well-formed but another version (HTTP/2.0, HTTP/1.2, HTTP/3): a version problem, not garbage.
+        let pieces = number.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        if (1...2).contains(pieces.count), pieces.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(isDigit) }) {
+            throw HTTPError(status: 505, reason: "HTTP version not supported")
+        }
+        throw .badRequest("malformed HTTP version")
+    }
+}
+
+let cr = UInt8(ascii: "\r")
+let lf = UInt8(ascii: "\n")
+let sp = UInt8(ascii: " ")
+let htab = UInt8(ascii: "\t")
+
+func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+/// RFC 9110 `tchar`.
+func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"):
+        return true
+    default:
+        return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+    }
+}

@@ -1,0 +1,300 @@
+import Foundation
+import Hub
+import Journal
+import Ledger
+import Reactor
+import Synchronization
+
+/// The single writer: validates producer messages, applies them to the ledger, commits them to
+/// the journal, and only then publishes and answers. One dedicated thread owns the ledger and the
+/// journal connection.
+///
+/// Group commit falls out of the loop's shape: the thread takes *everything* queued, processes
+/// it, and commits it in one transaction; whatever arrives during that commit is the next batch.
+///
+/// Reads that must be consistent with what subscribers saw (snapshots, resumes, history) are
+/// queued on the same thread, so they run between commits and see exactly the published state.
+public final class IngestPipeline: MessageSink, @unchecked Sendable {
+    // Safety: `ledger`, `journal`, `execIndex`, counters are touched only on the pipeline
+    // thread; the inbox and cursor cache are behind mutexes.
+
+    public struct Options: Sendable {
+        public var checkpointEvery = 10_000
+        public var snapshotFills = 200
+        public var maxResumeEvents = 200_000
+        public init() {}
+    }
+
+    public enum Item: Sendable {
+        case message(ProducerMessage)
+        /// Refused before it reached the pipeline (unreadable, not allowed): answered in order, audited.
+        case refused(code: String, message: String, ref: String?)
+    }
+
+    enum Work: Sendable {
+        case submit(items: [Item], source: String, atomic: Bool, cursor: (name: String, value: String)?,
+                    completion: @Sendable ([SubmitResult]) -> Void)
+        case read(@Sendable (borrowing ReadContext) -> Void)
+        case audit(AuditEntry)
+        case stop(@Sendable () -> Void)
+    }
+
+    public let options: Options
+    public let encoder: MessageEncoder
+    public let epoch: String
+    var ledger: Ledger
+    let journal: Journal
+    let translation: MessageTranslation
+    var execIndex: [String: Int64]
+    var eventsSinceCheckpoint = 0
+    private let publish: @Sendable ([CommittedEvent]) -> Void
+    private let inbox = Mutex<[Work]>([])
+    private let wake = DispatchSemaphore(value: 0)
+    private let cursorCache = Mutex<[String: String]>([:])
+    private var thread: Thread?
+    public let statistics = PipelineStatistics()
+
+    /// `publish` runs on the pipeline thread right after each commit, before any reply: it must
+    /// only hand the events over (e.g. post them to the loop's mailbox).
+    public init(journal: Journal, catalog: InstrumentCatalog, config: LedgerConfig, options: Options,
+                publish: @escaping @Sendable ([CommittedEvent]) -> Void) throws(RecoveryError) {
+        self.journal = journal
+        self.options = options
+        self.publish = publish
+        self.encoder = MessageEncoder(catalog: catalog)
+        self.translation = MessageTranslation(catalog: catalog)
+        self.epoch = journal.epoch
+        let recovered = try Recovery.recover(journal: journal, catalog: catalog, config: config)
+        self.ledger = recovered.ledger
+        self.execIndex = recovered.execIndex
+        statistics.recoveredEvents.store(recovered.replayed, ordering: .relaxed)
+        statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)
+    }
+
+    public func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "ingest"
+        thread.stackSize = 8 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Finishes everything queued before it, then stops the thread.
+    public func stop(then done: @escaping @Sendable () -> Void) { enqueue(.stop(done)) }
+
+    private func enqueue(_ work: Work) {
+        inbox.withLock { $0.append(work) }
+        wake.signal()
+    }
+
+    // MARK: Public entry points (any thread)
+
+    public func submit(_ messages: [ProducerMessage], source: String, cursor: (name: String, value: String)?,
+                       completion: @escaping @Sendable ([SubmitResult]) -> Void) {
+        enqueue(.submit(items: messages.map { .message($0) }, source: source, atomic: false, cursor: cursor, completion: completion))
+    }
+
+    /// Producer items; `atomic` = all or nothing (POST /api/fills): any rejection stores nothing.
+    public func submit(items: [Item], source: String, atomic: Bool, completion: @escaping @Sendable ([SubmitResult]) -> Void) {
+        enqueue(.submit(items: items, source: source, atomic: atomic, cursor: nil, completion: completion))
+    }
+
+    public func cursor(named name: String) -> String? {
+        if let cached = cursorCache.withLock({ $0[name] }) { return cached }
+        // Before the thread starts (monitor start-up), the journal is not yet shared.
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = ResultBox<String?>(nil)
+        enqueue(.read { context in
+            box.value = try? context.journal.cursor(name)
+            semaphore.signal()
+        })
+        semaphore.wait()
+        return box.value
+    }
+
+    /// Records an audit entry (login failures, config loads) in the next transaction.
+    public func audit(actor: String, action: String, detail: String) {
+        enqueue(.audit(AuditEntry(time: wallClockNanos(), actor: actor, action: action, detail: detail)))
+    }
+
+    /// Runs `body` on the pipeline thread between commits (state = exactly what was published).
+    public func read(_ body: @escaping @Sendable (borrowing ReadContext) -> Void) { enqueue(.read(body)) }
+
+    // MARK: The thread
+
+    private func run() {
+        while true {
+            wake.wait()
+            let work = inbox.withLock { items -> [Work] in
+                let taken = items
+                items.removeAll(keepingCapacity: true)
+                return taken
+            }
+            // Consume the extra signals of this burst: one pass handles them all.
+            for _ in 1..<max(work.count, 1) { _ = wake.wait(timeout: .now()) }
+            var batch = Batch()
+            for item in work {
+                switch item {
+                case .submit(let items, let source, let atomic, let cursor, let completion):
+                    process(items, source: source, atomic: atomic, cursor: cursor, completion: completion, into: &batch)
+                case .audit(let entry):
+                    batch.audit.append(entry)
+                case .read(let body):
+                    commit(&batch)
+                    body(ReadContext(pipeline: self))
+                case .stop(let done):
+                    commit(&batch)
+                    done()
+                    return
+                }
+            }
+            commit(&batch)
+        }
+    }
+
+    /// Everything one transaction will hold, and what to do once it is durable.
+    struct Batch {
+        var events: [NewEvent] = []
+        var committed: [CommittedEvent] = []
+        var audit: [AuditEntry] = []
+        var cursors: [SourceCursor] = []
+        var replies: [(results: [SubmitResult], completion: @Sendable ([SubmitResult]) -> Void)] = []
+        var newExecIds: [String: Int64] = [:]
+        var isEmpty: Bool { events.isEmpty && audit.isEmpty && cursors.isEmpty && replies.isEmpty }
+    }
+
+    private func process(_ items: [Item], source: String, atomic: Bool, cursor: (name: String, value: String)?,
+                         completion: @escaping @Sendable ([SubmitResult]) -> Void, into batch: inout Batch) {
+        var results: [SubmitResult]
+        if atomic {
+            // All or nothing: work on copies and keep them only if every item passes.
+            var trialLedger = ledger
+            var trial = Batch()
+            trial.newExecIds = batch.newExecIds
+            let firstSeq = journal.lastSeq + Int64(batch.events.count) + 1
+            let anyRejected: Bool
+            (results, anyRejected) = apply(items, source: source, firstSeq: firstSeq, ledger: &trialLedger, into: &trial)
+            if anyRejected {
+                results = results.map { result in
+                    if case .rejected = result { return result }
+                    return .rejected(code: "not_applied", message: "not applied: another item of this request was rejected")
+                }
+                batch.audit += trial.audit
+            } else {
+                ledger = trialLedger
+                batch.events += trial.events
+                batch.committed += trial.committed
+                batch.audit += trial.audit
+                batch.newExecIds = trial.newExecIds
+            }
+        } else {
+            // Straight into the live ledger: a copy here would duplicate the whole state per message.
+            let firstSeq = journal.lastSeq + Int64(batch.events.count) + 1
+            (results, _) = apply(items, source: source, firstSeq: firstSeq, ledger: &ledger, into: &batch)
+            if let cursor { batch.cursors.append(SourceCursor(name: cursor.name, value: cursor.value)) }
+        }
+        batch.replies.append((results, completion))
+        for result in results {
+            switch result {
+            case .ack: statistics.acked.add(1, ordering: .relaxed)
+            case .duplicate: statistics.duplicates.add(1, ordering: .relaxed)
+            case .rejected: statistics.rejected.add(1, ordering: .relaxed)
+            }
+        }
+    }
+
+    /// Applies items one by one; a rejected item changes nothing but the audit.
+    private func apply(_ items: [Item], source: String, firstSeq: Int64, ledger: inout Ledger,
+                       into batch: inout Batch) -> ([SubmitResult], Bool) {
+        let now = wallClockNanos()
+        var results: [SubmitResult] = []
+        results.reserveCapacity(items.count)
+        var nextSeq = firstSeq
+        var anyRejected = false
+        for item in items {
+            switch item {
+            case .refused(let code, let message, let ref):
+                anyRejected = true
+                results.append(.rejected(code: code, message: message))
+                batch.audit.append(AuditEntry(time: now, actor: source, action: "reject", detail: "\(ref ?? "-") \(code): \(message)"))
+            case .message(let message):
+                if case .fill(let execId, _, _, _, _, _, _) = message,
+                   let seq = execIndex[execId] ?? batch.newExecIds[execId] {
+                    results.append(.duplicate(seq: seq))
+                    continue
+                }
+                do throws(Rejection) {
+                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger)
+                    let deltas: [LedgerDelta]
+                    do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
+                    let seq = nextSeq
+                    nextSeq += 1
+                    let messages = encoder.messages(for: deltas, seq: seq)
+                    let deltasJSON = "[" + messages.map(\.json).joined(separator: ",") + "]"
+                    batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
+                    batch.committed.append(CommittedEvent(seq: seq, messages: messages))
+                    switch event {
+                    case .fill(let fill): batch.newExecIds[fill.execId] = seq
+                    case .bust: batch.audit.append(AuditEntry(time: now, actor: source, action: "bust", detail: message.ref, seq: seq))
+                    case .correct: batch.audit.append(AuditEntry(time: now, actor: source, action: "correct", detail: message.ref, seq: seq))
+                    case .sod: batch.audit.append(AuditEntry(time: now, actor: source, action: "sod", detail: message.ref, seq: seq))
+                    default: break
+                    }
+                    results.append(.ack(seq: seq))
+                } catch {
+                    anyRejected = true
+                    results.append(.rejected(code: error.code, message: error.message))
+                    batch.audit.append(AuditEntry(time: now, actor: source, action: "reject", detail: "\(message.ref) \(error.code): \(error.message)"))
+                }
+            }
+        }
+        return (results, anyRejected)
+    }
+
+    private func commit(_ batch: inout Batch) {
+        guard !batch.isEmpty else { return }
+        defer { batch = Batch() }
+        guard !batch.events.isEmpty || !batch.audit.isEmpty || !batch.cursors.isEmpty else {
+            for reply in batch.replies { reply.completion(reply.results) }
+            return
+        }
+        eventsSinceCheckpoint += batch.events.count
+        var checkpoint: (seq: Seq, state: [UInt8])?
+        if eventsSinceCheckpoint >= options.checkpointEvery, let last = batch.committed.last {
+            checkpoint = (last.seq, ledger.encodeState())
+        }
+        let started = Monotonic.now()
+        do {
+            _ = try journal.append(batch.events, audit: batch.audit, cursors: batch.cursors, checkpoint: checkpoint)
+        } catch {
+            // Nothing of the batch is durable: rebuild the ledger from the journal and tell every
+            // producer. Their messages are not acknowledged, so retrying them is safe.
+            statistics.storageErrors.add(1, ordering: .relaxed)
+            if let recovered = try? Recovery.recover(journal: journal, catalog: encoder.catalog, config: ledger.config) {
+                ledger = recovered.ledger
+                execIndex = recovered.execIndex
+            }
+            let failure = SubmitResult.rejected(code: "storage_error", message: "not stored: \(error.message)")
+            for reply in batch.replies {
+                reply.completion(reply.results.map { result in
+                    if case .ack = result { return failure }
+                    return result
+                })
+            }
+            return
+        }
+        statistics.recordCommit(nanoseconds: Monotonic.now().nanoseconds - started.nanoseconds, events: batch.events.count)
+        if checkpoint != nil { eventsSinceCheckpoint = 0 }
+        for (execId, seq) in batch.newExecIds { execIndex[execId] = seq }
+        for cursor in batch.cursors { cursorCache.withLock { $0[cursor.name] = cursor.value } }
+        statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)
+        if !batch.committed.isEmpty { publish(batch.committed) }
+        for reply in batch.replies { reply.completion(reply.results) }
+    }
+}
+
+/// Lets a value cross from the pipeline thread to a waiting caller.
+final class ResultBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}

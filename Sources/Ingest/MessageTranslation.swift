@@ -1,0 +1,104 @@
+import Hub
+import Journal
+import Ledger
+
+/// A producer message that failed validation: answered with its code, audited, never stored.
+struct Rejection: Error {
+    var code: String
+    var message: String
+}
+
+/// Turns producer messages into ledger events (prices parsed by the instrument's own rules,
+/// receipt time filled in) and committed ledger effects into journal rows.
+struct MessageTranslation {
+    let catalog: InstrumentCatalog
+
+    func instrument(_ symbol: String) throws(Rejection) -> Instrument {
+        guard let instrument = catalog[symbol] else {
+            throw Rejection(code: "unknown_instrument", message: "unknown instrument '\(symbol)'")
+        }
+        return instrument
+    }
+
+    func price(_ text: String, _ instrument: Instrument) throws(Rejection) -> Price {
+        do {
+            return try instrument.parsePrice(text)
+        } catch {
+            let ledgerError = LedgerError(error)
+            throw Rejection(code: ledgerError.code, message: "\(instrument.symbol): \(ledgerError.message)")
+        }
+    }
+
+    func time(_ text: String?, receivedAt now: Nanos) throws(Rejection) -> Nanos {
+        guard let text else { return now }
+        guard let nanos = parseISO8601(text) else {
+            throw Rejection(code: "invalid_time", message: "time '\(text)' is not ISO 8601 UTC like 2026-11-24T14:30:00.123Z")
+        }
+        return nanos
+    }
+
+    func event(for message: ProducerMessage, source: String, now: Nanos, ledger: Ledger) throws(Rejection) -> LedgerEvent {
+        switch message {
+        case .fill(let execId, let account, let symbol, let side, let qty, let priceText, let timeText):
+            let instrument = try instrument(symbol)
+            return .fill(Fill(execId: execId, account: account, instrument: symbol, side: side == "buy" ? .buy : .sell,
+                              qty: qty, price: try price(priceText, instrument), time: try time(timeText, receivedAt: now),
+                              source: source))
+        case .bust(let execId):
+            return .bust(execId: execId, time: now)
+        case .correct(let execId, let qty, let priceText):
+            guard let record = ledger.fill(execId: execId) else {
+                throw Rejection(code: "unknown_fill", message: "no fill with execId '\(execId)' to correct")
+            }
+            let corrected: Price?
+            if let priceText { corrected = try price(priceText, try instrument(record.fill.instrument)) } else { corrected = nil }
+            return .correct(execId: execId, qty: qty, price: corrected, time: now)
+        case .mark(let symbol, let priceText, let timeText):
+            let instrument = try instrument(symbol)
+            return .mark(instrument: symbol, price: try price(priceText, instrument), time: try time(timeText, receivedAt: now),
+                         source: source)
+        case .sod(let account, let symbol, let qty, let priceText):
+            let instrument = try instrument(symbol)
+            return .sod(account: account, instrument: symbol, qty: qty, price: try price(priceText, instrument), time: now)
+        }
+    }
+
+    /// The journal row for an applied event; `deltas` is the JSON array of its subscriber messages.
+    func journalEvent(for event: LedgerEvent, ledgerAfter ledger: Ledger, deltas: String, source: String) -> NewEvent {
+        let payload = EventCodec.encode(event)
+        switch event {
+        case .fill(let f):
+            let row = FillRow(execId: f.execId, account: f.account, instrument: f.instrument, side: f.side.rawValue,
+                              qty: f.qty, price: display(f.price, f.instrument), priceUnits: f.price.units,
+                              time: f.time, source: f.source)
+            return NewEvent(kind: "fill", account: f.account, instrument: f.instrument, execId: f.execId, time: f.time,
+                            source: source, payload: payload, deltas: deltas, fill: row)
+        case .bust(let execId, let time):
+            let record = ledger.fill(execId: execId)
+            return NewEvent(kind: "bust", account: record?.fill.account, instrument: record?.fill.instrument, execId: execId,
+                            time: time, source: source, payload: payload, deltas: deltas,
+                            fillStatus: FillStatusUpdate(execId: execId, status: "busted"))
+        case .correct(let execId, let qty, let price, let time):
+            let record = ledger.fill(execId: execId)
+            let instrument = record?.fill.instrument ?? ""
+            return NewEvent(kind: "correct", account: record?.fill.account, instrument: instrument, execId: execId,
+                            time: time, source: source, payload: payload, deltas: deltas,
+                            fillStatus: FillStatusUpdate(execId: execId, status: "corrected", qty: qty,
+                                                         price: price.map { display($0, instrument) }, priceUnits: price?.units))
+        case .mark(let instrument, let price, let time, _):
+            return NewEvent(kind: "mark", instrument: instrument, time: time, source: source, payload: payload, deltas: deltas,
+                            mark: MarkRow(instrument: instrument, price: display(price, instrument), priceUnits: price.units, time: time))
+        case .sod(let account, let instrument, let qty, let price, let time):
+            return NewEvent(kind: "sod", account: account, instrument: instrument, time: time, source: source,
+                            payload: payload, deltas: deltas,
+                            sod: SodRow(account: account, instrument: instrument, qty: qty, price: display(price, instrument),
+                                        priceUnits: price.units))
+        case .dayRoll(let time):
+            return NewEvent(kind: "dayroll", time: time, source: source, payload: payload, deltas: deltas)
+        }
+    }
+
+    func display(_ price: Price, _ symbol: String) -> String {
+        catalog[symbol]?.format(price, style: .tt) ?? price.decimalString
+    }
+}

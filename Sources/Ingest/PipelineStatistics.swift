@@ -1,0 +1,28 @@
+import Synchronization
+
+/// Counters the pipeline thread updates and `/metrics` reads from the loop.
+public final class PipelineStatistics: Sendable {
+    public let acked = Atomic<Int>(0)
+    public let duplicates = Atomic<Int>(0)
+    public let rejected = Atomic<Int>(0)
+    public let storageErrors = Atomic<Int>(0)
+    public let commits = Atomic<Int>(0)
+    public let committedEvents = Atomic<Int>(0)
+    public let lastSeq = Atomic<Int64>(0)
+    public let recoveredEvents = Atomic<Int>(0)
+    /// Commit latency histogram, upper bounds in microseconds (last bucket = +Inf).
+    public static let commitBucketsMicros: [Int] = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000]
+    public let commitBuckets = Mutex<[Int]>(Array(repeating: 0, count: PipelineStatistics.commitBucketsMicros.count + 1))
+    public let commitMicrosTotal = Atomic<Int>(0)
+
+    init() {}
+
+    func recordCommit(nanoseconds: Int64, events: Int) {
+        commits.add(1, ordering: .relaxed)
+        committedEvents.add(events, ordering: .relaxed)
+        let micros = Int(nanoseconds / 1000)
+        commitMicrosTotal.add(micros, ordering: .relaxed)
+        let index = Self.commitBucketsMicros.firstIndex { micros <= $0 } ?? Self.commitBucketsMicros.count
+        commitBuckets.withLock { $0[index] += 1 }
+    }
+}

@@ -1,0 +1,130 @@
+import Hub
+import Journal
+import Ledger
+import Reactor
+
+/// What a read sees on the pipeline thread: the committed ledger, the journal, the encoder.
+public struct ReadContext: ~Copyable {
+    let pipeline: IngestPipeline
+
+    public var ledger: Ledger { pipeline.ledger }
+    public var journal: Journal { pipeline.journal }
+    public var encoder: MessageEncoder { pipeline.encoder }
+    public var lastSeq: Int64 { pipeline.journal.lastSeq }
+    public var epoch: String { pipeline.epoch }
+
+    // MARK: Snapshot
+
+    /// The snapshot object of docs/protocol.md, consistent at `lastSeq`, honouring the filter.
+    public func snapshot(filter: SubscriptionFilter, resync: Bool, monitors: [MonitorStatus], now: Int64) -> JSONValue {
+        let ledger = pipeline.ledger
+        let encoder = pipeline.encoder
+        let positions = ledger.positions.filter { filter.permits(account: $0.account) && filter.permits(instrument: $0.instrument) }
+        let accounts = ledger.accounts.filter { filter.permits(account: $0.account) }
+        let marks = ledger.marks.filter { filter.permits(instrument: $0.instrument) }
+        let fills = ledger.recentFills(limit: pipeline.options.snapshotFills * 4)
+            .filter { filter.permits(account: $0.fill.account) && filter.permits(instrument: $0.fill.instrument) }
+            .suffix(pipeline.options.snapshotFills)
+        var fields: [(String, JSONValue)] = [
+            ("type", .string("snapshot")), ("seq", .int(lastSeq)), ("epoch", .string(epoch)), ("resync", .bool(resync)),
+            ("time", .string(isoString(now))),
+            ("instruments", .array(encoder.catalog.all.map { encoder.instrument($0) })),
+            ("positions", .array(positions.map { stripType(encoder.position($0, seq: nil)) })),
+            ("accounts", .array(accounts.map { stripType(encoder.account($0, seq: nil, type: "account")) })),
+        ]
+        // Desk totals aggregate every account: not for a viewer scoped to some of them.
+        fields.append(("desk", filter.allowedAccounts == nil ? stripType(encoder.desk(ledger.desk, seq: nil)) : .null))
+        fields += [
+            ("marks", .array(marks.map { stripType(encoder.mark($0, seq: nil)) })),
+            ("fills", .array(fills.map { encoder.fill($0, seq: nil) })),
+            ("monitors", .array(monitors.map(Self.monitorJSON))),
+            ("filter", filter.jsonValue),
+        ]
+        return .object(fields)
+    }
+
+    /// The snapshot as one frame in the subscriber's format.
+    public func snapshotFrame(filter: SubscriptionFilter, format: WireFormat, resync: Bool, monitors: [MonitorStatus],
+                              now: Int64) -> SharedBuffer {
+        let value = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
+        switch format {
+        case .json:
+            return Frames.text(value.serialized)
+        case .text:
+            return Frames.text(textSnapshot(value))
+        }
+    }
+
+    private func textSnapshot(_ value: JSONValue) -> String {
+        let renderer = TextRenderer(encoder: pipeline.encoder)
+        var lines: [String] = []
+        let resync = value["resync"] == .bool(true) ? " (resync)" : ""
+        lines.append("#\(lastSeq) SNAPSHOT epoch \(epoch)\(resync) — type 'help' for commands")
+        func each(_ key: String, as type: String) {
+            guard case .array(let items)? = value[key] else { return }
+            for item in items {
+                guard case .object(var fields) = item else { continue }
+                fields.removeAll { $0.0 == "type" }
+                fields.insert(("type", .string(type)), at: 0)
+                if type == "pnl" { fields.insert(("scope", .string(key == "desk" ? "desk" : "account")), at: 1) }
+                lines.append(renderer.line(.object(fields)))
+            }
+        }
+        each("positions", as: "position")
+        each("accounts", as: "pnl")
+        if let desk = value["desk"], desk != .null {
+            guard case .object(var fields) = desk else { return lines.joined(separator: "\n") }
+            fields.insert(("type", .string("pnl")), at: 0)
+            fields.insert(("scope", .string("desk")), at: 1)
+            lines.append(renderer.line(.object(fields)))
+        }
+        each("marks", as: "mark")
+        return lines.joined(separator: "\n")
+    }
+
+    private func stripType(_ value: JSONValue) -> JSONValue {
+        guard case .object(let fields) = value else { return value }
+        return .object(fields.filter { $0.0 != "type" && $0.0 != "scope" })
+    }
+
+    public static func monitorJSON(_ status: MonitorStatus) -> JSONValue {
+        .object([("name", .string(status.name)), ("state", .string(status.state.rawValue)),
+                 ("lastError", status.lastError.map { .string($0) } ?? .null),
+                 ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null)])
+    }
+
+    // MARK: Resume
+
+    public enum ResumePlan {
+        /// Frames for (since, upTo], led by a `resumed` message.
+        case replay(frames: [SharedBuffer], upTo: Int64)
+        /// The resume cannot be served: send a resync snapshot instead.
+        case resync(reason: String)
+    }
+
+    public func resume(since: Int64, epoch clientEpoch: String?, filter: SubscriptionFilter, format: WireFormat) -> ResumePlan {
+        guard clientEpoch == epoch else { return .resync(reason: "epoch differs") }
+        let last = lastSeq
+        guard since >= 0, since <= last else { return .resync(reason: "since is beyond the journal") }
+        guard last - since <= Int64(pipeline.options.maxResumeEvents) else { return .resync(reason: "too far behind") }
+        let renderer = TextRenderer(encoder: pipeline.encoder)
+        let resumed = JSONValue.object([("type", .string("resumed")), ("since", .int(since)), ("seq", .int(last)), ("epoch", .string(epoch))])
+        var frames: [SharedBuffer] = [Frames.text(format == .json ? resumed.serialized : renderer.line(resumed))]
+        var after = since
+        while after < last {
+            guard let records = try? journal.events(after: after, limit: 10_000), !records.isEmpty else {
+                return .resync(reason: "journal read failed")
+            }
+            for record in records {
+                guard case .array(let messages)? = try? JSONValue.parse(record.deltas) else { continue }
+                for message in messages {
+                    guard let (channel, account, instrument) = MessageEncoder.routing(of: message),
+                          filter.matches(channel: channel, account: account, instrument: instrument) else { continue }
+                    frames.append(Frames.text(format == .json ? message.serialized : renderer.line(message)))
+                }
+            }
+            after = records.last!.seq
+        }
+        return .replay(frames: frames, upTo: last)
+    }
+}

@@ -1,0 +1,24 @@
+/// How hard a commit waits for the disk.
+public enum Durability: String, Sendable, Codable, CaseIterable {
+    /// `PRAGMA synchronous=NORMAL` in WAL mode: a commit survives a process crash; a power loss
+    /// may lose the last few commits but never corrupts the file.
+    case normal
+    /// `PRAGMA synchronous=FULL`: fsync on every commit; survives power loss too.
+    case full
+}
+
+public struct JournalOptions: Sendable {
+    /// The database file. Missing parent directories are created (unless read-only).
+    public var path: String
+    public var durability: Durability = .normal
+    /// Open for reading only: no migrations, no writes. The file must exist at the current schema.
+    public var readOnly = false
+    /// How long to wait for another connection's lock before failing with code "locked".
+    public var busyTimeoutMilliseconds: Int32 = 5_000
+    /// How many checkpoints to keep; older ones are deleted in the transaction that adds a new one.
+    public var checkpointsKept = 3
+
+    public init(path: String) {
+        self.path = path
+    }
+}

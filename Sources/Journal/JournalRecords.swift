@@ -1,0 +1,175 @@
+/// A gapless, global sequence number of a committed event; the first event is 1.
+public typealias Seq = Int64
+
+/// One execution as stored in `fills`. Prices are kept twice: the exact display text the producer
+/// sent and the integer count of price units the ledger computed from it.
+public struct FillRow: Sendable, Equatable {
+    public var execId: String
+    public var account: String
+    public var instrument: String
+    /// "buy" or "sell".
+    public var side: String
+    public var qty: Int64
+    public var price: String
+    public var priceUnits: Int64
+    /// Nanoseconds since the Unix epoch (event time).
+    public var time: Int64
+    public var source: String
+    /// "live", "busted" or "corrected".
+    public var status: String
+    /// The seq of the event that stored the fill; ignored on insert (the event's seq is used).
+    public var seq: Seq
+    /// Quantity and price before the first correction; nil while never corrected.
+    public var originalQty: Int64?
+    public var originalPrice: String?
+
+    public init(execId: String, account: String, instrument: String, side: String, qty: Int64,
+                price: String, priceUnits: Int64, time: Int64, source: String, status: String = "live",
+                seq: Seq = 0, originalQty: Int64? = nil, originalPrice: String? = nil) {
+        self.execId = execId
+        self.account = account
+        self.instrument = instrument
+        self.side = side
+        self.qty = qty
+        self.price = price
+        self.priceUnits = priceUnits
+        self.time = time
+        self.source = source
+        self.status = status
+        self.seq = seq
+        self.originalQty = originalQty
+        self.originalPrice = originalPrice
+    }
+}
+
+/// A bust or correction applied to an already stored fill. For a correction, non-nil `qty` /
+/// `price` replace the stored values and the first values are kept as `originalQty/Price`.
+public struct FillStatusUpdate: Sendable, Equatable {
+    public var execId: String
+    /// "busted" or "corrected".
+    public var status: String
+    public var qty: Int64?
+    public var price: String?
+    public var priceUnits: Int64?
+
+    public init(execId: String, status: String, qty: Int64? = nil, price: String? = nil, priceUnits: Int64? = nil) {
+        self.execId = execId
+        self.status = status
+        self.qty = qty
+        self.price = price
+        self.priceUnits = priceUnits
+    }
+}
+
+/// The latest mark of an instrument (`marks` keeps one row per instrument).
+public struct MarkRow: Sendable, Equatable {
+    public var instrument: String
+    public var price: String
+    public var priceUnits: Int64
+    public var time: Int64
+    /// Filled on read.
+    public var seq: Seq
+
+    public init(instrument: String, price: String, priceUnits: Int64, time: Int64, seq: Seq = 0) {
+        self.instrument = instrument
+        self.price = price
+        self.priceUnits = priceUnits
+        self.time = time
+        self.seq = seq
+    }
+}
+
+/// A start-of-day position (`sod` keeps one row per account × instrument; a new one replaces it).
+public struct SodRow: Sendable, Equatable {
+    public var account: String
+    public var instrument: String
+    /// Signed: negative is short.
+    public var qty: Int64
+    public var price: String
+    public var priceUnits: Int64
+    /// Filled on read.
+    public var seq: Seq
+
+    public init(account: String, instrument: String, qty: Int64, price: String, priceUnits: Int64, seq: Seq = 0) {
+        self.account = account
+        self.instrument = instrument
+        self.qty = qty
+        self.price = price
+        self.priceUnits = priceUnits
+        self.seq = seq
+    }
+}
+
+/// A committed event as read back (resumes, recovery replay).
+public struct EventRecord: Sendable, Equatable {
+    public var seq: Seq
+    public var kind: String
+    public var account: String?
+    public var instrument: String?
+    public var execId: String?
+    public var time: Int64
+    public var source: String
+    public var payload: String
+    public var deltas: String
+    /// Nanoseconds since the Unix epoch when the event was committed.
+    public var committedAt: Int64
+
+    public init(seq: Seq, kind: String, account: String?, instrument: String?, execId: String?, time: Int64,
+                source: String, payload: String, deltas: String, committedAt: Int64) {
+        self.seq = seq
+        self.kind = kind
+        self.account = account
+        self.instrument = instrument
+        self.execId = execId
+        self.time = time
+        self.source = source
+        self.payload = payload
+        self.deltas = deltas
+        self.committedAt = committedAt
+    }
+}
+
+/// One line of the audit trail. Never holds a secret: `actor` is a token or monitor name.
+public struct AuditEntry: Sendable, Equatable {
+    /// Nanoseconds since the Unix epoch.
+    public var time: Int64
+    public var actor: String
+    /// ingest, reject, bust, correct, sod, dayroll, login_failure, config_load, token_add, …
+    public var action: String
+    public var detail: String
+    /// The event this entry is about, if any. Inside `append`, event i of the batch gets
+    /// `journal.lastSeq + 1 + i`, so callers can fill this in before the call.
+    public var seq: Seq?
+
+    public init(time: Int64, actor: String, action: String, detail: String, seq: Seq? = nil) {
+        self.time = time
+        self.actor = actor
+        self.action = action
+        self.detail = detail
+        self.seq = seq
+    }
+}
+
+/// A source's position (e.g. a poller's last timestamp), stored with the events it produced.
+public struct SourceCursor: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// Serialized ledger state as of `seq`: recovery loads it, then replays `events(after: seq)`.
+public struct Checkpoint: Sendable, Equatable {
+    public var seq: Seq
+    public var state: [UInt8]
+    public var createdAt: Int64
+
+    public init(seq: Seq, state: [UInt8], createdAt: Int64) {
+        self.seq = seq
+        self.state = state
+        self.createdAt = createdAt
+    }
+}

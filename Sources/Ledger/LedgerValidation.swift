@@ -1,0 +1,80 @@
+/// Everything that can refuse an event, without changing anything: the server runs `check` on a
+/// whole HTTP batch before applying any item, and `apply` runs the same checks first.
+extension Ledger {
+    public func check(_ event: LedgerEvent) throws(LedgerError) {
+        switch event {
+        case .fill(let fill): _ = try validateFill(fill)
+        case .bust(let execId, _): _ = try validateBust(execId)
+        case .correct(let execId, let qty, let price, _): _ = try validateCorrection(execId, qty: qty, price: price)
+        case .mark(let instrument, let price, _, _): _ = try validateMark(instrument, price: price)
+        case .sod(let account, let instrument, _, let price, _): _ = try validateSOD(account: account, instrument: instrument, price: price)
+        case .dayRoll: break
+        }
+    }
+
+    func instrumentIndex(_ symbol: String) throws(LedgerError) -> Int {
+        guard let index = catalog.index(of: symbol) else { throw .unknownInstrument(symbol) }
+        return index
+    }
+
+    /// On the tick grid, and inside the band around the latest mark when one is configured.
+    func checkPrice(_ price: Price, instrument index: Int) throws(LedgerError) {
+        let instrument = catalog.all[index]
+        guard instrument.isOnGrid(price) else { throw .priceOffGrid(price.decimalString) }
+        if let ticks = instrument.priceBandTicks, let mark = markByInstrument[index] {
+            let (width, overflow) = ticks.multipliedReportingOverflow(by: instrument.tick.units)
+            let (distance, distanceOverflow) = price.units.subtractingReportingOverflow(mark.price.units)
+            if !overflow, distanceOverflow || distance.magnitude > width.magnitude {
+                throw .priceOutOfBand(instrument: instrument.symbol, price: price, mark: mark.price, band: Price(units: width))
+            }
+        }
+    }
+
+    func validateFill(_ fill: Fill) throws(LedgerError) -> Int {
+        guard !fill.execId.isEmpty else { throw .missingField("execId") }
+        guard !fill.account.isEmpty else { throw .missingField("account") }
+        let index = try instrumentIndex(fill.instrument)
+        guard fill.qty > 0 else { throw .invalidQuantity(fill.qty) }
+        try checkPrice(fill.price, instrument: index)
+        guard entryByExecId[fill.execId] == nil else { throw .duplicateExecId(fill.execId) }
+        return index
+    }
+
+    /// The arrival index of a live fill of the current trading day.
+    func validateBust(_ execId: String) throws(LedgerError) -> Int32 {
+        guard let arrival = entryByExecId[execId] else { throw .unknownFill(execId) }
+        let entry = entries[Int(arrival)]
+        guard entry.record.status != .busted else { throw .fillAlreadyBusted(execId) }
+        guard entry.day == day else { throw .fillInClosedDay(execId) }
+        return arrival
+    }
+
+    func validateCorrection(_ execId: String, qty: Int64?, price: Price?) throws(LedgerError) -> (arrival: Int32, fill: Fill) {
+        let arrival = try validateBust(execId)
+        guard qty != nil || price != nil else { throw .emptyCorrection(execId) }
+        var fill = entries[Int(arrival)].record.fill
+        if let qty {
+            guard qty > 0 else { throw .invalidQuantity(qty) }
+            fill.qty = qty
+        }
+        if let price {
+            try checkPrice(price, instrument: try instrumentIndex(fill.instrument))
+            fill.price = price
+        }
+        return (arrival, fill)
+    }
+
+    func validateMark(_ instrument: String, price: Price) throws(LedgerError) -> Int {
+        let index = try instrumentIndex(instrument)
+        try checkPrice(price, instrument: index)
+        return index
+    }
+
+    func validateSOD(account: String, instrument: String, price: Price) throws(LedgerError) -> Int {
+        guard !account.isEmpty else { throw .missingField("account") }
+        let index = try instrumentIndex(instrument)
+        // SOD is the prior settlement: on the grid, but not held to today's band.
+        guard catalog.all[index].isOnGrid(price) else { throw .priceOffGrid(price.decimalString) }
+        return index
+    }
+}

@@ -1,1 +1,0 @@
-// Monitors module: see docs/architecture.md.

@@ -1,0 +1,104 @@
+import CSystem
+import Glibc
+
+/// What the protocol layer above a socket implements. Every call happens on the loop thread.
+public protocol ConnectionHandler: AnyObject {
+    /// New bytes from the peer.
+    func received(_ bytes: ArraySlice<UInt8>, on connection: Connection)
+    /// The outbound queue passed the connection's cap: the handler decides how to close.
+    func outboundOverflowed(_ connection: Connection)
+    /// The housekeeping tick (about once a second): keepalives, idle and close deadlines.
+    func tick(_ connection: Connection, now: Monotonic)
+    /// The socket is gone (peer closed, error, or we closed it). Called exactly once.
+    func closed(_ connection: Connection)
+}
+
+extension ConnectionHandler {
+    public func outboundOverflowed(_ connection: Connection) { connection.close() }
+    public func tick(_ connection: Connection, now: Monotonic) {}
+}
+
+/// One accepted TCP socket, owned by the loop. Identity matters (the hub holds references), so
+/// it is a class; it is only ever touched on the loop thread.
+public final class Connection {
+    public let id: UInt64
+    public let fd: Int32
+    public let peer: String
+    public let isLoopbackPeer: Bool
+    public var handler: ConnectionHandler?
+    /// Outbound cap in bytes; above it `outboundOverflowed` is called once.
+    public var outboundCap: Int
+    public private(set) var outbound = OutboundQueue()
+    public private(set) var isClosed = false
+    /// Set by `closeAfterFlush`: no more input is read, the socket closes once the queue drains
+    /// or the deadline passes.
+    public private(set) var closingDeadline: Monotonic?
+    public internal(set) var bytesIn = 0
+    public internal(set) var bytesOut = 0
+    public var lastActivity: Monotonic
+    var wantsWritable = false
+    var pendingWrite = false
+    var overflowReported = false
+    unowned let loop: EventLoop
+
+    init(id: UInt64, fd: Int32, peer: String, isLoopbackPeer: Bool, outboundCap: Int, loop: EventLoop) {
+        self.id = id; self.fd = fd; self.peer = peer; self.isLoopbackPeer = isLoopbackPeer
+        self.outboundCap = outboundCap; self.loop = loop; self.lastActivity = .now()
+    }
+
+    /// Queues bytes; they go out in the loop's before-sleep flush (one `writev` per turn).
+    public func send(_ bytes: [UInt8]) {
+        send(SharedBuffer(bytes))
+    }
+
+    /// Queues a shared buffer (the hub's encode-once path).
+    public func send(_ buffer: SharedBuffer) {
+        guard !isClosed, closingDeadline == nil, buffer.count > 0 else { return }
+        outbound.append(buffer)
+        loop.markPendingWrite(self)
+        if outbound.byteCount > outboundCap && !overflowReported {
+            overflowReported = true
+            loop.slowConsumerCloses += 1
+            handler?.outboundOverflowed(self)
+        }
+    }
+
+    /// Drops queued bytes that have not started going out (see `OutboundQueue.dropUnstarted`).
+    public func dropUnsentOutput() { outbound.dropUnstarted() }
+
+    /// Stops reading and closes once everything queued has been written, or at the deadline.
+    public func closeAfterFlush(within seconds: Double = 2) {
+        guard !isClosed else { return }
+        if closingDeadline == nil { closingDeadline = Monotonic.now().adding(seconds: seconds) }
+        loop.markPendingWrite(self)   // the flush half-closes once the queue is empty
+    }
+
+    /// Closes the socket now; queued bytes are discarded.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        loop.connectionDidClose(self)
+    }
+
+    /// Writes as much of the queue as the socket takes with one `writev`; returns false on a fatal error.
+    func flush() -> Bool {
+        var budget = 64   // writev calls per flush; a socket that keeps taking data is served fairly
+        while !outbound.isEmpty && budget > 0 {
+            budget -= 1
+            let written = loop.withIOVecScratch { iov in
+                let count = outbound.fill(iov)
+                return Glibc.writev(fd, iov.baseAddress, Int32(count))
+            }
+            if written < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK { return true }
+                if errno == EINTR { continue }
+                return false
+            }
+            outbound.consume(written)
+            bytesOut += written
+            loop.bytesOut += written
+        }
+        return true
+    }
+}
+

@@ -1,0 +1,298 @@
+import CSystem
+import Glibc
+
+/// One epoll loop that owns every socket, in the shape of Redis's `ae.c`.
+///
+/// Each turn: wait for events (level-triggered), read what is readable, run mailbox work and due
+/// timers, then — the "before sleep" step — flush every connection that queued output with one
+/// `writev` each. EPOLLOUT is armed only for sockets that could not take everything.
+///
+/// Level-triggered because fairness stays simple: a socket with more input than one turn's read
+/// budget is just reported again next turn, so a flooding client cannot starve the others, and no
+/// "drain until EAGAIN" bookkeeping is needed.
+///
+/// Thread confinement: everything here runs on the loop thread except `post`, which is the
+/// mailbox door. That is why the class may be `@unchecked Sendable`.
+public final class EventLoop: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var maxConnections = 20_000
+        public var outboundCapBytes = 1 << 20
+        /// Bytes read from one socket per turn before moving on to the others.
+        public var readBudgetPerTurn = 256 * 1024
+        /// Answer for connections beyond `maxConnections` (written best-effort, then closed).
+        public var overloadResponse: [UInt8] = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 29\r\nConnection: close\r\n\r\nserver at connection limit.\n".utf8)
+        public init() {}
+    }
+
+    public let options: Options
+    private let epfd: Int32
+    private let mailbox: Mailbox
+    private let timerFD: Int32
+    private var listeners: [Int32: (Connection) -> Void] = [:]
+    private var listenersPaused = false
+    private var connections: [UInt64: Connection] = [:]
+    private var pendingWrites: [Connection] = []
+    private var nextID: UInt64 = 16
+    private var timers = TimerHeap()
+    private var running = false
+    private var readScratch = [UInt8](repeating: 0, count: 64 * 1024)
+    private let iovScratch = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 512)
+    private var lastTick = Monotonic.now()
+
+    // Counters for /metrics; read on the loop thread.
+    public internal(set) var acceptedTotal = 0
+    public internal(set) var rejectedOverLimit = 0
+    public internal(set) var slowConsumerCloses = 0
+    public internal(set) var bytesOut = 0
+    public internal(set) var bytesIn = 0
+
+    /// Called once per loop turn before flushing (Redis's beforesleep); the hub uses nothing here
+    /// today, but periodic gauges do.
+    public var beforeSleep: (() -> Void)?
+
+    private static let mailboxToken: UInt64 = 1
+    private static let timerToken: UInt64 = 2
+    private static let listenerTokenBase: UInt64 = 1 << 62
+
+    public init(options: Options = Options()) throws(ReactorError) {
+        self.options = options
+        _ = lw_raise_nofile_limit()
+        signal(SIGPIPE, SIG_IGN)
+        epfd = epoll_create1(Int32(EPOLL_CLOEXEC))
+        if epfd < 0 { throw .system("epoll_create1", errno) }
+        mailbox = try Mailbox()
+        timerFD = timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
+        if timerFD < 0 { throw .system("timerfd_create", errno) }
+        _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, mailbox.fd, UInt32(EPOLLIN.rawValue), Self.mailboxToken)
+        _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, timerFD, UInt32(EPOLLIN.rawValue), Self.timerToken)
+    }
+
+    deinit {
+        iovScratch.deallocate()
+    }
+
+    public var connectionCount: Int { connections.count }
+    public var allConnections: Dictionary<UInt64, Connection>.Values { connections.values }
+
+    // MARK: Cross-thread door
+
+    /// Runs `work` on the loop thread, in posting order. Safe from any thread.
+    public func post(_ work: @escaping @Sendable () -> Void) {
+        mailbox.post(work)
+    }
+
+    // MARK: Listening
+
+    /// Binds and listens; `onAccept` gets each new connection (set its handler there).
+    /// Returns the bound port (useful with port 0).
+    @discardableResult
+    public func listen(host: String, port: Int, onAccept: @escaping (Connection) -> Void) throws(ReactorError) -> Int {
+        let fd = try Sockets.listeningSocket(host: host, port: port)
+        listeners[fd] = onAccept
+        _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), Self.listenerTokenBase | UInt64(fd))
+        return try Sockets.boundPort(fd)
+    }
+
+    /// Stops accepting new connections (graceful shutdown); existing ones go on.
+    public func closeListeners() {
+        for fd in listeners.keys {
+            _ = lw_epoll_ctl(epfd, EPOLL_CTL_DEL, fd, 0, 0)
+            Glibc.close(fd)
+        }
+        listeners.removeAll()
+    }
+
+    private func acceptAll(listenerFD: Int32) {
+        guard let onAccept = listeners[listenerFD] else { return }
+        for _ in 0..<64 {   // bounded per turn so a connect storm cannot starve established clients
+            var address = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    lw_accept_nonblocking(listenerFD, $0, &length)
+                }
+            }
+            if fd < 0 {
+                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
+                    pauseAccepting(for: 0.1)   // out of descriptors: back off instead of spinning on a ready listener
+                }
+                return
+            }
+            if connections.count >= options.maxConnections {
+                rejectedOverLimit += 1
+                options.overloadResponse.withUnsafeBytes { _ = Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                Glibc.close(fd)
+                continue
+            }
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let (peer, loopback) = Sockets.describe(address)
+            let connection = Connection(id: nextID, fd: fd, peer: peer, isLoopbackPeer: loopback,
+                                        outboundCap: options.outboundCapBytes, loop: self)
+            nextID += 1
+            connections[connection.id] = connection
+            acceptedTotal += 1
+            _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue), connection.id)
+            onAccept(connection)
+        }
+    }
+
+    private func pauseAccepting(for seconds: Double) {
+        guard !listenersPaused else { return }
+        listenersPaused = true
+        for fd in listeners.keys { _ = lw_epoll_ctl(epfd, EPOLL_CTL_MOD, fd, 0, Self.listenerTokenBase | UInt64(fd)) }
+        schedule(after: seconds) { [unowned self] in
+            listenersPaused = false
+            for fd in listeners.keys {
+                _ = lw_epoll_ctl(epfd, EPOLL_CTL_MOD, fd, UInt32(EPOLLIN.rawValue), Self.listenerTokenBase | UInt64(fd))
+            }
+        }
+    }
+
+    // MARK: Timers
+
+    /// Runs `work` on the loop thread once, after `seconds`.
+    public func schedule(after seconds: Double, _ work: @escaping () -> Void) {
+        timers.push(deadline: Monotonic.now().adding(seconds: seconds), work: work)
+        armTimer()
+    }
+
+    private func armTimer() {
+        guard let next = timers.nextDeadline else { return }
+        let delta = max(next.nanoseconds - Monotonic.now().nanoseconds, 1_000)   // 0 would disarm
+        var spec = itimerspec()
+        spec.it_value = timespec(tv_sec: Int(delta / 1_000_000_000), tv_nsec: Int(delta % 1_000_000_000))
+        _ = timerfd_settime(timerFD, 0, &spec, nil)
+    }
+
+    private func runDueTimers() {
+        var expirations: UInt64 = 0
+        _ = Glibc.read(timerFD, &expirations, 8)
+        let now = Monotonic.now()
+        while let work = timers.popDue(now: now) { work() }
+        armTimer()
+    }
+
+    // MARK: Running
+
+    /// Runs until `stop()`; returns after the current turn completes.
+    public func run() {
+        running = true
+        // Housekeeping: keepalives, idle and close deadlines.
+        schedule(after: 1) { [unowned self] in housekeeping() }
+        let maxEvents = 256
+        var tokens = [UInt64](repeating: 0, count: maxEvents)
+        var events = [UInt32](repeating: 0, count: maxEvents)
+        while running {
+            let timeout: Int32 = pendingWrites.isEmpty ? 1000 : 0
+            let n = lw_epoll_wait(epfd, &tokens, &events, Int32(maxEvents), timeout)
+            if n < 0 && errno != EINTR { break }
+            for i in 0..<max(Int(n), 0) {
+                let token = tokens[i]
+                switch token {
+                case Self.mailboxToken: mailbox.drain()
+                case Self.timerToken: runDueTimers()
+                case let t where t & Self.listenerTokenBase != 0:
+                    acceptAll(listenerFD: Int32(truncatingIfNeeded: t & ~Self.listenerTokenBase))
+                default:
+                    guard let connection = connections[token] else { continue }
+                    let flags = events[i]
+                    if flags & UInt32(EPOLLOUT.rawValue) != 0 { markPendingWrite(connection) }
+                    if flags & UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                        readAvailable(connection)
+                    }
+                }
+            }
+            beforeSleep?()
+            flushPendingWrites()
+        }
+    }
+
+    public func stop() { running = false }
+
+    private func housekeeping() {
+        let now = Monotonic.now()
+        for connection in Array(connections.values) {
+            if let deadline = connection.closingDeadline, deadline < now {
+                connection.close()
+                continue
+            }
+            connection.handler?.tick(connection, now: now)
+        }
+        lastTick = now
+        schedule(after: 1) { [unowned self] in housekeeping() }
+    }
+
+    // MARK: Reading
+
+    private func readAvailable(_ connection: Connection) {
+        var budget = options.readBudgetPerTurn
+        while budget > 0 && !connection.isClosed {
+            let n = readScratch.withUnsafeMutableBytes { Glibc.read(connection.fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                budget -= n
+                connection.bytesIn += n
+                bytesIn += n
+                connection.lastActivity = Monotonic.now()
+                if connection.closingDeadline == nil {
+                    connection.handler?.received(readScratch[0..<n], on: connection)
+                }
+                if n < readScratch.count { return }
+            } else if n == 0 {
+                connection.close()   // peer closed (or finished our half-close)
+                return
+            } else {
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
+                connection.close()
+                return
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    func markPendingWrite(_ connection: Connection) {
+        if !connection.pendingWrite {
+            connection.pendingWrite = true
+            pendingWrites.append(connection)
+        }
+    }
+
+    func withIOVecScratch(_ body: (UnsafeMutableBufferPointer<iovec>) -> Int) -> Int {
+        body(iovScratch)
+    }
+
+    private func flushPendingWrites() {
+        guard !pendingWrites.isEmpty else { return }
+        let batch = pendingWrites
+        pendingWrites.removeAll(keepingCapacity: true)
+        for connection in batch {
+            connection.pendingWrite = false
+            guard !connection.isClosed else { continue }
+            if !connection.flush() {
+                connection.close()
+                continue
+            }
+            let needsWritable = !connection.outbound.isEmpty
+            if needsWritable != connection.wantsWritable {
+                connection.wantsWritable = needsWritable
+                var interest = UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+                if needsWritable { interest |= UInt32(EPOLLOUT.rawValue) }
+                _ = lw_epoll_ctl(epfd, EPOLL_CTL_MOD, connection.fd, interest, connection.id)
+            }
+            if !needsWritable && connection.closingDeadline != nil {
+                // Everything is out: half-close so the peer reads our last bytes before any reset,
+                // then the read side's EOF (or the deadline) closes the descriptor.
+                shutdown(connection.fd, Int32(SHUT_WR))
+            }
+        }
+    }
+
+    func connectionDidClose(_ connection: Connection) {
+        _ = lw_epoll_ctl(epfd, EPOLL_CTL_DEL, connection.fd, 0, 0)
+        Glibc.close(connection.fd)
+        connections.removeValue(forKey: connection.id)
+        connection.handler?.closed(connection)
+        connection.handler = nil   // break the handler ↔ connection cycle
+    }
+}

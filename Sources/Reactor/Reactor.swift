@@ -1,1 +1,0 @@
-// Reactor module: see docs/architecture.md.

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPCore
+import Hub
+import Ingest
+import Journal
+import Ledger
+import Reactor
+
+/// The HTTP API for scripts: `POST /api/fills`, `GET /api/snapshot`, `GET /api/fills`.
+enum API {
+    static func postFills(_ request: HTTPRequest, principal: Principal, context: ServerContext) -> RouteResult {
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(request.body), options: []),
+              let array = parsed as? [Any] else {
+            return .response(.json(400, #"{"error":"malformed_json","message":"the body must be a JSON array of producer messages"}"#))
+        }
+        guard !array.isEmpty else {
+            return .response(.json(400, #"{"error":"empty","message":"the array holds no messages"}"#))
+        }
+        var items: [IngestPipeline.Item] = []
+        var refs: [String?] = []
+        for element in array {
+            if let object = element as? [String: Any] {
+                let (item, ref) = ProducerItems.item(fromObject: object, principal: principal)
+                items.append(item)
+                refs.append(ref)
+            } else {
+                items.append(.refused(code: "malformed_json", message: "each item must be a JSON object", ref: nil))
+                refs.append(nil)
+            }
+        }
+        let itemRefs = refs
+        return .deferred { reply in
+            let loop = context.loop
+            let box = UncheckedReply(reply: reply)
+            context.pipeline.submit(items: items, source: principal.name, atomic: true) { results in
+                var rows: [JSONValue] = []
+                var errors: [JSONValue] = []
+                for (index, result) in results.enumerated() {
+                    guard case .object(var fields) = ProducerItems.replyValue(result, ref: itemRefs[index]) else { continue }
+                    fields.insert(("index", .int(Int64(index))), at: 0)
+                    rows.append(.object(fields))
+                    if case .rejected = result { errors.append(.object(fields)) }
+                }
+                let storageFailure = results.contains { if case .rejected(let code, _) = $0 { return code == "storage_error" }; return false }
+                let status = errors.isEmpty ? 200 : storageFailure ? 503 : 422
+                var body: [(String, JSONValue)] = [("accepted", .bool(errors.isEmpty)), ("results", .array(rows))]
+                if !errors.isEmpty { body.append(("errors", .array(errors))) }
+                let response = HTTPResponse.json(status, JSONValue.object(body).serialized)
+                loop.post { box.reply(response) }
+            }
+        }
+    }
+
+    static func getSnapshot(_ request: HTTPRequest, principal: Principal, context: ServerContext) -> RouteResult {
+        var filter = SubscriptionFilter(allowedAccounts: principal.accounts)
+        if let account = request.query["account"], !account.isEmpty {
+            filter.accounts = Set(account.split(separator: ",").map(String.init))
+        }
+        if let instrument = request.query["instrument"], !instrument.isEmpty {
+            filter.instruments = Set(instrument.split(separator: ",").map(String.init))
+        }
+        let board = context.statusBoard
+        let chosen = filter
+        return .deferred { reply in
+            let loop = context.loop
+            let box = UncheckedReply(reply: reply)
+            context.pipeline.read { read in
+                let body = read.snapshot(filter: chosen, resync: false, monitors: board.all, now: wallClockNanos()).serialized
+                loop.post { box.reply(.json(200, body)) }
+            }
+        }
+    }
+
+    static func getFills(_ request: HTTPRequest, principal: Principal, context: ServerContext) -> RouteResult {
+        let account = request.query["account"].flatMap { $0.isEmpty ? nil : $0 }
+        if let account, !principal.allows(account: account) {
+            return .response(.json(403, #"{"error":"forbidden","message":"this token may not read that account"}"#))
+        }
+        if account == nil && principal.accounts != nil {
+            return .response(.json(400, #"{"error":"account_required","message":"a token scoped to accounts must name one: ?account=A"}"#))
+        }
+        let instrument = request.query["instrument"].flatMap { $0.isEmpty ? nil : $0 }
+        var since: Int64?
+        if let text = request.query["since"] {
+            guard let value = Int64(text), value >= 0 else {
+                return .response(.json(400, #"{"error":"bad_since","message":"since must be a non-negative integer seq"}"#))
+            }
+            since = value
+        }
+        var limit = 500
+        if let text = request.query["limit"] {
+            guard let value = Int(text), value > 0 else {
+                return .response(.json(400, #"{"error":"bad_limit","message":"limit must be a positive integer"}"#))
+            }
+            limit = min(value, 10_000)
+        }
+        let (fromSeq, maxRows) = (since, limit)
+        return .deferred { reply in
+            let loop = context.loop
+            let box = UncheckedReply(reply: reply)
+            context.pipeline.read { read in
+                let response: HTTPResponse
+                do {
+                    let rows = try read.journal.fills(account: account, instrument: instrument, since: fromSeq, limit: maxRows)
+                    response = .json(200, JSONValue.object([("fills", .array(rows.map { fillJSON($0, encoder: read.encoder) }))]).serialized)
+                } catch let error as JournalError {
+                    response = .json(500, JSONValue.object([("error", .string("storage_error")), ("message", .string(error.message))]).serialized)
+                } catch {
+                    response = .json(500, JSONValue.object([("error", .string("storage_error")), ("message", .string("\(error)"))]).serialized)
+                }
+                loop.post { box.reply(response) }
+            }
+        }
+    }
+
+    static func fillJSON(_ row: FillRow, encoder: MessageEncoder) -> JSONValue {
+        var fields: [(String, JSONValue)] = [
+            ("type", .string("fill")), ("seq", .int(row.seq)), ("execId", .string(row.execId)),
+            ("account", .string(row.account)), ("instrument", .string(row.instrument)), ("side", .string(row.side)),
+            ("qty", .int(row.qty)), ("price", .string(row.price)),
+            ("priceDecimal", .string(Price(units: row.priceUnits).decimalString)),
+            ("time", .string(isoString(row.time))), ("status", .string(row.status)), ("source", .string(row.source)),
+        ]
+        if let q = row.originalQty { fields.append(("origQty", .int(q))) }
+        if let p = row.originalPrice { fields.append(("origPrice", .string(p))) }
+        return .object(fields)
+    }
+}
+
+/// The HTTP reply callback crosses to the pipeline thread and back; it only ever runs on the loop.
+struct UncheckedReply: @unchecked Sendable {
+    let reply: (HTTPResponse) -> Void
+}

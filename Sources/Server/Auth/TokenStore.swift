@@ -1,0 +1,122 @@
+import COpenSSL
+import Foundation
+
+/// Who is calling, after authentication.
+public struct Principal: Sendable, Equatable {
+    public enum Role: String, Sendable, CaseIterable, Comparable {
+        case viewer, producer, admin
+        var rank: Int { self == .viewer ? 0 : self == .producer ? 1 : 2 }
+        public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
+    }
+    public var name: String
+    public var role: Role
+    /// nil = every account.
+    public var accounts: Set<String>?
+    /// Nanoseconds since the epoch; nil = never.
+    public var expires: Int64?
+
+    public func allows(account: String) -> Bool { accounts.map { $0.contains(account) } ?? true }
+}
+
+/// A token file: names, roles, account scopes and expiries, with only SHA-256 hashes of tokens.
+///
+///     {"tokens":[{"name":"desk","sha256":"…64 hex…","role":"viewer","accounts":["ACC1"],"expires":"2027-01-01T00:00:00Z"}]}
+public struct TokenStore: Sendable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var name: String
+        public var sha256: String
+        public var role: String
+        public var accounts: [String]?
+        public var expires: String?
+    }
+    struct File: Codable { var tokens: [Entry] }
+
+    public private(set) var entries: [Entry] = []
+    private var byHash: [String: Principal] = [:]
+
+    public init() {}
+
+    public init(path: String) throws(ConfigurationError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("tokens file \(path): cannot be read")
+        }
+        let file: File
+        do { file = try JSONDecoder().decode(File.self, from: data) } catch {
+            throw ConfigurationError("tokens file \(path): not a valid token list (\(error))")
+        }
+        for entry in file.tokens { try add(entry, origin: path) }
+    }
+
+    mutating func add(_ entry: Entry, origin: String) throws(ConfigurationError) {
+        guard let role = Principal.Role(rawValue: entry.role) else {
+            throw ConfigurationError("tokens file \(origin): token '\(entry.name)' has unknown role '\(entry.role)' (viewer, producer, admin)")
+        }
+        guard entry.sha256.count == 64, entry.sha256.allSatisfy(\.isHexDigit) else {
+            throw ConfigurationError("tokens file \(origin): token '\(entry.name)' needs a 64-hex-digit sha256")
+        }
+        var expires: Int64?
+        if let text = entry.expires {
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw ConfigurationError("tokens file \(origin): token '\(entry.name)' has an unreadable expiry '\(text)'")
+            }
+            expires = Int64(date.timeIntervalSince1970) * 1_000_000_000
+        }
+        entries.append(entry)
+        byHash[entry.sha256.lowercased()] = Principal(name: entry.name, role: role, accounts: entry.accounts.map(Set.init), expires: expires)
+    }
+
+    public var isEmpty: Bool { byHash.isEmpty }
+
+    /// The principal for a presented token, or nil. Compares hashes, so the store never holds a secret.
+    public func principal(forToken token: String) -> Principal? {
+        byHash[TokenStore.sha256Hex(token)]
+    }
+
+    public static func sha256Hex(_ text: String) -> String {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &digest) }
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A new random token: 32 bytes from OpenSSL's CSPRNG, hex, with a recognisable prefix.
+    public static func generateToken() -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        guard RAND_bytes(&bytes, 32) == 1 else { fatalError("OpenSSL RAND_bytes failed: no secure randomness") }
+        return "lw_" + bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Appends a new token to the file (creating it, mode 0600) and returns the token to print once.
+    public static func addToken(path: String, name: String, role: Principal.Role, accounts: [String]?, expires: Int64?) throws(ConfigurationError) -> String {
+        var file = File(tokens: [])
+        if let data = FileManager.default.contents(atPath: path) {
+            do { file = try JSONDecoder().decode(File.self, from: data) } catch {
+                throw ConfigurationError("tokens file \(path): not a valid token list, refusing to overwrite it")
+            }
+        }
+        if file.tokens.contains(where: { $0.name == name }) {
+            throw ConfigurationError("tokens file \(path): a token named '\(name)' already exists")
+        }
+        let token = generateToken()
+        let expiry = expires.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval($0 / 1_000_000_000))) }
+        file.tokens.append(Entry(name: name, sha256: sha256Hex(token), role: role.rawValue, accounts: accounts, expires: expiry))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            let data = try encoder.encode(file)
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        } catch {
+            throw ConfigurationError("tokens file \(path): cannot write (\(error.localizedDescription))")
+        }
+        return token
+    }
+}
+
+/// A one-line, user-facing configuration problem.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,84 @@
+import Monitors
+
+extension ServerConfig {
+    /// The effective configuration as indented JSON, in the file's key names, with every secret
+    /// shown as "****" (or null when unset): what `ladderwire config check` prints and what is
+    /// safe to log.
+    public func redactedDescription() -> String { redactedJSON().prettyRendered }
+
+    public func redactedJSON() -> ExactJSON {
+        func text(_ value: String?) -> ExactJSON { value.map { .string($0) } ?? .null }
+        func number(_ value: Int) -> ExactJSON { .number(String(value)) }
+        func rate(_ value: Double) -> ExactJSON {
+            value == value.rounded() && abs(value) < 1e15 ? .number(String(Int64(value))) : .number(String(value))
+        }
+        func masked(_ secret: Secret?) -> ExactJSON { secret == nil ? .null : .string("****") }
+        let tt = monitors.tt
+        return .object([
+            ("environment", .string(environment.rawValue)),
+            ("host", .string(host)),
+            ("port", number(port)),
+            ("staticDir", .string(staticDir)),
+            ("databasePath", .string(databasePath)),
+            ("durability", .string(durability)),
+            ("instrumentsFile", .string(instrumentsFile)),
+            ("tokensFile", text(tokensFile)),
+            ("allowAnonymousViewers", .bool(allowAnonymousViewers)),
+            ("echo", .bool(echo)),
+            ("checkpointEvery", number(checkpointEvery)),
+            ("tlsCert", text(tlsCert)),
+            ("tlsKey", text(tlsKey)),
+            ("debugLogging", .bool(debugLogging)),
+            ("limits", .object([
+                ("maxConnections", number(limits.maxConnections)),
+                ("outboundCapBytes", number(limits.outboundCapBytes)),
+                ("maxMessageBytes", number(limits.maxMessageBytes)),
+                ("idleTimeoutSeconds", number(limits.idleTimeoutSeconds)),
+                ("pingIntervalSeconds", number(limits.pingIntervalSeconds)),
+                ("heartbeatSeconds", number(limits.heartbeatSeconds)),
+                ("snapshotFills", number(limits.snapshotFills)),
+                ("maxResumeEvents", number(limits.maxResumeEvents)),
+            ])),
+            ("sources", .object([
+                ("enabled", .array(sources.map { .string($0) })),
+                ("restartBackoffCapSeconds", number(monitors.restartBackoffCapSeconds)),
+                ("replay", .object([
+                    ("file", .string(monitors.replay.file)),
+                    ("speed", rate(monitors.replay.speed)),
+                    ("loop", .bool(monitors.replay.loop)),
+                    ("keepTimes", .bool(monitors.replay.keepTimes)),
+                ])),
+                ("sim", .object([
+                    ("accounts", .array(monitors.sim.accounts.map { .string($0) })),
+                    ("instruments", .array(monitors.sim.instruments.map {
+                        .object([("symbol", .string($0.symbol)), ("tick", .string($0.tick)), ("start", .string($0.start))])
+                    })),
+                    ("fillsPerSecond", rate(monitors.sim.fillsPerSecond)),
+                    ("markIntervalMilliseconds", number(monitors.sim.markIntervalMilliseconds)),
+                    ("maxQty", .number(String(monitors.sim.maxQty))),
+                    ("seed", .number(String(monitors.sim.seed))),
+                ])),
+                ("tt", .object([
+                    ("baseURL", .string(tt.baseURL)),
+                    ("environment", .string(tt.environment)),
+                    ("appName", .string(tt.appName)),
+                    ("company", .string(tt.company)),
+                    ("pollSeconds", number(tt.pollSeconds)),
+                    ("requestsPerSecond", number(tt.requestsPerSecond)),
+                    ("tokenRefreshBufferSeconds", number(tt.tokenRefreshBufferSeconds)),
+                    ("tokenFile", .string(tt.effectiveTokenFile)),
+                    ("lookbackSeconds", number(tt.lookbackSeconds)),
+                    ("requestTimeoutSeconds", number(tt.requestTimeoutSeconds)),
+                    ("backoffCapSeconds", number(tt.backoffCapSeconds)),
+                    ("accounts", .object(tt.accounts.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
+                    ("instruments", .object(tt.instruments.sorted { $0.key < $1.key }.map {
+                        ($0.key, .object([("symbol", .string($0.value.symbol)), ("priceMultiplier", .string($0.value.priceMultiplier))]))
+                    })),
+                    ("secretsFile", text(tt.secretsFile)),
+                    ("appKey", masked(tt.appKey)),
+                    ("appSecret", masked(tt.appSecret)),
+                ])),
+            ])),
+        ])
+    }
+}

@@ -1,0 +1,89 @@
+import HTTPCore
+import Hub
+import Ingest
+import Reactor
+
+/// `/healthz` and `/metrics`: answered on the loop from counters, never blocking on the pipeline.
+enum Endpoints {
+    static func health(_ context: ServerContext) -> HTTPResponse {
+        let monitors = context.statusBoard.all
+        let degraded = monitors.contains { $0.state == .degraded || $0.state == .stopped }
+        let body = JSONValue.object([
+            ("status", .string(degraded ? "degraded" : "ok")),
+            ("version", .string(context.version)),
+            ("environment", .string(context.config.environment.rawValue)),
+            ("uptimeSeconds", .int(Int64(context.uptimeSeconds))),
+            ("connections", .int(Int64(context.loop.connectionCount))),
+            ("subscribers", .int(Int64(context.hub.subscribers.count))),
+            ("seq", .int(context.pipeline.statistics.lastSeq.load(ordering: .relaxed))),
+            ("epoch", .string(context.pipeline.epoch)),
+            ("monitors", .array(monitors.map(ReadContext.monitorJSON))),
+        ])
+        var response = HTTPResponse.json(200, body.serialized)
+        response.headers.add("Cache-Control", "no-store")
+        return response
+    }
+
+    static func metrics(_ context: ServerContext) -> HTTPResponse {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
+        }
+        let stats = context.pipeline.statistics
+        let loop = context.loop
+        let m = context.metrics
+        metric("ladderwire_connections", "gauge", "Open TCP connections.", [("", "\(loop.connectionCount)")])
+        metric("ladderwire_subscribers", "gauge", "Subscribers on /ws.", [("", "\(context.hub.subscribers.count)")])
+        metric("ladderwire_connections_accepted_total", "counter", "Accepted TCP connections.", [("", "\(loop.acceptedTotal)")])
+        metric("ladderwire_connections_rejected_total", "counter", "Connections refused at the connection limit (503).", [("", "\(loop.rejectedOverLimit)")])
+        metric("ladderwire_slow_consumer_disconnects_total", "counter", "Connections closed with 4008 for passing the outbound cap.", [("", "\(m.slowConsumerCloses)")])
+        metric("ladderwire_messages_out_total", "counter", "Subscriber messages queued.", [("", "\(context.hub.messagesOut)")])
+        metric("ladderwire_bytes_out_total", "counter", "Bytes written to sockets.", [("", "\(loop.bytesOut)")])
+        metric("ladderwire_bytes_in_total", "counter", "Bytes read from sockets.", [("", "\(loop.bytesIn)")])
+        var queued = 0
+        for connection in loop.allConnections { queued += connection.outbound.byteCount }
+        metric("ladderwire_outbound_queue_bytes", "gauge", "Bytes queued and not yet written, all connections.", [("", "\(queued)")])
+        metric("ladderwire_http_requests_total", "counter", "HTTP requests parsed.", [("", "\(m.httpRequests)")])
+        metric("ladderwire_http_errors_total", "counter", "Requests refused by the HTTP parser.", [("", "\(m.httpErrors)")])
+        metric("ladderwire_websocket_protocol_errors_total", "counter", "WebSocket connections failed for protocol violations.", [("", "\(m.protocolErrors)")])
+        metric("ladderwire_auth_failures_total", "counter", "Requests refused for a missing, wrong or expired token.", [("", "\(m.authFailures)")])
+        metric("ladderwire_ingest_total", "counter", "Producer messages by result.", [
+            ("{result=\"ack\"}", "\(stats.acked.load(ordering: .relaxed))"),
+            ("{result=\"duplicate\"}", "\(stats.duplicates.load(ordering: .relaxed))"),
+            ("{result=\"rejected\"}", "\(stats.rejected.load(ordering: .relaxed))"),
+        ])
+        metric("ladderwire_storage_errors_total", "counter", "Journal commits that failed.", [("", "\(stats.storageErrors.load(ordering: .relaxed))")])
+        metric("ladderwire_last_seq", "gauge", "Highest committed seq.", [("", "\(stats.lastSeq.load(ordering: .relaxed))")])
+        let buckets = stats.commitBuckets.withLock { $0 }
+        out += histogram("ladderwire_commit_seconds", "Journal commit latency (one group commit).",
+                         bounds: PipelineStatistics.commitBucketsMicros, counts: buckets,
+                         sumMicros: stats.commitMicrosTotal.load(ordering: .relaxed))
+        out += histogram("ladderwire_event_to_push_seconds", "Commit done to frames queued on subscriber sockets.",
+                         bounds: ServerMetrics.pushBucketsMicros, counts: m.pushBuckets, sumMicros: m.pushMicrosTotal)
+        var monitorLines: [(String, String)] = []
+        for status in context.statusBoard.all {
+            for state in ["starting", "running", "degraded", "stopped"] {
+                monitorLines.append(("{monitor=\"\(status.name)\",state=\"\(state)\"}", status.state.rawValue == state ? "1" : "0"))
+            }
+        }
+        metric("ladderwire_monitor_state", "gauge", "Monitor state (1 = current).", monitorLines)
+        metric("ladderwire_uptime_seconds", "gauge", "Seconds since start.", [("", "\(Int(context.uptimeSeconds))")])
+        var response = HTTPResponse(status: 200, body: Array(out.utf8))
+        response.headers.add("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        return response
+    }
+
+    static func histogram(_ name: String, _ help: String, bounds: [Int], counts: [Int], sumMicros: Int) -> String {
+        var out = "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        var cumulative = 0
+        for (index, bound) in bounds.enumerated() {
+            cumulative += counts[index]
+            out += "\(name)_bucket{le=\"\(Double(bound) / 1e6)\"} \(cumulative)\n"
+        }
+        cumulative += counts[bounds.count]
+        out += "\(name)_bucket{le=\"+Inf\"} \(cumulative)\n"
+        out += "\(name)_sum \(Double(sumMicros) / 1e6)\n\(name)_count \(cumulative)\n"
+        return out
+    }
+}

@@ -1,0 +1,84 @@
+import Hub
+import Ingest
+import Reactor
+import WebSocketCore
+
+/// `/feed`: one producer message per text frame, one reply per message, after the commit.
+final class ProducerEndpoint: WebSocketEndpoint {
+    private unowned let context: ServerContext
+    private let principal: Principal
+    private var open = true
+
+    init(context: ServerContext, principal: Principal) {
+        self.context = context
+        self.principal = principal
+    }
+
+    func received(_ event: WebSocketEvent, on session: WebSocketSession) {
+        context.metrics.producerMessages += 1
+        let item: IngestPipeline.Item
+        let ref: String?
+        switch event {
+        case .text(let text):
+            (item, ref) = ProducerItems.item(fromJSON: text, principal: principal)
+        default:
+            (item, ref) = (.refused(code: "malformed_json", message: "send producer messages as JSON text frames", ref: nil), nil)
+        }
+        let loop = context.loop
+        let target = UncheckedSession(session: session)
+        context.pipeline.submit(items: [item], source: principal.name, atomic: false) { results in
+            let reply = ProducerItems.reply(results[0], ref: ref)
+            loop.post { target.session.sendText(reply) }
+        }
+    }
+
+    func closed(_ session: WebSocketSession) { open = false }
+}
+
+/// Shared by `/feed` and `POST /api/fills`: parsing, account scope, replies.
+enum ProducerItems {
+    static func item(fromJSON text: String, principal: Principal) -> (IngestPipeline.Item, String?) {
+        do {
+            let message = try ProducerMessage.parse(json: text)
+            return (check(message, principal: principal), message.ref)
+        } catch {
+            return (.refused(code: error.code, message: error.message, ref: error.ref), error.ref)
+        }
+    }
+
+    static func item(fromObject object: [String: Any], principal: Principal) -> (IngestPipeline.Item, String?) {
+        do {
+            let message = try ProducerMessage.parse(object: object)
+            return (check(message, principal: principal), message.ref)
+        } catch {
+            return (.refused(code: error.code, message: error.message, ref: error.ref), error.ref)
+        }
+    }
+
+    /// A producer scoped to some accounts may only write those accounts.
+    static func check(_ message: ProducerMessage, principal: Principal) -> IngestPipeline.Item {
+        switch message {
+        case .fill(_, let account, _, _, _, _, _), .sod(let account, _, _, _):
+            if !principal.allows(account: account) {
+                return .refused(code: "unauthorized_account", message: "token '\(principal.name)' may not write account '\(account)'", ref: message.ref)
+            }
+        default:
+            break
+        }
+        return .message(message)
+    }
+
+    static func replyValue(_ result: SubmitResult, ref: String?) -> JSONValue {
+        let refValue: JSONValue = ref.map { .string($0) } ?? .null
+        switch result {
+        case .ack(let seq):
+            return .object([("type", .string("ack")), ("ref", refValue), ("seq", .int(seq))])
+        case .duplicate(let seq):
+            return .object([("type", .string("duplicate")), ("ref", refValue), ("seq", .int(seq))])
+        case .rejected(let code, let message):
+            return .object([("type", .string("error")), ("ref", refValue), ("code", .string(code)), ("message", .string(message))])
+        }
+    }
+
+    static func reply(_ result: SubmitResult, ref: String?) -> String { replyValue(result, ref: ref).serialized }
+}

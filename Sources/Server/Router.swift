@@ -1,0 +1,106 @@
+import HTTPCore
+import Hub
+import Reactor
+import WebSocketCore
+
+/// What a request turns into.
+enum RouteResult {
+    case response(HTTPResponse)
+    /// Answered later (after a trip to the pipeline thread); `start` gets the reply callback,
+    /// which must be called on the loop thread.
+    case deferred((@escaping (HTTPResponse) -> Void) -> Void)
+    case upgrade(Handshake.Accepted, WebSocketEndpoint)
+}
+
+/// Maps method + path to a handler. Paths and names are the public contract.
+struct Router {
+    unowned let context: ServerContext
+
+    func route(_ request: HTTPRequest, connection: Connection) -> RouteResult {
+        switch request.path {
+        case "/ws":
+            return upgrade(request, connection: connection, role: .viewer) { principal, subprotocol in
+                SubscriberEndpoint(context: context, principal: principal, request: request, subprotocol: subprotocol)
+            }
+        case "/feed":
+            return upgrade(request, connection: connection, role: .producer) { principal, _ in
+                ProducerEndpoint(context: context, principal: principal)
+            }
+        case "/echo":
+            guard context.config.echo else { return .response(.text(404, "not found (start with --echo to enable /echo)")) }
+            return upgrade(request, connection: connection, role: nil) { _, _ in EchoEndpoint() }
+        case "/healthz":
+            return only(["GET", "HEAD"], request) { .response(Endpoints.health(context)) }
+        case "/metrics":
+            return only(["GET", "HEAD"], request) { .response(Endpoints.metrics(context)) }
+        case "/api/fills":
+            return only(["GET", "HEAD", "POST"], request) {
+                authorized(request, connection: connection, role: request.method == "POST" ? .producer : .viewer) { principal in
+                    request.method == "POST" ? API.postFills(request, principal: principal, context: context)
+                                             : API.getFills(request, principal: principal, context: context)
+                }
+            }
+        case "/api/snapshot":
+            return only(["GET", "HEAD"], request) {
+                authorized(request, connection: connection, role: .viewer) { principal in
+                    API.getSnapshot(request, principal: principal, context: context)
+                }
+            }
+        default:
+            return only(["GET", "HEAD"], request) { .response(context.staticFiles.response(for: request)) }
+        }
+    }
+
+    private func only(_ methods: [String], _ request: HTTPRequest, _ body: () -> RouteResult) -> RouteResult {
+        guard methods.contains(request.method) else {
+            var response = HTTPResponse.text(405, "method \(request.method) not allowed here")
+            response.headers.add("Allow", methods.joined(separator: ", "))
+            return .response(response)
+        }
+        return body()
+    }
+
+    private func authorized(_ request: HTTPRequest, connection: Connection, role: Principal.Role,
+                            _ body: (Principal) -> RouteResult) -> RouteResult {
+        switch context.authenticator.authenticate(request, loopback: connection.isLoopbackPeer, needs: role, now: wallClockNanos()) {
+        case .success(let principal):
+            return body(principal)
+        case .failure(let failure):
+            context.metrics.authFailures += 1
+            context.pipeline.audit(actor: connection.peer, action: "login_failure", detail: "\(request.method) \(request.path): \(failure.reason)")
+            var response = HTTPResponse.text(failure.status, failure.reason)
+            if failure.status == 401 { response.headers.add("WWW-Authenticate", "Bearer realm=\"ladderwire\"") }
+            return .response(response)
+        }
+    }
+
+    private func upgrade(_ request: HTTPRequest, connection: Connection, role: Principal.Role?,
+                         makeEndpoint: (Principal, String?) -> WebSocketEndpoint) -> RouteResult {
+        // The handshake is checked first, so a plain GET gets the RFC's answer, not an auth error.
+        let offered = request.headers.values("sec-websocket-protocol")
+        _ = offered
+        let result = Handshake.accept(request, chooseSubprotocol: { names in
+            // Echo back the format protocol if one was offered; a token-carrying name is never echoed.
+            names.first { $0 == "ladderwire.json" || $0 == "ladderwire.text" }
+        })
+        switch result {
+        case .failure(let rejection):
+            return .response(rejection.response)
+        case .success(let accepted):
+            var principal = Principal(name: "anonymous", role: .admin, accounts: nil, expires: nil)
+            if let role {
+                switch context.authenticator.authenticate(request, loopback: connection.isLoopbackPeer, needs: role, now: wallClockNanos()) {
+                case .success(let found): principal = found
+                case .failure(let failure):
+                    context.metrics.authFailures += 1
+                    context.pipeline.audit(actor: connection.peer, action: "login_failure", detail: "\(request.path): \(failure.reason)")
+                    var response = HTTPResponse.text(failure.status, failure.reason)
+                    if failure.status == 401 { response.headers.add("WWW-Authenticate", "Bearer realm=\"ladderwire\"") }
+                    return .response(response)
+                }
+            }
+            context.metrics.webSocketsOpened += 1
+            return .upgrade(accepted, makeEndpoint(principal, accepted.subprotocol))
+        }
+    }
+}

