@@ -4,14 +4,12 @@
 // frame is what freezes a page under thousands of fills a second.
 import { clockTime, qty, text } from "./format.js";
 import { cell, keyedRow, placeRowsIncrementally, setText } from "./cells.js";
+import { fillOrder as orderKey } from "./state.js";
 
 const FLASH_AT_MOST = 20;
 const ROW_HEIGHT = 21;      // px; fixed by the stylesheet (#blotter tbody tr)
 const WINDOW_AT_LEAST = 60; // rows always rendered from the top of the window
 const OVERSCAN = 15;
-function orderKey(fill) {
-  return fill.firstSeq ?? fill.seq ?? 0;
-}
 
 const CELLS = ["time", "seq", "account", "instrument", "side", "qty", "price", "status", "source", "exec-id"];
 

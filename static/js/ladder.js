@@ -3,6 +3,7 @@
 // an edge); every other update rewrites cell text in place, so the column never jumps.
 import { MONEY_SCALE, PRICE_SCALE, divideRounded, formatDecimal, parseDecimal, rescale, sumMoney } from "./decimal.js";
 import { UNKNOWN, direction, moneyUnitsText, signedQty } from "./format.js";
+import { isThirtySeconds } from "./price-format.js";
 
 const HALF_ROWS = 30;      // rows above and below the centre
 const EDGE_ROWS = 4;       // auto-recentre when the mark comes this close to an edge
@@ -199,7 +200,7 @@ export function createLadder({ table, scroller, info, labels }) {
 
   function describe(model) {
     const { instrument, net, markUnits, markSource, averageText, averageFine } = model;
-    const tickText = instrument.display === "32nds"
+    const tickText = isThirtySeconds(instrument)
       ? `1/${Number(256n * 390625n / instrument.tickUnits)} pt`
       : instrument.tick;
     // A combined average is rarely on the grid: show the nearest tick, marked as approximate.

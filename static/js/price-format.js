@@ -9,8 +9,13 @@ const EIGHTH_CODES = ["0", "1", "2", "3", "5", "6", "7", "8"];
 /** The display styles a server may use; learned per instrument from its own strings. */
 export const STYLES = ["32nds-3", "32nds-2", "decimal-fixed", "decimal-trimmed"];
 
+/** True for the server's 32nds display names: "32nds", "32nds/2", "32nds/4", "32nds/8". */
+export function isThirtySeconds(instrument) {
+  return String(instrument.display ?? "").startsWith("32nds");
+}
+
 export function defaultStyle(instrument) {
-  if (instrument.display === "32nds") {
+  if (isThirtySeconds(instrument)) {
     return instrument.tickUnits >= 8n * UNITS_PER_256TH ? "32nds-2" : "32nds-3";
   }
   return "decimal-fixed";
@@ -20,7 +25,7 @@ export function defaultStyle(instrument) {
 export function formatPrice(units, style, instrument) {
   if (style.startsWith("32nds")) return format32nds(units, style === "32nds-2");
   if (style === "decimal-trimmed") return formatDecimal(units, PRICE_SCALE);
-  return formatFixed(units, decimalPlaces(instrument.tick));
+  return formatFixed(units, decimalPlaces(instrument));
 }
 
 function format32nds(units, twoDigits) {
@@ -43,8 +48,11 @@ function formatFixed(units, places) {
   return places === 0 ? whole : `${whole}.${fraction.padEnd(places, "0")}`;
 }
 
-function decimalPlaces(tickText) {
-  const fraction = String(tickText ?? "").split(".")[1] ?? "";
+// "decimal/2" names its places; otherwise the tick's own decimals ("0.25" -> 2).
+function decimalPlaces(instrument) {
+  const named = /\/(\d+)$/.exec(String(instrument.display ?? ""));
+  if (named) return Number(named[1]);
+  const fraction = String(instrument.tick ?? "").split(".")[1] ?? "";
   return fraction.replace(/0+$/, "").length;
 }
 

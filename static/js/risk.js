@@ -58,8 +58,10 @@ export function createRiskPanel({ table, banner }) {
       limitCell.querySelector(".limit-fill").style.width = `${Math.min(100, (basisPoints ?? 0) / 100)}%`;
       const percent = basisPoints === null ? UNKNOWN : `${(basisPoints / 100).toFixed(0)}%`;
       const marker = stateName === "breached" ? "⛔ " : stateName === "warning" ? "⚠ " : "";
-      setText(limitCell.querySelector(".limit-label"),
-        line.lossLimit ? `${marker}${percent} of ${signedDecimal(line.lossLimit)}` : UNKNOWN);
+      const noLimit = line.lossLimit === null;
+      limitCell.querySelector(".limit-bar").hidden = noLimit;
+      setText(limitCell.querySelector(".limit-label"), noLimit ? "no limit"
+        : line.lossLimit ? `${marker}${percent} of ${signedDecimal(line.lossLimit)}` : UNKNOWN);
       if (stateName === "breached") breached.push(`${name}: loss ${signedDecimal(line.limitUsed)} of limit ${signedDecimal(line.lossLimit)}`);
       ordered.push(row);
     }

@@ -126,7 +126,14 @@ function applySnapshot(state, snapshot) {
   state.contributions = new Map();
   state.lastFill = new Map();
   state.freshFills.clear();
-  for (const fill of snapshot.fills ?? []) applyFill(state, fill, false);
+  // Snapshot fills come oldest first, all at or before the snapshot's seq; one without a seq
+  // gets an order key just below it so live fills still sort above.
+  const snapshotFills = snapshot.fills ?? [];
+  snapshotFills.forEach((fill, index) => {
+    const order = Number.isInteger(fill.seq) ? fill.seq
+      : (snapshot.seq ?? 0) - 1 + (index + 1) / (snapshotFills.length + 1);
+    applyFill(state, { ...fill, order }, false);
+  });
   touch(state, "all");
 }
 
@@ -174,7 +181,9 @@ function applyFill(state, fill, live) {
   countVolume(state, fill);
   // A correction or bust keeps the fill's place in the blotter; the first sighting keeps the
   // original seq so the row does not jump.
-  const merged = known ? { ...known, ...fill, firstSeq: known.firstSeq ?? known.seq } : fill;
+  const merged = known
+    ? { ...known, ...fill, firstSeq: known.firstSeq ?? known.seq, order: known.order ?? known.seq }
+    : fill;
   state.fills.set(fill.execId, merged); // a known execId keeps its place in the Map's order
   trimFills(state);
   if (fill.status !== "busted") recordLastFill(state, fill);
@@ -198,8 +207,9 @@ function trimFills(state) {
   while (state.fills.size > state.blotterCap) state.fills.delete(state.fills.keys().next().value);
 }
 
-function fillOrder(fill) {
-  return fill.firstSeq ?? fill.seq ?? 0;
+/** Where a fill sorts: its first seq (a bust keeps the fill's place), else its snapshot order. */
+export function fillOrder(fill) {
+  return fill.order ?? fill.firstSeq ?? fill.seq ?? 0;
 }
 
 /** Older fills fetched from /api/fills: merged by execId, never duplicated. */
