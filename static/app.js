@@ -9,7 +9,7 @@ import { createRiskPanel } from "./js/risk.js";
 import { createBlotter } from "./js/blotter.js";
 import { createFrameScheduler } from "./js/frame.js";
 import { createLatencyEstimate } from "./js/latency.js";
-import { fetchFills, postProducerMessages } from "./js/api.js";
+import { fetchFills, postProducerMessages, tokenRefused } from "./js/api.js";
 import { setText } from "./js/cells.js";
 
 const TOKEN_KEY = "ladderwire.token";
@@ -124,6 +124,7 @@ const connection = createConnection({
     schedule();
   },
   onClose({ code, reason, opened }) {
+    if (!opened) explainRefusal();
     if (code === 1008 || code === 4001) showNotice(`Server closed the connection (${code}${reason ? `: ${reason}` : ""}); check the token.`, "error");
     else if (code === 4008) showNotice("Too slow to keep up (4008): resuming from the last seq.", "info");
     else if (opened && code !== 1000 && code !== 1001 && code !== 1006) showNotice(`Connection closed (${code}${reason ? `: ${reason}` : ""}).`, "info");
@@ -134,6 +135,18 @@ const connection = createConnection({
   },
 });
 connection.staleCheck = () => sourcesStale(state);
+
+// A browser does not say why a handshake failed; ask the HTTP side whether it was the token.
+let lastRefusalCheck = 0;
+async function explainRefusal() {
+  if (Date.now() - lastRefusalCheck < 5000) return;
+  lastRefusalCheck = Date.now();
+  const refused = await tokenRefused(token());
+  if (refused) {
+    showNotice(token() ? "The server refused this token: enter a valid one under Token."
+      : "This server needs a token: enter it under Token.", "error");
+  }
+}
 
 // ---- controls --------------------------------------------------------------------------------
 
@@ -181,16 +194,12 @@ $("token-form").addEventListener("submit", (event) => {
 });
 
 $("load-more").addEventListener("click", async () => {
-  const accounts = accountFilter ? [accountFilter] : [...knownAccounts];
-  if (accounts.length === 0) return;
   const button = $("load-more");
   button.disabled = true;
   try {
-    const batches = await Promise.all(accounts.map((account) => {
-      const have = [...state.fills.values()].filter((fill) => fill.account === account).length;
-      return fetchFills({ account, limit: have + BLOTTER_PAGE, token: token() });
-    }));
-    mergeHistoricFills(state, batches.flat());
+    const have = [...state.fills.values()].filter((fill) => !accountFilter || fill.account === accountFilter).length;
+    const fills = await fetchFills({ account: accountFilter || null, limit: have + BLOTTER_PAGE, token: token() });
+    mergeHistoricFills(state, fills);
     showNotice(null);
   } catch (error) {
     showNotice(`Load more failed: ${error.message}`, "error");

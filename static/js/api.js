@@ -38,11 +38,21 @@ export async function postProducerMessages(messages, token) {
   return { ok: false, message: await errorText(response) };
 }
 
-/** GET /api/fills for one account; resolves the fills array or throws with the server's text. */
+/** GET /api/fills (one account, or all); resolves the fills array or throws with the server's text. */
 export async function fetchFills({ account, limit, token }) {
-  const query = new URLSearchParams({ account, limit: String(limit) });
+  const query = new URLSearchParams(account ? { account, limit: String(limit) } : { limit: String(limit) });
   const response = await fetch(`api/fills?${query}`, { headers: headers(token) });
   if (!response.ok) throw new Error(await errorText(response));
   const body = await response.json();
   return Array.isArray(body?.fills) ? body.fills : [];
+}
+
+/** Whether the server turns this token (or no token) away: true, false, or null if unreachable. */
+export async function tokenRefused(token) {
+  try {
+    const response = await fetch("api/snapshot?account=-", { headers: headers(token), cache: "no-store" });
+    return response.status === 401 || response.status === 403;
+  } catch {
+    return null;
+  }
 }

@@ -216,7 +216,13 @@ export function fillOrder(fill) {
 export function mergeHistoricFills(state, fills) {
   state.blotterCap = Math.min(BLOTTER_MAX, state.blotterCap + BLOTTER_PAGE);
   for (const fill of fills) {
-    if (typeof fill.execId !== "string" || state.fills.has(fill.execId)) continue;
+    if (typeof fill.execId !== "string") continue;
+    const known = state.fills.get(fill.execId);
+    if (known) {
+      // Only fill in what the live copy lacked (a snapshot fill without its seq).
+      if (!Number.isInteger(known.seq) && Number.isInteger(fill.seq)) state.fills.set(fill.execId, { ...known, seq: fill.seq });
+      continue;
+    }
     learnPrice(state, fill.instrument, fill.price, fill.priceDecimal);
     if (!state.contributions.has(fill.execId)) countVolume(state, fill);
     state.fills.set(fill.execId, fill);
