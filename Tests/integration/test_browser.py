@@ -94,7 +94,8 @@ def browser():
     yield driver
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
               and "WebSocket" not in entry["message"] and "ERR_CONNECTION_REFUSED" not in entry["message"]
-              and "/api/fills" not in entry["message"]]  # a rejected mark is an expected 4xx
+              # expected: a rejected mark (4xx) and the token probe of a protected server (401)
+              and "/api/fills" not in entry["message"] and "status of 401" not in entry["message"]]
     driver.quit()
     assert not errors, f"page logged errors: {errors}"
 
@@ -179,6 +180,13 @@ def test_ladder_shows_the_worked_example_live_and_resumes_after_a_restart(server
     assert "line-through" in busted.find_element(By.CSS_SELECTOR, "td.qty").value_of_css_property("text-decoration-line")
     before = blotter_ids(browser)
     assert sorted(before) == ["F1", "F2", "F3", "F4", "F5", "X1"]
+    # "Load more" merges the server's history by execId: nothing doubles, every row gets its seq.
+    browser.find_element(By.ID, "load-more").click()
+    server_seqs = {fill["execId"]: str(fill["seq"]) for fill in get_json(f"{server.url}/api/fills?account=ACC1&limit=50")["fills"]}
+    wait_for(browser, lambda d: all(
+        d.find_element(By.CSS_SELECTOR, f'#blotter tr[data-exec-id="{exec_id}"] td.seq').text == seq
+        for exec_id, seq in server_seqs.items()), message="load more did not fill in the seqs")
+    assert blotter_ids(browser) == before
     screenshot(browser, "ladder-live")
 
     # The server goes away: the page says so.
@@ -237,3 +245,38 @@ def test_manual_mark_in_32nds_moves_the_ladder_and_rejections_show_the_server_te
     for text in browser.find_element(By.TAG_NAME, "body").text.split():
         assert text not in ("NaN", "undefined", "null")
     screenshot(browser, "ladder-manual-mark")
+
+
+def test_protected_server_asks_for_a_token_and_uses_it_for_the_socket_and_the_mark(server_factory, browser, tmp_path):
+    from conftest import run_cli
+
+    config = tmp_path / "protected.json"
+    config.write_text(json.dumps({"shared": {"allowAnonymousViewers": False, "tokensFile": str(tmp_path / "tokens.json")}}))
+    added = run_cli("token", "add", "desk", "--role", "admin", "--config", str(config))
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.split()[0]
+    server = server_factory(extra_args=["--config", str(config)])
+    status, _ = server.post_fills([SOD, MARK])
+    assert status == 401
+    status, body = server.post_fills([SOD, MARK], token=token)
+    assert 200 <= status < 300, body
+
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: "needs a token" in d.find_element(By.ID, "notice").text,
+             message="the page did not say the server wants a token")
+    assert conn_state(browser) == "connecting"
+
+    browser.find_element(By.ID, "token-input").send_keys(token)
+    browser.find_element(By.CSS_SELECTOR, "#token-form button[type=submit]").click()
+    wait_for(browser, lambda d: conn_state(d) == "live", message="the token did not open the socket")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"][data-instrument="ZNZ6"]'))
+
+    Select(browser.find_element(By.ID, "mark-instrument")).select_by_value("ZNZ6")
+    browser.find_element(By.ID, "mark-price").send_keys("110-16+")
+    browser.find_element(By.CSS_SELECTOR, "#mark-form button[type=submit]").click()
+    wait_for(browser, lambda d: "accepted" in d.find_element(By.ID, "mark-result").text,
+             message="the mark with a token was not accepted")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.515625"]'))
+    # The token lives in this tab's session: a reload stays connected.
+    browser.refresh()
+    wait_for(browser, lambda d: conn_state(d) == "live", message="reload lost the token")
