@@ -29,7 +29,10 @@ function buildLimitCell(td) {
   bar.append(fill);
   const label = document.createElement("span");
   label.className = "limit-label";
-  td.append(bar, label);
+  const line = document.createElement("div");
+  line.className = "limit-line";
+  line.append(bar, label);
+  td.append(line);
 }
 
 export function createRiskPanel({ table, banner }) {
@@ -57,7 +60,7 @@ export function createRiskPanel({ table, banner }) {
       limitCell.dataset.state = stateName;
       limitCell.querySelector(".limit-fill").style.width = `${Math.min(100, (basisPoints ?? 0) / 100)}%`;
       const percent = basisPoints === null ? UNKNOWN : `${(basisPoints / 100).toFixed(0)}%`;
-      const marker = stateName === "breached" ? "⛔ " : stateName === "warning" ? "⚠ " : "";
+      const marker = stateName === "breached" ? "BREACH " : stateName === "warning" ? "⚠ " : "";
       const noLimit = line.lossLimit === null;
       limitCell.querySelector(".limit-bar").hidden = noLimit;
       setText(limitCell.querySelector(".limit-label"), noLimit ? "no limit"
@@ -75,7 +78,7 @@ export function createRiskPanel({ table, banner }) {
 
     if (breached.length > 0) {
       banner.hidden = false;
-      setText(banner, `⛔ LOSS LIMIT BREACHED — ${breached.join(" · ")}`);
+      setText(banner, `LOSS LIMIT BREACHED — ${breached.join(" · ")}`);
     } else {
       banner.hidden = true;
     }
