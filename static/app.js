@@ -22,6 +22,8 @@ const knownAccounts = new Set();
 let connectionState = "connecting";
 let accountFilter = "";
 let recentreRequested = false;
+let instrumentChosen = false; // the trader picked an instrument: never switch it for them
+let markInstrumentChosen = false; // else the mark form follows the ladder
 let notice = null;
 let lastSync = "none"; // how the state was last synchronised: snapshot, resync or resumed
 
@@ -80,11 +82,13 @@ function render() {
   const all = state.dirty.has("all");
   const instruments = ladderInstruments(state);
   syncSelect($("instrument-select"), instruments, null);
+  if (!instrumentChosen && instruments.length > 0) $("instrument-select").value = preferredInstrument(instruments);
   syncSelect($("mark-instrument"), [...state.instruments.keys()], null);
   for (const account of state.accounts.keys()) knownAccounts.add(account);
   syncSelect($("account-select"), [...knownAccounts].sort(), "All accounts");
   $("account-select").value = accountFilter;
   const selected = $("instrument-select").value || null;
+  if (!markInstrumentChosen && selected) $("mark-instrument").value = selected;
   if (all || state.dirty.has("ladder") || recentreRequested || ladder.symbol !== selected) {
     ladder.render(state, selected, { recentre: recentreRequested, autoRecentre: $("auto-recentre").checked });
     recentreRequested = false;
@@ -96,6 +100,16 @@ function render() {
   state.dirty.clear();
   latency.shown();
   renderConnection();
+}
+
+// Until the trader picks one, the ladder shows the largest open position (else any position).
+function preferredInstrument(instruments) {
+  let best = null;
+  for (const line of state.positions.values()) {
+    const size = Math.abs(Number.isInteger(line.net) ? line.net : 0);
+    if (instruments.includes(line.instrument) && (best === null || size > best.size)) best = { symbol: line.instrument, size };
+  }
+  return best?.symbol ?? instruments[0];
 }
 
 const schedule = createFrameScheduler(render);
@@ -151,9 +165,9 @@ async function explainRefusal() {
 // ---- controls --------------------------------------------------------------------------------
 
 $("instrument-select").addEventListener("change", () => {
+  instrumentChosen = true;
   recentreRequested = true;
   const instrument = $("instrument-select").value;
-  if ([...$("mark-instrument").options].some((option) => option.value === instrument)) $("mark-instrument").value = instrument;
   schedule();
 });
 
@@ -208,6 +222,8 @@ $("load-more").addEventListener("click", async () => {
     schedule();
   }
 });
+
+$("mark-instrument").addEventListener("change", () => { markInstrumentChosen = true; });
 
 $("mark-form").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -53,11 +53,17 @@ export function createBlotter({ table, scroller, count }) {
     setText(side, fill.side === "buy" ? "BUY" : fill.side === "sell" ? "SELL" : null);
     side.dataset.side = fill.side ?? "";
     const corrected = fill.status === "corrected";
-    setText(cell(row, "qty"), corrected && Number.isInteger(fill.origQty) && fill.origQty !== fill.qty
-      ? `${qty(fill.qty)} (was ${fill.origQty})` : qty(fill.qty));
-    setText(cell(row, "price"), corrected && fill.origPrice && fill.origPrice !== fill.price
-      ? `${text(fill.price)} (was ${fill.origPrice})` : text(fill.price));
-    setText(cell(row, "status"), fill.status === "busted" ? "BUSTED" : corrected ? "CORRECTED" : text(fill.status));
+    setText(cell(row, "qty"), qty(fill.qty));
+    setText(cell(row, "price"), text(fill.price));
+    const status = cell(row, "status");
+    if (corrected) {
+      const was = `${Number.isInteger(fill.origQty) ? fill.origQty : "—"}@${fill.origPrice ?? "—"}`;
+      setText(status, `CORRECTED was ${was}`);
+      status.title = `corrected from ${was} to ${qty(fill.qty)} @ ${text(fill.price)}`;
+    } else {
+      setText(status, fill.status === "busted" ? "BUSTED" : text(fill.status));
+      status.title = "";
+    }
     setText(cell(row, "source"), text(fill.source));
     setText(cell(row, "exec-id"), fill.execId);
     row.classList.toggle("busted", fill.status === "busted");
