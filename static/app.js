@@ -4,8 +4,8 @@ import { createConnection } from "./js/connection.js";
 import { BLOTTER_PAGE, applyMessage, createState, ladderInstruments, mergeHistoricFills, sourcesStale } from "./js/state.js";
 import { createLadder } from "./js/ladder.js";
 import { createPositionsTable } from "./js/positions.js";
-import { createPnlPanel } from "./js/pnl-panel.js";
-import { createRiskPanel } from "./js/risk.js";
+import { createAccountsPanel } from "./js/accounts.js";
+import { renderBreachBanner } from "./js/risk.js";
 import { createBlotter } from "./js/blotter.js";
 import { createFrameScheduler } from "./js/frame.js";
 import { createLatencyEstimate } from "./js/latency.js";
@@ -29,8 +29,7 @@ let lastSync = "none"; // how the state was last synchronised: snapshot, resync 
 
 const ladder = createLadder({ table: $("ladder"), scroller: $("ladder-scroll"), info: $("ladder-info"), labels: state.labels });
 const positions = createPositionsTable($("positions"));
-const pnl = createPnlPanel({ table: $("pnl-summary"), deskRow: $("pnl-desk"), markSource: $("mark-source") });
-const risk = createRiskPanel({ table: $("risk"), banner: $("breach-banner") });
+const accounts = createAccountsPanel({ table: $("accounts"), markSource: $("mark-source") });
 const blotter = createBlotter({ table: $("blotter"), scroller: $("blotter-scroll"), count: $("blotter-count") });
 
 function token() {
@@ -94,8 +93,8 @@ function render() {
     recentreRequested = false;
   }
   if (all || state.dirty.has("positions")) positions.render(state);
-  pnl.render(state, { account: accountFilter, instrument: selected });
-  if (all || state.dirty.has("risk") || state.dirty.has("pnl")) risk.render(state);
+  accounts.render(state, { account: accountFilter, instrument: selected });
+  renderBreachBanner(state, $("breach-banner"));
   if (all || state.dirty.has("blotter")) blotter.render(state);
   state.dirty.clear();
   latency.shown();

@@ -59,9 +59,10 @@ export function text(value) {
   return value === null || value === undefined || value === "" ? UNKNOWN : String(value);
 }
 
-/** "14:30:00.123" from an ISO time, in UTC like the server. */
-export function clockTime(iso) {
+/** "14:30:00.123" (or "14:30:00" with seconds: true) from an ISO time, in UTC like the server. */
+export function clockTime(iso, { seconds = false } = {}) {
   if (typeof iso !== "string") return UNKNOWN;
-  const match = /T(\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?)/.exec(iso);
-  return match ? match[1] : UNKNOWN;
+  const match = /T(\d{2}:\d{2}:\d{2})(\.\d{1,3})?/.exec(iso);
+  if (!match) return UNKNOWN;
+  return seconds ? match[1] : match[1] + (match[2] ?? "");
 }

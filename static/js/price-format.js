@@ -89,3 +89,23 @@ export function createPriceLabels() {
 
   return { learn, label };
 }
+
+/**
+ * An average price that is off the tick grid, in 32nds with hundredths of a 32nd
+ * ("115'17.84"), the way desks quote averages; null when it is not a 32nds product.
+ */
+export function averageIn32nds(decimalText, instrument) {
+  if (!instrument || !isThirtySeconds(instrument)) return null;
+  const [wholeText, fractionText = ""] = String(decimalText ?? "").split(".");
+  if (!/^\d+$/.test(wholeText) || !/^\d*$/.test(fractionText)) return null;
+  // hundredths of a 32nd, rounded half up, from the exact decimal fraction
+  const digits = fractionText.length;
+  const fraction = BigInt(fractionText || "0");
+  const scale = 10n ** BigInt(digits);
+  let hundredths = (fraction * 3200n * 2n + scale) / (2n * scale);
+  let whole = BigInt(wholeText);
+  if (hundredths >= 3200n) { whole += 1n; hundredths -= 3200n; }
+  const thirtySeconds = String(hundredths / 100n).padStart(2, "0");
+  const rest = String(hundredths % 100n).padStart(2, "0");
+  return `${whole}'${thirtySeconds}.${rest}`;
+}
