@@ -280,3 +280,25 @@ def test_protected_server_asks_for_a_token_and_uses_it_for_the_socket_and_the_ma
     # The token lives in this tab's session: a reload stays connected.
     browser.refresh()
     wait_for(browser, lambda d: conn_state(d) == "live", message="reload lost the token")
+
+
+def test_a_different_database_after_restart_replaces_the_page_state(server, browser, tmp_path):
+    post_ok(server, [SOD, MARK] + WORKED_FILLS[:2])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    wait_for(browser, lambda d: sorted(blotter_ids(d)) == ["F1", "F2"])
+    old_epoch = browser.find_element(By.ID, "epoch").text
+
+    # Same address, new database: the resume cannot be served, the server sends resync:true.
+    server.stop()
+    wait_for(browser, lambda d: conn_state(d) == "reconnecting", timeout=10)
+    server.db_path = tmp_path / "other.db"
+    server.start()
+    post_ok(server, [{"type": "fill", "execId": "N1", "account": "ACC3", "instrument": "ZBZ6", "side": "sell", "qty": 4, "price": "115-18"}])
+    wait_for(browser, lambda d: conn_state(d) == "live", timeout=40, message="page did not reconnect")
+    wait_for(browser, lambda d: blotter_ids(d) == ["N1"], message="the old database's fills are still shown")
+    assert browser.find_element(By.ID, "conn-state").get_attribute("data-sync") == "resync"
+    assert browser.find_element(By.ID, "epoch").text not in (old_epoch, "—")
+    assert not browser.find_elements(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"]')
+    row = browser.find_element(By.CSS_SELECTOR, '#positions tr[data-account="ACC3"][data-instrument="ZBZ6"]')
+    assert row.find_element(By.CSS_SELECTOR, ".net").text == "−4"
