@@ -8,8 +8,8 @@ usage: ladderwire-bench COMMAND [options]
   connect  --url ws://HOST:PORT --clients K [--path /ws?...] [--json]
   connect  --url ws://HOST:PORT --idle N --server-pid PID [--settle S] [--json]
   ingest   --url ws://HOST:PORT [--seconds S] [--pipeline N] [--server-pid PID] [--json]
-  ledger   … (see LedgerBench.swift)
-  journal  … (see JournalBench.swift)
+  ledger   [--fills N] [--books B] [--generate-only]
+  journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--recovery-events M] [--dir D]
   journal-crash-child --db PATH [--count N]
 """
 
@@ -23,6 +23,7 @@ switch command {
 case "latency": runLatencyBench(arguments: rest)
 case "connect": runConnectBench(arguments: rest)
 case "ingest": runIngestBench(arguments: rest)
+case "ledger": runLedgerBench(arguments: rest)
 case "journal": runJournalBench(arguments: rest)
 case "journal-crash-child": runJournalCrashChild(arguments: rest)
 case "-h", "--help", "help": print(usage)
