@@ -18,7 +18,10 @@ struct RecordedFeed: Sendable {
     /// Fills always; marks too when `includeMarks` (they load the ledger but reach no `fills` subscriber).
     /// SOD, busts and corrections are left out: they refer to state a replay at another rate would not have.
     static func load(path: String, includeMarks: Bool) throws -> RecordedFeed {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try parse(text: try String(contentsOfFile: path, encoding: .utf8), includeMarks: includeMarks)
+    }
+
+    static func parse(text: String, includeMarks: Bool) throws -> RecordedFeed {
         var lines: [Line] = []
         var fills = 0
         for raw in text.split(separator: "\n") where raw.hasPrefix("{") {
@@ -41,7 +44,7 @@ struct RecordedFeed: Sendable {
                 continue
             }
         }
-        guard !lines.isEmpty else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path]) }
+        guard !lines.isEmpty else { throw CocoaError(.fileReadCorruptFile) }
         return RecordedFeed(lines: lines, fillCount: fills)
     }
 

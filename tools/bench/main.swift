@@ -11,6 +11,7 @@ usage: ladderwire-bench COMMAND [options]
   ledger   [--fills N] [--books B] [--generate-only]
   journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--recovery-events M] [--dir D]
   journal-crash-child --db PATH [--count N]
+  selfcheck
 """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -26,6 +27,7 @@ case "ingest": runIngestBench(arguments: rest)
 case "ledger": runLedgerBench(arguments: rest)
 case "journal": runJournalBench(arguments: rest)
 case "journal-crash-child": runJournalCrashChild(arguments: rest)
+case "selfcheck": runSelfCheck(arguments: rest)
 case "-h", "--help", "help": print(usage)
 default:
     writeError("ladderwire-bench: unknown command '\(command)'\n" + usage + "\n")
