@@ -13,7 +13,7 @@ func runIngestBench(arguments: [String]) {
     let url = ServerURL.required(options)
     let duration = options.nanoseconds("seconds", defaultSeconds: 10)
     let pipeline = options.int("pipeline", default: 64, minimum: 1)
-    let feedPath = options.string("feed", default: RecordedFeed.defaultPath)
+    let feedPath = options.string("feed") ?? RecordedFeed.locateDefault()
     let server = ServerProcess.from(options)
     let feed: RecordedFeed
     do { feed = try RecordedFeed.load(path: feedPath, includeMarks: false) } catch {

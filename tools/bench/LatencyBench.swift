@@ -18,7 +18,7 @@ func runLatencyBench(arguments: [String]) {
     let subscriberCount = options.int("subscribers", default: 1, minimum: 1)
     let duration = options.nanoseconds("seconds", defaultSeconds: 10)
     let drain = options.nanoseconds("drain", defaultSeconds: 5)
-    let feedPath = options.string("feed", default: RecordedFeed.defaultPath)
+    let feedPath = options.string("feed") ?? RecordedFeed.locateDefault()
     let server = ServerProcess.from(options)
     _ = ClientSocket.raiseDescriptorLimit()
 

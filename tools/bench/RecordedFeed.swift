@@ -15,6 +15,19 @@ struct RecordedFeed: Sendable {
 
     static let defaultPath = "tools/feeds/sample-day.ndjson"
 
+    /// The sample day relative to the working directory, else to the nearest ancestor of the
+    /// executable that has it (so a bench binary under .build or /tmp still finds its checkout).
+    static func locateDefault() -> String {
+        if FileManager.default.fileExists(atPath: defaultPath) { return defaultPath }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = directory.appendingPathComponent(defaultPath).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return defaultPath
+    }
+
     /// Fills always; marks too when `includeMarks` (they load the ledger but reach no `fills` subscriber).
     /// SOD, busts and corrections are left out: they refer to state a replay at another rate would not have.
     static func load(path: String, includeMarks: Bool) throws -> RecordedFeed {

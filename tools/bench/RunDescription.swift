@@ -9,6 +9,8 @@ struct RunDescription {
     var cpuModel: String
     var cores: Int
     var date: String
+    /// Other work on the machine (1/5/15-minute load averages) at the start: a shared VM's tails depend on it.
+    var loadAverage: String
 
     init(options: BenchOptions) {
         command = CommandLine.arguments.joined(separator: " ")
@@ -24,6 +26,8 @@ struct RunDescription {
         cores = ProcessInfo.processInfo.activeProcessorCount
         let formatter = ISO8601DateFormatter()
         date = formatter.string(from: Date())
+        let loads = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3) ?? []
+        loadAverage = loads.joined(separator: " ")
     }
 
     static func cpuModel() -> String {
@@ -40,12 +44,12 @@ struct RunDescription {
         ["command:    \(command)",
          "build:      \(build)   durability: \(durability)",
          "machine:    \(cores) cores, \(cpuModel)",
-         "date:       \(date)"]
+         "date:       \(date)   load average: \(loadAverage)"]
     }
 
     var jsonFields: [(String, Any)] {
         [("command", command), ("build", build), ("durability", durability),
-         ("cores", cores), ("cpu", cpuModel), ("date", date)]
+         ("cores", cores), ("cpu", cpuModel), ("date", date), ("load_average", loadAverage)]
     }
 }
 
