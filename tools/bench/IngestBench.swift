@@ -111,6 +111,7 @@ func runIngestBench(arguments: [String]) {
     if let ticksBefore, let ticksAfter, elapsed > 0 {
         let cpuSeconds = Double(ticksAfter - ticksBefore) / Double(ServerProcess.ticksPerSecond)
         report.add("server_cpu_percent_of_one_core", (cpuSeconds / elapsed * 1000).rounded() / 10)
+        report.add("server_cpu_us_per_fill", acked > 0 ? Int((cpuSeconds * 1e6 / Double(acked)).rounded()) : 0)
     }
     report.print(json: options.flag("json"))
     close(fd)

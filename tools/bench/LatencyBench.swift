@@ -64,6 +64,9 @@ func runLatencyBench(arguments: [String]) {
         let cpuSeconds = Double(ticksAfter - ticksBefore) / Double(ServerProcess.ticksPerSecond)
         let wall = Double(max(run.lastActivity, progress.finishedAt.load(ordering: .acquiring)) - schedule.start) / 1e9
         report.add("server_cpu_s", (cpuSeconds * 100).rounded() / 100)
+        // CPU per event barely depends on how many other processes compete for the cores.
+        let sent = progress.sent.load(ordering: .acquiring)
+        report.add("server_cpu_us_per_event", sent > 0 ? Int((cpuSeconds * 1e6 / Double(sent)).rounded()) : 0)
         report.add("server_cpu_percent_of_one_core", wall > 0 ? (cpuSeconds / wall * 1000).rounded() / 10 : 0)
         report.add("server_rss_kib_before_after", "\(rssBefore) \(rssAfter)")
     }
