@@ -3,7 +3,7 @@
 # database (a ledger that grows across scenarios would bias the later ones).
 #
 #   nice swift build -c release --product ladderwire && nice swift build -c release --product ladderwire-bench
-#   tools/bench/measure.sh [SCENARIO...]      # from the repository root; default: all
+#   tools/bench-measure.sh [SCENARIO...]      # from the repository root; default: all
 #
 # Scenarios: sub1 sub100 sub1000 sub100x10k ingest idle1k idle10k snapshot ledger journal
 # Knobs: LADDERWIRE_BIN (directory holding both binaries, default .build/release), OUT (results
