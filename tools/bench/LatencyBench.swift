@@ -39,6 +39,7 @@ func runLatencyBench(arguments: [String]) {
     }
 
     let ticksBefore = server?.cpuTicks()
+    let clientCPUBefore = benchCPUSeconds()
     let rssBefore = server?.residentKiB()
     let progress = SendProgress()
     let schedule = SendSchedule(rate: rate, start: monotonicNanoseconds() + 20_000_000)
@@ -52,6 +53,7 @@ func runLatencyBench(arguments: [String]) {
     run.receive(until: progress, drain: drain)
     let ticksAfter = server?.cpuTicks()
     let rssAfter = server?.residentKiB()
+    let clientCPU = benchCPUSeconds() - clientCPUBefore
 
     var report = BenchReport(run: RunDescription(options: options))
     report.add("url", "ws://\(url.host):\(url.port)/ws?channels=fills + /feed")
@@ -60,13 +62,16 @@ func runLatencyBench(arguments: [String]) {
     report.add("seconds", Double(duration) / 1e9)
     report.add("connections", subscriberCount + 1)
     run.addResults(to: &report, progress: progress)
+    let window = Double(max(run.lastActivity, progress.finishedAt.load(ordering: .acquiring)) - schedule.start) / 1e9
+    report.add("bench_cpu_percent_of_one_core", window > 0 ? (clientCPU / window * 1000).rounded() / 10 : 0)
     if let ticksBefore, let ticksAfter, let rssBefore, let rssAfter {
         let cpuSeconds = Double(ticksAfter - ticksBefore) / Double(ServerProcess.ticksPerSecond)
         let wall = Double(max(run.lastActivity, progress.finishedAt.load(ordering: .acquiring)) - schedule.start) / 1e9
         report.add("server_cpu_s", (cpuSeconds * 100).rounded() / 100)
-        // CPU per event barely depends on how many other processes compete for the cores.
-        let sent = progress.sent.load(ordering: .acquiring)
-        report.add("server_cpu_us_per_event", sent > 0 ? Int((cpuSeconds * 1e6 / Double(sent)).rounded()) : 0)
+        // CPU per event barely depends on how many other processes compete for the cores; counted
+        // per answered event, since a server that fell behind has not processed the rest.
+        let answered = run.ackCount + run.duplicateReplies + run.errorReplies
+        report.add("server_cpu_us_per_answered_event", answered > 0 ? Int((cpuSeconds * 1e6 / Double(answered)).rounded()) : 0)
         report.add("server_cpu_percent_of_one_core", wall > 0 ? (cpuSeconds / wall * 1000).rounded() / 10 : 0)
         report.add("server_rss_kib_before_after", "\(rssBefore) \(rssAfter)")
     }

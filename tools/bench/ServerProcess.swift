@@ -30,3 +30,11 @@ struct ServerProcess {
         return ServerProcess(pid: options.int("server-pid", default: 0, minimum: 1))
     }
 }
+
+/// CPU seconds (user + system) this bench process has used so far: when the client, not the
+/// server, runs out of CPU on a shared machine, the report has to say so.
+func benchCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
