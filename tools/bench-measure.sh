@@ -86,8 +86,8 @@ run() {
     case $1 in
         sub1) latency sub1 --subscribers 1 --rate 1000 --seconds "$SHORT" ;;
         sub100) latency sub100 --subscribers 100 --rate 1000 --seconds "$SHORT" ;;
-        sub1000) latency sub1000 --subscribers 1000 --rate 1000 --seconds "$SHORT" ;;
-        sub100x10k) latency sub100x10k --subscribers 100 --rate 10000 --seconds 30 ;;
+        sub1000) latency sub1000 --subscribers 1000 --rate 1000 --seconds "$SHORT" --drain 30 ;;
+        sub100x10k) latency sub100x10k --subscribers 100 --rate 10000 --seconds 30 --drain 30 ;;
         ingest)
             start_server ingest
             for depth in 1 64 256; do
