@@ -10,7 +10,6 @@ struct LatencyHistogram: Sendable {
     private(set) var totalCount: UInt64 = 0
     private(set) var minimum: UInt64 = .max
     private(set) var maximum: UInt64 = 0
-    private var sum: Double = 0   // only for the mean of latencies, never money
 
     init() {}
 
@@ -19,18 +18,7 @@ struct LatencyHistogram: Sendable {
         totalCount &+= 1
         if value < minimum { minimum = value }
         if value > maximum { maximum = value }
-        sum += Double(value)
     }
-
-    mutating func merge(_ other: LatencyHistogram) {
-        for index in 0..<counts.count where other.counts[index] != 0 { counts[index] &+= other.counts[index] }
-        totalCount &+= other.totalCount
-        minimum = Swift.min(minimum, other.minimum)
-        maximum = Swift.max(maximum, other.maximum)
-        sum += other.sum
-    }
-
-    var mean: Double { totalCount == 0 ? 0 : sum / Double(totalCount) }
 
     /// The smallest recorded value v such that at least `fraction` of all values are ≤ v, reported
     /// as the top of its bucket (never above the true maximum), as HdrHistogram does.
