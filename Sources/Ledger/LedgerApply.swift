@@ -135,8 +135,10 @@ extension Ledger {
     /// Same result as the general path, without its staging arrays.
     private mutating func applyFillInOrder(_ fill: Fill, book id: Int, account accountId: Int, arrival: Int32, instrument index: Int,
                                            trade: LastTrade?, reference: Reference) throws(LedgerError) -> [LedgerDelta] {
-        let planned = try books[id].plan(side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
-        let line = try makeLine(books[id], totals: planned.totals, reference: reference)
+        let planned = try Book.plan(method: books[id].method, lots: books[id].lots, head: books[id].head, totals: books[id].totals,
+                                    side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
+        let line = try Ledger.line(account: books[id].account, instrument: books[id].instrument, sodQty: books[id].sodQty,
+                                   sodPrice: books[id].sodPrice, facts: facts[index], totals: planned.totals, reference: reference)
         let oldAccount = accountTotals[accountId]
         var account = oldAccount
         var desk = deskTotals
@@ -307,10 +309,17 @@ extension Ledger {
     }
 
     func makeLine(_ book: Book, totals: BookTotals, reference: Reference) throws(LedgerError) -> PositionLine {
-        let facts = facts[Int(book.instrumentIndex)]
-        var line = PositionLine(account: book.account, instrument: book.instrument)
-        line.sodQty = book.sodQty
-        line.sodPrice = book.sodPrice
+        try Ledger.line(account: book.account, instrument: book.instrument, sodQty: book.sodQty, sodPrice: book.sodPrice,
+                        facts: facts[Int(book.instrumentIndex)], totals: totals, reference: reference)
+    }
+
+    /// A position line from a book's numbers. Static, and fed fields rather than a `Book`, so the
+    /// hot path can call it on `books[id]` in place without the compiler copying the ledger.
+    static func line(account: String, instrument: String, sodQty: Int64, sodPrice: Price?, facts: InstrumentFacts,
+                     totals: BookTotals, reference: Reference) throws(LedgerError) -> PositionLine {
+        var line = PositionLine(account: account, instrument: instrument)
+        line.sodQty = sodQty
+        line.sodPrice = sodPrice
         line.bought = totals.bought
         line.sold = totals.sold
         line.net = totals.openQty
