@@ -194,8 +194,9 @@ extension Ledger {
         }
         let oldReference = reference(instrument: index, lastTrade: oldTrade)
         let newReference = reference(instrument: index, lastTrade: newTrade)
-        var staged = [StagedLine(book: bookId, accountId: book.accountId,
-                                 line: try makeLine(rebuilt, totals: rebuilt.totals, reference: newReference))]
+        let line = try makeLine(rebuilt, totals: rebuilt.totals, reference: newReference)
+        // A correction to the same qty and price changes the record but not the position.
+        var staged = line == lines[Int(bookId)] ? [] : [StagedLine(book: bookId, accountId: book.accountId, line: line)]
         if newReference != oldReference {
             try restage(instrument: index, except: bookId, reference: newReference, into: &staged)
         }
@@ -233,7 +234,8 @@ extension Ledger {
         let lots = qty == 0 ? [] : [Lot(qty: qty, price: price)]
         let rebuilt = try base.replayed(sodLots: lots, fills: base.fills) { i in fill(i) }
         let line = try makeLine(rebuilt, totals: rebuilt.totals, reference: reference(instrument: index, lastTrade: lastTrade[index]))
-        var staged = [StagedLine(book: bookId, accountId: accountId, line: line)]
+        // Repeating the same SOD changes nothing; a new book is always published.
+        var staged = knownBook != nil && line == lines[Int(bookId)] ? [] : [StagedLine(book: bookId, accountId: accountId, line: line)]
         let rolled = try rollup(&staged, newAccount: knownAccount == nil ? account : nil)
 
         if knownAccount == nil { registerAccount(account) }
