@@ -22,7 +22,7 @@ const knownAccounts = new Set();
 let connectionState = "connecting";
 let accountFilter = "";
 let recentreRequested = false;
-let instrumentChosen = false; // the trader picked an instrument: never switch it for them
+let instrumentChosen = false; // an instrument is on the ladder: never switch it for the trader
 let markInstrumentChosen = false; // else the mark form follows the ladder
 let notice = null;
 let lastSync = "none"; // how the state was last synchronised: snapshot, resync or resumed
@@ -81,11 +81,15 @@ function render() {
   const all = state.dirty.has("all");
   const instruments = ladderInstruments(state);
   syncSelect($("instrument-select"), instruments, null);
-  if (!instrumentChosen && instruments.length > 0) $("instrument-select").value = preferredInstrument(instruments);
+  if (!instrumentChosen && instruments.length > 0) {
+    $("instrument-select").value = preferredInstrument(instruments);
+    // Picked once there are positions to pick by; after that it never switches by itself.
+    instrumentChosen = state.positions.size > 0;
+  }
   syncSelect($("mark-instrument"), [...state.instruments.keys()], null);
   for (const account of state.accounts.keys()) knownAccounts.add(account);
   syncSelect($("account-select"), [...knownAccounts].sort(), "All accounts");
-  $("account-select").value = accountFilter;
+  if ($("account-select").value !== accountFilter) $("account-select").value = accountFilter;
   const selected = $("instrument-select").value || null;
   if (!markInstrumentChosen && selected) $("mark-instrument").value = selected;
   if (all || state.dirty.has("ladder") || recentreRequested || ladder.symbol !== selected) {
@@ -166,7 +170,6 @@ async function explainRefusal() {
 $("instrument-select").addEventListener("change", () => {
   instrumentChosen = true;
   recentreRequested = true;
-  const instrument = $("instrument-select").value;
   schedule();
 });
 
@@ -238,7 +241,10 @@ $("mark-form").addEventListener("submit", async (event) => {
   result.textContent = "Sending…";
   const outcome = await postProducerMessages([{ type: "mark", instrument, price }], token());
   result.dataset.kind = outcome.ok ? "ok" : "error";
-  result.textContent = outcome.ok ? `Mark ${instrument} ${price} accepted.` : `Rejected: ${outcome.message}`;
+  const seq = outcome.body?.results?.[0]?.seq;
+  result.textContent = outcome.ok
+    ? `Mark ${instrument} ${price} accepted${Number.isInteger(seq) ? ` (seq ${seq})` : ""}.`
+    : `Rejected: ${outcome.message}`;
 });
 
 function applyTheme(theme) {

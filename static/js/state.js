@@ -77,6 +77,8 @@ export function instrumentOf(state, symbol) {
   return state.instruments.get(symbol) ?? null;
 }
 
+// Labels are learned from traded and marked prices only: an average is computed, often off the
+// grid, and may be written differently.
 function learnPrice(state, symbol, price, priceDecimal) {
   const instrument = state.instruments.get(symbol);
   if (instrument) state.labels.learn(instrument, price, priceDecimal);
@@ -109,7 +111,6 @@ function applySnapshot(state, snapshot) {
   state.positions = new Map();
   for (const line of snapshot.positions ?? []) {
     state.positions.set(positionKey(line.account, line.instrument), line);
-    learnPrice(state, line.instrument, line.avgPrice, line.avgPriceDecimal);
     learnPrice(state, line.instrument, line.mark, line.markDecimal);
   }
   state.accounts = new Map((snapshot.accounts ?? []).map((line) => [line.account, line]));
@@ -236,7 +237,6 @@ function applyPosition(state, line) {
   advanceSeq(state, line.seq);
   const { type: _type, ...position } = line;
   state.positions.set(positionKey(line.account, line.instrument), position);
-  learnPrice(state, line.instrument, line.avgPrice, line.avgPriceDecimal);
   learnPrice(state, line.instrument, line.mark, line.markDecimal);
   touch(state, "positions", "ladder", "pnl");
 }
