@@ -20,6 +20,7 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,6 +236,21 @@ def test_manual_mark_in_32nds_moves_the_ladder_and_rejections_show_the_server_te
     assert line["markDecimal"] == "110.265625"
     cell = browser.find_element(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"][data-instrument="ZNZ6"] .unrealized')
     wait_for(browser, lambda d: cell.get_attribute("data-value") == line["unrealized"])
+
+    # A mark far off the column: auto-recentre rebuilds the ladder around it.
+    post_ok(server, [{"type": "mark", "instrument": "ZNZ6", "price": "108-00"}])
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="108"]'),
+             message="auto-recentre did not follow a distant mark")
+    # Scrolled away, Space brings the mark row back to the middle of the column.
+    browser.execute_script("document.getElementById('ladder-scroll').scrollTop = 0")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)
+    wait_for(browser, lambda d: d.execute_script("""
+        const scroller = document.getElementById('ladder-scroll').getBoundingClientRect();
+        const mark = document.querySelector('#ladder tr.mark').getBoundingClientRect();
+        return Math.abs((mark.top + mark.bottom) / 2 - (scroller.top + scroller.bottom) / 2) < mark.height;
+    """), message="Space did not recentre the ladder on the mark")
+    post_ok(server, [{"type": "mark", "instrument": "ZNZ6", "price": "110-08.5"}])
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.265625"]'))
 
     price.clear()
     price.send_keys("110-08.3")  # off the ZN grid: rejected, and nothing changes
