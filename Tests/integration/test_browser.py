@@ -318,3 +318,38 @@ def test_a_different_database_after_restart_replaces_the_page_state(server, brow
     assert not browser.find_elements(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"]')
     row = browser.find_element(By.CSS_SELECTOR, '#positions tr[data-account="ACC3"][data-instrument="ZBZ6"]')
     assert row.find_element(By.CSS_SELECTOR, ".net").text == "−4"
+
+
+def test_every_ladder_row_is_labelled_exactly_as_the_server_labels_that_price(server, browser):
+    from websockets.sync.client import connect
+
+    symbols = {"ZTZ6": "102-30.25", "ZFZ6": "107-18.25", "ZNZ6": "110-16", "TNZ6": "113-08.5",
+               "ZBZ6": "115-18", "UBZ6": "120-01", "ESZ6": "6012.25"}
+    post_ok(server, [{"type": "mark", "instrument": symbol, "price": price} for symbol, price in symbols.items()])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    rows_by_symbol = {}
+    for symbol in symbols:
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#instrument-select option[value="{symbol}"]'))
+        Select(browser.find_element(By.ID, "instrument-select")).select_by_value(symbol)
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#ladder tr.mark"))
+        rows_by_symbol[symbol] = browser.execute_script(
+            "return [...document.querySelectorAll('#ladder tbody tr[data-price]')]"
+            ".map((row) => [row.dataset.price, row.querySelector('.price').textContent])")
+        assert len(rows_by_symbol[symbol]) > 40
+
+    # Mark every row's exact decimal and read the server's own label for it off a subscriber.
+    with connect(f"{server.ws_url}/ws?channels=marks", open_timeout=10) as subscriber:
+        assert json.loads(subscriber.recv(timeout=10))["type"] == "snapshot"
+        for symbol, rows in rows_by_symbol.items():
+            post_ok(server, [{"type": "mark", "instrument": symbol, "price": price} for price, _ in rows])
+        server_labels = {}
+        wanted = sum(len(rows) for rows in rows_by_symbol.values())
+        while len(server_labels) < wanted:
+            message = json.loads(subscriber.recv(timeout=10))
+            if message["type"] == "mark":
+                server_labels[(message["instrument"], message["priceDecimal"])] = message["price"]
+    for symbol, rows in rows_by_symbol.items():
+        mismatches = [(price, label, server_labels.get((symbol, price))) for price, label in rows
+                      if server_labels.get((symbol, price)) != label]
+        assert not mismatches, f"{symbol}: (decimal, page, server) {mismatches[:5]}"
