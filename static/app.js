@@ -1,7 +1,7 @@
 // Entry point: wires the connection, the state model and the renderers together. Deltas are
 // applied to the state as they arrive; the screen is redrawn at most once per frame.
 import { createConnection } from "./js/connection.js";
-import { BLOTTER_PAGE, applyMessage, createState, ladderInstruments, mergeHistoricFills, sourcesStale } from "./js/state.js";
+import { BLOTTER_PAGE, applyMessage, createState, ladderInstruments, mergeHistoricFills, monitorStale, sourcesStale } from "./js/state.js";
 import { createLadder } from "./js/ladder.js";
 import { createPositionsTable } from "./js/positions.js";
 import { createAccountsPanel } from "./js/accounts.js";
@@ -65,7 +65,8 @@ function renderConnection() {
   setText($("latency"), latency.text());
   const monitors = [...state.monitors.values()];
   setText($("sources"), monitors.length === 0 ? "none"
-    : monitors.map((m) => `${m.name} ${m.state ?? "—"}${m.stale ? " (stale)" : ""}`).join(", "));
+    : monitors.map((m) => `${m.name} ${m.state ?? "—"}${monitorStale(m) ? " (stale)" : ""}`).join(", "));
+  $("sources").dataset.stale = String(monitors.some(monitorStale));
   $("sources").title = monitors.map((m) => `${m.name}: ${m.state}${m.lastError ? ` — ${m.lastError}` : ""}`).join("\n");
   const errors = state.lastError ? { text: `server: ${state.lastError}`, kind: "error" } : null;
   const shown = notice ?? errors;

@@ -353,3 +353,14 @@ def test_every_ladder_row_is_labelled_exactly_as_the_server_labels_that_price(se
         mismatches = [(price, label, server_labels.get((symbol, price))) for price, label in rows
                       if server_labels.get((symbol, price)) != label]
         assert not mismatches, f"{symbol}: (decimal, page, server) {mismatches[:5]}"
+
+
+def test_a_degraded_source_shows_the_page_as_stale(server_factory, browser, tmp_path):
+    config = tmp_path / "broken-replay.json"
+    config.write_text(json.dumps({"shared": {"sources": {"replay": {"file": str(tmp_path / "missing.ndjson")}}}}))
+    server = server_factory(sources="replay", extra_args=["--config", str(config)])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "stale", timeout=20, message="a degraded source did not make the page stale")
+    sources = browser.find_element(By.ID, "sources")
+    assert "replay" in sources.text and "stale" in sources.text
+    assert "missing.ndjson" in sources.get_attribute("title")

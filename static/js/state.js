@@ -273,10 +273,18 @@ function applyStatus(state, status) {
   touch(state, "conn");
 }
 
-/** True when any source says its data is stale (a degraded feed keeps serving old marks). */
+const HEALTHY_MONITOR_STATES = new Set(["running", "ok", "idle", "live"]);
+
+/** A monitor's data is stale when it says so; without a `stale` flag, when it is not healthy. */
+export function monitorStale(monitor) {
+  if (typeof monitor.stale === "boolean") return monitor.stale;
+  return !HEALTHY_MONITOR_STATES.has(monitor.state);
+}
+
+/** True when any source's data is stale (a degraded feed keeps serving old marks). */
 export function sourcesStale(state) {
   for (const monitor of state.monitors.values()) {
-    if (monitor.stale === true) return true;
+    if (monitorStale(monitor)) return true;
   }
   return false;
 }
