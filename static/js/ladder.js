@@ -53,6 +53,7 @@ export function createLadder({ table, scroller, info, labels }) {
   let rows = [];           // [{units, tr, cells, shown:{}}], top to bottom
   let lastFlash = null;
   let describedAs = null;
+  let labelsVersion = -1;
 
   function reference(model) {
     if (model.markUnits !== null) return model.markUnits;
@@ -66,6 +67,7 @@ export function createLadder({ table, scroller, info, labels }) {
   }
 
   function build(model, centreUnits) {
+    labelsVersion = labels.version;
     const tick = model.instrument.tickUnits;
     centre = snap(centreUnits, tick);
     const fragment = document.createDocumentFragment();
@@ -147,6 +149,10 @@ export function createLadder({ table, scroller, info, labels }) {
     if (rebuild) {
       symbol = selected;
       build(model, ref);
+    } else if (labelsVersion !== labels.version) {
+      // The server showed how it writes these prices: relabel in place, without moving rows.
+      labelsVersion = labels.version;
+      for (const row of rows) row.cells.price.textContent = labels.label(model.instrument, row.units);
     }
     update(model);
     describe(model);

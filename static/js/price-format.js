@@ -64,6 +64,7 @@ export function createPriceLabels() {
   const styles = new Map();    // symbol -> style
   const overrides = new Map(); // `${symbol} ${units}` -> label
   const MAX_OVERRIDES = 2000;
+  let version = 0; // bumped whenever a label could change: rows drawn earlier must be redrawn
 
   function learn(instrument, priceText, decimalText) {
     if (!instrument || typeof priceText !== "string") return;
@@ -72,6 +73,7 @@ export function createPriceLabels() {
     const current = styles.get(instrument.symbol) ?? defaultStyle(instrument);
     if (formatPrice(units, current, instrument) === priceText) return;
     const matching = STYLES.find((style) => formatPrice(units, style, instrument) === priceText);
+    version += 1;
     if (matching) {
       styles.set(instrument.symbol, matching);
       return;
@@ -87,7 +89,7 @@ export function createPriceLabels() {
     return formatPrice(units, style, instrument) ?? formatDecimal(units, PRICE_SCALE);
   }
 
-  return { learn, label };
+  return { learn, label, get version() { return version; } };
 }
 
 /**
