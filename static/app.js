@@ -9,11 +9,12 @@ import { renderBreachBanner } from "./js/risk.js";
 import { createBlotter } from "./js/blotter.js";
 import { createFrameScheduler } from "./js/frame.js";
 import { createLatencyEstimate } from "./js/latency.js";
-import { fetchFills, postProducerMessages, tokenRefused } from "./js/api.js";
+import { fetchFills, tokenRefused } from "./js/api.js";
+import { setUpMarkForm } from "./js/mark-form.js";
+import { setUpThemeToggle } from "./js/theme.js";
+import { currentToken, setUpTokenForm } from "./js/token.js";
 import { setText } from "./js/cells.js";
 
-const TOKEN_KEY = "ladderwire.token";
-const THEME_KEY = "ladderwire.theme";
 const $ = (id) => document.getElementById(id);
 
 const state = createState();
@@ -32,9 +33,7 @@ const positions = createPositionsTable($("positions"));
 const accounts = createAccountsPanel({ table: $("accounts"), markSource: $("mark-source") });
 const blotter = createBlotter({ table: $("blotter"), scroller: $("blotter-scroll"), count: $("blotter-count") });
 
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY) ?? "";
-}
+const token = currentToken;
 
 function showNotice(text, kind = "info") {
   notice = text ? { text, kind } : null;
@@ -60,6 +59,8 @@ function renderConnection() {
   conn.dataset.state = connectionState;
   conn.dataset.sync = lastSync;
   document.body.dataset.conn = connectionState;
+  const title = connectionState === "live" ? "Ladderwire" : `Ladderwire (${connectionState})`;
+  if (document.title !== title) document.title = title;
   setText($("seq"), state.seq ?? "—");
   setText($("epoch"), state.epoch ?? "—");
   setText($("latency"), latency.text());
@@ -199,15 +200,13 @@ $("account-select").addEventListener("change", () => {
   schedule();
 });
 
-$("token-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const value = $("token-input").value.trim();
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
-  $("token-input").value = "";
-  $("token-input").placeholder = value ? "set" : "none";
-  showNotice(value ? "Token set for this tab; reconnecting." : "Token cleared; reconnecting.");
-  connection.restart();
+setUpTokenForm({
+  form: $("token-form"),
+  input: $("token-input"),
+  onChange(hasToken) {
+    showNotice(hasToken ? "Token set for this tab; reconnecting." : "Token cleared; reconnecting.");
+    connection.restart();
+  },
 });
 
 $("load-more").addEventListener("click", async () => {
@@ -227,39 +226,9 @@ $("load-more").addEventListener("click", async () => {
 });
 
 $("mark-instrument").addEventListener("change", () => { markInstrumentChosen = true; });
+setUpMarkForm({ form: $("mark-form"), instrumentSelect: $("mark-instrument"), priceInput: $("mark-price"), result: $("mark-result"), token });
+setUpThemeToggle($("theme-toggle"));
 
-$("mark-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const instrument = $("mark-instrument").value;
-  const price = $("mark-price").value.trim();
-  const result = $("mark-result");
-  if (!instrument || !price) {
-    result.dataset.kind = "error";
-    result.textContent = "Choose an instrument and type a price (e.g. 110-08.5).";
-    return;
-  }
-  result.dataset.kind = "pending";
-  result.textContent = "Sending…";
-  const outcome = await postProducerMessages([{ type: "mark", instrument, price }], token());
-  result.dataset.kind = outcome.ok ? "ok" : "error";
-  const seq = outcome.body?.results?.[0]?.seq;
-  result.textContent = outcome.ok
-    ? `Mark ${instrument} ${price} accepted${Number.isInteger(seq) ? ` (seq ${seq})` : ""}.`
-    : `Rejected: ${outcome.message}`;
-});
-
-function applyTheme(theme) {
-  document.documentElement.dataset.theme = theme;
-  $("theme-toggle").textContent = theme === "dark" ? "Light" : "Dark";
-}
-$("theme-toggle").addEventListener("click", () => {
-  const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
-  localStorage.setItem(THEME_KEY, next);
-  applyTheme(next);
-});
-
-applyTheme(localStorage.getItem(THEME_KEY) ?? "dark");
-$("token-input").placeholder = token() ? "set" : "none";
 connection.start();
 schedule();
 // The header clock and staleness need a redraw now and then even with no traffic.

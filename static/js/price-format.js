@@ -93,6 +93,25 @@ export function createPriceLabels() {
 }
 
 /**
+ * The text for an average open price: the server's label when it is on the grid, else 32nds with
+ * hundredths for 32nds products, else the decimal to two places past the tick's.
+ */
+export function averageLabel(priceText, decimalText, instrument) {
+  if (typeof priceText !== "string") return null;
+  if (priceText.includes("'") || !instrument) return priceText;
+  const in32nds = averageIn32nds(decimalText, instrument);
+  if (in32nds) return in32nds;
+  const places = decimalPlaces(instrument) + 2;
+  const [whole, fraction = ""] = String(decimalText ?? priceText).split(".");
+  if (fraction.length <= places) return priceText;
+  const rounded = parseDecimal(`${whole}.${fraction.slice(0, places)}`, PRICE_SCALE);
+  const nudge = Number(fraction[places]) >= 5 ? 10n ** BigInt(PRICE_SCALE - places) : 0n;
+  if (rounded === null) return priceText;
+  const text = formatDecimal(rounded + (whole.startsWith("-") ? -nudge : nudge), PRICE_SCALE);
+  return `${text.split(".")[0]}.${(text.split(".")[1] ?? "").padEnd(places, "0")}`;
+}
+
+/**
  * An average price that is off the tick grid, in 32nds with hundredths of a 32nd
  * ("115'17.84"), the way desks quote averages; null when it is not a 32nds product.
  */
