@@ -38,6 +38,11 @@ def ws_connect(server, path: str, *, token: str | None = None, subprotocols=None
                    subprotocols=subprotocols, additional_headers=headers, **kw)
 
 
+def ws_open(server, path: str, **kw):
+    """An open connection to keep beyond a `with` block (a recorder closes it)."""
+    return ws_connect(server, path, legacy=True, **kw)
+
+
 def recv_json(ws, timeout: float = 10.0) -> dict:
     return json.loads(ws.recv(timeout=timeout))
 
@@ -172,9 +177,16 @@ def add_token(tokens_file: Path, name: str, role: str, accounts: list[str] | Non
     return token
 
 
-def write_config(directory: Path, tokens_file: Path, *, anonymous: bool = False, **sim) -> Path:
+def write_config(directory: Path, tokens_file: Path | None = None, *, anonymous: bool | None = None, **sim) -> Path:
+    """A config file with only a `sim` section: the token file, anonymous access (off whenever a
+    token file is given), and any other keys of that section (e.g. limits)."""
     config = directory / "ladderwire-test.json"
-    section = {"tokensFile": str(tokens_file), "allowAnonymousViewers": anonymous}
+    section: dict = {}
+    if tokens_file is not None:
+        section["tokensFile"] = str(tokens_file)
+    if anonymous is None:
+        anonymous = tokens_file is None
+    section["allowAnonymousViewers"] = anonymous
     section.update(sim)
     config.write_text(json.dumps({"sim": section}))
     return config
