@@ -11,7 +11,12 @@ import threading
 import time
 from fractions import Fraction
 
+import shutil
+from pathlib import Path
+
 import pytest
+
+from conftest import REPO_ROOT
 
 from reducer import DeskState, reduce_stream, restrict, snapshot_state
 from test_push_support import INSTRUMENT_TICKS, Recorder, check_stream, recv_json, write_config, ws_connect, ws_open
@@ -21,6 +26,20 @@ ACCOUNTS = ["ACC1", "ACC2", "ACC3", "DESK-HEDGE"]
 INSTRUMENTS = list(INSTRUMENT_TICKS)
 CHANNELS = ["fills", "positions", "pnl", "marks", "risk", "status"]
 BAND_TICKS = 40   # generated prices stay this close to the centre: well inside every price band
+
+
+ACCOUNT_SETTINGS = {"defaultMethod": "lifo", "defaultLossLimit": "4000",
+                    "accounts": {"ACC2": {"method": "fifo", "lossLimit": "1500"}, "ACC3": {"method": "average"},
+                                 "DESK-HEDGE": {"lossLimit": "250.5"}}}
+
+
+def instruments_with_accounts(directory: Path) -> Path:
+    """The default instruments, with an accounts.json beside them (the server reads it from there)."""
+    folder = directory / "conf"
+    folder.mkdir(exist_ok=True)
+    shutil.copy(REPO_ROOT / "config" / "instruments.json", folder / "instruments.json")
+    (folder / "accounts.json").write_text(json.dumps(ACCOUNT_SETTINGS))
+    return folder / "instruments.json"
 
 
 def price_text(instrument: str, price: Fraction, rng: random.Random) -> str:
@@ -198,8 +217,10 @@ def assert_same_state(actual: DeskState, expected: DeskState, name: str) -> None
 
 @pytest.mark.parametrize("seed", [SEED, SEED + 1])
 def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory, tmp_path, seed):
-    # Snapshots carry the whole day's fills, so a late joiner can rebuild every fill too.
-    config = write_config(tmp_path, limits={"snapshotFills": 5000})
+    # Snapshots carry the whole day's fills, so a late joiner can rebuild every fill too; every
+    # cost method and tight loss limits are in play, so `limit` messages flow on `risk`.
+    config = write_config(tmp_path, instrumentsFile=str(instruments_with_accounts(tmp_path)),
+                          limits={"snapshotFills": 5000})
     server = server_factory(extra_args=["--config", str(config)])
     rng = random.Random(seed)
     scripts = [ProducerScript("feedA", random.Random(rng.random()), 70, batched=False),
@@ -312,6 +333,8 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     statuses = {f["status"] for f in expected.fills.values()}
     assert {"live", "busted", "corrected"} <= statuses, statuses
     assert any(flipped(recorders[f"early{n}"].data()) for n in range(3)), "no position flipped sign"
+    limits = [m for m in recorders["early0"].data() if m["type"] == "limit"]
+    assert limits and {m["limitState"] for m in limits} <= {"ok", "warning", "breached"}, limits
     starts = [m[0]["seq"] for name, m in churned] + [recorders[n].data()[0]["seq"] for n in recorders if n.startswith("late")]
     assert all(start > 0 for start in starts) and any(start < final_seq for start in starts), (starts, final_seq)
 
@@ -325,3 +348,22 @@ def flipped(messages: list[dict]) -> bool:
                 return True
             last_net[key] = message["net"]
     return False
+
+
+def test_idle_subscribers_get_heartbeats_with_the_latest_seq(server_factory, tmp_path):
+    server = server_factory(extra_args=["--config", str(write_config(tmp_path, limits={"heartbeatSeconds": 1}))])
+    status, body = server.post_fills([{"type": "mark", "instrument": "ZNZ6", "price": "110-16"}])
+    assert status == 200
+    everything = Recorder(ws_open(server, "/ws"), "everything")
+    # Filtered so that the next event sends it nothing: its heartbeat still tells it the seq moved.
+    narrow = Recorder(ws_open(server, "/ws?instruments=ESZ6&channels=marks"), "narrow")
+    for recorder in (everything, narrow):
+        beat = recorder.wait_for(lambda m: m["type"] == "heartbeat", what="heartbeat")
+        assert beat["seq"] == 1 and beat["time"].endswith("Z"), beat
+    status, body = server.post_fills([{"type": "mark", "instrument": "ZNZ6", "price": "110-16+"}])
+    seq = body["results"][0]["seq"]
+    for recorder in (everything, narrow):
+        recorder.wait_for(lambda m: m["type"] == "heartbeat" and m["seq"] == seq, what=f"heartbeat at seq {seq}")
+        recorder.stop()
+    assert [m["type"] for m in narrow.data()] == ["snapshot"], "nothing of ZNZ6 reached the narrow subscriber"
+    assert any(m["type"] == "mark" and m["seq"] == seq for m in everything.data())
