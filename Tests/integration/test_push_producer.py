@@ -284,3 +284,31 @@ def test_producer_scoped_to_an_account_cannot_write_another(server_factory, tmp_
     assert status == 422 and body["errors"][0]["code"] == "unauthorized_account", body
     after = journal_counts(server.db_path)
     assert after["events"] == counts["events"] + 1
+
+
+def test_an_ack_means_the_event_is_already_committed(seeded):
+    server = seeded
+    with ws_connect(server, "/feed") as feed:
+        for n in range(10):
+            feed.send(json.dumps(good_fill(f"C{n}", qty=1 + n)))
+            reply = json.loads(feed.recv(timeout=10))
+            assert reply["type"] == "ack", reply
+            # Read by another connection right after the ack: the row is there.
+            rows = journal_rows(server.db_path, "SELECT kind, exec_id FROM events WHERE seq = ?", (reply["seq"],))
+            assert rows == [("fill", f"C{n}")], (reply, rows)
+            fill = journal_rows(server.db_path, "SELECT seq, qty, status FROM fills WHERE exec_id = ?", (f"C{n}",))
+            assert fill == [(reply["seq"], 1 + n, "live")], fill
+
+
+def test_duplicate_detection_survives_a_restart(seeded):
+    server = seeded
+    original = {f["execId"]: f["seq"] for f in all_fills(server)}
+    server.stop()
+    server.start()
+    counts = journal_counts(server.db_path)
+    with ws_connect(server, "/feed") as feed:
+        feed.send(json.dumps(SEED[2]))
+        assert json.loads(feed.recv(timeout=10)) == {"type": "duplicate", "ref": "E1", "seq": original["E1"]}
+    status, body = server.post_fills([SEED[3]])
+    assert status == 200 and body["results"][0]["type"] == "duplicate" and body["results"][0]["seq"] == original["E2"], body
+    assert journal_counts(server.db_path)["events"] == counts["events"]
