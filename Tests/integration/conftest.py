@@ -303,7 +303,7 @@ def server_factory(tmp_path_factory, request):
 
     crashed = [s for s in registry.servers if s.crashed()]
     for server in registry.servers:
-        server._terminate(signal.SIGTERM)
+        server._terminate(signal.SIGTERM, timeout=5)   # then SIGKILL: a hung shutdown has its own test
     if crashed:
         details = "\n".join(s.diagnostics() for s in crashed)
         pytest.fail(f"ladderwire died from a signal during the test:\n{details}", pytrace=False)

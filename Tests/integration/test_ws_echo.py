@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -279,3 +280,20 @@ def _readline_with_timeout(proc, timeout):
     reader.start()
     reader.join(timeout)
     return box[0] if box else None
+
+
+def test_shutdown_closes_open_websockets_with_1001_and_exits_zero(server):
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send("before shutdown")
+            assert await ws.recv() == "before shutdown"
+            await asyncio.sleep(0.5)   # the signal handler is surely installed by now
+            stopping = asyncio.create_task(asyncio.to_thread(server.stop, signal.SIGTERM, 15))
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+            return closed.value, await stopping
+
+    closed, status = run(scenario())
+    assert closed.rcvd is not None, "the server dropped TCP without a close frame"
+    assert closed.rcvd.code == 1001
+    assert status == 0
