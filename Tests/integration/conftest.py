@@ -275,13 +275,15 @@ class _Registry:
 @pytest.fixture
 def server_factory(tmp_path_factory, request):
     """server_factory(echo=False, static=<repo>/static, sources="none", db_path=None,
-    extra_args=(), env=None, start=True) -> Server. Every server is stopped at teardown."""
+    extra_args=(), env=None, config=None, start=True) -> Server. `config` is a dict written to a
+    private JSON file passed with --config (e.g. {"shared": {"limits": {"pingIntervalSeconds": 1}}}).
+    Every server is stopped at teardown."""
     registry = _Registry()
     request.node._ladderwire_servers = registry.servers
 
     def factory(*, echo: bool = False, static: Path | str | None | bool = True, sources: str | None = "none",
                 db_path: Path | str | None = None, extra_args: list[str] | tuple[str, ...] = (),
-                env: dict[str, str] | None = None, start: bool = True) -> Server:
+                env: dict[str, str] | None = None, config: dict | None = None, start: bool = True) -> Server:
         if static is True:
             static_dir = REPO_STATIC if REPO_STATIC.exists() else None
         elif static in (False, None):
@@ -289,6 +291,10 @@ def server_factory(tmp_path_factory, request):
         else:
             static_dir = Path(static)
         tmp_dir = tmp_path_factory.mktemp("ladderwire")
+        if config is not None:
+            config_file = tmp_dir / "ladderwire.json"
+            config_file.write_text(json.dumps(config))
+            extra_args = ["--config", str(config_file), *extra_args]
         server = Server(tmp_dir, echo=echo, static=static_dir, sources=sources, db_path=db_path,
                         extra_args=list(extra_args), env=env)
         registry.servers.append(server)

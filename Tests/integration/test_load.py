@@ -71,7 +71,7 @@ def test_a_thousand_connections_echo_at_once(server_factory):
 
 
 SLOW_CHUNK = 64 * 1024
-SLOW_MAX_BYTES = 256 << 20      # hard bound on what the slow client sends
+SLOW_MAX_BYTES = 64 << 20       # hard bound on what the slow client sends
 SLOW_MAX_SECONDS = 20
 FAST_ROUND_TRIPS = 300
 
@@ -126,10 +126,12 @@ class SlowConsumer:
 
 
 def test_slow_consumer_is_cut_off_while_a_fast_one_completes(server_factory):
-    """What is asserted for the slow peer: the *server* ends its TCP connection (we never close it
-    first), and if a close frame reaches us before that, its code is 4008. A close frame may be
-    lost when the server gives up on a full socket (best-effort close), so a reset or EOF without
-    one is accepted. /metrics must count the slow-consumer disconnect either way."""
+    """What is asserted for the slow peer: a close frame with code 4008, then the server ends TCP
+    (we never close first). Ladderwire drops the peer's queued messages and still sends that close
+    frame (reading and discarding what the peer keeps sending meanwhile), so the code reaches a
+    client that reads late; a bare reset or EOF would leave the client unable to tell a slow-
+    consumer cut (resume with since) from a crash, and fails this test. /metrics must count it.
+    """
     server = server_factory(echo=True)
     slow = SlowConsumer(server)
     pump = threading.Thread(target=slow.pump, daemon=True)
@@ -151,7 +153,8 @@ def test_slow_consumer_is_cut_off_while_a_fast_one_completes(server_factory):
     finally:
         slow.ws.close()
     assert slow.sent > 1 << 20, f"only {slow.sent} bytes went out: the outbound cap was never reached"
-    assert code in (None, 4008), f"slow consumer closed with {code}, expected 4008 ({ended})"
+    assert code == 4008, (f"slow consumer: close code {code}, TCP ended by {ended}, sending ended by "
+                          f"{slow.ended_by or 'our own limit'}; expected 4008")
 
     metrics = server.metrics()
     slow_samples = {name: value for name, value in metrics.items() if "slow" in name.lower()}
