@@ -26,6 +26,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -90,6 +91,7 @@ class Server:
         self.host = host
         self.port = 0
         self.scheme = "http"
+        self.ssl_context: ssl.SSLContext | None = None   # trusted by the helpers when scheme is https
         self.proc: subprocess.Popen | None = None
         self.expected_exit = False   # set when the test itself stops or kills the process
         self.runs: list[dict] = []   # captured output of every run, for diagnostics
@@ -217,7 +219,10 @@ class Server:
     # -- HTTP conveniences --------------------------------------------------------------------
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, dict, bytes]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        if self.scheme == "https":
+            conn = http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.ssl_context)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
@@ -309,7 +314,7 @@ def server_factory(tmp_path_factory, request):
 
     crashed = [s for s in registry.servers if s.crashed()]
     for server in registry.servers:
-        server._terminate(signal.SIGTERM, timeout=5)   # then SIGKILL: a hung shutdown has its own test
+        server._terminate(signal.SIGTERM, timeout=3)   # then SIGKILL: a hung shutdown has its own test
     if crashed:
         details = "\n".join(s.diagnostics() for s in crashed)
         pytest.fail(f"ladderwire died from a signal during the test:\n{details}", pytrace=False)

@@ -355,3 +355,15 @@ def test_signal_right_after_listening_stops_the_server(server_factory, sig):
         status = server.stop(sig, timeout=5)
         assert status == 0, (f"try {attempt}: exit status {status} after {sig.name} "
                              f"(None or -9 = still running after 5 s and killed)")
+
+
+def test_restart_keeps_the_database(server_factory):
+    # The harness's restart (used by the journal's crash tests): same database, same epoch.
+    server = server_factory(echo=True)
+    status, before = server.get_json("/healthz")
+    assert status == 200
+    server.kill()
+    server.start()
+    status, after = server.get_json("/healthz")
+    assert status == 200
+    assert after["epoch"] == before["epoch"], "a restart on the same --db must keep its epoch"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import os
 import resource
 import socket
@@ -210,3 +211,39 @@ def test_ping_flood_from_a_peer_that_never_reads_stays_bounded(server_factory):
     with RawWebSocket.connect(server.host, server.port, "/echo") as other:
         other.send_text("still serving")
         assert other.recv_message()[1] == b"still serving"
+
+
+def test_connections_past_the_limit_get_503_and_the_slot_is_reusable(server_factory):
+    limit = 8
+    server = server_factory(echo=True, config={"shared": {"limits": {"maxConnections": limit}}})
+    held = [RawWebSocket.connect(server.host, server.port, "/echo") for _ in range(limit)]
+    try:
+        for ws in held:   # all of them really are served
+            ws.send_text("in")
+            assert ws.recv_message()[1] == b"in"
+        extra = socket.create_connection((server.host, server.port), timeout=10)
+        try:
+            answer = b""
+            while chunk := extra.recv(4096):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+        finally:
+            extra.close()
+        assert answer.startswith(b"HTTP/1.1 503"), answer[:100]
+        held.pop().close()
+        deadline = time.monotonic() + 10
+        while True:   # the server notices the close on its next turn
+            try:
+                metrics = server.metrics()
+                break
+            except (AssertionError, ConnectionError, http.client.HTTPException) as error:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no free slot after a client left: {error}")
+                time.sleep(0.1)
+        rejected = {k: v for k, v in metrics.items() if "rejected" in k}
+        assert any(v >= 1 for v in rejected.values()), rejected
+    finally:
+        for ws in held:
+            ws.close()
+
