@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from conftest import ServerStartError
 
 MIB = 1 << 20
 SIZES = [0, 125, 126, 65535, 65536, MIB]
@@ -298,3 +301,34 @@ def test_shutdown_closes_open_websockets_with_1001_and_exits_zero(server):
     assert closed.rcvd is not None, "the server dropped TCP without a close frame"
     assert closed.rcvd.code == 1001
     assert status == 0
+
+
+def test_wss_echo_over_tls(server_factory, tmp_path):
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl command is not installed: cannot make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    server = server_factory(echo=True, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)], start=False)
+    try:
+        server.start()
+    except ServerStartError as error:
+        if "TLS is not available in this build" in str(error):
+            pytest.skip("the server reports that this build has no TLS yet")
+        raise
+    assert server.ws_url.startswith("wss://"), "a TLS listener must announce https://"
+    server.ssl_context = ssl.create_default_context(cafile=str(cert))
+
+    async def scenario():
+        async with ws_connect(server, ssl=server.ssl_context) as ws:
+            await ws.send("over tls €")
+            text = await ws.recv()
+            await ws.send(os.urandom(70000))
+            binary = await ws.recv()
+            return text, len(binary)
+
+    assert run(scenario()) == ("over tls €", 70000)
+    status, health = server.get_json("/healthz")
+    assert status == 200 and health["connections"] >= 1
