@@ -79,8 +79,15 @@ public struct InstrumentCatalog: Sendable, Equatable {
         indexByTTId[ttId].map { all[$0] }
     }
 
-    /// Stable index of a symbol in `all`.
-    public func index(of symbol: String) -> Int? { indexBySymbol[symbol] }
+    /// Stable index of a symbol in `all`. A desk's catalog is small: comparing a few short
+    /// strings is cheaper than hashing one, so small catalogs are scanned.
+    public func index(of symbol: String) -> Int? {
+        if all.count <= 16 {
+            for index in all.indices where all[index].symbol == symbol { return index }
+            return nil
+        }
+        return indexBySymbol[symbol]
+    }
 
     static func describe(_ error: any Error) -> String {
         switch error {

@@ -32,8 +32,23 @@ extension Ledger {
     // MARK: Events
 
     mutating func applyFill(_ fill: Fill) throws(LedgerError) -> [LedgerDelta] {
-        let index = try validateFill(fill)
+        let index = try validateFillFields(fill)
         let arrival = Int32(entries.count)
+        // Claim the execId with one hash; a duplicate puts the old entry back.
+        if let existing = entryByExecId.updateValue(arrival, forKey: fill.execId) {
+            entryByExecId[fill.execId] = existing
+            throw .duplicateExecId(fill.execId)
+        }
+        do {
+            return try applyClaimedFill(fill, instrument: index, arrival: arrival)
+        } catch {
+            entryByExecId.removeValue(forKey: fill.execId)
+            throw error
+        }
+    }
+
+    /// The fill after validation, with its execId already claimed in the index.
+    private mutating func applyClaimedFill(_ fill: Fill, instrument index: Int, arrival: Int32) throws(LedgerError) -> [LedgerDelta] {
         let knownAccount = accountIdByName[fill.account]
         let accountId = knownAccount ?? Int32(accountNames.count)
         var knownBook: Int32?
@@ -45,29 +60,39 @@ extension Ledger {
 
         let oldTrade = lastTrade[index]
         var newTrade = oldTrade
-        if oldTrade.map({ fill.time >= $0.time }) ?? true {
+        // Today's latest fill wins over any trade carried from a rolled day.
+        let todays = oldTrade.flatMap { $0.arrival == carriedTrade[index]?.arrival ? nil : $0 }
+        if todays.map({ fill.time >= $0.time }) ?? true {
             newTrade = LastTrade(time: fill.time, arrival: arrival, price: fill.price)
         }
         let oldReference = reference(instrument: index, lastTrade: oldTrade)
         let newReference = reference(instrument: index, lastTrade: newTrade)
 
-        // The common case appends to the book in time order; a late fill replays the book.
+        if let knownBook, let knownAccount, newReference == oldReference,
+           books[Int(knownBook)].lastListedTime.map({ $0 <= fill.time }) ?? true {
+            return try applyFillInOrder(fill, book: Int(knownBook), account: Int(knownAccount), arrival: arrival,
+                                        instrument: index, trade: newTrade, reference: newReference)
+        }
+
+        // A new book, a late fill (replays the book) or a fill that moves other books' mark.
         var plan: FillPlan?
         var replacement: Book?
         var fresh: Book?
         let line: PositionLine
         if let knownBook {
-            let book = books[Int(knownBook)]
-            if book.lastListedTime.map({ $0 <= fill.time }) ?? true {
-                let planned = try book.plan(side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
-                line = try makeLine(book, totals: planned.totals, reference: newReference)
+            // Read the book in place: a local copy would keep a second reference to its lots and
+            // fill list, and the commit below would then copy both arrays (copy-on-write).
+            if books[Int(knownBook)].lastListedTime.map({ $0 <= fill.time }) ?? true {
+                let planned = try books[Int(knownBook)].plan(side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
+                line = try makeLine(books[Int(knownBook)], totals: planned.totals, reference: newReference)
                 plan = planned
             } else {
+                let book = books[Int(knownBook)]
                 var list = book.fills
-                let position = list.firstIndex { entries[Int($0)].record.fill.time > fill.time } ?? list.count
+                let position = list.firstIndex { entries[Int($0)].time > fill.time } ?? list.count
                 list.insert(arrival, at: position)
                 let rebuilt = try book.replayed(sodLots: book.sodLots, fills: list) { i in
-                    i == arrival ? fill : entries[Int(i)].record.fill
+                    i == arrival ? fill : self.fill(i)
                 }
                 line = try makeLine(rebuilt, totals: rebuilt.totals, reference: newReference)
                 replacement = rebuilt
@@ -101,10 +126,43 @@ extension Ledger {
             books[Int(bookId)] = replacement
         }
         let record = FillRecord(fill: fill)
-        entries.append(FillEntry(record: record, book: bookId, day: day))
-        entryByExecId[fill.execId] = arrival
+        entries.append(FillEntry(fill, book: bookId, day: day))
         lastTrade[index] = newTrade
         return publish(first: .fill(record), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
+    }
+
+    /// The hot path: a fill appended in time order to an existing book that moves no other book.
+    /// Same result as the general path, without its staging arrays.
+    private mutating func applyFillInOrder(_ fill: Fill, book id: Int, account accountId: Int, arrival: Int32, instrument index: Int,
+                                           trade: LastTrade?, reference: Reference) throws(LedgerError) -> [LedgerDelta] {
+        let planned = try books[id].plan(side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
+        let line = try makeLine(books[id], totals: planned.totals, reference: reference)
+        let oldAccount = accountTotals[accountId]
+        var account = oldAccount
+        var desk = deskTotals
+        try roll(from: lines[id], to: line, into: &account, desk: &desk)
+        try settleLimit(&account)
+
+        books[id].commit(planned)
+        books[id].fills.append(arrival)
+        books[id].lastListedTime = fill.time
+        let record = FillRecord(fill: fill)
+        entries.append(FillEntry(fill, book: Int32(id), day: day))
+        lastTrade[index] = trade
+        lines[id] = line
+        accountTotals[accountId] = account
+
+        var deltas: [LedgerDelta] = []
+        deltas.reserveCapacity(5)
+        deltas.append(.fill(record))
+        deltas.append(.position(line))
+        if account != oldAccount { deltas.append(.account(account)) }
+        if desk != deskTotals {
+            deskTotals = desk
+            deltas.append(.desk(desk))
+        }
+        if account.limitState != oldAccount.limitState { deltas.append(.limit(account)) }
+        return deltas
     }
 
     mutating func applyBust(_ execId: String, time: Nanos) throws(LedgerError) -> [LedgerDelta] {
@@ -112,7 +170,7 @@ extension Ledger {
         let entry = entries[Int(arrival)]
         var list = books[Int(entry.book)].fills
         if let position = list.firstIndex(of: arrival) { list.remove(at: position) }
-        var record = entry.record
+        var record = record(arrival)
         record.status = .busted
         record.statusTime = time
         return try replay(entry: arrival, book: entry.book, fills: list, changed: nil, record: record)
@@ -121,7 +179,7 @@ extension Ledger {
     mutating func applyCorrection(_ execId: String, qty: Int64?, price: Price?, time: Nanos) throws(LedgerError) -> [LedgerDelta] {
         let (arrival, corrected) = try validateCorrection(execId, qty: qty, price: price)
         let entry = entries[Int(arrival)]
-        var record = entry.record
+        var record = record(arrival)
         if record.status == .live {
             record.originalQty = record.fill.qty
             record.originalPrice = record.fill.price
@@ -139,7 +197,7 @@ extension Ledger {
         let book = books[Int(bookId)]
         let index = Int(book.instrumentIndex)
         let rebuilt = try book.replayed(sodLots: book.sodLots, fills: list) { i in
-            i == arrival ? (changed ?? entries[Int(i)].record.fill) : entries[Int(i)].record.fill
+            i == arrival ? (changed ?? fill(i)) : fill(i)
         }
         let oldTrade = lastTrade[index]
         var newTrade = oldTrade
@@ -156,7 +214,7 @@ extension Ledger {
         let rolled = try rollup(&staged, newAccount: nil)
 
         books[Int(bookId)] = rebuilt
-        entries[Int(arrival)].record = record
+        store(record, at: arrival)
         lastTrade[index] = newTrade
         return publish(first: .fill(record), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
@@ -167,6 +225,7 @@ extension Ledger {
         try restage(instrument: index, except: -1, reference: Reference(price: mark.price, source: .mark), into: &staged)
         let rolled = try rollup(&staged, newAccount: nil)
         markByInstrument[index] = mark
+        markPrice[index] = mark.price
         return publish(first: .mark(mark), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
 
@@ -184,7 +243,7 @@ extension Ledger {
             ?? Book(account: account, instrument: instrument, accountId: accountId, instrumentIndex: Int32(index),
                     method: config.method(for: account))
         let lots = qty == 0 ? [] : [Lot(qty: qty, price: price)]
-        let rebuilt = try base.replayed(sodLots: lots, fills: base.fills) { i in entries[Int(i)].record.fill }
+        let rebuilt = try base.replayed(sodLots: lots, fills: base.fills) { i in fill(i) }
         let line = try makeLine(rebuilt, totals: rebuilt.totals, reference: reference(instrument: index, lastTrade: lastTrade[index]))
         var staged = [StagedLine(book: bookId, accountId: accountId, line: line)]
         let rolled = try rollup(&staged, newAccount: knownAccount == nil ? account : nil)
@@ -203,12 +262,12 @@ extension Ledger {
         for book in books {
             let index = Int(book.instrumentIndex)
             let lots: [Lot]
-            if let settlement = markByInstrument[index]?.price {
+            if let settlement = markPrice[index] {
                 lots = book.totals.openQty == 0 ? [] : [Lot(qty: book.totals.openQty, price: settlement)]
             } else {
                 lots = book.openLots
             }
-            let next = try book.replayed(sodLots: lots, fills: []) { i in entries[Int(i)].record.fill }
+            let next = try book.replayed(sodLots: lots, fills: []) { i in fill(i) }
             let line = try makeLine(next, totals: next.totals, reference: reference(instrument: index, lastTrade: lastTrade[index]))
             if line != lines[rebuilt.count] {
                 staged.append(StagedLine(book: Int32(rebuilt.count), accountId: book.accountId, line: line))
@@ -239,7 +298,7 @@ extension Ledger {
         var best: LastTrade?
         for id in booksByInstrument[index] {
             guard let last = (id == book ? list : books[Int(id)].fills).last else { continue }
-            let fill = changed.flatMap { $0.0 == last ? $0.1 : nil } ?? entries[Int(last)].record.fill
+            let fill = changed.flatMap { $0.0 == last ? $0.1 : nil } ?? self.fill(last)
             if best.map({ (fill.time, last) > ($0.time, $0.arrival) }) ?? true {
                 best = LastTrade(time: fill.time, arrival: last, price: fill.price)
             }
@@ -248,16 +307,10 @@ extension Ledger {
     }
 
     func makeLine(_ book: Book, totals: BookTotals, reference: Reference) throws(LedgerError) -> PositionLine {
-        let instrument = catalog.all[Int(book.instrumentIndex)]
+        let facts = facts[Int(book.instrumentIndex)]
         var line = PositionLine(account: book.account, instrument: book.instrument)
-        var sodQty: Int64 = 0
-        var sodCost: Int64 = 0
-        for lot in book.sodLots {
-            sodQty = try checkedAdd(sodQty, lot.qty)
-            sodCost = try checkedAdd(sodCost, try checkedMultiply(lot.price.units, lot.qty))
-        }
-        line.sodQty = sodQty
-        line.sodPrice = sodQty == 0 ? book.sodLots.first?.price : Price(units: roundedDivide(sodCost, sodQty))
+        line.sodQty = book.sodQty
+        line.sodPrice = book.sodPrice
         line.bought = totals.bought
         line.sold = totals.sold
         line.net = totals.openQty
@@ -269,14 +322,14 @@ extension Ledger {
             line.mark = sodPrice
             line.markSource = .sod
         }
-        let dollarsPerPoint = instrument.dollarsPerPoint
+        let dollarsPerPoint = facts.dollarsPerPoint
         line.realized = Money(units: try checkedMultiply(totals.realizedUnits, dollarsPerPoint))
         if let mark = line.mark, totals.openQty != 0 {
             let value = try checkedMultiply(mark.units, totals.openQty)
             line.unrealized = Money(units: try checkedMultiply(try checkedSubtract(value, totals.openCost), dollarsPerPoint))
         }
         line.total = try line.realized.adding(line.unrealized)
-        line.dv01 = Money(units: try checkedMultiply(instrument.dv01?.units ?? 0, totals.openQty))
+        line.dv01 = Money(units: try checkedMultiply(facts.dv01Units, totals.openQty))
         line.lastFillTime = totals.lastFillTime
         return line
     }
@@ -303,29 +356,33 @@ extension Ledger {
                 }
                 slot = accounts.count - 1
             }
-            let new = change.line
-            var totals = accounts[slot].new
-            totals.realized = try shift(totals.realized, old?.realized, new.realized)
-            totals.unrealized = try shift(totals.unrealized, old?.unrealized, new.unrealized)
-            totals.total = try shift(totals.total, old?.total, new.total)
-            totals.dv01 = try shift(totals.dv01, old?.dv01, new.dv01)
-            totals.netContracts = try checkedAdd(try checkedSubtract(totals.netContracts, old?.net ?? 0), new.net)
-            let oldGross = Int64(clamping: (old?.net ?? 0).magnitude), newGross = Int64(clamping: new.net.magnitude)
-            totals.grossContracts = try checkedAdd(try checkedSubtract(totals.grossContracts, oldGross), newGross)
-            accounts[slot].new = totals
-            desk.realized = try shift(desk.realized, old?.realized, new.realized)
-            desk.unrealized = try shift(desk.unrealized, old?.unrealized, new.unrealized)
-            desk.total = try shift(desk.total, old?.total, new.total)
-            desk.dv01 = try shift(desk.dv01, old?.dv01, new.dv01)
-            desk.grossContracts = try checkedAdd(try checkedSubtract(desk.grossContracts, oldGross), newGross)
+            try roll(from: old, to: change.line, into: &accounts[slot].new, desk: &desk)
         }
-        for slot in accounts.indices {
-            accounts[slot].new.limitUsed = accounts[slot].new.total.units < 0
-                ? Money(units: try checkedSubtract(0, accounts[slot].new.total.units)) : .zero
-            accounts[slot].new.limitState = limitState(used: accounts[slot].new.limitUsed, limit: accounts[slot].new.lossLimit)
-        }
+        for slot in accounts.indices { try settleLimit(&accounts[slot].new) }
         if accounts.count > 1 { accounts.sort { $0.new.account < $1.new.account } }
         return (accounts, desk)
+    }
+
+    /// Moves one line's contribution from `old` to `new` in its account and the desk.
+    @inline(__always)
+    func roll(from old: PositionLine?, to new: PositionLine, into totals: inout AccountTotals, desk: inout DeskTotals) throws(LedgerError) {
+        totals.realized = try shift(totals.realized, old?.realized, new.realized)
+        totals.unrealized = try shift(totals.unrealized, old?.unrealized, new.unrealized)
+        totals.total = try shift(totals.total, old?.total, new.total)
+        totals.dv01 = try shift(totals.dv01, old?.dv01, new.dv01)
+        totals.netContracts = try checkedAdd(try checkedSubtract(totals.netContracts, old?.net ?? 0), new.net)
+        let oldGross = Int64(clamping: (old?.net ?? 0).magnitude), newGross = Int64(clamping: new.net.magnitude)
+        totals.grossContracts = try checkedAdd(try checkedSubtract(totals.grossContracts, oldGross), newGross)
+        desk.realized = try shift(desk.realized, old?.realized, new.realized)
+        desk.unrealized = try shift(desk.unrealized, old?.unrealized, new.unrealized)
+        desk.total = try shift(desk.total, old?.total, new.total)
+        desk.dv01 = try shift(desk.dv01, old?.dv01, new.dv01)
+        desk.grossContracts = try checkedAdd(try checkedSubtract(desk.grossContracts, oldGross), newGross)
+    }
+
+    func settleLimit(_ totals: inout AccountTotals) throws(LedgerError) {
+        totals.limitUsed = totals.total.units < 0 ? Money(units: try checkedSubtract(0, totals.total.units)) : .zero
+        totals.limitState = limitState(used: totals.limitUsed, limit: totals.lossLimit)
     }
 
     private func shift(_ value: Money, _ old: Money?, _ new: Money) throws(LedgerError) -> Money {
