@@ -141,6 +141,7 @@ extension Ledger {
             guard book < stored.count else { throw .inconsistent("fill \(execId) names a missing book") }
             let side: Side = try input.byte() == 0 ? .buy : .sell
             let qty = try input.signed()
+            guard qty > 0 else { throw .inconsistent("fill \(execId) has quantity \(qty)") }
             let price = Price(units: try input.signed())
             let time = try input.signed()
             let day = Int32(truncatingIfNeeded: try input.signed())
