@@ -40,7 +40,8 @@ public func tradingDay(for nanos: Nanos, instrument: Instrument) -> Int {
 public func tradingDay(for nanos: Nanos, dayEndMinutes: Int = 17 * 60) -> Int {
     let (localDays, nanosInDay) = ChicagoTime.local(nanos)
     var days = localDays
-    if nanosInDay >= Int64(dayEndMinutes) * 60 * CivilTime.nanosPerSecond { days += 1 }
+    let dayEnd = Int64(max(0, min(dayEndMinutes, 24 * 60)))
+    if nanosInDay >= dayEnd * 60 * CivilTime.nanosPerSecond { days += 1 }
     switch CivilTime.weekday(days: days) {
     case 6: days += 2
     case 0: days += 1
@@ -59,7 +60,7 @@ public func tradingDayEnd(after nanos: Nanos, dayEndMinutes: Int = 17 * 60) -> N
     let endDays = CivilTime.days(year: year, month: month, day: day)
     let (dayStart, overflow) = endDays.multipliedReportingOverflow(by: CivilTime.nanosPerDay)
     guard !overflow, dayStart < Int64.max - 2 * CivilTime.nanosPerDay else { return Int64.max }
-    let localEnd = dayStart + Int64(dayEndMinutes) * 60 * CivilTime.nanosPerSecond
+    let localEnd = dayStart + Int64(max(0, min(dayEndMinutes, 24 * 60))) * 60 * CivilTime.nanosPerSecond
     // Try both offsets; the right one maps back to the same local wall time.
     for offset in [Int64(-5 * 3600), Int64(-6 * 3600)] {
         let utc = localEnd - offset * CivilTime.nanosPerSecond
