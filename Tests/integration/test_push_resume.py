@@ -79,6 +79,17 @@ def current_seq(server) -> tuple[int, str]:
     return snapshot["seq"], snapshot["epoch"]
 
 
+def wait_for_seq(server, target: int, timeout: float = 30.0) -> int:
+    """Waits until the journal has reached `target` (the trickle is moving the stream on)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seq, _ = current_seq(server)
+        if seq >= target:
+            return seq
+        assert time.monotonic() < deadline, f"stream stuck at {seq}, waiting for {target}"
+        time.sleep(0.02)
+
+
 def drop(ws) -> None:
     """Pulls the plug: no close frame, just a dead TCP connection."""
     try:
@@ -97,20 +108,20 @@ def test_resume_after_a_dropped_connection_gets_exactly_the_missed_messages(serv
     epoch = snapshot["epoch"]
 
     trickle = Trickle(server, 100)
-    time.sleep(0.3)
+    wait_for_seq(server, snapshot["seq"] + 5)
     # The victim has everything up to `since` (a pong proves it), then its connection dies.
     since, _ = current_seq(server)
     victim.sync_to(since)
     had = [m for m in victim.data() if m.get("seq", 0) <= since]
     drop(victim.ws)
-    time.sleep(0.3)                       # the stream moves on without it
+    wait_for_seq(server, since + 15)      # the stream moves on without it
 
     resumed_ws = ws_open(server, f"/ws?since={since}&epoch={epoch}")
     resumed = Recorder(resumed_ws, "resumed")
-    time.sleep(0.3)                       # and keeps moving while it catches up
+    resumed.wait_for(lambda m: m["type"] == "resumed", what="resumed")
+    wait_for_seq(server, resumed.data()[0]["seq"] + 10)   # and keeps moving once it is live again
     trickle.stop()
     final, _ = current_seq(server)
-    assert final > since + 20, "the test needs a real backlog"
     for recorder in (reference, resumed):
         recorder.sync_to(final)
         recorder.stop()
@@ -244,11 +255,11 @@ def test_subscribe_message_gets_a_fresh_snapshot_honouring_the_new_filter(server
     assert {p["account"] for p in first["positions"]} == set(ACCOUNTS)
 
     trickle = Trickle(server, 200)
-    time.sleep(0.2)
+    wait_for_seq(server, first["seq"] + 5)
     recorder.ws.send(json.dumps({"type": "subscribe", "accounts": ["ACC2"], "instruments": ["ZNZ6", "ESZ6"],
                                  "channels": ["fills", "positions", "pnl"]}))
     second = recorder.wait_for(lambda m: m["type"] == "snapshot" and m is not first, what="second snapshot")
-    time.sleep(0.3)
+    wait_for_seq(server, second["seq"] + 15)
     trickle.stop()
     final, _ = current_seq(server)
     recorder.sync_to(final)
