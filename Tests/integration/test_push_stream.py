@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import threading
 import time
 from fractions import Fraction
-
-import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO_ROOT
-
 from reducer import DeskState, reduce_stream, restrict, snapshot_state
 from test_push_support import INSTRUMENT_TICKS, Recorder, check_stream, recv_json, write_config, ws_connect, ws_open
 
@@ -26,7 +24,7 @@ ACCOUNTS = ["ACC1", "ACC2", "ACC3", "DESK-HEDGE"]
 INSTRUMENTS = list(INSTRUMENT_TICKS)
 CHANNELS = ["fills", "positions", "pnl", "marks", "risk", "status"]
 BAND_TICKS = 40   # generated prices stay this close to the centre: well inside every price band
-
+TT_FRACTION_CODES = {Fraction(0): "0", Fraction(1, 4): "2", Fraction(1, 2): "5", Fraction(3, 4): "7"}
 
 ACCOUNT_SETTINGS = {"defaultMethod": "lifo", "defaultLossLimit": "4000",
                     "accounts": {"ACC2": {"method": "fifo", "lossLimit": "1500"}, "ACC3": {"method": "average"},
@@ -51,6 +49,8 @@ def price_text(instrument: str, price: Fraction, rng: random.Random) -> str:
     whole, frac = divmod(price, 1)
     thirty_seconds = frac * 32
     n, part = divmod(thirty_seconds, 1)
+    if part in TT_FRACTION_CODES and rng.random() < 0.3:
+        return f"{whole}'{int(n):02d}{TT_FRACTION_CODES[part]}"   # TT screen style: 110'085
     text = f"{whole}-{int(n):02d}"
     if part:
         text += "+" if part == Fraction(1, 2) and rng.random() < 0.5 else f".{_decimal_digits(part)}"
@@ -79,6 +79,7 @@ class ProducerScript:
         self.expected: list[list[str]] = []   # "ack" or "duplicate" per message
         self.live: list[dict] = []            # sent fills not busted
         self.sent: list[dict] = []
+        self.intended: dict[str, Fraction] = {}   # exact price of each fill never corrected
         self.counter = 0
         for _ in range(steps):
             size = rng.randint(1, 5) if batched else 1
@@ -103,6 +104,7 @@ class ProducerScript:
                 "qty": qty or self.rng.choice([1, 1, 2, 3, 5, 8, 13]), "price": price_text(instrument, price, self.rng)}
         self.live.append(fill)
         self.sent.append(fill)
+        self.intended[fill["execId"]] = price
         return fill
 
     def next_message(self) -> tuple[dict, str]:
@@ -120,6 +122,7 @@ class ProducerScript:
             return {"type": "bust", "execId": victim["execId"]}, "ack"
         if roll < 0.25 and self.live:
             victim = self.rng.choice(self.live)
+            self.intended.pop(victim["execId"], None)
             correction = {"type": "correct", "execId": victim["execId"]}
             if self.rng.random() < 0.6:
                 correction["qty"] = self.rng.randint(1, 9)
@@ -133,6 +136,10 @@ class ProducerScript:
             earlier = self.rng.choice(self.live)
             fill = self.new_fill(earlier["account"], earlier["instrument"], qty=self.rng.randint(1, 4))
             fill["side"], fill["price"] = earlier["side"], earlier["price"]
+            if earlier["execId"] in self.intended:
+                self.intended[fill["execId"]] = self.intended[earlier["execId"]]
+            else:
+                self.intended.pop(fill["execId"])
             return fill, "ack"
         if roll < 0.42:
             # A big one against the book: flips whatever position there is.
@@ -286,6 +293,12 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     assert final_seq == len(ack_seqs)
     expected = snapshot_state(final)
     assert 150 < len(expected.fills) < 5000, len(expected.fills)
+
+    # Every price format the producers used was read as the exact price meant.
+    decimals = {k: Fraction(v["priceDecimal"]) for k, v in expected.fills.items()}
+    for script in scripts:
+        for exec_id, price in script.intended.items():
+            assert decimals[exec_id] == price, (exec_id, price, expected.fills[exec_id])
 
     # The server's fill history agrees with its snapshot.
     status, history = server.get_json("/api/fills?limit=10000")
