@@ -356,3 +356,42 @@ def test_unknown_channel_in_the_query_still_gets_the_snapshot_first(server_facto
         assert first["type"] == "snapshot", first
         error = recv_json(ws)
         assert error["type"] == "error" and error["code"] == "bad_filter", error
+
+
+def stable(snapshot: dict) -> dict:
+    return {k: v for k, v in snapshot.items() if k not in ("time", "monitors")}
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_state_and_resume_survive_a_restart_with_checkpoints(server_factory, tmp_path, how):
+    from test_push_support import write_config
+    # Checkpoints every few events: recovery starts from one and replays the rest, busts and
+    # corrections of fills from before the checkpoint included.
+    config = write_config(tmp_path, checkpointEvery=4)
+    server = server_factory(extra_args=["--config", str(config)])
+    post_day(server, 0, 25)
+    status, body = server.post_fills([
+        {"type": "correct", "execId": "R1", "qty": 4, "price": "110-17"},
+        {"type": "sod", "account": "ACC2", "instrument": "ZBZ6", "qty": -3, "price": "115-17"},
+        {"type": "bust", "execId": "R2"},
+        {"type": "correct", "execId": "R7", "price": "6011.75"},
+    ])
+    assert status == 200, body
+    status, before = server.get_json("/api/snapshot")
+    status, fills_before = server.get_json("/api/fills?limit=10000")
+    with ws_connect(server, "/ws") as ws:
+        epoch = recv_json(ws)["epoch"]
+    server.stop() if how == "stop" else server.kill()
+    server.start()
+    status, after = server.get_json("/api/snapshot")
+    assert stable(after) == stable(before)
+    assert server.get_json("/api/fills?limit=10000")[1] == fills_before
+    # Resume from the middle of the journal replays the journaled deltas as they were.
+    since = before["seq"] - 10
+    recorder = Recorder(ws_open(server, f"/ws?since={since}&epoch={epoch}"), "after-restart")
+    recorder.sync_to(before["seq"])
+    recorder.stop()
+    stream = recorder.data()
+    assert stream[0] == {"type": "resumed", "since": since, "seq": before["seq"], "epoch": epoch}
+    check_stream(stream, gapless=True, name="after-restart", after_resume=True)
+    assert {m["seq"] for m in stream[1:]} == set(range(since + 1, before["seq"] + 1))
