@@ -248,10 +248,10 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     for n in range(3):
         subscribe(f"early{n}")
     for n in range(4):
-        accounts = set(rng.sample(ACCOUNTS, rng.randint(1, 2))) if rng.random() < 0.8 else None
-        instruments = set(rng.sample(INSTRUMENTS, rng.randint(1, 3))) if rng.random() < 0.6 else None
-        channels = set(rng.sample(CHANNELS, rng.randint(1, 4))) if rng.random() < 0.5 else None
-        subscribe(f"filtered{n}", accounts, instruments, channels)
+        subscribe(f"filtered{n}", *random_filter(rng))
+    # One more changes its filter with `subscribe` messages while the day goes on.
+    switcher = Recorder(ws_open(server, "/ws"), "switcher")
+    switches: list[tuple] = [(None, None, None)]
 
     producers = Producers(server, scripts)
     threads = producers.start()
@@ -261,6 +261,16 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     churned: list[tuple[str, list[dict]]] = []
     for index, threshold in enumerate(late_at):
         while producers.progress < threshold and any(t.is_alive() for t in threads):
+            time.sleep(0.002)
+        switches.append(random_filter(rng))
+        accounts, instruments, channels = switches[-1]
+        switcher.ws.send(json.dumps({"type": "subscribe", "accounts": sorted(accounts) if accounts else None,
+                                     "instruments": sorted(instruments) if instruments else None,
+                                     "channels": sorted(channels) if channels else None}))
+        # Its snapshot first: until then deltas are held back, after it they follow this filter.
+        deadline = time.monotonic() + 15
+        while sum(m["type"] == "snapshot" for m in switcher.data()) < len(switches):
+            assert time.monotonic() < deadline and not switcher.finished, "no snapshot after subscribe"
             time.sleep(0.002)
         if index % 2 == 0:
             subscribe(f"late{index}")
@@ -309,35 +319,26 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     for name, recorder in recorders.items():
         recorder.sync_to(final_seq)
         recorder.stop()
-        messages = recorder.data()
-        accounts, instruments, channels = filters[name]
-        unfiltered = accounts is None and instruments is None and channels is None
-        check_stream(messages, gapless=unfiltered, name=name)
-        reduced = reduce_stream(messages)
-        if unfiltered:
-            assert reduced.seq == final_seq, f"{name}: reduced up to {reduced.seq}, server at {final_seq}"
-            assert reduced.epoch == final["epoch"]
-            assert_same_state(reduced, expected, name)
+        check_filtered_stream(server, recorder.data(), filters[name], expected, final_seq, name)
+
+    # The switcher: one snapshot per filter, each followed only by what that filter lets through.
+    switcher.sync_to(final_seq)
+    switcher.stop()
+    messages = switcher.data()
+    starts = [i for i, m in enumerate(messages) if m["type"] == "snapshot"]
+    assert len(starts) == len(switches), (len(starts), switches)
+    for number, (begin, end) in enumerate(zip(starts, starts[1:] + [len(messages)])):
+        segment, wanted = messages[begin:end], switches[number]
+        accounts, instruments, channels = wanted
+        assert segment[0]["filter"] == {"accounts": sorted(accounts) if accounts else None,
+                                        "instruments": sorted(instruments) if instruments else None,
+                                        "channels": [c for c in CHANNELS if channels is None or c in channels]}, \
+            (segment[0]["filter"], wanted)
+        if number < len(switches) - 1:
+            check_stream(segment, gapless=wanted == (None, None, None), name=f"switcher segment {number}")
+            check_messages_match(segment, wanted, f"switcher segment {number}")
         else:
-            for message in messages[1:]:
-                if accounts is not None and message.get("account") is not None:
-                    assert message["account"] in accounts, (name, filters[name], message)
-                if instruments is not None and message.get("instrument") is not None:
-                    assert message["instrument"] in instruments, (name, filters[name], message)
-                if channels is not None:
-                    assert channel_of(message) in channels, (name, filters[name], message)
-            query = []
-            if accounts:
-                query.append("account=" + ",".join(sorted(accounts)))
-            if instruments:
-                query.append("instrument=" + ",".join(sorted(instruments)))
-            status, scoped = server.get_json("/api/snapshot" + ("?" + "&".join(query) if query else ""))
-            assert status == 200 and scoped["seq"] == final_seq, scoped
-            # The subscriber's own snapshot honoured its filter too.
-            first = messages[0]
-            assert all((accounts is None or p["account"] in accounts) and (instruments is None or p["instrument"] in instruments)
-                       for p in first["positions"]), (name, first["positions"])
-            assert_same_state(restrict(reduced, channels=channels), restrict(snapshot_state(scoped), channels=channels), name)
+            check_filtered_stream(server, segment, wanted, expected, final_seq, "switcher, last filter")
 
     for name, messages in churned:
         check_stream(messages, gapless=True, name=name)
@@ -350,6 +351,51 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     assert limits and {m["limitState"] for m in limits} <= {"ok", "warning", "breached"}, limits
     starts = [m[0]["seq"] for name, m in churned] + [recorders[n].data()[0]["seq"] for n in recorders if n.startswith("late")]
     assert all(start > 0 for start in starts) and any(start < final_seq for start in starts), (starts, final_seq)
+
+
+def random_filter(rng: random.Random) -> tuple:
+    accounts = set(rng.sample(ACCOUNTS, rng.randint(1, 2))) if rng.random() < 0.8 else None
+    instruments = set(rng.sample(INSTRUMENTS, rng.randint(1, 3))) if rng.random() < 0.6 else None
+    channels = set(rng.sample(CHANNELS, rng.randint(1, 4))) if rng.random() < 0.5 else None
+    return accounts, instruments, channels
+
+
+def check_messages_match(messages: list[dict], wanted: tuple, name: str) -> None:
+    accounts, instruments, channels = wanted
+    for message in messages[1:]:
+        if accounts is not None and message.get("account") is not None:
+            assert message["account"] in accounts, (name, wanted, message)
+        if instruments is not None and message.get("instrument") is not None:
+            assert message["instrument"] in instruments, (name, wanted, message)
+        if channels is not None:
+            assert channel_of(message) in channels, (name, wanted, message)
+
+
+def check_filtered_stream(server, messages: list[dict], wanted: tuple, expected: DeskState, final_seq: int,
+                          name: str) -> None:
+    """Stream invariants, then: the state rebuilt from this stream equals the server's snapshot
+    (seen through the same filter) at the final seq."""
+    accounts, instruments, channels = wanted
+    unfiltered = wanted == (None, None, None)
+    check_stream(messages, gapless=unfiltered, name=name)
+    reduced = reduce_stream(messages)
+    if unfiltered:
+        assert reduced.seq == final_seq, f"{name}: reduced up to {reduced.seq}, server at {final_seq}"
+        assert reduced.epoch == expected.epoch, name
+        assert_same_state(reduced, expected, name)
+        return
+    check_messages_match(messages, wanted, name)
+    query = []
+    if accounts:
+        query.append("account=" + ",".join(sorted(accounts)))
+    if instruments:
+        query.append("instrument=" + ",".join(sorted(instruments)))
+    status, scoped = server.get_json("/api/snapshot" + ("?" + "&".join(query) if query else ""))
+    assert status == 200 and scoped["seq"] == final_seq, scoped
+    # The subscriber's own snapshot honoured its filter too.
+    assert all((accounts is None or p["account"] in accounts) and (instruments is None or p["instrument"] in instruments)
+               for p in messages[0]["positions"]), (name, messages[0]["positions"])
+    assert_same_state(restrict(reduced, channels=channels), restrict(snapshot_state(scoped), channels=channels), name)
 
 
 def flipped(messages: list[dict]) -> bool:
@@ -380,3 +426,17 @@ def test_idle_subscribers_get_heartbeats_with_the_latest_seq(server_factory, tmp
         recorder.stop()
     assert [m["type"] for m in narrow.data()] == ["snapshot"], "nothing of ZNZ6 reached the narrow subscriber"
     assert any(m["type"] == "mark" and m["seq"] == seq for m in everything.data())
+
+
+def test_snapshot_fills_are_the_latest_ones_oldest_first(server_factory):
+    server = server_factory()
+    fills = [{"type": "fill", "execId": f"W{n}", "account": ACCOUNTS[n % 4], "instrument": "ZNZ6",
+              "side": "buy" if n % 2 else "sell", "qty": 1, "price": "110-16"} for n in range(260)]
+    status, body = server.post_fills(fills)
+    assert status == 200, body
+    with ws_connect(server, "/ws") as ws:
+        snapshot = recv_json(ws)
+    listed = [f["execId"] for f in snapshot["fills"]]
+    assert listed == [f"W{n}" for n in range(60, 260)], "the default window is the latest 200, oldest first"
+    status, over_http = server.get_json("/api/snapshot")
+    assert [f["execId"] for f in over_http["fills"]] == listed
