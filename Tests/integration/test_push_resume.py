@@ -180,7 +180,7 @@ def test_resume_works_across_a_server_restart(server_factory):
     victim.sync_to(since)
     had = [m for m in victim.data() if m.get("seq", 0) <= since]
     drop(victim.ws)
-    victim.stop()
+    victim.stop(expect_clean=False)
     before_restart = post_day(server, 18, 9)       # missed by the victim, seen by the reference
     reference.sync_to(before_restart)
     reference.stop()

@@ -118,13 +118,15 @@ class Recorder:
         with self._changed:
             return [m for m in self.messages if m.get("type") not in ("pong", "heartbeat", "status")]
 
-    def stop(self) -> None:
+    def stop(self, *, expect_clean: bool = True) -> None:
+        """Closes the connection and waits for the reader; `expect_clean=False` after the test
+        itself broke the connection (a reader error is then expected)."""
         try:
             self.ws.close()
         except Exception:
             pass
         self._thread.join(10)
-        if self.failure is not None:
+        if expect_clean and self.failure is not None:
             raise AssertionError(f"{self.name}: reader failed: {self.failure!r}")
 
 
