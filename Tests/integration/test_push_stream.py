@@ -440,3 +440,77 @@ def test_snapshot_fills_are_the_latest_ones_oldest_first(server_factory):
     assert listed == [f"W{n}" for n in range(60, 260)], "the default window is the latest 200, oldest first"
     status, over_http = server.get_json("/api/snapshot")
     assert [f["execId"] for f in over_http["fills"]] == listed
+
+
+def test_the_worked_example_is_pushed_to_the_cent(server_factory, tmp_path):
+    """domain.md's worked example (ZN, LIFO and FIFO side by side), checked on the pushed
+    position lines after every step; then the bust of F3, replayed."""
+    folder = tmp_path / "worked"
+    folder.mkdir()
+    shutil.copy(REPO_ROOT / "config" / "instruments.json", folder / "instruments.json")
+    (folder / "accounts.json").write_text(json.dumps({"accounts": {"LIFO1": {"method": "lifo"},
+                                                                    "FIFO1": {"method": "fifo"}}}))
+    server = server_factory(extra_args=["--config", str(write_config(tmp_path, instrumentsFile=str(folder / "instruments.json")))])
+    recorder = Recorder(ws_open(server, "/ws?instruments=ZNZ6&channels=positions,pnl"), "worked")
+    recorder.wait_for(lambda m: m["type"] == "snapshot", what="snapshot")
+
+    def step(messages: list[dict]) -> dict[str, dict]:
+        """Posts one step for both accounts; returns each account's latest pushed position line."""
+        items = []
+        for message in messages:
+            if message["type"] == "mark":
+                items.append(message)
+                continue
+            for account in ("LIFO1", "FIFO1"):
+                item = dict(message)
+                if "execId" in item:
+                    item["execId"] = f"{account}-{item['execId']}"
+                if item["type"] in ("fill", "sod"):
+                    item["account"] = account
+                items.append(item)
+        status, body = server.post_fills(items)
+        assert status == 200, body
+        recorder.sync_to(body["results"][-1]["seq"])
+        lines = {}
+        for message in recorder.data():
+            if message["type"] == "position":
+                lines[message["account"]] = message
+        return lines
+
+    def fill(exec_id, side, qty, price):
+        return {"type": "fill", "execId": exec_id, "instrument": "ZNZ6", "side": side, "qty": qty, "price": price}
+
+    def mark(price):
+        return {"type": "mark", "instrument": "ZNZ6", "price": price}
+
+    def money(line):
+        return line["net"], line["realized"], line["unrealized"], line["total"]
+
+    step([mark("110'160"), {"type": "sod", "instrument": "ZNZ6", "qty": 2, "price": "110'160"}])
+    lines = step([fill("F1", "buy", 3, "110'185")])
+    assert money(lines["LIFO1"]) == money(lines["FIFO1"]) == (5, "0", "-234.375", "-234.375"), lines
+    step([fill("F2", "buy", 2, "110'200")])
+    lines = step([fill("F3", "sell", 4, "110'215")])
+    assert lines["LIFO1"]["realized"] == "281.25" and lines["FIFO1"]["realized"] == "531.25", lines
+    lines = step([mark("110'200")])
+    assert money(lines["LIFO1"]) == (3, "281.25", "296.875", "578.125"), lines["LIFO1"]
+    assert money(lines["FIFO1"]) == (3, "531.25", "46.875", "578.125"), lines["FIFO1"]
+    step([mark("110'160")])
+    lines = step([fill("F4", "sell", 6, "110'170")])
+    assert money(lines["LIFO1"])[:2] == (-3, "296.875"), lines["LIFO1"]
+    assert money(lines["FIFO1"])[:2] == (-3, "296.875"), lines["FIFO1"]    # 531.25 - 234.375
+    lines = step([fill("F5", "buy", 2, "110'145")])
+    for account in ("LIFO1", "FIFO1"):
+        assert money(lines[account]) == (-1, "453.125", "31.25", "484.375"), lines[account]
+        assert (lines[account]["avgPrice"], lines[account]["avgPriceDecimal"]) == ("110'170", "110.53125"), lines[account]
+        assert lines[account]["markSource"] == "mark" and lines[account]["markDecimal"] == "110.5"
+    lines = step([{"type": "bust", "execId": "F3"}])
+    assert money(lines["LIFO1"]) == (3, "-296.875", "93.75", "-203.125"), lines["LIFO1"]
+    assert lines["LIFO1"]["sodQty"] == 2 and lines["LIFO1"]["bought"] == 7 and lines["LIFO1"]["sold"] == 6
+    # Desk totals are the sum of the accounts, pushed with the same seq.
+    recorder.stop()
+    desk = [m for m in recorder.data() if m["type"] == "pnl" and m.get("scope") == "desk"][-1]
+    status, truth = server.get_json("/api/snapshot")
+    assert desk["total"] == truth["desk"]["total"]
+    totals = {a["account"]: Fraction(a["total"]) for a in truth["accounts"]}
+    assert Fraction(desk["total"]) == sum(totals.values())
