@@ -206,6 +206,13 @@ def test_connection_close_is_honoured(site):
         assert conn.closed_by_peer(), "server kept the connection after Connection: close"
 
 
+def test_http_1_0_request_is_served_and_closed(site):
+    with RawHttp(site.host, site.port) as conn:
+        response = conn.request(b"GET /probe.txt HTTP/1.0\r\n\r\n")
+        assert (response.status, response.body) == (200, b"plain text\n")
+        assert conn.closed_by_peer(), "HTTP/1.0 without keep-alive must be closed after the response"
+
+
 def test_request_line_over_8k_is_414(site):
     response = get(site, "/" + "a" * 9000)
     assert response.status == 414

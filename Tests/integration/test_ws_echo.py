@@ -127,6 +127,40 @@ def test_fragments_adding_up_past_the_limit_are_closed_with_1009(server):
     assert closed.rcvd is not None and closed.rcvd.code == 1009
 
 
+def test_fragments_adding_up_to_exactly_the_limit_are_echoed(server):
+    fragments = [os.urandom(256 * 1024) for _ in range(4)]   # 1 MiB in total: allowed
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(fragments)
+            return await ws.recv()
+
+    assert run(scenario()) == b"".join(fragments)
+
+
+def test_a_thousand_tiny_fragments_make_one_message(server):
+    fragments = [chr(0x41 + i % 26) for i in range(1000)]
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(fragments)
+            return await ws.recv()
+
+    assert run(scenario()) == "".join(fragments)
+
+
+def test_unknown_subprotocol_offer_is_not_selected(server):
+    # The server may pick only a subprotocol the client offered; /echo has none of its own.
+    async def scenario():
+        async with ws_connect(server, subprotocols=["x-unknown.v1"]) as ws:
+            await ws.send("sub")
+            return ws.subprotocol, await ws.recv()
+
+    subprotocol, reply = run(scenario())
+    assert subprotocol in (None, "x-unknown.v1")
+    assert reply == "sub"
+
+
 def test_many_messages_come_back_in_order(server):
     messages = [f"message {i}" for i in range(200)]
 

@@ -34,6 +34,16 @@ def test_the_raw_client_itself_works(ws):
     assert_closed_with(ws, 1000)
 
 
+def test_server_closes_tcp_even_if_the_client_never_answers_its_close(ws):
+    # After failing the connection the server must not wait forever for our close frame.
+    ws.send_frame(OP_TEXT, b"x", mask=False)
+    frame = ws.recv_frame()
+    while frame.opcode != OP_CLOSE:
+        frame = ws.recv_frame()
+    assert frame.close_code == 1002
+    ws.expect_tcp_closed(timeout=10)   # no close reply from us
+
+
 # -- framing ----------------------------------------------------------------------------------
 
 def test_unmasked_frame_is_1002(ws):
