@@ -608,6 +608,7 @@ class RawHttp:
 
     def __init__(self, host: str, port: int, timeout: float = 10.0):
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # small writes leave as written
         self.timeout = timeout
         self.buffer = bytearray()
         self.eof = False

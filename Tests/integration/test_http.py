@@ -229,6 +229,19 @@ def test_100_headers_are_fine(site):
     assert get(site, "/probe.txt", extra).status == 200
 
 
+def test_header_block_over_64k_is_431(site):
+    assert get(site, "/probe.txt", "X-Big: " + "b" * 70000 + "\r\n").status == 431
+
+
+def test_request_head_dripped_byte_by_byte_is_parsed(site):
+    raw = b"GET /probe.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    with RawHttp(site.host, site.port) as conn:
+        for i in range(len(raw)):
+            conn.send(raw[i:i + 1])
+        response = conn.read_response()
+    assert (response.status, response.body) == (200, b"plain text\n")
+
+
 def test_body_on_get_is_413(site):
     with RawHttp(site.host, site.port) as conn:
         response = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789")
