@@ -62,7 +62,14 @@ struct Book: Sendable {
     }
 
     func plan(side: Side, qty: Int64, price: Price, time: Nanos) throws(LedgerError) -> FillPlan {
-        var totals = self.totals
+        try Book.plan(method: method, lots: lots, head: head, totals: totals, side: side, qty: qty, price: price, time: time)
+    }
+
+    /// Static and fed the parts it reads, so `books[id]` can be planned in place: calling a
+    /// method on the array element made the compiler copy the whole book first.
+    static func plan(method: CostMethod, lots: [Lot], head: Int, totals current: BookTotals, side: Side, qty: Int64,
+                     price: Price, time: Nanos) throws(LedgerError) -> FillPlan {
+        var totals = current
         if side == .buy { totals.bought = try checkedAdd(totals.bought, qty) } else { totals.sold = try checkedAdd(totals.sold, qty) }
         totals.lastFillTime = max(totals.lastFillTime ?? time, time)
         var plan = FillPlan(totals: totals)

@@ -19,9 +19,14 @@ extension Ledger {
 
     /// On the tick grid, and inside the band around the latest mark when one is configured.
     func checkPrice(_ price: Price, instrument index: Int) throws(LedgerError) {
+        try checkPrice(price, instrument: index, mark: markPrice[index])
+    }
+
+    /// The same against a given latest mark (a batch check sees marks earlier in the batch).
+    func checkPrice(_ price: Price, instrument index: Int, mark: Price?) throws(LedgerError) {
         let facts = facts[index]
         guard price.units % facts.tickUnits == 0 else { throw .priceOffGrid(price.decimalString) }
-        if let width = facts.bandUnits, let mark = markPrice[index] {
+        if let width = facts.bandUnits, let mark {
             let (distance, overflow) = price.units.subtractingReportingOverflow(mark.units)
             if overflow || distance.magnitude > width.magnitude {
                 throw .priceOutOfBand(instrument: catalog.all[index].symbol, price: price, mark: mark, band: Price(units: width))
@@ -36,12 +41,12 @@ extension Ledger {
     }
 
     /// Everything but the duplicate check, which `apply` folds into inserting the execId.
-    func validateFillFields(_ fill: Fill) throws(LedgerError) -> Int {
+    func validateFillFields(_ fill: Fill, marks overlay: [Int: Price] = [:]) throws(LedgerError) -> Int {
         guard !fill.execId.isEmpty else { throw .missingField("execId") }
         guard !fill.account.isEmpty else { throw .missingField("account") }
         let index = try instrumentIndex(fill.instrument)
         guard fill.qty > 0 else { throw .invalidQuantity(fill.qty) }
-        try checkPrice(fill.price, instrument: index)
+        try checkPrice(fill.price, instrument: index, mark: overlay[index] ?? markPrice[index])
         return index
     }
 

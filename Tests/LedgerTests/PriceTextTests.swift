@@ -93,6 +93,13 @@ import Testing
         #expect(zn.format(Price(decimal: "110.33333333")!) == "110.33333333")     // not a 32nd fraction
     }
 
+    @Test func catalogParsesForASymbolWithLedgerErrors() throws {
+        #expect(try defaultCatalog.parsePrice("110-08+", instrument: "ZNZ6") == Price(decimal: "110.265625"))
+        #expect(throws: LedgerError.unknownInstrument("ZZZ")) { try defaultCatalog.parsePrice("110", instrument: "ZZZ") }
+        #expect(throws: LedgerError.priceOffGrid("110-08.25")) { try defaultCatalog.parsePrice("110-08.25", instrument: "ZNZ6") }
+        #expect(throws: LedgerError.priceMalformed("x")) { try defaultCatalog.parsePrice("x", instrument: "ZNZ6") }
+    }
+
     @Test func offGridPriceErrorBecomesLedgerCode() {
         #expect(LedgerError(PriceError.offGrid("x")).code == "price_off_grid")
         #expect(LedgerError(PriceError.malformed("x")).code == "price_malformed")
