@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["Ledger", "Journal", "Hub", "Reactor"], swiftSettings: strict),
 
         // Sources, wiring, command line.
-        .target(name: "Monitors", dependencies: ["Ledger", "Ingest"], swiftSettings: strict),
+        .target(name: "Monitors", dependencies: ["Ledger", "Ingest", "Hub"], swiftSettings: strict),
         .target(name: "Server",
                 dependencies: ["HTTPCore", "WebSocketCore", "Reactor", "Ledger", "Journal", "Hub",
                                "Ingest", "Monitors", "COpenSSL", "CSystem"],
@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Ledger"], swiftSettings: strict),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Ledger"], swiftSettings: strict),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Journal", "Ledger", "Hub"], swiftSettings: strict),
         .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: strict),
         .testTarget(name: "MonitorsTests", dependencies: ["Monitors", "Server"], swiftSettings: strict),
     ]

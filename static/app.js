@@ -1,7 +1,7 @@
 // Entry point: wires the connection, the state model and the renderers together. Deltas are
 // applied to the state as they arrive; the screen is redrawn at most once per frame.
 import { createConnection } from "./js/connection.js";
-import { BLOTTER_PAGE, applyMessage, createState, ladderInstruments, mergeHistoricFills, sourcesStale } from "./js/state.js";
+import { BLOTTER_PAGE, applyMessage, createState, ladderInstruments, mergeHistoricFills, monitorStale, sourcesStale } from "./js/state.js";
 import { createLadder } from "./js/ladder.js";
 import { createPositionsTable } from "./js/positions.js";
 import { createAccountsPanel } from "./js/accounts.js";
@@ -9,11 +9,12 @@ import { renderBreachBanner } from "./js/risk.js";
 import { createBlotter } from "./js/blotter.js";
 import { createFrameScheduler } from "./js/frame.js";
 import { createLatencyEstimate } from "./js/latency.js";
-import { fetchFills, postProducerMessages, tokenRefused } from "./js/api.js";
+import { fetchFills, tokenRefused } from "./js/api.js";
+import { setUpMarkForm } from "./js/mark-form.js";
+import { setUpThemeToggle } from "./js/theme.js";
+import { currentToken, setUpTokenForm } from "./js/token.js";
 import { setText } from "./js/cells.js";
 
-const TOKEN_KEY = "ladderwire.token";
-const THEME_KEY = "ladderwire.theme";
 const $ = (id) => document.getElementById(id);
 
 const state = createState();
@@ -22,7 +23,7 @@ const knownAccounts = new Set();
 let connectionState = "connecting";
 let accountFilter = "";
 let recentreRequested = false;
-let instrumentChosen = false; // the trader picked an instrument: never switch it for them
+let instrumentChosen = false; // an instrument is on the ladder: never switch it for the trader
 let markInstrumentChosen = false; // else the mark form follows the ladder
 let notice = null;
 let lastSync = "none"; // how the state was last synchronised: snapshot, resync or resumed
@@ -32,9 +33,7 @@ const positions = createPositionsTable($("positions"));
 const accounts = createAccountsPanel({ table: $("accounts"), markSource: $("mark-source") });
 const blotter = createBlotter({ table: $("blotter"), scroller: $("blotter-scroll"), count: $("blotter-count") });
 
-function token() {
-  return sessionStorage.getItem(TOKEN_KEY) ?? "";
-}
+const token = currentToken;
 
 function showNotice(text, kind = "info") {
   notice = text ? { text, kind } : null;
@@ -60,12 +59,15 @@ function renderConnection() {
   conn.dataset.state = connectionState;
   conn.dataset.sync = lastSync;
   document.body.dataset.conn = connectionState;
+  const title = connectionState === "live" ? "Ladderwire" : `Ladderwire (${connectionState})`;
+  if (document.title !== title) document.title = title;
   setText($("seq"), state.seq ?? "—");
   setText($("epoch"), state.epoch ?? "—");
   setText($("latency"), latency.text());
   const monitors = [...state.monitors.values()];
   setText($("sources"), monitors.length === 0 ? "none"
-    : monitors.map((m) => `${m.name} ${m.state ?? "—"}${m.stale ? " (stale)" : ""}`).join(", "));
+    : monitors.map((m) => `${m.name} ${m.state ?? "—"}${monitorStale(m) ? " (stale)" : ""}`).join(", "));
+  $("sources").dataset.stale = String(monitors.some(monitorStale));
   $("sources").title = monitors.map((m) => `${m.name}: ${m.state}${m.lastError ? ` — ${m.lastError}` : ""}`).join("\n");
   const errors = state.lastError ? { text: `server: ${state.lastError}`, kind: "error" } : null;
   const shown = notice ?? errors;
@@ -81,11 +83,15 @@ function render() {
   const all = state.dirty.has("all");
   const instruments = ladderInstruments(state);
   syncSelect($("instrument-select"), instruments, null);
-  if (!instrumentChosen && instruments.length > 0) $("instrument-select").value = preferredInstrument(instruments);
+  if (!instrumentChosen && instruments.length > 0) {
+    $("instrument-select").value = preferredInstrument(instruments);
+    // Picked once there are positions to pick by; after that it never switches by itself.
+    instrumentChosen = state.positions.size > 0;
+  }
   syncSelect($("mark-instrument"), [...state.instruments.keys()], null);
   for (const account of state.accounts.keys()) knownAccounts.add(account);
   syncSelect($("account-select"), [...knownAccounts].sort(), "All accounts");
-  $("account-select").value = accountFilter;
+  if ($("account-select").value !== accountFilter) $("account-select").value = accountFilter;
   const selected = $("instrument-select").value || null;
   if (!markInstrumentChosen && selected) $("mark-instrument").value = selected;
   if (all || state.dirty.has("ladder") || recentreRequested || ladder.symbol !== selected) {
@@ -166,7 +172,6 @@ async function explainRefusal() {
 $("instrument-select").addEventListener("change", () => {
   instrumentChosen = true;
   recentreRequested = true;
-  const instrument = $("instrument-select").value;
   schedule();
 });
 
@@ -195,15 +200,13 @@ $("account-select").addEventListener("change", () => {
   schedule();
 });
 
-$("token-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const value = $("token-input").value.trim();
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
-  else sessionStorage.removeItem(TOKEN_KEY);
-  $("token-input").value = "";
-  $("token-input").placeholder = value ? "set" : "none";
-  showNotice(value ? "Token set for this tab; reconnecting." : "Token cleared; reconnecting.");
-  connection.restart();
+setUpTokenForm({
+  form: $("token-form"),
+  input: $("token-input"),
+  onChange(hasToken) {
+    showNotice(hasToken ? "Token set for this tab; reconnecting." : "Token cleared; reconnecting.");
+    connection.restart();
+  },
 });
 
 $("load-more").addEventListener("click", async () => {
@@ -223,36 +226,9 @@ $("load-more").addEventListener("click", async () => {
 });
 
 $("mark-instrument").addEventListener("change", () => { markInstrumentChosen = true; });
+setUpMarkForm({ form: $("mark-form"), instrumentSelect: $("mark-instrument"), priceInput: $("mark-price"), result: $("mark-result"), token });
+setUpThemeToggle($("theme-toggle"));
 
-$("mark-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const instrument = $("mark-instrument").value;
-  const price = $("mark-price").value.trim();
-  const result = $("mark-result");
-  if (!instrument || !price) {
-    result.dataset.kind = "error";
-    result.textContent = "Choose an instrument and type a price (e.g. 110-08.5).";
-    return;
-  }
-  result.dataset.kind = "pending";
-  result.textContent = "Sending…";
-  const outcome = await postProducerMessages([{ type: "mark", instrument, price }], token());
-  result.dataset.kind = outcome.ok ? "ok" : "error";
-  result.textContent = outcome.ok ? `Mark ${instrument} ${price} accepted.` : `Rejected: ${outcome.message}`;
-});
-
-function applyTheme(theme) {
-  document.documentElement.dataset.theme = theme;
-  $("theme-toggle").textContent = theme === "dark" ? "Light" : "Dark";
-}
-$("theme-toggle").addEventListener("click", () => {
-  const next = document.documentElement.dataset.theme === "dark" ? "light" : "dark";
-  localStorage.setItem(THEME_KEY, next);
-  applyTheme(next);
-});
-
-applyTheme(localStorage.getItem(THEME_KEY) ?? "dark");
-$("token-input").placeholder = token() ? "set" : "none";
 connection.start();
 schedule();
 // The header clock and staleness need a redraw now and then even with no traffic.

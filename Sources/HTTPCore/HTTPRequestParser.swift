@@ -48,7 +48,8 @@ public struct HTTPRequestParser: Sendable {
     /// first bytes of the new protocol.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
-    /// Hands over (and forgets) every unconsumed byte, e.g. to a `WebSocketConnection`.
+    /// Hands over (and forgets) every unconsumed byte, e.g. to a `WebSocketConnection`. After an
+    /// accepted Upgrade, call this instead of `nextRequest()`: the rest is no longer HTTP.
     public mutating func takeBufferedBytes() -> [UInt8] {
         let rest = Array(buffer[readIndex...])
         buffer.removeAll(keepingCapacity: false)

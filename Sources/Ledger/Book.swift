@@ -62,7 +62,14 @@ struct Book: Sendable {
     }
 
     func plan(side: Side, qty: Int64, price: Price, time: Nanos) throws(LedgerError) -> FillPlan {
-        var totals = self.totals
+        try Book.plan(method: method, lots: lots, head: head, totals: totals, side: side, qty: qty, price: price, time: time)
+    }
+
+    /// Static and fed the parts it reads, so `books[id]` can be planned in place: calling a
+    /// method on the array element made the compiler copy the whole book first.
+    static func plan(method: CostMethod, lots: [Lot], head: Int, totals current: BookTotals, side: Side, qty: Int64,
+                     price: Price, time: Nanos) throws(LedgerError) -> FillPlan {
+        var totals = current
         if side == .buy { totals.bought = try checkedAdd(totals.bought, qty) } else { totals.sold = try checkedAdd(totals.sold, qty) }
         totals.lastFillTime = max(totals.lastFillTime ?? time, time)
         var plan = FillPlan(totals: totals)
@@ -176,8 +183,10 @@ struct Book: Sendable {
     }
 }
 
-/// a / b rounded to the nearest integer, halves away from zero.
+/// a / b rounded to the nearest integer, halves away from zero. The one unrepresentable case,
+/// Int64.min / -1, saturates instead of trapping.
 func roundedDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    if b == -1 { return a == .min ? .max : -a }
     let quotient = a / b
     let remainder = a % b
     if remainder.magnitude * 2 >= b.magnitude {

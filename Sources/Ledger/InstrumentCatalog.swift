@@ -75,6 +75,13 @@ public struct InstrumentCatalog: Sendable, Equatable {
         indexBySymbol[symbol].map { all[$0] }
     }
 
+    /// Producer price text for a symbol, with both ways to fail as ledger errors
+    /// (`unknown_instrument`, `price_malformed`, `price_off_grid`, `price_ambiguous`).
+    public func parsePrice(_ text: String, instrument symbol: String) throws(LedgerError) -> Price {
+        guard let instrument = self[symbol] else { throw .unknownInstrument(symbol) }
+        do { return try instrument.parsePrice(text) } catch { throw LedgerError(error) }
+    }
+
     public func instrument(ttId: String) -> Instrument? {
         indexByTTId[ttId].map { all[$0] }
     }

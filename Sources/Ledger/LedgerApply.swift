@@ -1,17 +1,3 @@
-/// A recomputed position line waiting to be committed.
-struct StagedLine {
-    var book: Int32
-    var accountId: Int32
-    var line: PositionLine
-}
-
-/// Recomputed account totals waiting to be committed (`old` nil for a new account).
-struct StagedAccount {
-    var id: Int32
-    var old: AccountTotals?
-    var new: AccountTotals
-}
-
 extension Ledger {
     /// Applies one event and returns exactly what changed, in a deterministic order. Every step
     /// that can fail (validation, overflow) runs before the first mutation, so a throw leaves the
@@ -135,8 +121,10 @@ extension Ledger {
     /// Same result as the general path, without its staging arrays.
     private mutating func applyFillInOrder(_ fill: Fill, book id: Int, account accountId: Int, arrival: Int32, instrument index: Int,
                                            trade: LastTrade?, reference: Reference) throws(LedgerError) -> [LedgerDelta] {
-        let planned = try books[id].plan(side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
-        let line = try makeLine(books[id], totals: planned.totals, reference: reference)
+        let planned = try Book.plan(method: books[id].method, lots: books[id].lots, head: books[id].head, totals: books[id].totals,
+                                    side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
+        let line = try Ledger.line(account: books[id].account, instrument: books[id].instrument, sodQty: books[id].sodQty,
+                                   sodPrice: books[id].sodPrice, facts: facts[index], totals: planned.totals, reference: reference)
         let oldAccount = accountTotals[accountId]
         var account = oldAccount
         var desk = deskTotals
@@ -206,8 +194,9 @@ extension Ledger {
         }
         let oldReference = reference(instrument: index, lastTrade: oldTrade)
         let newReference = reference(instrument: index, lastTrade: newTrade)
-        var staged = [StagedLine(book: bookId, accountId: book.accountId,
-                                 line: try makeLine(rebuilt, totals: rebuilt.totals, reference: newReference))]
+        let line = try makeLine(rebuilt, totals: rebuilt.totals, reference: newReference)
+        // A correction to the same qty and price changes the record but not the position.
+        var staged = line == lines[Int(bookId)] ? [] : [StagedLine(book: bookId, accountId: book.accountId, line: line)]
         if newReference != oldReference {
             try restage(instrument: index, except: bookId, reference: newReference, into: &staged)
         }
@@ -230,7 +219,7 @@ extension Ledger {
     }
 
     mutating func applySOD(account: String, instrument: String, qty: Int64, price: Price) throws(LedgerError) -> [LedgerDelta] {
-        let index = try validateSOD(account: account, instrument: instrument, price: price)
+        let index = try validateSOD(account: account, instrument: instrument, qty: qty, price: price)
         let knownAccount = accountIdByName[account]
         let accountId = knownAccount ?? Int32(accountNames.count)
         var knownBook: Int32?
@@ -245,7 +234,8 @@ extension Ledger {
         let lots = qty == 0 ? [] : [Lot(qty: qty, price: price)]
         let rebuilt = try base.replayed(sodLots: lots, fills: base.fills) { i in fill(i) }
         let line = try makeLine(rebuilt, totals: rebuilt.totals, reference: reference(instrument: index, lastTrade: lastTrade[index]))
-        var staged = [StagedLine(book: bookId, accountId: accountId, line: line)]
+        // Repeating the same SOD changes nothing; a new book is always published.
+        var staged = knownBook != nil && line == lines[Int(bookId)] ? [] : [StagedLine(book: bookId, accountId: accountId, line: line)]
         let rolled = try rollup(&staged, newAccount: knownAccount == nil ? account : nil)
 
         if knownAccount == nil { registerAccount(account) }
@@ -279,180 +269,5 @@ extension Ledger {
         day += 1
         carriedTrade = lastTrade
         return publish(first: nil, staged: staged, accounts: rolled.accounts, desk: rolled.desk)
-    }
-
-    // MARK: Staging
-
-    /// Lines of the instrument's other books valued at a new reference, when they change.
-    func restage(instrument index: Int, except: Int32, reference: Reference, into staged: inout [StagedLine]) throws(LedgerError) {
-        for id in booksByInstrument[index] where id != except {
-            let book = books[Int(id)]
-            let line = try makeLine(book, totals: book.totals, reference: reference)
-            if line != lines[Int(id)] { staged.append(StagedLine(book: id, accountId: book.accountId, line: line)) }
-        }
-    }
-
-    /// The instrument's latest live fill by (time, arrival) with one book's list replaced: each
-    /// list is sorted, so only last elements compete. Falls back to the carried trade.
-    func latestTrade(instrument index: Int, book: Int32, fills list: [Int32], changed: (Int32, Fill)?) -> LastTrade? {
-        var best: LastTrade?
-        for id in booksByInstrument[index] {
-            guard let last = (id == book ? list : books[Int(id)].fills).last else { continue }
-            let fill = changed.flatMap { $0.0 == last ? $0.1 : nil } ?? self.fill(last)
-            if best.map({ (fill.time, last) > ($0.time, $0.arrival) }) ?? true {
-                best = LastTrade(time: fill.time, arrival: last, price: fill.price)
-            }
-        }
-        return best ?? carriedTrade[index]
-    }
-
-    func makeLine(_ book: Book, totals: BookTotals, reference: Reference) throws(LedgerError) -> PositionLine {
-        let facts = facts[Int(book.instrumentIndex)]
-        var line = PositionLine(account: book.account, instrument: book.instrument)
-        line.sodQty = book.sodQty
-        line.sodPrice = book.sodPrice
-        line.bought = totals.bought
-        line.sold = totals.sold
-        line.net = totals.openQty
-        line.avgPrice = totals.openQty == 0 ? nil : Price(units: roundedDivide(totals.openCost, totals.openQty))
-        if let price = reference.price {
-            line.mark = price
-            line.markSource = reference.source
-        } else if let sodPrice = line.sodPrice {
-            line.mark = sodPrice
-            line.markSource = .sod
-        }
-        let dollarsPerPoint = facts.dollarsPerPoint
-        line.realized = Money(units: try checkedMultiply(totals.realizedUnits, dollarsPerPoint))
-        if let mark = line.mark, totals.openQty != 0 {
-            let value = try checkedMultiply(mark.units, totals.openQty)
-            line.unrealized = Money(units: try checkedMultiply(try checkedSubtract(value, totals.openCost), dollarsPerPoint))
-        }
-        line.total = try line.realized.adding(line.unrealized)
-        line.dv01 = Money(units: try checkedMultiply(facts.dv01Units, totals.openQty))
-        line.lastFillTime = totals.lastFillTime
-        return line
-    }
-
-    /// New account and desk totals from the changed lines (differences against the old lines);
-    /// also sorts the staged lines into publishing order.
-    func rollup(_ staged: inout [StagedLine], newAccount: String?) throws(LedgerError) -> (accounts: [StagedAccount], desk: DeskTotals) {
-        if staged.count > 1 {
-            staged.sort { ($0.line.account, $0.line.instrument) < ($1.line.account, $1.line.instrument) }
-        }
-        var accounts: [StagedAccount] = []
-        var desk = deskTotals
-        for change in staged {
-            let old: PositionLine? = Int(change.book) < lines.count ? lines[Int(change.book)] : nil
-            var slot = accounts.firstIndex { $0.id == change.accountId } ?? -1
-            if slot < 0 {
-                if Int(change.accountId) < accountTotals.count {
-                    let current = accountTotals[Int(change.accountId)]
-                    accounts.append(StagedAccount(id: change.accountId, old: current, new: current))
-                } else {
-                    let name = newAccount ?? change.line.account
-                    accounts.append(StagedAccount(id: change.accountId, old: nil,
-                                                  new: AccountTotals(account: name, lossLimit: config.lossLimit(for: name))))
-                }
-                slot = accounts.count - 1
-            }
-            try roll(from: old, to: change.line, into: &accounts[slot].new, desk: &desk)
-        }
-        for slot in accounts.indices { try settleLimit(&accounts[slot].new) }
-        if accounts.count > 1 { accounts.sort { $0.new.account < $1.new.account } }
-        return (accounts, desk)
-    }
-
-    /// Moves one line's contribution from `old` to `new` in its account and the desk.
-    @inline(__always)
-    func roll(from old: PositionLine?, to new: PositionLine, into totals: inout AccountTotals, desk: inout DeskTotals) throws(LedgerError) {
-        totals.realized = try shift(totals.realized, old?.realized, new.realized)
-        totals.unrealized = try shift(totals.unrealized, old?.unrealized, new.unrealized)
-        totals.total = try shift(totals.total, old?.total, new.total)
-        totals.dv01 = try shift(totals.dv01, old?.dv01, new.dv01)
-        totals.netContracts = try checkedAdd(try checkedSubtract(totals.netContracts, old?.net ?? 0), new.net)
-        let oldGross = Int64(clamping: (old?.net ?? 0).magnitude), newGross = Int64(clamping: new.net.magnitude)
-        totals.grossContracts = try checkedAdd(try checkedSubtract(totals.grossContracts, oldGross), newGross)
-        desk.realized = try shift(desk.realized, old?.realized, new.realized)
-        desk.unrealized = try shift(desk.unrealized, old?.unrealized, new.unrealized)
-        desk.total = try shift(desk.total, old?.total, new.total)
-        desk.dv01 = try shift(desk.dv01, old?.dv01, new.dv01)
-        desk.grossContracts = try checkedAdd(try checkedSubtract(desk.grossContracts, oldGross), newGross)
-    }
-
-    func settleLimit(_ totals: inout AccountTotals) throws(LedgerError) {
-        totals.limitUsed = totals.total.units < 0 ? Money(units: try checkedSubtract(0, totals.total.units)) : .zero
-        totals.limitState = limitState(used: totals.limitUsed, limit: totals.lossLimit)
-    }
-
-    private func shift(_ value: Money, _ old: Money?, _ new: Money) throws(LedgerError) -> Money {
-        try value.subtracting(old ?? .zero).adding(new)
-    }
-
-    func limitState(used: Money, limit: Money?) -> LimitState {
-        guard let limit, limit.units > 0 else { return .ok }
-        if used >= limit { return .breached }
-        // used ≥ 80 % of limit, compared as 10·used ≥ 8·limit in 128 bits.
-        return Int128(used.units) * 10 >= Int128(limit.units) * 8 ? .warning : .ok
-    }
-
-    // MARK: Commit
-
-    mutating func registerAccount(_ name: String) {
-        let id = Int32(accountNames.count)
-        accountNames.append(name)
-        accountIdByName[name] = id
-        accountTotals.append(AccountTotals(account: name, lossLimit: config.lossLimit(for: name),
-                                           limitState: .ok))
-        let position = accountOrder.partitionPoint { accountNames[Int($0)] < name }
-        accountOrder.insert(id, at: position)
-        bookBySlot.append(contentsOf: repeatElement(-1, count: catalog.all.count))
-    }
-
-    mutating func register(_ book: Book) {
-        let id = Int32(books.count)
-        books.append(book)
-        lines.append(PositionLine(account: book.account, instrument: book.instrument))
-        bookBySlot[Int(book.accountId) * catalog.all.count + Int(book.instrumentIndex)] = id
-        let key = (book.account, book.instrument)
-        let position = bookOrder.partitionPoint { (books[Int($0)].account, books[Int($0)].instrument) < key }
-        bookOrder.insert(id, at: position)
-        let index = Int(book.instrumentIndex)
-        let inInstrument = booksByInstrument[index].partitionPoint { books[Int($0)].account < book.account }
-        booksByInstrument[index].insert(id, at: inInstrument)
-    }
-
-    mutating func publish(first: LedgerDelta?, staged: [StagedLine], accounts: [StagedAccount], desk: DeskTotals) -> [LedgerDelta] {
-        var deltas: [LedgerDelta] = []
-        deltas.reserveCapacity(staged.count + accounts.count + 2)
-        if let first { deltas.append(first) }
-        for change in staged {
-            lines[Int(change.book)] = change.line
-            deltas.append(.position(change.line))
-        }
-        var limits: [AccountTotals] = []
-        for account in accounts {
-            accountTotals[Int(account.id)] = account.new
-            if account.old != account.new { deltas.append(.account(account.new)) }
-            if (account.old?.limitState ?? .ok) != account.new.limitState { limits.append(account.new) }
-        }
-        if desk != deskTotals {
-            deskTotals = desk
-            deltas.append(.desk(desk))
-        }
-        for account in limits { deltas.append(.limit(account)) }
-        return deltas
-    }
-}
-
-extension Array {
-    /// The first index whose element is not `belongsBefore` (the array is partitioned by it).
-    func partitionPoint(_ belongsBefore: (Element) -> Bool) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if belongsBefore(self[middle]) { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 }

@@ -7,7 +7,8 @@ extension Ledger {
         case .bust(let execId, _): _ = try validateBust(execId)
         case .correct(let execId, let qty, let price, _): _ = try validateCorrection(execId, qty: qty, price: price)
         case .mark(let instrument, let price, _, _): _ = try validateMark(instrument, price: price)
-        case .sod(let account, let instrument, _, let price, _): _ = try validateSOD(account: account, instrument: instrument, price: price)
+        case .sod(let account, let instrument, let qty, let price, _):
+            _ = try validateSOD(account: account, instrument: instrument, qty: qty, price: price)
         case .dayRoll: break
         }
     }
@@ -19,9 +20,14 @@ extension Ledger {
 
     /// On the tick grid, and inside the band around the latest mark when one is configured.
     func checkPrice(_ price: Price, instrument index: Int) throws(LedgerError) {
+        try checkPrice(price, instrument: index, mark: markPrice[index])
+    }
+
+    /// The same against a given latest mark (a batch check sees marks earlier in the batch).
+    func checkPrice(_ price: Price, instrument index: Int, mark: Price?) throws(LedgerError) {
         let facts = facts[index]
         guard price.units % facts.tickUnits == 0 else { throw .priceOffGrid(price.decimalString) }
-        if let width = facts.bandUnits, let mark = markPrice[index] {
+        if let width = facts.bandUnits, let mark {
             let (distance, overflow) = price.units.subtractingReportingOverflow(mark.units)
             if overflow || distance.magnitude > width.magnitude {
                 throw .priceOutOfBand(instrument: catalog.all[index].symbol, price: price, mark: mark, band: Price(units: width))
@@ -36,12 +42,12 @@ extension Ledger {
     }
 
     /// Everything but the duplicate check, which `apply` folds into inserting the execId.
-    func validateFillFields(_ fill: Fill) throws(LedgerError) -> Int {
+    func validateFillFields(_ fill: Fill, marks overlay: [Int: Price] = [:]) throws(LedgerError) -> Int {
         guard !fill.execId.isEmpty else { throw .missingField("execId") }
         guard !fill.account.isEmpty else { throw .missingField("account") }
         let index = try instrumentIndex(fill.instrument)
         guard fill.qty > 0 else { throw .invalidQuantity(fill.qty) }
-        try checkPrice(fill.price, instrument: index)
+        try checkPrice(fill.price, instrument: index, mark: overlay[index] ?? markPrice[index])
         return index
     }
 
@@ -75,8 +81,10 @@ extension Ledger {
         return index
     }
 
-    func validateSOD(account: String, instrument: String, price: Price) throws(LedgerError) -> Int {
+    func validateSOD(account: String, instrument: String, qty: Int64, price: Price) throws(LedgerError) -> Int {
         guard !account.isEmpty else { throw .missingField("account") }
+        // Int64.min has no positive counterpart: closing it could not be represented.
+        guard qty != .min else { throw .invalidQuantity(qty) }
         let index = try instrumentIndex(instrument)
         // SOD is the prior settlement: on the grid, but not held to today's band.
         guard catalog.all[index].isOnGrid(price) else { throw .priceOffGrid(price.decimalString) }

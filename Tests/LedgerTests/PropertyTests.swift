@@ -102,6 +102,79 @@ import Testing
         #expect(first.1 == second.1)
     }
 
+    /// check(batch:) predicts applying the batch in order (refused items skipped).
+    @Test(arguments: seeds)
+    func batchCheckPredictsApplyingInOrder(seed: UInt64) {
+        var generator = EventGenerator(seed: seed)
+        let events = generator.events(240, openingMarks: seed % 2 == 1)
+        var ledger = Ledger(catalog: defaultCatalog)
+        var start = 0
+        var random = SplitMix64(seed: seed)
+        while start < events.count {
+            let batch = Array(events[start..<min(events.count, start + 1 + random.below(8))])
+            start += batch.count
+            let predicted = ledger.check(batch: batch)
+            for (index, event) in batch.enumerated() {
+                var actual: LedgerError?
+                do throws(LedgerError) { _ = try ledger.apply(event) } catch { actual = error }
+                #expect(predicted[index] == actual, "seed \(seed) \(event)")
+            }
+        }
+    }
+
+    /// The deltas are exactly the difference between the states before and after: every changed
+    /// or new line, account and the desk, and nothing else.
+    @Test(arguments: seeds)
+    func deltasAreExactlyWhatChanged(seed: UInt64) {
+        var generator = EventGenerator(seed: seed)
+        var ledger = Ledger(catalog: defaultCatalog, config: LedgerConfig(defaultLossLimit: Money(dollars: 1500)))
+        for event in generator.events(200, openingMarks: seed % 2 == 0) {
+            let before = (ledger.positions, ledger.accounts, ledger.desk)
+            guard let deltas = try? ledger.apply(event) else { continue }
+            let changedLines = ledger.positions.filter { !before.0.contains($0) }
+            let changedAccounts = ledger.accounts.filter { !before.1.contains($0) }
+            var lines: [PositionLine] = [], accounts: [AccountTotals] = [], desks: [DeskTotals] = [], limits: [AccountTotals] = []
+            for delta in deltas {
+                switch delta {
+                case .position(let line): lines.append(line)
+                case .account(let totals): accounts.append(totals)
+                case .desk(let desk): desks.append(desk)
+                case .limit(let totals): limits.append(totals)
+                case .fill, .mark: break
+                }
+            }
+            #expect(lines == changedLines, "seed \(seed) \(event)")
+            #expect(accounts == changedAccounts, "seed \(seed) \(event)")
+            #expect(desks == (ledger.desk == before.2 ? [] : [ledger.desk]))
+            let flipped = ledger.accounts.filter { after in
+                (before.1.first { $0.account == after.account }?.limitState ?? .ok) != after.limitState
+            }
+            #expect(limits == flipped, "seed \(seed) \(event)")
+        }
+    }
+
+    /// Every truncation is refused; corrupted bytes never trap (they may restore to another
+    /// ledger or be refused, but the process survives).
+    @Test func restoreSurvivesTruncationAndCorruption() throws {
+        var generator = EventGenerator(seed: 5)
+        var ledger = Ledger(catalog: defaultCatalog)
+        for event in generator.events(60, openingMarks: true) { _ = try? ledger.apply(event) }
+        let bytes = ledger.encodeState()
+        for length in 0..<bytes.count {
+            #expect(throws: CheckpointError.self) {
+                try Ledger.restore(from: Array(bytes[0..<length]), catalog: defaultCatalog, config: LedgerConfig())
+            }
+        }
+        var random = SplitMix64(seed: 11)
+        for _ in 0..<2000 {
+            var corrupted = bytes
+            corrupted[4 + random.below(bytes.count - 4)] ^= UInt8(1 + random.below(255))
+            _ = try? Ledger.restore(from: corrupted, catalog: defaultCatalog, config: LedgerConfig())
+        }
+        let narrow = try InstrumentCatalog(instruments: [instrument("ESZ6")])
+        #expect(throws: CheckpointError.self) { try Ledger.restore(from: bytes, catalog: narrow, config: LedgerConfig()) }
+    }
+
     @Test func restoreRefusesGarbage() {
         #expect(throws: CheckpointError.self) { try Ledger.restore(from: Array("nope".utf8), catalog: defaultCatalog, config: LedgerConfig()) }
     }

@@ -6,10 +6,12 @@ raw HTTP client the conformance tests use: a library client would refuse to send
 bytes those tests are about.
 
 Interface other test files rely on (keep it stable):
-- fixture `server_factory(**kw) -> Server`, fixture `server` (started with --echo)
+- fixture `server_factory(**kw) -> Server` (echo, static, sources, db_path, extra_args, env,
+  config, start), fixture `server` (started with --echo)
 - `Server.url`, `.ws_url`, `.port`, `.db_path`, `.proc`, `.post_fills()`, `.get_json()`,
-  `.stop()`, `.kill()`, `.start()`, `.stdout_text()`, `.stderr_text()`
-- `RawWebSocket`, `build_frame`, `RawHttp`, `HttpResponse` (import from conftest)
+  `.metrics()`, `.stop(sig)`, `.kill()`, `.start()`, `.stdout_text()`, `.stderr_text()`,
+  `.ssl_context` (set it to trust a test certificate when the server runs TLS)
+- `RawWebSocket`, `build_frame`, `RawHttp`, `HttpResponse`, `run_cli` (import from conftest)
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -90,6 +93,7 @@ class Server:
         self.host = host
         self.port = 0
         self.scheme = "http"
+        self.ssl_context: ssl.SSLContext | None = None   # trusted by the helpers when scheme is https
         self.proc: subprocess.Popen | None = None
         self.expected_exit = False   # set when the test itself stops or kills the process
         self.runs: list[dict] = []   # captured output of every run, for diagnostics
@@ -217,7 +221,10 @@ class Server:
     # -- HTTP conveniences --------------------------------------------------------------------
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, dict, bytes]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        if self.scheme == "https":
+            conn = http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.ssl_context)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
@@ -275,13 +282,15 @@ class _Registry:
 @pytest.fixture
 def server_factory(tmp_path_factory, request):
     """server_factory(echo=False, static=<repo>/static, sources="none", db_path=None,
-    extra_args=(), env=None, start=True) -> Server. Every server is stopped at teardown."""
+    extra_args=(), env=None, config=None, start=True) -> Server. `config` is a dict written to a
+    private JSON file passed with --config (e.g. {"shared": {"limits": {"pingIntervalSeconds": 1}}}).
+    Every server is stopped at teardown."""
     registry = _Registry()
     request.node._ladderwire_servers = registry.servers
 
     def factory(*, echo: bool = False, static: Path | str | None | bool = True, sources: str | None = "none",
                 db_path: Path | str | None = None, extra_args: list[str] | tuple[str, ...] = (),
-                env: dict[str, str] | None = None, start: bool = True) -> Server:
+                env: dict[str, str] | None = None, config: dict | None = None, start: bool = True) -> Server:
         if static is True:
             static_dir = REPO_STATIC if REPO_STATIC.exists() else None
         elif static in (False, None):
@@ -289,6 +298,10 @@ def server_factory(tmp_path_factory, request):
         else:
             static_dir = Path(static)
         tmp_dir = tmp_path_factory.mktemp("ladderwire")
+        if config is not None:
+            config_file = tmp_dir / "ladderwire.json"
+            config_file.write_text(json.dumps(config))
+            extra_args = ["--config", str(config_file), *extra_args]
         server = Server(tmp_dir, echo=echo, static=static_dir, sources=sources, db_path=db_path,
                         extra_args=list(extra_args), env=env)
         registry.servers.append(server)
@@ -303,7 +316,7 @@ def server_factory(tmp_path_factory, request):
 
     crashed = [s for s in registry.servers if s.crashed()]
     for server in registry.servers:
-        server._terminate(signal.SIGTERM)
+        server._terminate(signal.SIGTERM, timeout=3)   # then SIGKILL: a hung shutdown has its own test
     if crashed:
         details = "\n".join(s.diagnostics() for s in crashed)
         pytest.fail(f"ladderwire died from a signal during the test:\n{details}", pytrace=False)
@@ -595,6 +608,7 @@ class RawHttp:
 
     def __init__(self, host: str, port: int, timeout: float = 10.0):
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # small writes leave as written
         self.timeout = timeout
         self.buffer = bytearray()
         self.eof = False

@@ -20,6 +20,7 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -236,6 +237,21 @@ def test_manual_mark_in_32nds_moves_the_ladder_and_rejections_show_the_server_te
     cell = browser.find_element(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"][data-instrument="ZNZ6"] .unrealized')
     wait_for(browser, lambda d: cell.get_attribute("data-value") == line["unrealized"])
 
+    # A mark far off the column: auto-recentre rebuilds the ladder around it.
+    post_ok(server, [{"type": "mark", "instrument": "ZNZ6", "price": "108-00"}])
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="108"]'),
+             message="auto-recentre did not follow a distant mark")
+    # Scrolled away, Space brings the mark row back to the middle of the column.
+    browser.execute_script("document.getElementById('ladder-scroll').scrollTop = 0")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)
+    wait_for(browser, lambda d: d.execute_script("""
+        const scroller = document.getElementById('ladder-scroll').getBoundingClientRect();
+        const mark = document.querySelector('#ladder tr.mark').getBoundingClientRect();
+        return Math.abs((mark.top + mark.bottom) / 2 - (scroller.top + scroller.bottom) / 2) < mark.height;
+    """), message="Space did not recentre the ladder on the mark")
+    post_ok(server, [{"type": "mark", "instrument": "ZNZ6", "price": "110-08.5"}])
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.265625"]'))
+
     price.clear()
     price.send_keys("110-08.3")  # off the ZN grid: rejected, and nothing changes
     browser.find_element(By.CSS_SELECTOR, "#mark-form button[type=submit]").click()
@@ -302,3 +318,49 @@ def test_a_different_database_after_restart_replaces_the_page_state(server, brow
     assert not browser.find_elements(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"]')
     row = browser.find_element(By.CSS_SELECTOR, '#positions tr[data-account="ACC3"][data-instrument="ZBZ6"]')
     assert row.find_element(By.CSS_SELECTOR, ".net").text == "−4"
+
+
+def test_every_ladder_row_is_labelled_exactly_as_the_server_labels_that_price(server, browser):
+    from websockets.sync.client import connect
+
+    symbols = {"ZTZ6": "102-30.25", "ZFZ6": "107-18.25", "ZNZ6": "110-16", "TNZ6": "113-08.5",
+               "ZBZ6": "115-18", "UBZ6": "120-01", "ESZ6": "6012.25"}
+    post_ok(server, [{"type": "mark", "instrument": symbol, "price": price} for symbol, price in symbols.items()])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    rows_by_symbol = {}
+    for symbol in symbols:
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#instrument-select option[value="{symbol}"]'))
+        Select(browser.find_element(By.ID, "instrument-select")).select_by_value(symbol)
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#ladder tr.mark"))
+        rows_by_symbol[symbol] = browser.execute_script(
+            "return [...document.querySelectorAll('#ladder tbody tr[data-price]')]"
+            ".map((row) => [row.dataset.price, row.querySelector('.price').textContent])")
+        assert len(rows_by_symbol[symbol]) > 40
+
+    # Mark every row's exact decimal and read the server's own label for it off a subscriber.
+    with connect(f"{server.ws_url}/ws?channels=marks", open_timeout=10) as subscriber:
+        assert json.loads(subscriber.recv(timeout=10))["type"] == "snapshot"
+        for symbol, rows in rows_by_symbol.items():
+            post_ok(server, [{"type": "mark", "instrument": symbol, "price": price} for price, _ in rows])
+        server_labels = {}
+        wanted = sum(len(rows) for rows in rows_by_symbol.values())
+        while len(server_labels) < wanted:
+            message = json.loads(subscriber.recv(timeout=10))
+            if message["type"] == "mark":
+                server_labels[(message["instrument"], message["priceDecimal"])] = message["price"]
+    for symbol, rows in rows_by_symbol.items():
+        mismatches = [(price, label, server_labels.get((symbol, price))) for price, label in rows
+                      if server_labels.get((symbol, price)) != label]
+        assert not mismatches, f"{symbol}: (decimal, page, server) {mismatches[:5]}"
+
+
+def test_a_degraded_source_shows_the_page_as_stale(server_factory, browser, tmp_path):
+    config = tmp_path / "broken-replay.json"
+    config.write_text(json.dumps({"shared": {"sources": {"replay": {"file": str(tmp_path / "missing.ndjson")}}}}))
+    server = server_factory(sources="replay", extra_args=["--config", str(config)])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "stale", timeout=20, message="a degraded source did not make the page stale")
+    sources = browser.find_element(By.ID, "sources")
+    assert "replay" in sources.text and "stale" in sources.text
+    assert "missing.ndjson" in sources.get_attribute("title")

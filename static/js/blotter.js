@@ -16,6 +16,11 @@ const CELLS = ["time", "seq", "account", "instrument", "side", "qty", "price", "
 export function createBlotter({ table, scroller, count }) {
   const body = table.tBodies[0];
   const pool = new Map();
+  const emptyRow = spacer();
+  emptyRow.className = "empty-note";
+  emptyRow.removeAttribute("aria-hidden");
+  emptyRow.firstChild.className = "empty";
+  emptyRow.firstChild.textContent = "No fills yet";
   const topSpacer = spacer();
   const bottomSpacer = spacer();
   let newestShown = null; // order key of the newest fill on the last render
@@ -116,7 +121,7 @@ export function createBlotter({ table, scroller, count }) {
     }
     setSpacer(topSpacer, first);
     setSpacer(bottomSpacer, fills.length - last);
-    placeRowsIncrementally(body, [topSpacer, ...ordered, bottomSpacer]);
+    placeRowsIncrementally(body, fills.length === 0 ? [emptyRow] : [topSpacer, ...ordered, bottomSpacer]);
     setText(count, `${fills.length} fills · cap ${state.blotterCap}`);
   }
 

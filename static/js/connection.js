@@ -15,7 +15,6 @@ export function createConnection({ resumePoint, filterQuery, token, onMessage, o
   let everLive = false;
   let lastMessageAt = 0;
   let reconnectTimer = null;
-  let watchTimer = null;
   let pingId = 0;
   let pingsUnanswered = 0;
   let pongsSeen = 0;
@@ -24,7 +23,6 @@ export function createConnection({ resumePoint, filterQuery, token, onMessage, o
   // query-string token when an attempt with subprotocols never opens.
   let useSubprotocols = true;
   let state = "connecting";
-  let stopped = false;
 
   function setState(next) {
     if (next === state) return;
@@ -48,7 +46,6 @@ export function createConnection({ resumePoint, filterQuery, token, onMessage, o
   }
 
   function open() {
-    if (stopped) return;
     clearTimeout(reconnectTimer);
     opened = false;
     const secret = token();
@@ -99,7 +96,6 @@ export function createConnection({ resumePoint, filterQuery, token, onMessage, o
   let staleForOtherReasons = () => false;
 
   function scheduleReconnect() {
-    if (stopped) return;
     setState(everLive ? "reconnecting" : "connecting");
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** attempt);
     attempt += 1;
@@ -148,9 +144,8 @@ export function createConnection({ resumePoint, filterQuery, token, onMessage, o
 
   return {
     start() {
-      stopped = false;
       open();
-      watchTimer = setInterval(watch, PING_EVERY_MS);
+      setInterval(watch, PING_EVERY_MS);
     },
     /** Drops the socket and connects again at once (after a token or filter change). */
     restart() {

@@ -3,7 +3,7 @@
 // an edge); every other update rewrites cell text in place, so the column never jumps.
 import { MONEY_SCALE, PRICE_SCALE, divideRounded, formatDecimal, parseDecimal, rescale, sumMoney } from "./decimal.js";
 import { UNKNOWN, direction, moneyUnitsText, signedQty } from "./format.js";
-import { isThirtySeconds } from "./price-format.js";
+import { averageLabel, isThirtySeconds } from "./price-format.js";
 
 const HALF_ROWS = 30;      // rows above and below the centre
 const EDGE_ROWS = 4;       // auto-recentre when the mark comes this close to an edge
@@ -37,7 +37,7 @@ export function ladderModel(state, symbol) {
     }
     if (weighted !== null) averageFine = weighted / BigInt(net);
   }
-  const averageText = open.length === 1 ? open[0].avgPrice : null;
+  const averageText = open.length === 1 ? averageLabel(open[0].avgPrice, open[0].avgPriceDecimal, instrument) : null;
   const markSource = markMessage?.source ?? positions.find((line) => line.markSource)?.markSource ?? null;
   return {
     instrument, positions, markUnits, markSource, net, total, averageFine, averageText,
@@ -53,6 +53,7 @@ export function createLadder({ table, scroller, info, labels }) {
   let rows = [];           // [{units, tr, cells, shown:{}}], top to bottom
   let lastFlash = null;
   let describedAs = null;
+  let labelsVersion = -1;
 
   function reference(model) {
     if (model.markUnits !== null) return model.markUnits;
@@ -66,6 +67,7 @@ export function createLadder({ table, scroller, info, labels }) {
   }
 
   function build(model, centreUnits) {
+    labelsVersion = labels.version;
     const tick = model.instrument.tickUnits;
     centre = snap(centreUnits, tick);
     const fragment = document.createDocumentFragment();
@@ -147,6 +149,10 @@ export function createLadder({ table, scroller, info, labels }) {
     if (rebuild) {
       symbol = selected;
       build(model, ref);
+    } else if (labelsVersion !== labels.version) {
+      // The server showed how it writes these prices: relabel in place, without moving rows.
+      labelsVersion = labels.version;
+      for (const row of rows) row.cells.price.textContent = labels.label(model.instrument, row.units);
     }
     update(model);
     describe(model);

@@ -1,17 +1,9 @@
 // Positions table: one row per account × instrument, as the server computed it.
 import { clockTime, qty, signedDecimal, signedQty, text } from "./format.js";
 import { cell, keyedRow, placeRows, setMoney, setText } from "./cells.js";
-import { averageIn32nds } from "./price-format.js";
+import { averageLabel } from "./price-format.js";
 
 const CELLS = ["th:account", "instrument", "sod", "bought", "sold", "net", "avg", "mark", "realized", "unrealized", "total", "dv01", "last-fill"];
-
-// The server writes an average that is off the tick grid as a plain decimal; a 32nds product
-// shows it in 32nds with hundredths, the exact decimal stays in the cell's title.
-function averageText(line, instrument) {
-  if (typeof line.avgPrice !== "string") return text(line.avgPrice);
-  if (line.avgPrice.includes("'")) return line.avgPrice;
-  return averageIn32nds(line.avgPriceDecimal, instrument) ?? line.avgPrice;
-}
 
 export function createPositionsTable(table) {
   const body = table.tBodies[0];
@@ -38,7 +30,8 @@ export function createPositionsTable(table) {
       setText(net, signedQty(line.net));
       net.dataset.side = line.net > 0 ? "long" : line.net < 0 ? "short" : "flat";
       const avg = cell(row, "avg");
-      setText(avg, line.net === 0 ? "—" : averageText(line, state.instruments.get(line.instrument)));
+      // Off the grid the server writes a plain decimal: shown shorter, exact in the title.
+      setText(avg, line.net === 0 ? null : averageLabel(line.avgPrice, line.avgPriceDecimal, state.instruments.get(line.instrument)));
       avg.title = line.avgPriceDecimal ?? "";
       const mark = cell(row, "mark");
       setText(mark, line.mark);

@@ -64,6 +64,7 @@ export function createPriceLabels() {
   const styles = new Map();    // symbol -> style
   const overrides = new Map(); // `${symbol} ${units}` -> label
   const MAX_OVERRIDES = 2000;
+  let version = 0; // bumped whenever a label could change: rows drawn earlier must be redrawn
 
   function learn(instrument, priceText, decimalText) {
     if (!instrument || typeof priceText !== "string") return;
@@ -72,6 +73,7 @@ export function createPriceLabels() {
     const current = styles.get(instrument.symbol) ?? defaultStyle(instrument);
     if (formatPrice(units, current, instrument) === priceText) return;
     const matching = STYLES.find((style) => formatPrice(units, style, instrument) === priceText);
+    version += 1;
     if (matching) {
       styles.set(instrument.symbol, matching);
       return;
@@ -87,7 +89,26 @@ export function createPriceLabels() {
     return formatPrice(units, style, instrument) ?? formatDecimal(units, PRICE_SCALE);
   }
 
-  return { learn, label };
+  return { learn, label, get version() { return version; } };
+}
+
+/**
+ * The text for an average open price: the server's label when it is on the grid, else 32nds with
+ * hundredths for 32nds products, else the decimal to two places past the tick's.
+ */
+export function averageLabel(priceText, decimalText, instrument) {
+  if (typeof priceText !== "string") return null;
+  if (priceText.includes("'") || !instrument) return priceText;
+  const in32nds = averageIn32nds(decimalText, instrument);
+  if (in32nds) return in32nds;
+  const places = decimalPlaces(instrument) + 2;
+  const [whole, fraction = ""] = String(decimalText ?? priceText).split(".");
+  if (fraction.length <= places) return priceText;
+  const rounded = parseDecimal(`${whole}.${fraction.slice(0, places)}`, PRICE_SCALE);
+  const nudge = Number(fraction[places]) >= 5 ? 10n ** BigInt(PRICE_SCALE - places) : 0n;
+  if (rounded === null) return priceText;
+  const text = formatDecimal(rounded + (whole.startsWith("-") ? -nudge : nudge), PRICE_SCALE);
+  return `${text.split(".")[0]}.${(text.split(".")[1] ?? "").padEnd(places, "0")}`;
 }
 
 /**

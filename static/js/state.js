@@ -77,6 +77,8 @@ export function instrumentOf(state, symbol) {
   return state.instruments.get(symbol) ?? null;
 }
 
+// Labels are learned from traded and marked prices only: an average is computed, often off the
+// grid, and may be written differently.
 function learnPrice(state, symbol, price, priceDecimal) {
   const instrument = state.instruments.get(symbol);
   if (instrument) state.labels.learn(instrument, price, priceDecimal);
@@ -109,7 +111,6 @@ function applySnapshot(state, snapshot) {
   state.positions = new Map();
   for (const line of snapshot.positions ?? []) {
     state.positions.set(positionKey(line.account, line.instrument), line);
-    learnPrice(state, line.instrument, line.avgPrice, line.avgPriceDecimal);
     learnPrice(state, line.instrument, line.mark, line.markDecimal);
   }
   state.accounts = new Map((snapshot.accounts ?? []).map((line) => [line.account, line]));
@@ -236,7 +237,6 @@ function applyPosition(state, line) {
   advanceSeq(state, line.seq);
   const { type: _type, ...position } = line;
   state.positions.set(positionKey(line.account, line.instrument), position);
-  learnPrice(state, line.instrument, line.avgPrice, line.avgPriceDecimal);
   learnPrice(state, line.instrument, line.mark, line.markDecimal);
   touch(state, "positions", "ladder", "pnl");
 }
@@ -273,10 +273,18 @@ function applyStatus(state, status) {
   touch(state, "conn");
 }
 
-/** True when any source says its data is stale (a degraded feed keeps serving old marks). */
+const HEALTHY_MONITOR_STATES = new Set(["running", "ok", "idle", "live"]);
+
+/** A monitor's data is stale when it says so; without a `stale` flag, when it is not healthy. */
+export function monitorStale(monitor) {
+  if (typeof monitor.stale === "boolean") return monitor.stale;
+  return !HEALTHY_MONITOR_STATES.has(monitor.state);
+}
+
+/** True when any source's data is stale (a degraded feed keeps serving old marks). */
 export function sourcesStale(state) {
   for (const monitor of state.monitors.values()) {
-    if (monitor.stale === true) return true;
+    if (monitorStale(monitor)) return true;
   }
   return false;
 }
