@@ -565,3 +565,27 @@ def test_a_crowd_joining_and_resuming_during_ingest_all_see_the_same_day(server_
     reduced = reduce_stream(full.data())
     assert (reduced.positions, reduced.accounts, reduced.desk, reduced.marks) == \
            (expected.positions, expected.accounts, expected.desk, expected.marks)
+
+
+def test_events_that_change_nothing_still_reach_subscribers_with_their_seq(server_factory):
+    server = server_factory()
+    recorder = Recorder(ws_open(server, "/ws"), "unfiltered")
+    recorder.wait_for(lambda m: m["type"] == "snapshot", what="snapshot")
+    status, first = server.post_fills([
+        {"type": "fill", "execId": "N1", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 2, "price": "110-16"}])
+    assert status == 200, first
+    status, body = server.post_fills([
+        {"type": "sod", "account": "ACC1", "instrument": "ZBZ6", "qty": 0, "price": "115-18"},
+        {"type": "correct", "execId": "N1", "qty": 2, "price": "110-16"},      # the same values again
+        {"type": "sod", "account": "ACC2", "instrument": "ESZ6", "qty": 1, "price": "6012.25"},
+        {"type": "sod", "account": "ACC2", "instrument": "ESZ6", "qty": 1, "price": "6012.25"},   # again
+        {"type": "mark", "instrument": "UBZ6", "price": "120-24"},              # nobody holds UB
+        {"type": "mark", "instrument": "UBZ6", "price": "120-24"},
+    ])
+    assert status == 200, body
+    seqs = [first["results"][0]["seq"]] + [r["seq"] for r in body["results"]]
+    recorder.sync_to(seqs[-1])
+    recorder.stop()
+    stream = recorder.data()
+    check_stream(stream, gapless=True, name="unfiltered")
+    assert {m["seq"] for m in stream[1:]} == set(seqs), "every committed event is visible by its seq"
