@@ -51,6 +51,9 @@ public final class TLSContext: @unchecked Sendable {
         // (20,000 connections would otherwise pin two 16 KiB buffers each).
         let mode = Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS)
         _ = SSL_CTX_ctrl(context, SSL_CTRL_MODE, mode, nil)
+        // Read-ahead: one read() takes whole records (not a 5-byte header and then the body). It
+        // leaves input inside OpenSSL that epoll cannot see, which the loop handles via SSL_has_pending.
+        _ = SSL_CTX_ctrl(context, SSL_CTRL_SET_READ_AHEAD, 1, nil)
         guard SSL_CTX_set_cipher_list(context, Self.tls12Ciphers) == 1 else {
             throw TLSError("cannot set the TLS 1.2 cipher list: \(Self.lastErrorReason())")
         }
