@@ -67,7 +67,7 @@ final class Notes: Sendable {
     var all: [String] { items.withLock { $0 } }
 }
 
-/// Echoes; "flood" queues 4 MiB at once (to trip a small cap), "bye" answers "ok" and closes
+/// Echoes; "flood" queues eight 16 KiB chunks (one TLS record each), "bye" answers "ok" and closes
 /// after flushing. Notes the negotiated TLS version and ALPN on the first bytes.
 final class TLSEchoHandler: ConnectionHandler {
     let notes: Notes
@@ -83,7 +83,7 @@ final class TLSEchoHandler: ConnectionHandler {
         }
         switch Array(bytes) {
         case Array("flood".utf8):
-            for index in 0..<64 { connection.send([UInt8](repeating: UInt8(index), count: 64 * 1024)) }
+            for index in 0..<8 { connection.send([UInt8](repeating: UInt8(index), count: 16 * 1024)) }
         case Array("bye".utf8):
             connection.send(Array("ok".utf8))
             connection.closeAfterFlush(within: 5)
@@ -109,11 +109,15 @@ final class TLSLoopBox: @unchecked Sendable {
     let notes = Notes()
     let thread: Thread
 
-    init(context: TLSContext, options: EventLoop.Options = EventLoop.Options()) throws {
+    /// `sendBuffer` shrinks each accepted socket's SO_SNDBUF, so writes stall early.
+    init(context: TLSContext, options: EventLoop.Options = EventLoop.Options(), sendBuffer: Int32? = nil) throws {
         let loop = try EventLoop(options: options)
         self.loop = loop
         let notes = self.notes
         port = try loop.listen(host: "127.0.0.1", port: 0, tls: context) { connection in
+            if var size = sendBuffer {
+                setsockopt(connection.fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
             connection.handler = TLSEchoHandler(notes: notes)
         }
         thread = Thread { loop.run() }
@@ -133,8 +137,11 @@ final class TLSLoopBox: @unchecked Sendable {
     }
 }
 
-func connectTCP(port: Int) -> Int32 {
+func connectTCP(port: Int, receiveBuffer: Int32? = nil) -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    if var size = receiveBuffer {   // before connect, so the advertised window is small too
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -154,8 +161,8 @@ final class TLSTestClient {
     let context: OpaquePointer
     let ssl: OpaquePointer
 
-    init(port: Int, trusting caFile: String, maxVersion: Int32? = nil) {
-        fd = connectTCP(port: port)
+    init(port: Int, trusting caFile: String, maxVersion: Int32? = nil, receiveBuffer: Int32? = nil) {
+        fd = connectTCP(port: port, receiveBuffer: receiveBuffer)
         context = SSL_CTX_new(TLS_client_method())!
         SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
         _ = SSL_CTX_load_verify_locations(context, caFile, nil)
