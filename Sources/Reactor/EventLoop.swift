@@ -56,6 +56,10 @@ public final class EventLoop: @unchecked Sendable {
     public internal(set) var slowConsumerCloses = 0
     public internal(set) var bytesOut = 0
     public internal(set) var bytesIn = 0
+    /// TLS handshakes that failed (bad or garbage ClientHello, plain HTTP, refused version) and
+    /// handshakes cut off by `tlsHandshakeTimeout`.
+    public internal(set) var tlsHandshakeFailures = 0
+    public internal(set) var tlsHandshakeTimeouts = 0
 
     /// Called once per loop turn before flushing (Redis's beforesleep); the hub uses nothing here
     /// today, but periodic gauges do.
@@ -179,8 +183,9 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func scheduleHandshakeTimeout(_ connection: Connection) {
-        schedule(after: options.tlsHandshakeTimeout) { [weak connection] in
+        schedule(after: options.tlsHandshakeTimeout) { [unowned self, weak connection] in
             guard let connection, !connection.isClosed, connection.tls?.isHandshaking == true else { return }
+            tlsHandshakeTimeouts += 1
             connection.close()
         }
     }
@@ -405,6 +410,7 @@ public final class EventLoop: @unchecked Sendable {
 
     func connectionDidClose(_ connection: Connection) {
         connection.tls?.sendCloseNotify()   // best effort; a no-op after errors or a half-close
+        connection.tls = nil                 // free the SSL now, not when the last reference goes
         _ = lw_epoll_ctl(epfd, EPOLL_CTL_DEL, connection.fd, 0, 0)
         Glibc.close(connection.fd)
         connections.removeValue(forKey: connection.id)

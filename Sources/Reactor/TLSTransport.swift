@@ -73,11 +73,12 @@ extension EventLoop {
                 tls.handshakeWantsWrite = true
                 updateInterest(connection)
                 return
-            case .closed, .failed(plainHTTP: false):
+            case .closed:
                 connection.close()
                 return
-            case .failed(plainHTTP: true):
-                answerPlainHTTP(connection)
+            case .failed(let plainHTTP):
+                tlsHandshakeFailures += 1
+                if plainHTTP { answerPlainHTTP(connection) } else { connection.close() }
                 return
             }
         }

@@ -151,6 +151,10 @@ import Testing
         let end = readPlainToEnd(silent)
         #expect(end.eof && end.bytes.isEmpty)
         #expect(Date().timeIntervalSince(started) < 4)
+        box.onLoop { loop in
+            #expect(loop.tlsHandshakeTimeouts == 1)
+            #expect(loop.tlsHandshakeFailures == 0)
+        }
         // The established connection outlives the timeout.
         #expect(client.write(Array("still".utf8)))
         #expect(client.read(5) == Array("still".utf8))
@@ -171,6 +175,7 @@ import Testing
         #expect(answer.eof)
         #expect(String(decoding: answer.bytes, as: UTF8.self).hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
         #expect(!box.notes.contains("secure true"))   // the handler never saw those bytes
+        box.onLoop { loop in #expect(loop.tlsHandshakeFailures == 1) }
     }
 
     @Test func closeAfterFlushEndsWithCloseNotify() throws {
