@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Ledger"], swiftSettings: strict),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Ledger"], swiftSettings: strict),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Journal", "Ledger", "Hub"], swiftSettings: strict),
         .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: strict),
         .testTarget(name: "MonitorsTests", dependencies: ["Monitors", "Server"], swiftSettings: strict),
     ]

@@ -29,6 +29,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         case message(ProducerMessage)
         /// Refused before it reached the pipeline (unreadable, not allowed): answered in order, audited.
         case refused(code: String, message: String, ref: String?)
+        /// Carry every open position to the next trading day's SOD (admin command or the scheduled roll).
+        case dayRoll
     }
 
     enum Work: Sendable {
@@ -217,6 +219,20 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                 anyRejected = true
                 results.append(.rejected(code: code, message: message))
                 batch.audit.append(AuditEntry(time: now, actor: source, action: "reject", detail: "\(ref ?? "-") \(code): \(message)"))
+            case .dayRoll:
+                do throws(Rejection) {
+                    let event = LedgerEvent.dayRoll(time: now)
+                    let deltas: [LedgerDelta]
+                    do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
+                    let seq = nextSeq
+                    nextSeq += 1
+                    record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
+                    batch.audit.append(AuditEntry(time: now, actor: source, action: "dayroll", detail: "positions carried to the next trading day", seq: seq))
+                    results.append(.ack(seq: seq))
+                } catch {
+                    anyRejected = true
+                    results.append(.rejected(code: error.code, message: error.message))
+                }
             case .message(let message):
                 if case .fill(let execId, _, _, _, _, _, _) = message,
                    let seq = execIndex[execId] ?? batch.newExecIds[execId] {
@@ -229,10 +245,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                     do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
                     let seq = nextSeq
                     nextSeq += 1
-                    let messages = encoder.messages(for: deltas, seq: seq)
-                    let deltasJSON = "[" + messages.map(\.json).joined(separator: ",") + "]"
-                    batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
-                    batch.committed.append(CommittedEvent(seq: seq, messages: messages))
+                    record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
                     switch event {
                     case .fill(let fill): batch.newExecIds[fill.execId] = seq
                     case .bust: batch.audit.append(AuditEntry(time: now, actor: source, action: "bust", detail: message.ref, seq: seq))
@@ -249,6 +262,15 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             }
         }
         return (results, anyRejected)
+    }
+
+    /// Encodes an applied event's deltas once and adds its journal row and published messages.
+    private func record(_ event: LedgerEvent, deltas: [LedgerDelta], seq: Int64, source: String, ledger: Ledger,
+                        into batch: inout Batch) {
+        let messages = encoder.messages(for: deltas, seq: seq)
+        let deltasJSON = "[" + messages.map(\.json).joined(separator: ",") + "]"
+        batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
+        batch.committed.append(CommittedEvent(seq: seq, messages: messages))
     }
 
     private func commit(_ batch: inout Batch) {

@@ -120,6 +120,8 @@ public enum ServerRunner {
         let supervisor = MonitorSupervisor(monitors: monitors, sink: pipeline, status: statusBoard)
         supervisor.start()
 
+        if config.scheduledDayRoll { scheduleDayRoll(loop: loop, pipeline: pipeline, log: log) }
+
         // Before announcing the port: a signal that arrives once scripts see "listening on" must
         // find its handler installed, not the default action or an ignored signal.
         installShutdown(loop: loop, context: context, supervisor: supervisor, log: log)
@@ -194,6 +196,21 @@ public enum ServerRunner {
             log("SIGHUP: TLS certificate \(context.certificateChainFile) reloaded for new connections")
         } catch {
             log("SIGHUP: TLS reload failed, keeping the previous certificate: \(error.description)")
+        }
+    }
+
+    /// Rolls the day at each 17:00 America/Chicago boundary (the ledger computes it, DST included).
+    static func scheduleDayRoll(loop: EventLoop, pipeline: IngestPipeline, notBefore: Int64 = wallClockNanos(),
+                                log: @escaping @Sendable (String) -> Void) {
+        let now = wallClockNanos()
+        let next = tradingDayEnd(after: max(now, notBefore))
+        let seconds = Double(next - now) / 1e9
+        loop.schedule(after: max(seconds, 1)) {
+            pipeline.submit(items: [.dayRoll], source: "scheduler", atomic: true) { results in
+                log("scheduled day roll at \(isoString(next)): \(results[0])")
+            }
+            // Past this boundary, so a timer firing a hair early cannot find the same one again.
+            scheduleDayRoll(loop: loop, pipeline: pipeline, notBefore: next + 1_000_000_000, log: log)
         }
     }
 

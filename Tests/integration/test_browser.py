@@ -1,0 +1,366 @@
+"""The browser ladder against the real server, in headless Chromium.
+
+Posts the worked example of domain.md §4 (ZNZ6, LIFO, SOD long 2 at 110'160), opens the page and
+checks what a trader sees: volumes on the right ladder rows, P&L equal to /api/snapshot to the
+cent, a bust struck through, the connection indicator through a server restart, a resume without
+duplicate blotter rows, and a manual mark typed in 32nds.
+"""
+
+import json
+import os
+import shutil
+import time
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+CHROMIUM = next((path for path in (os.environ.get("CHROMIUM"), shutil.which("chromium"),
+                                   shutil.which("chromium-browser"), shutil.which("google-chrome"))
+                 if path), None)
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or not os.path.exists(CHROMEDRIVER),
+    reason="headless Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
+)
+
+SOD = {"type": "sod", "account": "ACC1", "instrument": "ZNZ6", "qty": 2, "price": "110-16"}
+WORKED_FILLS = [
+    {"type": "fill", "execId": "F1", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 3, "price": "110-18.5"},
+    {"type": "fill", "execId": "F2", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 2, "price": "110'200"},
+    {"type": "fill", "execId": "F3", "account": "ACC1", "instrument": "ZNZ6", "side": "sell", "qty": 4, "price": "110-21+"},
+    {"type": "fill", "execId": "F4", "account": "ACC1", "instrument": "ZNZ6", "side": "sell", "qty": 6, "price": "110-17"},
+    {"type": "fill", "execId": "F5", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 2, "price": "110.453125"},
+]
+# A fill on another account that is then busted: its volume must leave the ladder.
+BUSTED = {"type": "fill", "execId": "X1", "account": "ACC2", "instrument": "ZNZ6", "side": "buy", "qty": 7, "price": "110-19"}
+MARK = {"type": "mark", "instrument": "ZNZ6", "price": "110-16"}
+
+# Ladder rows by exact decimal: (bought, sold) today at that price.
+EXPECTED_VOLUME = {
+    "110.578125": ("3", ""),   # F1 110'185
+    "110.625": ("2", ""),      # F2 110'200
+    "110.671875": ("", "4"),   # F3 110'215
+    "110.53125": ("", "6"),    # F4 110'170
+    "110.453125": ("2", ""),   # F5 110'145
+    "110.59375": ("", ""),     # X1 110'190, busted
+    "110.5": ("", ""),         # the mark, no fills
+}
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def post_ok(server, messages):
+    status, body = server.post_fills(messages)
+    assert 200 <= status < 300, f"server rejected {messages}: {status} {body}"
+    return body
+
+
+def displayed_money(text):
+    """The decorated money text back as a Decimal: '+1,484.375 ▲' -> 1484.375, '−203.125 ▼' -> -203.125."""
+    cleaned = text.replace("▲", "").replace("▼", "").replace(",", "").replace("−", "-").replace("+", "").strip()
+    return Decimal(cleaned)
+
+
+def cents(value):
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1400,900", "--force-device-scale-factor=1"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    except WebDriverException as error:
+        pytest.skip(f"headless Chromium could not start: {error.msg}")
+    yield driver
+    errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
+              and "WebSocket" not in entry["message"] and "ERR_CONNECTION_REFUSED" not in entry["message"]
+              # expected: a rejected mark (4xx) and the token probe of a protected server (401)
+              and "/api/fills" not in entry["message"] and "status of 401" not in entry["message"]]
+    driver.quit()
+    assert not errors, f"page logged errors: {errors}"
+
+
+def screenshot(driver, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+
+def wait_for(driver, condition, timeout=15, message=""):
+    def safe(d):
+        try:
+            return condition(d)
+        except StaleElementReferenceException:
+            return False
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(safe, message)
+
+
+def conn_state(driver):
+    return driver.find_element(By.ID, "conn-state").text
+
+
+def shown_seq(driver):
+    text = driver.find_element(By.ID, "seq").text
+    return int(text) if text.isdigit() else None
+
+
+def ladder_row(driver, price_decimal):
+    return driver.find_element(By.CSS_SELECTOR, f'#ladder tr[data-price="{price_decimal}"]')
+
+
+def blotter_ids(driver):
+    """Exec ids of the blotter rows, top to bottom, read in one go (rows move as fills arrive)."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#blotter tr[data-exec-id]')].map((row) => row.dataset.execId)")
+
+
+def test_ladder_shows_the_worked_example_live_and_resumes_after_a_restart(server, browser):
+    post_ok(server, [SOD])
+    post_ok(server, WORKED_FILLS)
+    post_ok(server, [BUSTED])
+    post_ok(server, [{"type": "bust", "execId": "X1"}])
+    post_ok(server, [MARK])
+    snapshot = get_json(f"{server.url}/api/snapshot")
+
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    wait_for(browser, lambda d: shown_seq(d) == snapshot["seq"], message=f"seq never reached {snapshot['seq']}")
+    Select(browser.find_element(By.ID, "instrument-select")).select_by_value("ZNZ6")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.5"]'),
+             message="the mark row 110.5 is not highlighted")
+
+    # Ladder: today's volume on the exact price rows, labelled like the server labels them.
+    for price, (bought, sold) in EXPECTED_VOLUME.items():
+        row = ladder_row(browser, price)
+        assert row.find_element(By.CSS_SELECTOR, ".bought").text == bought, f"bought at {price}"
+        assert row.find_element(By.CSS_SELECTOR, ".sold").text == sold, f"sold at {price}"
+    server_labels = {fill["priceDecimal"]: fill["price"] for fill in snapshot["fills"] if fill["instrument"] == "ZNZ6"}
+    for price, label in server_labels.items():
+        assert ladder_row(browser, price).find_element(By.CSS_SELECTOR, ".price").text.lstrip("◆ ") == label
+
+    # P&L equals the server's snapshot, exactly and to the cent on screen.
+    line = next(p for p in snapshot["positions"] if p["account"] == "ACC1" and p["instrument"] == "ZNZ6")
+    assert (line["realized"], line["unrealized"], line["total"], line["net"]) == ("453.125", "31.25", "484.375", -1)
+    row = browser.find_element(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"][data-instrument="ZNZ6"]')
+    for field in ("realized", "unrealized", "total"):
+        cell = row.find_element(By.CSS_SELECTOR, f".{field}")
+        assert cell.get_attribute("data-value") == line[field]
+        assert cents(displayed_money(cell.text)) == cents(line[field])
+    assert row.find_element(By.CSS_SELECTOR, ".net").text == "−1"
+    desk_total = browser.find_element(By.ID, "desk-total")
+    assert desk_total.get_attribute("data-value") == snapshot["desk"]["total"]
+    assert cents(displayed_money(desk_total.text)) == cents(snapshot["desk"]["total"])
+    # Projected P&L: at the mark it is the instrument's total; two ticks up, short 1 loses 31.25.
+    instrument_total = sum(Decimal(p["total"]) for p in snapshot["positions"] if p["instrument"] == "ZNZ6")
+    assert Decimal(ladder_row(browser, "110.5").find_element(By.CSS_SELECTOR, ".pnl").get_attribute("data-value")) == instrument_total
+    assert Decimal(ladder_row(browser, "110.53125").find_element(By.CSS_SELECTOR, ".pnl").get_attribute("data-value")) == instrument_total - Decimal("31.25")
+
+    # Blotter: the bust is struck through, every fill exactly once.
+    busted = browser.find_element(By.CSS_SELECTOR, '#blotter tr[data-exec-id="X1"]')
+    assert "busted" in busted.get_attribute("class").split()
+    assert "line-through" in busted.find_element(By.CSS_SELECTOR, "td.qty").value_of_css_property("text-decoration-line")
+    before = blotter_ids(browser)
+    assert sorted(before) == ["F1", "F2", "F3", "F4", "F5", "X1"]
+    # "Load more" merges the server's history by execId: nothing doubles, every row gets its seq.
+    browser.find_element(By.ID, "load-more").click()
+    server_seqs = {fill["execId"]: str(fill["seq"]) for fill in get_json(f"{server.url}/api/fills?account=ACC1&limit=50")["fills"]}
+    wait_for(browser, lambda d: all(
+        d.find_element(By.CSS_SELECTOR, f'#blotter tr[data-exec-id="{exec_id}"] td.seq').text == seq
+        for exec_id, seq in server_seqs.items()), message="load more did not fill in the seqs")
+    assert blotter_ids(browser) == before
+    screenshot(browser, "ladder-live")
+
+    # The server goes away: the page says so.
+    seq_before = shown_seq(browser)
+    server.stop()
+    wait_for(browser, lambda d: conn_state(d) == "reconnecting", timeout=10, message="page did not notice the server stopped")
+    screenshot(browser, "ladder-reconnecting")
+
+    # It comes back on the same database: the page resumes from its seq, no snapshot, no duplicates.
+    server.start()
+    wait_for(browser, lambda d: conn_state(d) == "live", timeout=40, message="page did not resume after restart")
+    assert browser.find_element(By.ID, "conn-state").get_attribute("data-sync") == "resumed"
+    assert shown_seq(browser) == seq_before
+    assert blotter_ids(browser) == before
+
+    post_ok(server, [{"type": "fill", "execId": "F6", "account": "ACC1", "instrument": "ZNZ6", "side": "sell", "qty": 1, "price": "110-16"}])
+    wait_for(browser, lambda d: "F6" in blotter_ids(d), message="a fill after the restart never showed")
+    ids = blotter_ids(browser)
+    assert ids[0] == "F6" and len(ids) == len(set(ids)) == len(before) + 1
+    assert shown_seq(browser) > seq_before
+    wait_for(browser, lambda d: ladder_row(d, "110.5").find_element(By.CSS_SELECTOR, ".sold").text == "1")
+    after = get_json(f"{server.url}/api/snapshot")
+    line = next(p for p in after["positions"] if p["account"] == "ACC1" and p["instrument"] == "ZNZ6")
+    row = browser.find_element(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"][data-instrument="ZNZ6"]')
+    wait_for(browser, lambda d: row.find_element(By.CSS_SELECTOR, ".total").get_attribute("data-value") == line["total"])
+    assert row.find_element(By.CSS_SELECTOR, ".net").text == "−2"
+
+
+def test_manual_mark_in_32nds_moves_the_ladder_and_rejections_show_the_server_text(server, browser):
+    post_ok(server, [SOD, MARK])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.5"]'))
+
+    Select(browser.find_element(By.ID, "mark-instrument")).select_by_value("ZNZ6")
+    price = browser.find_element(By.ID, "mark-price")
+    price.clear()
+    price.send_keys("110-08.5")
+    browser.find_element(By.CSS_SELECTOR, "#mark-form button[type=submit]").click()
+    wait_for(browser, lambda d: "accepted" in d.find_element(By.ID, "mark-result").text)
+    # Auto-recentre brings the new mark row into the ladder; its label is the server's.
+    row = wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.265625"]'),
+                   message="the new mark row is not highlighted")[0]
+    assert row.find_element(By.CSS_SELECTOR, ".price").text == "110'085"
+    line = next(p for p in get_json(f"{server.url}/api/snapshot")["positions"] if p["account"] == "ACC1" and p["instrument"] == "ZNZ6")
+    assert line["markDecimal"] == "110.265625"
+    cell = browser.find_element(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"][data-instrument="ZNZ6"] .unrealized')
+    wait_for(browser, lambda d: cell.get_attribute("data-value") == line["unrealized"])
+
+    # A mark far off the column: auto-recentre rebuilds the ladder around it.
+    post_ok(server, [{"type": "mark", "instrument": "ZNZ6", "price": "108-00"}])
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="108"]'),
+             message="auto-recentre did not follow a distant mark")
+    # Scrolled away, Space brings the mark row back to the middle of the column.
+    browser.execute_script("document.getElementById('ladder-scroll').scrollTop = 0")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.SPACE)
+    wait_for(browser, lambda d: d.execute_script("""
+        const scroller = document.getElementById('ladder-scroll').getBoundingClientRect();
+        const mark = document.querySelector('#ladder tr.mark').getBoundingClientRect();
+        return Math.abs((mark.top + mark.bottom) / 2 - (scroller.top + scroller.bottom) / 2) < mark.height;
+    """), message="Space did not recentre the ladder on the mark")
+    post_ok(server, [{"type": "mark", "instrument": "ZNZ6", "price": "110-08.5"}])
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.265625"]'))
+
+    price.clear()
+    price.send_keys("110-08.3")  # off the ZN grid: rejected, and nothing changes
+    browser.find_element(By.CSS_SELECTOR, "#mark-form button[type=submit]").click()
+    result = wait_for(browser, lambda d: d.find_element(By.ID, "mark-result") if d.find_element(By.ID, "mark-result").get_attribute("data-kind") == "error" else None)
+    assert result.text.startswith("Rejected: ") and len(result.text) > len("Rejected: ")
+    assert browser.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.265625"]')
+    for text in browser.find_element(By.TAG_NAME, "body").text.split():
+        assert text not in ("NaN", "undefined", "null")
+    screenshot(browser, "ladder-manual-mark")
+
+
+def test_protected_server_asks_for_a_token_and_uses_it_for_the_socket_and_the_mark(server_factory, browser, tmp_path):
+    from conftest import run_cli
+
+    config = tmp_path / "protected.json"
+    config.write_text(json.dumps({"shared": {"allowAnonymousViewers": False, "tokensFile": str(tmp_path / "tokens.json")}}))
+    added = run_cli("token", "add", "desk", "--role", "admin", "--config", str(config))
+    assert added.returncode == 0, added.stderr
+    token = added.stdout.split()[0]
+    server = server_factory(extra_args=["--config", str(config)])
+    status, _ = server.post_fills([SOD, MARK])
+    assert status == 401
+    status, body = server.post_fills([SOD, MARK], token=token)
+    assert 200 <= status < 300, body
+
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: "needs a token" in d.find_element(By.ID, "notice").text,
+             message="the page did not say the server wants a token")
+    assert conn_state(browser) == "connecting"
+
+    browser.find_element(By.ID, "token-input").send_keys(token)
+    browser.find_element(By.CSS_SELECTOR, "#token-form button[type=submit]").click()
+    wait_for(browser, lambda d: conn_state(d) == "live", message="the token did not open the socket")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"][data-instrument="ZNZ6"]'))
+
+    Select(browser.find_element(By.ID, "mark-instrument")).select_by_value("ZNZ6")
+    browser.find_element(By.ID, "mark-price").send_keys("110-16+")
+    browser.find_element(By.CSS_SELECTOR, "#mark-form button[type=submit]").click()
+    wait_for(browser, lambda d: "accepted" in d.find_element(By.ID, "mark-result").text,
+             message="the mark with a token was not accepted")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.515625"]'))
+    # The token lives in this tab's session: a reload stays connected.
+    browser.refresh()
+    wait_for(browser, lambda d: conn_state(d) == "live", message="reload lost the token")
+
+
+def test_a_different_database_after_restart_replaces_the_page_state(server, browser, tmp_path):
+    post_ok(server, [SOD, MARK] + WORKED_FILLS[:2])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    wait_for(browser, lambda d: sorted(blotter_ids(d)) == ["F1", "F2"])
+    old_epoch = browser.find_element(By.ID, "epoch").text
+
+    # Same address, new database: the resume cannot be served, the server sends resync:true.
+    server.stop()
+    wait_for(browser, lambda d: conn_state(d) == "reconnecting", timeout=10)
+    server.db_path = tmp_path / "other.db"
+    server.start()
+    post_ok(server, [{"type": "fill", "execId": "N1", "account": "ACC3", "instrument": "ZBZ6", "side": "sell", "qty": 4, "price": "115-18"}])
+    wait_for(browser, lambda d: conn_state(d) == "live", timeout=40, message="page did not reconnect")
+    wait_for(browser, lambda d: blotter_ids(d) == ["N1"], message="the old database's fills are still shown")
+    assert browser.find_element(By.ID, "conn-state").get_attribute("data-sync") == "resync"
+    assert browser.find_element(By.ID, "epoch").text not in (old_epoch, "—")
+    assert not browser.find_elements(By.CSS_SELECTOR, '#positions tr[data-account="ACC1"]')
+    row = browser.find_element(By.CSS_SELECTOR, '#positions tr[data-account="ACC3"][data-instrument="ZBZ6"]')
+    assert row.find_element(By.CSS_SELECTOR, ".net").text == "−4"
+
+
+def test_every_ladder_row_is_labelled_exactly_as_the_server_labels_that_price(server, browser):
+    from websockets.sync.client import connect
+
+    symbols = {"ZTZ6": "102-30.25", "ZFZ6": "107-18.25", "ZNZ6": "110-16", "TNZ6": "113-08.5",
+               "ZBZ6": "115-18", "UBZ6": "120-01", "ESZ6": "6012.25"}
+    post_ok(server, [{"type": "mark", "instrument": symbol, "price": price} for symbol, price in symbols.items()])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    rows_by_symbol = {}
+    for symbol in symbols:
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#instrument-select option[value="{symbol}"]'))
+        Select(browser.find_element(By.ID, "instrument-select")).select_by_value(symbol)
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#ladder tr.mark"))
+        rows_by_symbol[symbol] = browser.execute_script(
+            "return [...document.querySelectorAll('#ladder tbody tr[data-price]')]"
+            ".map((row) => [row.dataset.price, row.querySelector('.price').textContent])")
+        assert len(rows_by_symbol[symbol]) > 40
+
+    # Mark every row's exact decimal and read the server's own label for it off a subscriber.
+    with connect(f"{server.ws_url}/ws?channels=marks", open_timeout=10) as subscriber:
+        assert json.loads(subscriber.recv(timeout=10))["type"] == "snapshot"
+        for symbol, rows in rows_by_symbol.items():
+            post_ok(server, [{"type": "mark", "instrument": symbol, "price": price} for price, _ in rows])
+        server_labels = {}
+        wanted = sum(len(rows) for rows in rows_by_symbol.values())
+        while len(server_labels) < wanted:
+            message = json.loads(subscriber.recv(timeout=10))
+            if message["type"] == "mark":
+                server_labels[(message["instrument"], message["priceDecimal"])] = message["price"]
+    for symbol, rows in rows_by_symbol.items():
+        mismatches = [(price, label, server_labels.get((symbol, price))) for price, label in rows
+                      if server_labels.get((symbol, price)) != label]
+        assert not mismatches, f"{symbol}: (decimal, page, server) {mismatches[:5]}"
+
+
+def test_a_degraded_source_shows_the_page_as_stale(server_factory, browser, tmp_path):
+    config = tmp_path / "broken-replay.json"
+    config.write_text(json.dumps({"shared": {"sources": {"replay": {"file": str(tmp_path / "missing.ndjson")}}}}))
+    server = server_factory(sources="replay", extra_args=["--config", str(config)])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "stale", timeout=20, message="a degraded source did not make the page stale")
+    sources = browser.find_element(By.ID, "sources")
+    assert "replay" in sources.text and "stale" in sources.text
+    assert "missing.ndjson" in sources.get_attribute("title")

@@ -1,0 +1,58 @@
+// HTTP calls to the server, with the token as a bearer credential when one is set.
+
+function headers(token, extra = {}) {
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
+}
+
+/** Reads the server's error text from a rejected response, whatever its shape. */
+async function errorText(response) {
+  try {
+    const body = await response.json();
+    const first = body?.errors?.[0];
+    if (first) return `${first.code ? `${first.code}: ` : ""}${first.message ?? ""}`.trim();
+    if (body?.message) return body.message;
+    if (body?.error) return typeof body.error === "string" ? body.error : JSON.stringify(body.error);
+  } catch {
+    // not JSON: fall through to the status line
+  }
+  return `HTTP ${response.status} ${response.statusText}`.trim();
+}
+
+/** POSTs producer messages; resolves {ok, message}. */
+export async function postProducerMessages(messages, token) {
+  let response;
+  try {
+    response = await fetch("api/fills", {
+      method: "POST",
+      headers: headers(token, { "Content-Type": "application/json" }),
+      body: JSON.stringify(messages),
+    });
+  } catch (error) {
+    return { ok: false, message: `server unreachable (${error.message})` };
+  }
+  if (response.ok) {
+    let body = null;
+    try { body = await response.json(); } catch { /* an empty 2xx is fine */ }
+    return { ok: true, body };
+  }
+  return { ok: false, message: await errorText(response) };
+}
+
+/** GET /api/fills (one account, or all); resolves the fills array or throws with the server's text. */
+export async function fetchFills({ account, limit, token }) {
+  const query = new URLSearchParams(account ? { account, limit: String(limit) } : { limit: String(limit) });
+  const response = await fetch(`api/fills?${query}`, { headers: headers(token) });
+  if (!response.ok) throw new Error(await errorText(response));
+  const body = await response.json();
+  return Array.isArray(body?.fills) ? body.fills : [];
+}
+
+/** Whether the server turns this token (or no token) away: true, false, or null if unreachable. */
+export async function tokenRefused(token) {
+  try {
+    const response = await fetch("api/snapshot?account=-", { headers: headers(token), cache: "no-store" });
+    return response.status === 401 || response.status === 403;
+  } catch {
+    return null;
+  }
+}
