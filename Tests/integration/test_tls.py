@@ -74,6 +74,7 @@ def tls_server(server_factory, certs, tmp_path):
     server = server_factory(echo=True, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)],
                             env={"LADDERWIRE_TLS_HANDSHAKE_TIMEOUT": str(HANDSHAKE_TIMEOUT)})
     server.tls_files = (cert, key)
+    server.ssl_context = client_context(certs["a"][0])   # for the conftest helpers (metrics, get_json)
     return server
 
 
