@@ -20,6 +20,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
 
     public struct Options: Sendable {
         public var checkpointEvery = 10_000
+        /// Also checkpoint when this many seconds passed since the last one with events in between.
+        public var checkpointSeconds: Double = 60
         public var snapshotFills = 200
         public var maxResumeEvents = 200_000
         public init() {}
@@ -126,7 +128,10 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
 
     private func run() {
         while true {
-            wake.wait()
+            if wake.wait(timeout: .now() + 1) == .timedOut {
+                checkpointIfDue()
+                continue
+            }
             let work = inbox.withLock { items -> [Work] in
                 let taken = items
                 items.removeAll(keepingCapacity: true)
@@ -264,6 +269,20 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         return (results, anyRejected)
     }
 
+    private var lastCheckpoint = Monotonic.now()
+
+    /// The time-based checkpoint: between batches, only when events arrived since the last one.
+    private func checkpointIfDue() {
+        guard eventsSinceCheckpoint > 0, Monotonic.now().seconds(since: lastCheckpoint) >= options.checkpointSeconds else { return }
+        do {
+            _ = try journal.append([], checkpoint: (journal.lastSeq, ledger.encodeState()))
+            eventsSinceCheckpoint = 0
+            lastCheckpoint = Monotonic.now()
+        } catch {
+            statistics.storageErrors.add(1, ordering: .relaxed)
+        }
+    }
+
     /// Encodes an applied event's deltas once and adds its journal row and published messages.
     private func record(_ event: LedgerEvent, deltas: [LedgerDelta], seq: Int64, source: String, ledger: Ledger,
                         into batch: inout Batch) {
@@ -306,7 +325,10 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             return
         }
         statistics.recordCommit(nanoseconds: Monotonic.now().nanoseconds - started.nanoseconds, events: batch.events.count)
-        if checkpoint != nil { eventsSinceCheckpoint = 0 }
+        if checkpoint != nil {
+            eventsSinceCheckpoint = 0
+            lastCheckpoint = Monotonic.now()
+        }
         for (execId, seq) in batch.newExecIds { execIndex[execId] = seq }
         for cursor in batch.cursors { cursorCache.withLock { $0[cursor.name] = cursor.value } }
         statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)

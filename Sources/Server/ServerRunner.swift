@@ -166,11 +166,13 @@ public enum ServerRunner {
             }
             draining = true
             log("shutting down: stopping monitors, closing clients with 1001")
-            // Monitors stop on their own threads; the loop keeps serving meanwhile.
+            // Monitors first (their last messages and cursors still get committed and pushed),
+            // then the clients; the loop keeps serving while the monitor threads wind down.
+            let unchecked = UncheckedContext(context: context)
             DispatchQueue.global().async {
                 _ = supervisor.stop(timeoutSeconds: 3)
+                loop.post { beginDrain(unchecked.context, log: log) }
             }
-            beginDrain(context, log: log)
         }
     }
 
@@ -251,6 +253,10 @@ public enum ServerRunner {
         }
         do { return try TokenStore(path: path) } catch { throw StartupError(description: error.description) }
     }
+}
+
+struct UncheckedContext: @unchecked Sendable {
+    let context: ServerContext
 }
 
 /// One line to stdout, unbuffered (scripts wait for "listening on").
