@@ -155,7 +155,7 @@ def wait_for_log(server, text: str, timeout: float = 5.0) -> None:
 def test_listening_line_announces_https_and_wss(tls_server):
     assert tls_server.url.startswith("https://")
     assert tls_server.ws_url.startswith("wss://")
-    assert f"wss://127.0.0.1:{tls_server.port}/ws" in tls_server.stdout_text()
+    wait_for_log(tls_server, f"wss://127.0.0.1:{tls_server.port}/ws")   # the line after "listening on"
 
 
 def test_echo_over_wss_at_several_sizes(tls_server, certs):
