@@ -222,6 +222,29 @@ import Testing
         #expect(box.notes.contains("overflow"))
     }
 
+    @Test func clientKeyUpdateWhileAServerWriteIsStalled() throws {
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let (cert, key) = try certificates.selfSigned("a")
+        let box = try TLSLoopBox(context: try TLSContext(certificateChainFile: cert, privateKeyFile: key),
+                                 sendBuffer: 8192)
+        defer { box.stop() }
+
+        let client = TLSTestClient(port: box.port, trusting: cert, receiveBuffer: 4096)
+        #expect(client.handshake())
+        client.write(Array("flood".utf8))   // 128 KiB the small buffers cannot take: a record stalls
+        Thread.sleep(forTimeInterval: 0.2)
+        // A TLS 1.3 KeyUpdate asking the server to update too: its SSL_read must take the new
+        // keys and its answer must follow the stalled record without corrupting the stream.
+        #expect(SSL_key_update(client.ssl, SSL_KEY_UPDATE_REQUESTED) == 1)
+        client.write(Array("after-key-update".utf8))
+        let received = client.read(8 * 16 * 1024 + 16)
+        let expected = (0..<8).flatMap { [UInt8](repeating: UInt8($0), count: 16 * 1024) } + Array("after-key-update".utf8)
+        let intact = received == expected
+        #expect(intact, "\(received.count) bytes back")
+        #expect(client.write(Array("again".utf8)) && client.read(5) == Array("again".utf8))
+    }
+
     @Test func replacedContextServesNewConnectionsAndKeepsOldOnes() throws {
         let certificates = try TestCertificates()
         defer { certificates.remove() }
