@@ -36,7 +36,8 @@ public final class Connection {
     public internal(set) var bytesIn = 0
     public internal(set) var bytesOut = 0
     public var lastActivity: Monotonic
-    var wantsWritable = false
+    /// The epoll events currently registered for the socket.
+    var interest = EventLoop.readInterest
     var pendingWrite = false
     var pendingRead = false
     var overflowReported = false

@@ -5,7 +5,8 @@ import Glibc
 ///
 /// Each turn: wait for events (level-triggered), read what is readable, run mailbox work and due
 /// timers, then — the "before sleep" step — flush every connection that queued output with one
-/// `writev` each. EPOLLOUT is armed only for sockets that could not take everything.
+/// `writev` each (with TLS: `SSL_write` of coalesced records, see TLSTransport.swift). EPOLLOUT
+/// is armed only for sockets that could not take everything.
 ///
 /// Level-triggered because fairness stays simple: a socket with more input than one turn's read
 /// budget is just reported again next turn, so a flooding client cannot starve the others, and no
@@ -176,7 +177,7 @@ public final class EventLoop: @unchecked Sendable {
             nextID += 1
             connections[connection.id] = connection
             acceptedTotal += 1
-            _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue), connection.id)
+            _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, Self.readInterest, connection.id)
             if session != nil { scheduleHandshakeTimeout(connection) }
             listener.onAccept(connection)
         }
@@ -364,20 +365,26 @@ public final class EventLoop: @unchecked Sendable {
         body(recordScratch)
     }
 
-    /// EPOLLIN always; EPOLLOUT only while something waits for writability: queued output
-    /// (unless TLS first needs to read), or a TLS handshake or read that stopped on WANT_WRITE.
+    static let readInterest = UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+    static let writeInterest = UInt32(EPOLLOUT.rawValue)
+
+    /// Reading is always of interest and writability only while queued output waits — except
+    /// when OpenSSL is blocked on the other direction: a TLS handshake or read that stopped on
+    /// WANT_WRITE waits for writability alone (level-triggered EPOLLIN would spin on input it
+    /// cannot process yet), and a write that stopped on WANT_READ does not arm EPOLLOUT.
     func updateInterest(_ connection: Connection) {
-        let needsWritable: Bool
+        var interest = Self.readInterest
         if let tls = connection.tls {
-            needsWritable = tls.isHandshaking ? tls.handshakeWantsWrite
-                : tls.readWantsWrite || (connection.hasUnsentOutput && !tls.writeWantsRead)
-        } else {
-            needsWritable = !connection.outbound.isEmpty
+            if tls.isHandshaking ? tls.handshakeWantsWrite : tls.readWantsWrite {
+                interest = Self.writeInterest
+            } else if !tls.isHandshaking && connection.hasUnsentOutput && !tls.writeWantsRead {
+                interest |= Self.writeInterest
+            }
+        } else if !connection.outbound.isEmpty {
+            interest |= Self.writeInterest
         }
-        guard needsWritable != connection.wantsWritable else { return }
-        connection.wantsWritable = needsWritable
-        var interest = UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
-        if needsWritable { interest |= UInt32(EPOLLOUT.rawValue) }
+        guard interest != connection.interest else { return }
+        connection.interest = interest
         _ = lw_epoll_ctl(epfd, EPOLL_CTL_MOD, connection.fd, interest, connection.id)
     }
 
