@@ -1,7 +1,10 @@
 // Entry point: wires the connection, the state model and the renderers together. Deltas are
 // applied to the state as they arrive; the screen is redrawn at most once per frame.
 import { createConnection } from "./js/connection.js";
-import { BLOTTER_PAGE, applyMessage, createState, ladderInstruments, mergeHistoricFills, monitorStale, sourcesStale } from "./js/state.js";
+import {
+  BLOTTER_PAGE, applyMessage, createState, ladderInstruments, mergeHistoricFills, mergeVolumeHistory, monitorStale,
+  rollTradingDay, sourcesStale,
+} from "./js/state.js";
 import { createLadder } from "./js/ladder.js";
 import { createPositionsTable } from "./js/positions.js";
 import { createAccountsPanel } from "./js/accounts.js";
@@ -94,6 +97,7 @@ function render() {
   if ($("account-select").value !== accountFilter) $("account-select").value = accountFilter;
   const selected = $("instrument-select").value || null;
   if (!markInstrumentChosen && selected) $("mark-instrument").value = selected;
+  if (selected) loadVolumeHistory(selected);
   if (all || state.dirty.has("ladder") || recentreRequested || ladder.symbol !== selected) {
     ladder.render(state, selected, { recentre: recentreRequested, autoRecentre: $("auto-recentre").checked });
     recentreRequested = false;
@@ -117,6 +121,26 @@ function preferredInstrument(instruments) {
   return best?.symbol ?? instruments[0];
 }
 
+// The snapshot holds only the latest fills: the ladder's volume at price for the day comes from
+// /api/fills, once per instrument and state (a new snapshot replaces the volume).
+const VOLUME_HISTORY_LIMIT = 20000;
+let volumeLoaded = new Set();
+async function loadVolumeHistory(symbol) {
+  const key = `${state.epoch}|${accountFilter}|${symbol}`;
+  if (volumeLoaded.has(key) || state.epoch === null) return;
+  volumeLoaded.add(key);
+  const loadedFor = volumeLoaded;
+  try {
+    const fills = await fetchFills({ account: accountFilter || null, instrument: symbol, limit: VOLUME_HISTORY_LIMIT, token: token() });
+    if (loadedFor !== volumeLoaded) return; // a snapshot replaced the state meanwhile
+    mergeVolumeHistory(state, fills);
+    schedule();
+  } catch {
+    // try again a little later (a refused token or a restarting server)
+    setTimeout(() => { if (loadedFor === volumeLoaded) volumeLoaded.delete(key); }, 5000);
+  }
+}
+
 const schedule = createFrameScheduler(render);
 
 // ---- connection ------------------------------------------------------------------------------
@@ -130,6 +154,7 @@ const connection = createConnection({
     latency.received(message);
     if (message.type === "resumed") lastSync = "resumed";
     if (message.type === "snapshot") {
+      volumeLoaded = new Set();
       lastSync = message.resync ? "resync" : "snapshot";
       state.lastError = null;
       notice = null;
@@ -231,5 +256,8 @@ setUpThemeToggle($("theme-toggle"));
 
 connection.start();
 schedule();
-// The header clock and staleness need a redraw now and then even with no traffic.
-setInterval(schedule, 1000);
+// Staleness, latency and the trading-day rollover need a look now and then, traffic or not.
+setInterval(() => {
+  rollTradingDay(state);
+  schedule();
+}, 1000);

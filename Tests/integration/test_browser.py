@@ -332,7 +332,7 @@ def test_every_ladder_row_is_labelled_exactly_as_the_server_labels_that_price(se
     for symbol in symbols:
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#instrument-select option[value="{symbol}"]'))
         Select(browser.find_element(By.ID, "instrument-select")).select_by_value(symbol)
-        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#ladder tr.mark"))
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#ladder[data-instrument="{symbol}"] tr.mark'))
         rows_by_symbol[symbol] = browser.execute_script(
             "return [...document.querySelectorAll('#ladder tbody tr[data-price]')]"
             ".map((row) => [row.dataset.price, row.querySelector('.price').textContent])")
@@ -364,3 +364,24 @@ def test_a_degraded_source_shows_the_page_as_stale(server_factory, browser, tmp_
     sources = browser.find_element(By.ID, "sources")
     assert "replay" in sources.text and "stale" in sources.text
     assert "missing.ndjson" in sources.get_attribute("title")
+
+
+def test_ladder_volume_covers_the_whole_day_when_the_snapshot_holds_only_the_latest_fills(server_factory, browser, tmp_path):
+    config = tmp_path / "short-snapshot.json"
+    config.write_text(json.dumps({"shared": {"limits": {"snapshotFills": 2}}}))
+    server = server_factory(extra_args=["--config", str(config)])
+    post_ok(server, [SOD])
+    post_ok(server, WORKED_FILLS)
+    post_ok(server, [BUSTED, {"type": "bust", "execId": "X1"}, MARK])
+    assert len(get_json(f"{server.url}/api/snapshot")["fills"]) == 2
+
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    Select(browser.find_element(By.ID, "instrument-select")).select_by_value("ZNZ6")
+
+    def volumes(driver):
+        return {price: (ladder_row(driver, price).find_element(By.CSS_SELECTOR, ".bought").text,
+                        ladder_row(driver, price).find_element(By.CSS_SELECTOR, ".sold").text) for price in EXPECTED_VOLUME}
+    wait_for(browser, lambda d: volumes(d) == EXPECTED_VOLUME,
+             message=f"ladder volume is not the whole day: {volumes(browser)}")
+    assert len(blotter_ids(browser)) == 2  # the blotter still shows what the snapshot gave

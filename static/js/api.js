@@ -38,9 +38,11 @@ export async function postProducerMessages(messages, token) {
   return { ok: false, message: await errorText(response) };
 }
 
-/** GET /api/fills (one account, or all); resolves the fills array or throws with the server's text. */
-export async function fetchFills({ account, limit, token }) {
-  const query = new URLSearchParams(account ? { account, limit: String(limit) } : { limit: String(limit) });
+/** GET /api/fills (optionally one account and/or instrument); resolves the fills array or throws with the server's text. */
+export async function fetchFills({ account = null, instrument = null, limit, token }) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (account) query.set("account", account);
+  if (instrument) query.set("instrument", instrument);
   const response = await fetch(`api/fills?${query}`, { headers: headers(token) });
   if (!response.ok) throw new Error(await errorText(response));
   const body = await response.json();

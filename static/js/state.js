@@ -3,6 +3,7 @@
 // replays twice change nothing. Rendering reads it; nothing here touches the DOM.
 import { PRICE_SCALE, parseDecimal } from "./decimal.js";
 import { createPriceLabels } from "./price-format.js";
+import { inTradingDay, tradingDayStart } from "./trading-day.js";
 
 export const BLOTTER_PAGE = 500;
 const BLOTTER_MAX = 5000;
@@ -26,6 +27,8 @@ export function createState() {
     blotterCap: BLOTTER_PAGE,
     volume: new Map(),  // instrument -> Map(priceUnits -> {bought, sold})
     contributions: new Map(), // execId -> {instrument, units, side, qty} counted in volume
+    bustedIds: new Set(),     // busts seen, so older history cannot count them again
+    dayStart: tradingDayStart(),
     lastFill: new Map(),      // instrument -> {units, tick: "up"|"down"|"flat", execId}
     monitors: new Map(),
     filter: null,
@@ -125,6 +128,7 @@ function applySnapshot(state, snapshot) {
   state.fills = new Map();
   state.volume = new Map();
   state.contributions = new Map();
+  state.bustedIds = new Set();
   state.lastFill = new Map();
   state.freshFills.clear();
   // Snapshot fills come oldest first, all at or before the snapshot's seq; one without a seq
@@ -150,7 +154,12 @@ function countVolume(state, fill) {
     adjustVolume(state, previous, -1);
     state.contributions.delete(fill.execId);
   }
-  if (fill.status === "busted") return;
+  if (fill.status === "busted") {
+    if (state.bustedIds.size >= VOLUME_MEMORY) state.bustedIds.delete(state.bustedIds.values().next().value);
+    state.bustedIds.add(fill.execId);
+    return;
+  }
+  if (!inTradingDay(fill.time, state.dayStart)) return; // yesterday's fills are not today's volume
   const units = parseDecimal(fill.priceDecimal, PRICE_SCALE);
   if (units === null || !Number.isInteger(fill.qty)) return;
   const contribution = { instrument: fill.instrument, units, side: fill.side, qty: fill.qty };
@@ -231,6 +240,32 @@ export function mergeHistoricFills(state, fills) {
   state.fills = new Map([...state.fills].sort(([, a], [, b]) => fillOrder(a) - fillOrder(b)));
   trimFills(state);
   touch(state, "blotter", "ladder");
+}
+
+/**
+ * Today's fills of an instrument fetched from /api/fills, for the ladder's volume only: the
+ * snapshot carries just the latest fills. A fill already counted, or busted since, is skipped,
+ * so a reply that raced live deltas cannot count anything twice.
+ */
+export function mergeVolumeHistory(state, fills) {
+  for (const fill of fills) {
+    if (typeof fill.execId !== "string") continue;
+    if (state.contributions.has(fill.execId) || state.bustedIds.has(fill.execId)) continue;
+    countVolume(state, fill);
+  }
+  touch(state, "ladder");
+}
+
+/** At 17:00 Chicago a new trading day starts with an empty ladder. */
+export function rollTradingDay(state, now = Date.now()) {
+  const start = tradingDayStart(now);
+  if (start === state.dayStart) return false;
+  state.dayStart = start;
+  state.volume = new Map();
+  state.contributions = new Map();
+  state.bustedIds = new Set();
+  touch(state, "ladder");
+  return true;
 }
 
 function applyPosition(state, line) {
