@@ -8,6 +8,7 @@ import { inTradingDay, tradingDayStart } from "./trading-day.js";
 export const BLOTTER_PAGE = 500;
 const BLOTTER_MAX = 5000;
 const VOLUME_MEMORY = 20000; // execIds whose ladder volume can still be reversed by a bust
+const FRESH_AT_MOST = 64;
 
 export function positionKey(account, instrument) {
   return `${account}\u0000${instrument}`;
@@ -197,7 +198,8 @@ function applyFill(state, fill, live) {
   state.fills.set(fill.execId, merged); // a known execId keeps its place in the Map's order
   trimFills(state);
   if (fill.status !== "busted") recordLastFill(state, fill);
-  if (live) state.freshFills.add(fill.execId);
+  // Bounded: in a hidden tab nothing renders (so nothing clears it), and a burst flashes nothing.
+  if (live && state.freshFills.size < FRESH_AT_MOST) state.freshFills.add(fill.execId);
   touch(state, "blotter", "ladder");
 }
 
