@@ -76,11 +76,6 @@ function instrumentFrom(raw) {
   };
 }
 
-/** The instrument by symbol; one the snapshot did not list gets a plain decimal stand-in. */
-export function instrumentOf(state, symbol) {
-  return state.instruments.get(symbol) ?? null;
-}
-
 // Labels are learned from traded and marked prices only: an average is computed, often off the
 // grid, and may be written differently.
 function learnPrice(state, symbol, price, priceDecimal) {
