@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Monitors", dependencies: ["Ledger", "Ingest"], swiftSettings: strict),
         .target(name: "Server",
                 dependencies: ["HTTPCore", "WebSocketCore", "Reactor", "Ledger", "Journal", "Hub",
-                               "Ingest", "Monitors", "COpenSSL"],
+                               "Ingest", "Monitors", "COpenSSL", "CSystem"],
                 swiftSettings: strict),
         .executableTarget(name: "ladderwire", dependencies: ["Server"], swiftSettings: strict),
         .executableTarget(name: "ladderwire-bench",
@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Ledger"], swiftSettings: strict),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Ledger"], swiftSettings: strict),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Journal", "Ledger", "Hub"], swiftSettings: strict),
         .testTarget(name: "ServerTests", dependencies: ["Server"], swiftSettings: strict),
         .testTarget(name: "MonitorsTests", dependencies: ["Monitors", "Server"], swiftSettings: strict),
     ]

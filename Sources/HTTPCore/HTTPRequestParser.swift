@@ -11,6 +11,8 @@
 /// - HTTP/1.1 without exactly one Host is 400. Bodies are Content-Length only: Transfer-Encoding
 ///   is 501 (400 together with Content-Length); a malformed or conflicting Content-Length is 400;
 ///   a length above `limits.maxBodyBytes(method:path:)` is 413 before any body byte is read.
+///   A request without Content-Length has no body (RFC 9112 §6.3), whatever its method.
+/// - `Expect: 100-continue` is honoured through `takeContinueRequest()`; any other expectation is 417.
 /// - After an error the parser stays failed and rethrows it: the caller answers and closes.
 public struct HTTPRequestParser: Sendable {
     public var limits: HTTPLimits
@@ -26,6 +28,8 @@ public struct HTTPRequestParser: Sendable {
     /// A head already parsed whose body has not fully arrived.
     private var pendingHead: HTTPRequest?
     private var pendingBodyLength = 0
+    /// Set when a pending head asked for `Expect: 100-continue` and nobody has answered it yet.
+    private var continueOwed = false
     private var failure: HTTPError?
 
     public init(limits: HTTPLimits = HTTPLimits()) {
@@ -33,14 +37,19 @@ public struct HTTPRequestParser: Sendable {
     }
 
     public mutating func feed(_ bytes: some Collection<UInt8>) {
-        buffer.append(contentsOf: bytes)
+        // Called generically from other modules: copy contiguous input in one go instead of
+        // element by element through the Collection witness.
+        if bytes.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+            buffer.append(contentsOf: bytes)
+        }
     }
 
     /// Bytes fed but not consumed by a returned request. After an Upgrade request these are the
     /// first bytes of the new protocol.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
-    /// Hands over (and forgets) every unconsumed byte, e.g. to a `WebSocketConnection`.
+    /// Hands over (and forgets) every unconsumed byte, e.g. to a `WebSocketConnection`. After an
+    /// accepted Upgrade, call this instead of `nextRequest()`: the rest is no longer HTTP.
     public mutating func takeBufferedBytes() -> [UInt8] {
         let rest = Array(buffer[readIndex...])
         buffer.removeAll(keepingCapacity: false)
@@ -50,7 +59,18 @@ public struct HTTPRequestParser: Sendable {
         headerLineCount = 0
         pendingHead = nil
         pendingBodyLength = 0
+        continueOwed = false
         return rest
+    }
+
+    /// True once per request whose head carried `Expect: 100-continue` while its body has not
+    /// arrived: the caller then writes `HTTPResponse.continueHead` so the client (curl waits a
+    /// second otherwise) sends the body. A body the limits refuse never gets here: that head
+    /// already failed with 413, which is the answer RFC 9110 §10.1.1 wants instead of 100.
+    public mutating func takeContinueRequest() -> Bool {
+        guard continueOwed, pendingHead != nil else { return false }
+        continueOwed = false
+        return true
     }
 
     /// The next complete request, or nil when more bytes are needed.
@@ -66,7 +86,10 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func parseNextRequest() throws(HTTPError) -> HTTPRequest? {
         if pendingHead == nil {
-            guard let headEnd = try findHeadEnd() else { return nil }
+            guard let headEnd = try findHeadEnd() else {
+                compact() // skipped empty lines must not pile up
+                return nil
+            }
             let head = try parseHead(buffer[readIndex..<headEnd])
             readIndex = headEnd + 4
             scanIndex = readIndex
@@ -74,12 +97,14 @@ public struct HTTPRequestParser: Sendable {
             headerLineCount = 0
             pendingHead = head.request
             pendingBodyLength = head.bodyLength
+            continueOwed = head.bodyLength > 0 && !head.request.headers.values("expect").isEmpty
         }
         guard var request = pendingHead, buffer.count - readIndex >= pendingBodyLength else { return nil }
         request.body = Array(buffer[readIndex..<readIndex + pendingBodyLength])
         readIndex += pendingBodyLength
         pendingHead = nil
         pendingBodyLength = 0
+        continueOwed = false
         compact()
         return request
     }
@@ -94,11 +119,13 @@ public struct HTTPRequestParser: Sendable {
         } else if readIndex >= 4096 && readIndex * 2 >= buffer.count {
             buffer.removeFirst(readIndex)
             scanIndex -= readIndex
+            requestLineEnd = requestLineEnd.map { $0 - readIndex }
             readIndex = 0
         }
     }
 
-    /// Scans for CRLF CRLF, enforcing the line and size limits as bytes arrive.
+    /// Scans for CRLF CRLF, enforcing the line and size limits byte by byte as they arrive, so
+    /// the outcome (request or error) never depends on how the input was split into `feed` calls.
     /// Returns the index of the CR that starts the final CRLF CRLF.
     private mutating func findHeadEnd() throws(HTTPError) -> Int? {
         if requestLineEnd == nil {
@@ -123,33 +150,30 @@ public struct HTTPRequestParser: Sendable {
                     if headerLineCount > limits.maxHeaderCount {
                         throw HTTPError(status: 431, reason: "too many header fields")
                     }
-                    if index + 1 - (lineEnd + 2) > limits.maxHeaderBytes {
-                        throw HTTPError(status: 431, reason: "request header block too large")
-                    }
+                    try checkHeaderBlockSize(through: index, lineEnd: lineEnd)
                 } else {
-                    if index - 1 - readIndex > limits.maxRequestLine {
-                        throw HTTPError(status: 414, reason: "request line too long")
-                    }
                     requestLineEnd = index - 1
                 }
-            } else if byte == cr, index + 1 < end, buffer[index + 1] != lf {
-                throw .badRequest("bare CR in request head")
+            } else if byte == cr {
+                // Decided only once the next byte is known: stop here and look again after the next feed.
+                guard index + 1 < end else { break }
+                if buffer[index + 1] != lf { throw .badRequest("bare CR in request head") }
+            } else if let lineEnd = requestLineEnd {
+                try checkHeaderBlockSize(through: index, lineEnd: lineEnd)
+            } else if index - readIndex + 1 > limits.maxRequestLine {
+                throw HTTPError(status: 414, reason: "request line too long")
             }
             index += 1
         }
         scanIndex = index
-        if let lineEnd = requestLineEnd {
-            if end - (lineEnd + 2) > limits.maxHeaderBytes + 2 {
-                throw HTTPError(status: 431, reason: "request header block too large")
-            }
-        } else {
-            // A pending CR may still end a line of exactly the limit.
-            let lineLength = end - readIndex - (buffer.last == cr ? 1 : 0)
-            if lineLength > limits.maxRequestLine {
-                throw HTTPError(status: 414, reason: "request line too long")
-            }
-        }
         return nil
+    }
+
+    /// The header block counts from after the request line's CRLF through each header's CRLF.
+    private func checkHeaderBlockSize(through index: Int, lineEnd: Int) throws(HTTPError) {
+        if index + 1 - (lineEnd + 2) > limits.maxHeaderBytes {
+            throw HTTPError(status: 431, reason: "request header block too large")
+        }
     }
 
     private func parseHead(_ head: ArraySlice<UInt8>) throws(HTTPError) -> (request: HTTPRequest, bodyLength: Int) {
@@ -167,6 +191,10 @@ public struct HTTPRequestParser: Sendable {
         if requestLine.versionMinor >= 1 && hosts.isEmpty { throw .badRequest("missing Host header") }
         if hosts.count > 1 { throw .badRequest("more than one Host header") }
 
+        // The only expectation defined is 100-continue (RFC 9110 §10.1.1); refuse any other.
+        for expectation in headers.values("expect") where asciiLowercased(expectation) != "100-continue" {
+            throw HTTPError(status: 417, reason: "unsupported expectation")
+        }
         let bodyLength = try Self.bodyLength(headers)
         var request = HTTPRequest(method: requestLine.method, target: requestLine.target,
                                   versionMinor: requestLine.versionMinor, headers: headers)

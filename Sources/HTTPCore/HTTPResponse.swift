@@ -25,6 +25,9 @@ public struct HTTPResponse: Sendable {
                      body: Array(json.utf8))
     }
 
+    /// The interim response that lets a client waiting on `Expect: 100-continue` send its body.
+    public static let continueHead: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
     public func encode(includeBody: Bool = true, keepAlive: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(for: status))\r\n"
         var hasConnection = false
@@ -32,8 +35,7 @@ public struct HTTPResponse: Sendable {
             let name = asciiLowercased(field.name)
             if name == "content-length" { continue }
             if name == "connection" { hasConnection = true }
-            // Never let a CR or LF in a value split the head (response splitting).
-            head += "\(field.name): \(field.value.filter { $0 != "\r" && $0 != "\n" })\r\n"
+            head += "\(withoutLineBreaks(field.name)): \(withoutLineBreaks(field.value))\r\n"
         }
         if !(100...199).contains(status) && status != 204 {
             head += "Content-Length: \(body.count)\r\n"
@@ -93,4 +95,12 @@ public struct HTTPResponse: Sendable {
         default: "Unknown"
         }
     }
+}
+
+/// Never let a CR or LF in a header split the head (response splitting). Works on scalars:
+/// "\r\n" is one `Character`, so a `Character` filter would let it through.
+private func withoutLineBreaks(_ text: String) -> String {
+    var scalars = String.UnicodeScalarView()
+    scalars.append(contentsOf: text.unicodeScalars.filter { $0 != "\r" && $0 != "\n" })
+    return String(scalars)
 }

@@ -134,10 +134,11 @@ public struct MessageEncoder: Sendable {
 
     /// The messages one committed event caused, encoded once for both formats.
     public func messages(for deltas: [LedgerDelta], seq: Int64) -> [OutboundMessage] {
-        deltas.map { delta in
+        let renderer = TextRenderer(encoder: self)
+        return deltas.map { delta in
             let routed = route(delta, seq: seq)
             return OutboundMessage(channel: routed.channel, account: routed.account, instrument: routed.instrument,
-                                   json: routed.json.serialized, text: TextRenderer(encoder: self).line(routed.json))
+                                   value: routed.json, renderer: renderer)
         }
     }
 

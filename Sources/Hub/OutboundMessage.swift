@@ -1,18 +1,22 @@
 import Reactor
 import WebSocketCore
 
-/// One subscriber message, encoded once per format as complete WebSocket text frames.
+/// One subscriber message, encoded once: the JSON frame on the ingest thread right after the
+/// commit; the text frame on first use by a text subscriber (most deployments have none, so the
+/// hot path never renders text it would throw away).
 ///
-/// Built on the ingest thread right after the commit; the loop only decides who gets it and
-/// queues the same buffer on each of them.
-public struct OutboundMessage: Sendable {
+/// Sendable by hand: everything is immutable after init except the text cache, which only the
+/// loop thread touches (the hub is loop-confined).
+public final class OutboundMessage: @unchecked Sendable {
     public let channel: Channel
     public let account: String?
     public let instrument: String?
     /// The JSON text (also what the journal stores for resumes).
     public let json: String
     public let jsonFrame: SharedBuffer
-    public let textFrame: SharedBuffer
+    private let value: JSONValue?
+    private let renderer: TextRenderer?
+    private var cachedTextFrame: SharedBuffer?
 
     public init(channel: Channel, account: String?, instrument: String?, json: String, text: String) {
         self.channel = channel
@@ -20,7 +24,27 @@ public struct OutboundMessage: Sendable {
         self.instrument = instrument
         self.json = json
         jsonFrame = Frames.text(json)
-        textFrame = Frames.text(text)
+        cachedTextFrame = Frames.text(text)
+        value = nil
+        renderer = nil
+    }
+
+    public init(channel: Channel, account: String?, instrument: String?, value: JSONValue, renderer: TextRenderer) {
+        self.channel = channel
+        self.account = account
+        self.instrument = instrument
+        self.json = value.serialized
+        jsonFrame = Frames.text(json)
+        self.value = value
+        self.renderer = renderer
+    }
+
+    /// Loop thread only.
+    public var textFrame: SharedBuffer {
+        if let cachedTextFrame { return cachedTextFrame }
+        let frame = Frames.text(renderer.map { $0.line(value ?? .null) } ?? json)
+        cachedTextFrame = frame
+        return frame
     }
 
     public func frame(for format: WireFormat) -> SharedBuffer {

@@ -20,6 +20,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
 
     public struct Options: Sendable {
         public var checkpointEvery = 10_000
+        /// Also checkpoint when this many seconds passed since the last one with events in between.
+        public var checkpointSeconds: Double = 60
         public var snapshotFills = 200
         public var maxResumeEvents = 200_000
         public init() {}
@@ -29,6 +31,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         case message(ProducerMessage)
         /// Refused before it reached the pipeline (unreadable, not allowed): answered in order, audited.
         case refused(code: String, message: String, ref: String?)
+        /// Carry every open position to the next trading day's SOD (admin command or the scheduled roll).
+        case dayRoll
     }
 
     enum Work: Sendable {
@@ -124,7 +128,10 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
 
     private func run() {
         while true {
-            wake.wait()
+            if wake.wait(timeout: .now() + 1) == .timedOut {
+                checkpointIfDue()
+                continue
+            }
             let work = inbox.withLock { items -> [Work] in
                 let taken = items
                 items.removeAll(keepingCapacity: true)
@@ -217,6 +224,20 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                 anyRejected = true
                 results.append(.rejected(code: code, message: message))
                 batch.audit.append(AuditEntry(time: now, actor: source, action: "reject", detail: "\(ref ?? "-") \(code): \(message)"))
+            case .dayRoll:
+                do throws(Rejection) {
+                    let event = LedgerEvent.dayRoll(time: now)
+                    let deltas: [LedgerDelta]
+                    do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
+                    let seq = nextSeq
+                    nextSeq += 1
+                    record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
+                    batch.audit.append(AuditEntry(time: now, actor: source, action: "dayroll", detail: "positions carried to the next trading day", seq: seq))
+                    results.append(.ack(seq: seq))
+                } catch {
+                    anyRejected = true
+                    results.append(.rejected(code: error.code, message: error.message))
+                }
             case .message(let message):
                 if case .fill(let execId, _, _, _, _, _, _) = message,
                    let seq = execIndex[execId] ?? batch.newExecIds[execId] {
@@ -229,10 +250,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                     do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
                     let seq = nextSeq
                     nextSeq += 1
-                    let messages = encoder.messages(for: deltas, seq: seq)
-                    let deltasJSON = "[" + messages.map(\.json).joined(separator: ",") + "]"
-                    batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
-                    batch.committed.append(CommittedEvent(seq: seq, messages: messages))
+                    record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
                     switch event {
                     case .fill(let fill): batch.newExecIds[fill.execId] = seq
                     case .bust: batch.audit.append(AuditEntry(time: now, actor: source, action: "bust", detail: message.ref, seq: seq))
@@ -249,6 +267,29 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             }
         }
         return (results, anyRejected)
+    }
+
+    private var lastCheckpoint = Monotonic.now()
+
+    /// The time-based checkpoint: between batches, only when events arrived since the last one.
+    private func checkpointIfDue() {
+        guard eventsSinceCheckpoint > 0, Monotonic.now().seconds(since: lastCheckpoint) >= options.checkpointSeconds else { return }
+        do {
+            _ = try journal.append([], checkpoint: (journal.lastSeq, ledger.encodeState()))
+            eventsSinceCheckpoint = 0
+            lastCheckpoint = Monotonic.now()
+        } catch {
+            statistics.storageErrors.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Encodes an applied event's deltas once and adds its journal row and published messages.
+    private func record(_ event: LedgerEvent, deltas: [LedgerDelta], seq: Int64, source: String, ledger: Ledger,
+                        into batch: inout Batch) {
+        let messages = encoder.messages(for: deltas, seq: seq)
+        let deltasJSON = "[" + messages.map(\.json).joined(separator: ",") + "]"
+        batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
+        batch.committed.append(CommittedEvent(seq: seq, messages: messages))
     }
 
     private func commit(_ batch: inout Batch) {
@@ -284,7 +325,10 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             return
         }
         statistics.recordCommit(nanoseconds: Monotonic.now().nanoseconds - started.nanoseconds, events: batch.events.count)
-        if checkpoint != nil { eventsSinceCheckpoint = 0 }
+        if checkpoint != nil {
+            eventsSinceCheckpoint = 0
+            lastCheckpoint = Monotonic.now()
+        }
         for (execId, seq) in batch.newExecIds { execIndex[execId] = seq }
         for cursor in batch.cursors { cursorCache.withLock { $0[cursor.name] = cursor.value } }
         statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)

@@ -36,7 +36,7 @@ public struct ReadContext: ~Copyable {
         fields.append(("desk", filter.allowedAccounts == nil ? stripType(encoder.desk(ledger.desk, seq: nil)) : .null))
         fields += [
             ("marks", .array(marks.map { stripType(encoder.mark($0, seq: nil)) })),
-            ("fills", .array(fills.map { encoder.fill($0, seq: nil) })),
+            ("fills", .array(fills.map { encoder.fill($0, seq: pipeline.execIndex[$0.fill.execId]) })),
             ("monitors", .array(monitors.map(Self.monitorJSON))),
             ("filter", filter.jsonValue),
         ]

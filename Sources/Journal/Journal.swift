@@ -114,6 +114,23 @@ public final class Journal {
         }
     }
 
+    /// Copies committed WAL pages back into the database file now (`wal_checkpoint(PASSIVE)`),
+    /// so the automatic checkpoint does not land on a later, latency-sensitive commit. Either the
+    /// ingest thread calls it when its queue is empty, or a separate read-write instance on its
+    /// own thread calls it periodically (PASSIVE never blocks the writer), with the writer's
+    /// `walAutocheckpointPages` set to 0. Returns (pages in the WAL, pages copied back).
+    @discardableResult
+    public func checkpointWAL() throws(JournalError) -> (walPages: Int, copiedPages: Int) {
+        let db = try writableConnection()
+        return try guarded("checkpoint WAL of journal") {
+            var result = (walPages: 0, copiedPages: 0)
+            try db.query("PRAGMA wal_checkpoint(PASSIVE)") { row in
+                result = (walPages: Int(row.int64(at: 1)), copiedPages: Int(row.int64(at: 2)))
+            }
+            return result
+        }
+    }
+
     // MARK: Reading
 
     /// The seq of the event that stored fill `execId`, or nil: the idempotency check.
@@ -285,6 +302,12 @@ public final class Journal {
             try db.query("PRAGMA integrity_check") { row in lines.append(row.string(at: 0)) }
             return lines == ["ok"]
         }
+    }
+
+    /// The value of `PRAGMA name` on this journal's own connection (for tests and diagnostics).
+    func pragma(_ name: String) throws(JournalError) -> SQLiteValue? {
+        let db = try openConnection()
+        return try guarded("read journal") { try db.scalar("PRAGMA \(name)") }
     }
 
     // MARK: Private: writing

@@ -27,7 +27,9 @@ extension Journal {
             do {
                 try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw JournalError(code: "io", message: "cannot create directory \(directory) for journal \(path): \(error.localizedDescription)")
+                let denied = [CocoaError.fileWriteNoPermission, .fileWriteVolumeReadOnly].contains((error as? CocoaError)?.code)
+                throw JournalError(code: denied ? "readonly" : "io",
+                                   message: "cannot create directory \(directory) for journal \(path): \(error.localizedDescription)")
             }
         }
         do {
@@ -47,6 +49,10 @@ extension Journal {
 
     static func prepareSchema(_ db: SQLiteConnection, _ options: JournalOptions) throws(JournalError) -> OpenedState {
         let path = options.path
+        try mapped(path, "cannot configure journal") {
+            // Negative cache_size is in KiB. Keeps the hot index pages of a large journal in memory.
+            try db.execute("PRAGMA cache_size=-\(max(256, options.cacheKiB))")
+        }
         // Read the version before anything writes: a newer file must stay untouched.
         let version = try mapped(path, "cannot read journal") { try userVersion(db) }
         let current = JournalSchema.currentVersion
@@ -73,6 +79,12 @@ extension Journal {
                     throw JournalError(code: "io", message: "cannot switch journal \(path) to WAL mode (got \(String(describing: mode)))")
                 }
                 try db.execute(options.durability == .full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
+                // A larger WAL between automatic checkpoints: each checkpoint fsyncs the database, and
+                // pages rewritten many times between two checkpoints are copied back only once.
+                let pages = max(0, options.walAutocheckpointPages)
+                try db.execute("PRAGMA wal_autocheckpoint=\(pages)")
+                // Shrink the WAL file back after a checkpoint instead of leaving it at its peak size.
+                try db.execute("PRAGMA journal_size_limit=\(Int64(max(pages, 10_000)) * 4_096 * 2)")
             }
             if version < current {
                 try mapped(path, "cannot migrate journal") { try migrate(db) }

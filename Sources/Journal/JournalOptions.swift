@@ -17,6 +17,13 @@ public struct JournalOptions: Sendable {
     public var busyTimeoutMilliseconds: Int32 = 5_000
     /// How many checkpoints to keep; older ones are deleted in the transaction that adds a new one.
     public var checkpointsKept = 3
+    /// WAL pages (4 KiB each) after which a commit also copies the WAL back into the database
+    /// (an fsync). Bigger means fewer, larger checkpoints; `Journal.checkpointWAL()` can run one
+    /// while the writer is idle instead. 0 turns automatic checkpoints off: only for a writer
+    /// whose WAL another connection checkpoints (see `checkpointWAL()`).
+    public var walAutocheckpointPages = 10_000
+    /// SQLite page cache for this connection, in KiB.
+    public var cacheKiB = 32_768
 
     public init(path: String) {
         self.path = path

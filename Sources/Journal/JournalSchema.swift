@@ -3,7 +3,8 @@
 /// append a new one.
 enum JournalSchema {
     static let migrations: [[String]] = [
-        // v1: the first release.
+        // v1: the first release. A fill's seq is its rowid: one fill per event, stored in seq order,
+        // so inserting appends to the table and the execId index is the only scattered write.
         [
             "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
             """
@@ -12,13 +13,13 @@ enum JournalSchema {
                 deltas TEXT NOT NULL, committed_at INTEGER NOT NULL)
             """,
             """
-            CREATE TABLE fills (exec_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, account TEXT NOT NULL,
+            CREATE TABLE fills (seq INTEGER PRIMARY KEY, exec_id TEXT NOT NULL UNIQUE, account TEXT NOT NULL,
                 instrument TEXT NOT NULL, side TEXT NOT NULL, qty INTEGER NOT NULL, price TEXT NOT NULL,
                 price_units INTEGER NOT NULL, time INTEGER NOT NULL, source TEXT NOT NULL,
                 status TEXT NOT NULL DEFAULT 'live', orig_qty INTEGER, orig_price TEXT)
             """,
-            "CREATE INDEX fills_by_seq ON fills(seq)",
-            "CREATE INDEX fills_by_account ON fills(account, seq)",
+            // Indexes end in the rowid (= seq), so each lists its fills in seq order.
+            "CREATE INDEX fills_by_account ON fills(account)",
             """
             CREATE TABLE marks (instrument TEXT PRIMARY KEY, price TEXT NOT NULL, price_units INTEGER NOT NULL,
                 time INTEGER NOT NULL, seq INTEGER NOT NULL)
@@ -39,8 +40,8 @@ enum JournalSchema {
         [
             "ALTER TABLE audit ADD COLUMN seq INTEGER",
             "CREATE INDEX audit_by_seq ON audit(seq)",
-            "CREATE INDEX fills_by_account_instrument ON fills(account, instrument, seq)",
-            "CREATE INDEX fills_by_instrument ON fills(instrument, seq)",
+            "CREATE INDEX fills_by_account_instrument ON fills(account, instrument)",
+            "CREATE INDEX fills_by_instrument ON fills(instrument)",
         ],
     ]
 

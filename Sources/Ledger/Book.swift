@@ -39,6 +39,10 @@ struct Book: Sendable {
     var totals = BookTotals()
     /// Time of the last entry of `fills`, for the in-order fast path.
     var lastListedTime: Nanos?
+    /// Σ qty of the SOD lots and their average price (rounded half away from zero), kept with
+    /// the lots so a position line does not re-add them per fill.
+    var sodQty: Int64 = 0
+    var sodPrice: Price?
 
     init(account: String, instrument: String, accountId: Int32, instrumentIndex: Int32, method: CostMethod) {
         self.account = account
@@ -57,10 +61,15 @@ struct Book: Sendable {
         }
     }
 
-    var sodQty: Int64 { sodLots.reduce(0) { $0 &+ $1.qty } }
-
     func plan(side: Side, qty: Int64, price: Price, time: Nanos) throws(LedgerError) -> FillPlan {
-        var totals = self.totals
+        try Book.plan(method: method, lots: lots, head: head, totals: totals, side: side, qty: qty, price: price, time: time)
+    }
+
+    /// Static and fed the parts it reads, so `books[id]` can be planned in place: calling a
+    /// method on the array element made the compiler copy the whole book first.
+    static func plan(method: CostMethod, lots: [Lot], head: Int, totals current: BookTotals, side: Side, qty: Int64,
+                     price: Price, time: Nanos) throws(LedgerError) -> FillPlan {
+        var totals = current
         if side == .buy { totals.bought = try checkedAdd(totals.bought, qty) } else { totals.sold = try checkedAdd(totals.sold, qty) }
         totals.lastFillTime = max(totals.lastFillTime ?? time, time)
         var plan = FillPlan(totals: totals)
@@ -140,6 +149,12 @@ struct Book: Sendable {
                         instrumentIndex: instrumentIndex, method: method)
         book.sodLots = sodLots
         book.fills = fills
+        var sodCost: Int64 = 0
+        for lot in sodLots {
+            book.sodQty = try checkedAdd(book.sodQty, lot.qty)
+            sodCost = try checkedAdd(sodCost, try checkedMultiply(lot.price.units, lot.qty))
+        }
+        book.sodPrice = book.sodQty == 0 ? sodLots.first?.price : Price(units: roundedDivide(sodCost, book.sodQty))
         for lot in sodLots where lot.qty != 0 {
             book.totals.openQty = try checkedAdd(book.totals.openQty, lot.qty)
             book.totals.openCost = try checkedAdd(book.totals.openCost, try checkedMultiply(lot.price.units, lot.qty))

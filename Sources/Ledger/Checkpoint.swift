@@ -67,7 +67,7 @@ extension Ledger {
         }
         let checkpoint = Checkpoint(
             version: Ledger.checkpointVersion, day: day,
-            fills: entries.map { Checkpoint.StoredFill(record: $0.record, day: $0.day) },
+            fills: entries.indices.map { Checkpoint.StoredFill(record: record(Int32($0)), day: entries[$0].day) },
             books: bookOrder.map { id in
                 let book = books[Int(id)]
                 return Checkpoint.StoredBook(account: book.account, instrument: book.instrument, method: book.method,
@@ -106,12 +106,15 @@ extension Ledger {
                 guard let book = ledger.bookId(account: fill.account, instrument: fill.instrument) else {
                     throw CheckpointError.inconsistent("fill \(fill.execId) has no book")
                 }
-                ledger.entryByExecId[fill.execId] = Int32(ledger.entries.count)
-                ledger.entries.append(FillEntry(record: stored.record, book: book, day: stored.day))
+                let arrival = Int32(ledger.entries.count)
+                ledger.entryByExecId[fill.execId] = arrival
+                ledger.entries.append(FillEntry(fill, book: book, day: stored.day))
+                ledger.store(stored.record, at: arrival)
             }
             for mark in checkpoint.marks {
                 guard let index = catalog.index(of: mark.instrument) else { throw CheckpointError.inconsistent("unknown instrument \(mark.instrument)") }
                 ledger.markByInstrument[index] = mark
+                ledger.markPrice[index] = mark.price
             }
             for trades in checkpoint.trades {
                 guard let index = catalog.index(of: trades.instrument) else { throw CheckpointError.inconsistent("unknown instrument \(trades.instrument)") }

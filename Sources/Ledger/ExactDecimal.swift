@@ -43,8 +43,9 @@ enum ExactDecimal {
         var negative = false
         if bytes.first == UInt8(ascii: "-") { negative = true; bytes = bytes.dropFirst() }
         guard !bytes.isEmpty else { return .failure(.malformed) }
-        var whole: Int64 = 0
-        var fraction: Int64 = 0
+        // Magnitudes in UInt64 so Int64.min round-trips.
+        var whole: UInt64 = 0
+        var fraction: UInt64 = 0
         var fractionDigits = 0
         var seenDot = false
         var wholeDigits = 0
@@ -56,7 +57,7 @@ enum ExactDecimal {
                 continue
             }
             guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return .failure(.malformed) }
-            let digit = Int64(byte - UInt8(ascii: "0"))
+            let digit = UInt64(byte - UInt8(ascii: "0"))
             if seenDot {
                 if fractionDigits < places {
                     fraction = fraction * 10 + digit
@@ -75,9 +76,14 @@ enum ExactDecimal {
         guard wholeDigits > 0, !(seenDot && fractionDigits == 0) else { return .failure(.malformed) }
         if tooPrecise { return .failure(.tooPrecise) }
         for _ in fractionDigits..<places { fraction *= 10 }
-        let (scaled, o1) = whole.multipliedReportingOverflow(by: scale)
-        let (units, o2) = scaled.addingReportingOverflow(fraction)
+        let (scaled, o1) = whole.multipliedReportingOverflow(by: UInt64(scale))
+        let (magnitude, o2) = scaled.addingReportingOverflow(fraction)
         if o1 || o2 { return .failure(.overflow) }
-        return .success(negative ? -units : units)
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return .failure(.overflow) }
+            return .success(magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude))
+        }
+        guard magnitude <= UInt64(Int64.max) else { return .failure(.overflow) }
+        return .success(Int64(magnitude))
     }
 }

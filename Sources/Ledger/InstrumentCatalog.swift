@@ -75,12 +75,26 @@ public struct InstrumentCatalog: Sendable, Equatable {
         indexBySymbol[symbol].map { all[$0] }
     }
 
+    /// Producer price text for a symbol, with both ways to fail as ledger errors
+    /// (`unknown_instrument`, `price_malformed`, `price_off_grid`, `price_ambiguous`).
+    public func parsePrice(_ text: String, instrument symbol: String) throws(LedgerError) -> Price {
+        guard let instrument = self[symbol] else { throw .unknownInstrument(symbol) }
+        do { return try instrument.parsePrice(text) } catch { throw LedgerError(error) }
+    }
+
     public func instrument(ttId: String) -> Instrument? {
         indexByTTId[ttId].map { all[$0] }
     }
 
-    /// Stable index of a symbol in `all`.
-    public func index(of symbol: String) -> Int? { indexBySymbol[symbol] }
+    /// Stable index of a symbol in `all`. A desk's catalog is small: comparing a few short
+    /// strings is cheaper than hashing one, so small catalogs are scanned.
+    public func index(of symbol: String) -> Int? {
+        if all.count <= 16 {
+            for index in all.indices where all[index].symbol == symbol { return index }
+            return nil
+        }
+        return indexBySymbol[symbol]
+    }
 
     static func describe(_ error: any Error) -> String {
         switch error {

@@ -1,8 +1,35 @@
-/// A fill as stored: its record, its book and the trading day it belongs to.
+/// A fill as stored, compact because there is one per fill ever applied: account and
+/// instrument come from its book; what busts and corrections add lives in `amendments`.
 struct FillEntry: Sendable {
-    var record: FillRecord
+    var execId: String
+    var source: String
+    var qty: Int64
+    var price: Price
+    var time: Nanos
     var book: Int32
+    /// The trading day (count of rolls) it belongs to.
     var day: Int32
+    var side: Side
+    var status: FillStatus
+
+    init(_ fill: Fill, book: Int32, day: Int32, status: FillStatus = .live) {
+        execId = fill.execId
+        source = fill.source
+        qty = fill.qty
+        price = fill.price
+        time = fill.time
+        self.book = book
+        self.day = day
+        side = fill.side
+        self.status = status
+    }
+}
+
+/// The rarely present parts of a fill record: first qty/price before a correction, and when.
+struct Amendment: Sendable {
+    var originalQty: Int64?
+    var originalPrice: Price?
+    var statusTime: Nanos?
 }
 
 /// The latest live fill of an instrument by (time, arrival): the second step of the mark waterfall.
@@ -10,6 +37,26 @@ struct LastTrade: Sendable, Equatable {
     var time: Nanos
     var arrival: Int32
     var price: Price
+}
+
+/// The numbers the hot path needs from an instrument, kept apart so `apply` never copies an
+/// `Instrument` (five strings) per fill.
+struct InstrumentFacts: Sendable {
+    var tickUnits: Int64
+    var dollarsPerPoint: Int64
+    var dv01Units: Int64
+    /// Band half-width in price units, nil without a band (or if it would overflow).
+    var bandUnits: Int64?
+
+    init(_ instrument: Instrument) {
+        tickUnits = instrument.tick.units
+        dollarsPerPoint = instrument.dollarsPerPoint
+        dv01Units = instrument.dv01?.units ?? 0
+        bandUnits = instrument.priceBandTicks.flatMap { ticks in
+            let (width, overflow) = ticks.multipliedReportingOverflow(by: instrument.tick.units)
+            return overflow ? nil : width
+        }
+    }
 }
 
 /// The price an instrument's positions are valued at before the per-book SOD fallback.
@@ -24,8 +71,10 @@ struct Reference: Equatable {
 public struct Ledger: Sendable {
     public let catalog: InstrumentCatalog
     public let config: LedgerConfig
+    let facts: [InstrumentFacts]
 
     var entries: [FillEntry] = []
+    var amendments: [Int32: Amendment] = [:]
     var entryByExecId: [String: Int32] = [:]
 
     var accountNames: [String] = []
@@ -45,6 +94,8 @@ public struct Ledger: Sendable {
 
     var deskTotals = DeskTotals()
     var markByInstrument: [MarkRecord?]
+    /// The same marks' prices alone: the hot path reads these without copying a record's strings.
+    var markPrice: [Price?]
     var lastTrade: [LastTrade?]
     /// The last trade from days already rolled, when today has none yet.
     var carriedTrade: [LastTrade?]
@@ -55,16 +106,25 @@ public struct Ledger: Sendable {
         self.catalog = catalog
         self.config = config
         let count = catalog.all.count
+        facts = catalog.all.map(InstrumentFacts.init)
         booksByInstrument = Array(repeating: [], count: count)
         markByInstrument = Array(repeating: nil, count: count)
+        markPrice = Array(repeating: nil, count: count)
         lastTrade = Array(repeating: nil, count: count)
         carriedTrade = Array(repeating: nil, count: count)
+    }
+
+    /// Makes room for this many fills in total, so a server replaying a journal (or a benchmark)
+    /// does not pay for repeated growth of the fill store and its index.
+    public mutating func reserveCapacity(fills: Int) {
+        entries.reserveCapacity(fills)
+        entryByExecId.reserveCapacity(fills)
     }
 
     // MARK: Reading
 
     public func fill(execId: String) -> FillRecord? {
-        entryByExecId[execId].map { entries[Int($0)].record }
+        entryByExecId[execId].map { record($0) }
     }
 
     /// Every account × instrument line, sorted by (account, instrument).
@@ -93,11 +153,41 @@ public struct Ledger: Sendable {
 
     /// The last `limit` fills in arrival order, newest last (busted and corrected included).
     public func recentFills(limit: Int) -> [FillRecord] {
-        entries.suffix(max(0, limit)).map(\.record)
+        let count = min(max(0, limit), entries.count)
+        return (entries.count - count..<entries.count).map { record(Int32($0)) }
     }
 
     /// Number of fills ever applied (including busted ones).
     public var fillCount: Int { entries.count }
+
+    /// The fill as it stands now (current qty/price) with its status and amendments.
+    func record(_ arrival: Int32) -> FillRecord {
+        let entry = entries[Int(arrival)]
+        let amendment = entry.status == .live ? nil : amendments[arrival]
+        return FillRecord(fill: fill(arrival), status: entry.status, originalQty: amendment?.originalQty,
+                          originalPrice: amendment?.originalPrice, statusTime: amendment?.statusTime)
+    }
+
+    /// The fill with its current qty and price.
+    func fill(_ arrival: Int32) -> Fill {
+        let entry = entries[Int(arrival)]
+        let book = books[Int(entry.book)]
+        return Fill(execId: entry.execId, account: book.account, instrument: book.instrument, side: entry.side,
+                    qty: entry.qty, price: entry.price, time: entry.time, source: entry.source)
+    }
+
+    /// Stores a changed record (bust or correction) back into the compact form.
+    mutating func store(_ record: FillRecord, at arrival: Int32) {
+        entries[Int(arrival)].qty = record.fill.qty
+        entries[Int(arrival)].price = record.fill.price
+        entries[Int(arrival)].status = record.status
+        if record.originalQty != nil || record.originalPrice != nil || record.statusTime != nil {
+            amendments[arrival] = Amendment(originalQty: record.originalQty, originalPrice: record.originalPrice,
+                                            statusTime: record.statusTime)
+        } else {
+            amendments[arrival] = nil
+        }
+    }
 
     func bookId(account: String, instrument: String) -> Int32? {
         guard let accountId = accountIdByName[account], let instrumentIndex = catalog.index(of: instrument) else { return nil }
@@ -106,7 +196,7 @@ public struct Ledger: Sendable {
     }
 
     func reference(instrument: Int, lastTrade trade: LastTrade?) -> Reference {
-        if let mark = markByInstrument[instrument] { return Reference(price: mark.price, source: .mark) }
+        if let price = markPrice[instrument] { return Reference(price: price, source: .mark) }
         if let trade { return Reference(price: trade.price, source: .lastFill) }
         return Reference(price: nil, source: .none)
     }

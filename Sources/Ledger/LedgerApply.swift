@@ -1,17 +1,3 @@
-/// A recomputed position line waiting to be committed.
-struct StagedLine {
-    var book: Int32
-    var accountId: Int32
-    var line: PositionLine
-}
-
-/// Recomputed account totals waiting to be committed (`old` nil for a new account).
-struct StagedAccount {
-    var id: Int32
-    var old: AccountTotals?
-    var new: AccountTotals
-}
-
 extension Ledger {
     /// Applies one event and returns exactly what changed, in a deterministic order. Every step
     /// that can fail (validation, overflow) runs before the first mutation, so a throw leaves the
@@ -32,8 +18,23 @@ extension Ledger {
     // MARK: Events
 
     mutating func applyFill(_ fill: Fill) throws(LedgerError) -> [LedgerDelta] {
-        let index = try validateFill(fill)
+        let index = try validateFillFields(fill)
         let arrival = Int32(entries.count)
+        // Claim the execId with one hash; a duplicate puts the old entry back.
+        if let existing = entryByExecId.updateValue(arrival, forKey: fill.execId) {
+            entryByExecId[fill.execId] = existing
+            throw .duplicateExecId(fill.execId)
+        }
+        do {
+            return try applyClaimedFill(fill, instrument: index, arrival: arrival)
+        } catch {
+            entryByExecId.removeValue(forKey: fill.execId)
+            throw error
+        }
+    }
+
+    /// The fill after validation, with its execId already claimed in the index.
+    private mutating func applyClaimedFill(_ fill: Fill, instrument index: Int, arrival: Int32) throws(LedgerError) -> [LedgerDelta] {
         let knownAccount = accountIdByName[fill.account]
         let accountId = knownAccount ?? Int32(accountNames.count)
         var knownBook: Int32?
@@ -45,29 +46,39 @@ extension Ledger {
 
         let oldTrade = lastTrade[index]
         var newTrade = oldTrade
-        if oldTrade.map({ fill.time >= $0.time }) ?? true {
+        // Today's latest fill wins over any trade carried from a rolled day.
+        let todays = oldTrade.flatMap { $0.arrival == carriedTrade[index]?.arrival ? nil : $0 }
+        if todays.map({ fill.time >= $0.time }) ?? true {
             newTrade = LastTrade(time: fill.time, arrival: arrival, price: fill.price)
         }
         let oldReference = reference(instrument: index, lastTrade: oldTrade)
         let newReference = reference(instrument: index, lastTrade: newTrade)
 
-        // The common case appends to the book in time order; a late fill replays the book.
+        if let knownBook, let knownAccount, newReference == oldReference,
+           books[Int(knownBook)].lastListedTime.map({ $0 <= fill.time }) ?? true {
+            return try applyFillInOrder(fill, book: Int(knownBook), account: Int(knownAccount), arrival: arrival,
+                                        instrument: index, trade: newTrade, reference: newReference)
+        }
+
+        // A new book, a late fill (replays the book) or a fill that moves other books' mark.
         var plan: FillPlan?
         var replacement: Book?
         var fresh: Book?
         let line: PositionLine
         if let knownBook {
-            let book = books[Int(knownBook)]
-            if book.lastListedTime.map({ $0 <= fill.time }) ?? true {
-                let planned = try book.plan(side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
-                line = try makeLine(book, totals: planned.totals, reference: newReference)
+            // Read the book in place: a local copy would keep a second reference to its lots and
+            // fill list, and the commit below would then copy both arrays (copy-on-write).
+            if books[Int(knownBook)].lastListedTime.map({ $0 <= fill.time }) ?? true {
+                let planned = try books[Int(knownBook)].plan(side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
+                line = try makeLine(books[Int(knownBook)], totals: planned.totals, reference: newReference)
                 plan = planned
             } else {
+                let book = books[Int(knownBook)]
                 var list = book.fills
-                let position = list.firstIndex { entries[Int($0)].record.fill.time > fill.time } ?? list.count
+                let position = list.firstIndex { entries[Int($0)].time > fill.time } ?? list.count
                 list.insert(arrival, at: position)
                 let rebuilt = try book.replayed(sodLots: book.sodLots, fills: list) { i in
-                    i == arrival ? fill : entries[Int(i)].record.fill
+                    i == arrival ? fill : self.fill(i)
                 }
                 line = try makeLine(rebuilt, totals: rebuilt.totals, reference: newReference)
                 replacement = rebuilt
@@ -101,10 +112,45 @@ extension Ledger {
             books[Int(bookId)] = replacement
         }
         let record = FillRecord(fill: fill)
-        entries.append(FillEntry(record: record, book: bookId, day: day))
-        entryByExecId[fill.execId] = arrival
+        entries.append(FillEntry(fill, book: bookId, day: day))
         lastTrade[index] = newTrade
         return publish(first: .fill(record), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
+    }
+
+    /// The hot path: a fill appended in time order to an existing book that moves no other book.
+    /// Same result as the general path, without its staging arrays.
+    private mutating func applyFillInOrder(_ fill: Fill, book id: Int, account accountId: Int, arrival: Int32, instrument index: Int,
+                                           trade: LastTrade?, reference: Reference) throws(LedgerError) -> [LedgerDelta] {
+        let planned = try Book.plan(method: books[id].method, lots: books[id].lots, head: books[id].head, totals: books[id].totals,
+                                    side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
+        let line = try Ledger.line(account: books[id].account, instrument: books[id].instrument, sodQty: books[id].sodQty,
+                                   sodPrice: books[id].sodPrice, facts: facts[index], totals: planned.totals, reference: reference)
+        let oldAccount = accountTotals[accountId]
+        var account = oldAccount
+        var desk = deskTotals
+        try roll(from: lines[id], to: line, into: &account, desk: &desk)
+        try settleLimit(&account)
+
+        books[id].commit(planned)
+        books[id].fills.append(arrival)
+        books[id].lastListedTime = fill.time
+        let record = FillRecord(fill: fill)
+        entries.append(FillEntry(fill, book: Int32(id), day: day))
+        lastTrade[index] = trade
+        lines[id] = line
+        accountTotals[accountId] = account
+
+        var deltas: [LedgerDelta] = []
+        deltas.reserveCapacity(5)
+        deltas.append(.fill(record))
+        deltas.append(.position(line))
+        if account != oldAccount { deltas.append(.account(account)) }
+        if desk != deskTotals {
+            deskTotals = desk
+            deltas.append(.desk(desk))
+        }
+        if account.limitState != oldAccount.limitState { deltas.append(.limit(account)) }
+        return deltas
     }
 
     mutating func applyBust(_ execId: String, time: Nanos) throws(LedgerError) -> [LedgerDelta] {
@@ -112,7 +158,7 @@ extension Ledger {
         let entry = entries[Int(arrival)]
         var list = books[Int(entry.book)].fills
         if let position = list.firstIndex(of: arrival) { list.remove(at: position) }
-        var record = entry.record
+        var record = record(arrival)
         record.status = .busted
         record.statusTime = time
         return try replay(entry: arrival, book: entry.book, fills: list, changed: nil, record: record)
@@ -121,7 +167,7 @@ extension Ledger {
     mutating func applyCorrection(_ execId: String, qty: Int64?, price: Price?, time: Nanos) throws(LedgerError) -> [LedgerDelta] {
         let (arrival, corrected) = try validateCorrection(execId, qty: qty, price: price)
         let entry = entries[Int(arrival)]
-        var record = entry.record
+        var record = record(arrival)
         if record.status == .live {
             record.originalQty = record.fill.qty
             record.originalPrice = record.fill.price
@@ -139,7 +185,7 @@ extension Ledger {
         let book = books[Int(bookId)]
         let index = Int(book.instrumentIndex)
         let rebuilt = try book.replayed(sodLots: book.sodLots, fills: list) { i in
-            i == arrival ? (changed ?? entries[Int(i)].record.fill) : entries[Int(i)].record.fill
+            i == arrival ? (changed ?? fill(i)) : fill(i)
         }
         let oldTrade = lastTrade[index]
         var newTrade = oldTrade
@@ -148,15 +194,16 @@ extension Ledger {
         }
         let oldReference = reference(instrument: index, lastTrade: oldTrade)
         let newReference = reference(instrument: index, lastTrade: newTrade)
-        var staged = [StagedLine(book: bookId, accountId: book.accountId,
-                                 line: try makeLine(rebuilt, totals: rebuilt.totals, reference: newReference))]
+        let line = try makeLine(rebuilt, totals: rebuilt.totals, reference: newReference)
+        // A correction to the same qty and price changes the record but not the position.
+        var staged = line == lines[Int(bookId)] ? [] : [StagedLine(book: bookId, accountId: book.accountId, line: line)]
         if newReference != oldReference {
             try restage(instrument: index, except: bookId, reference: newReference, into: &staged)
         }
         let rolled = try rollup(&staged, newAccount: nil)
 
         books[Int(bookId)] = rebuilt
-        entries[Int(arrival)].record = record
+        store(record, at: arrival)
         lastTrade[index] = newTrade
         return publish(first: .fill(record), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
@@ -167,6 +214,7 @@ extension Ledger {
         try restage(instrument: index, except: -1, reference: Reference(price: mark.price, source: .mark), into: &staged)
         let rolled = try rollup(&staged, newAccount: nil)
         markByInstrument[index] = mark
+        markPrice[index] = mark.price
         return publish(first: .mark(mark), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
 
@@ -184,9 +232,10 @@ extension Ledger {
             ?? Book(account: account, instrument: instrument, accountId: accountId, instrumentIndex: Int32(index),
                     method: config.method(for: account))
         let lots = qty == 0 ? [] : [Lot(qty: qty, price: price)]
-        let rebuilt = try base.replayed(sodLots: lots, fills: base.fills) { i in entries[Int(i)].record.fill }
+        let rebuilt = try base.replayed(sodLots: lots, fills: base.fills) { i in fill(i) }
         let line = try makeLine(rebuilt, totals: rebuilt.totals, reference: reference(instrument: index, lastTrade: lastTrade[index]))
-        var staged = [StagedLine(book: bookId, accountId: accountId, line: line)]
+        // Repeating the same SOD changes nothing; a new book is always published.
+        var staged = knownBook != nil && line == lines[Int(bookId)] ? [] : [StagedLine(book: bookId, accountId: accountId, line: line)]
         let rolled = try rollup(&staged, newAccount: knownAccount == nil ? account : nil)
 
         if knownAccount == nil { registerAccount(account) }
@@ -203,12 +252,12 @@ extension Ledger {
         for book in books {
             let index = Int(book.instrumentIndex)
             let lots: [Lot]
-            if let settlement = markByInstrument[index]?.price {
+            if let settlement = markPrice[index] {
                 lots = book.totals.openQty == 0 ? [] : [Lot(qty: book.totals.openQty, price: settlement)]
             } else {
                 lots = book.openLots
             }
-            let next = try book.replayed(sodLots: lots, fills: []) { i in entries[Int(i)].record.fill }
+            let next = try book.replayed(sodLots: lots, fills: []) { i in fill(i) }
             let line = try makeLine(next, totals: next.totals, reference: reference(instrument: index, lastTrade: lastTrade[index]))
             if line != lines[rebuilt.count] {
                 staged.append(StagedLine(book: Int32(rebuilt.count), accountId: book.accountId, line: line))
@@ -220,182 +269,5 @@ extension Ledger {
         day += 1
         carriedTrade = lastTrade
         return publish(first: nil, staged: staged, accounts: rolled.accounts, desk: rolled.desk)
-    }
-
-    // MARK: Staging
-
-    /// Lines of the instrument's other books valued at a new reference, when they change.
-    func restage(instrument index: Int, except: Int32, reference: Reference, into staged: inout [StagedLine]) throws(LedgerError) {
-        for id in booksByInstrument[index] where id != except {
-            let book = books[Int(id)]
-            let line = try makeLine(book, totals: book.totals, reference: reference)
-            if line != lines[Int(id)] { staged.append(StagedLine(book: id, accountId: book.accountId, line: line)) }
-        }
-    }
-
-    /// The instrument's latest live fill by (time, arrival) with one book's list replaced: each
-    /// list is sorted, so only last elements compete. Falls back to the carried trade.
-    func latestTrade(instrument index: Int, book: Int32, fills list: [Int32], changed: (Int32, Fill)?) -> LastTrade? {
-        var best: LastTrade?
-        for id in booksByInstrument[index] {
-            guard let last = (id == book ? list : books[Int(id)].fills).last else { continue }
-            let fill = changed.flatMap { $0.0 == last ? $0.1 : nil } ?? entries[Int(last)].record.fill
-            if best.map({ (fill.time, last) > ($0.time, $0.arrival) }) ?? true {
-                best = LastTrade(time: fill.time, arrival: last, price: fill.price)
-            }
-        }
-        return best ?? carriedTrade[index]
-    }
-
-    func makeLine(_ book: Book, totals: BookTotals, reference: Reference) throws(LedgerError) -> PositionLine {
-        let instrument = catalog.all[Int(book.instrumentIndex)]
-        var line = PositionLine(account: book.account, instrument: book.instrument)
-        var sodQty: Int64 = 0
-        var sodCost: Int64 = 0
-        for lot in book.sodLots {
-            sodQty = try checkedAdd(sodQty, lot.qty)
-            sodCost = try checkedAdd(sodCost, try checkedMultiply(lot.price.units, lot.qty))
-        }
-        line.sodQty = sodQty
-        line.sodPrice = sodQty == 0 ? book.sodLots.first?.price : Price(units: roundedDivide(sodCost, sodQty))
-        line.bought = totals.bought
-        line.sold = totals.sold
-        line.net = totals.openQty
-        line.avgPrice = totals.openQty == 0 ? nil : Price(units: roundedDivide(totals.openCost, totals.openQty))
-        if let price = reference.price {
-            line.mark = price
-            line.markSource = reference.source
-        } else if let sodPrice = line.sodPrice {
-            line.mark = sodPrice
-            line.markSource = .sod
-        }
-        let dollarsPerPoint = instrument.dollarsPerPoint
-        line.realized = Money(units: try checkedMultiply(totals.realizedUnits, dollarsPerPoint))
-        if let mark = line.mark, totals.openQty != 0 {
-            let value = try checkedMultiply(mark.units, totals.openQty)
-            line.unrealized = Money(units: try checkedMultiply(try checkedSubtract(value, totals.openCost), dollarsPerPoint))
-        }
-        line.total = try line.realized.adding(line.unrealized)
-        line.dv01 = Money(units: try checkedMultiply(instrument.dv01?.units ?? 0, totals.openQty))
-        line.lastFillTime = totals.lastFillTime
-        return line
-    }
-
-    /// New account and desk totals from the changed lines (differences against the old lines);
-    /// also sorts the staged lines into publishing order.
-    func rollup(_ staged: inout [StagedLine], newAccount: String?) throws(LedgerError) -> (accounts: [StagedAccount], desk: DeskTotals) {
-        if staged.count > 1 {
-            staged.sort { ($0.line.account, $0.line.instrument) < ($1.line.account, $1.line.instrument) }
-        }
-        var accounts: [StagedAccount] = []
-        var desk = deskTotals
-        for change in staged {
-            let old: PositionLine? = Int(change.book) < lines.count ? lines[Int(change.book)] : nil
-            var slot = accounts.firstIndex { $0.id == change.accountId } ?? -1
-            if slot < 0 {
-                if Int(change.accountId) < accountTotals.count {
-                    let current = accountTotals[Int(change.accountId)]
-                    accounts.append(StagedAccount(id: change.accountId, old: current, new: current))
-                } else {
-                    let name = newAccount ?? change.line.account
-                    accounts.append(StagedAccount(id: change.accountId, old: nil,
-                                                  new: AccountTotals(account: name, lossLimit: config.lossLimit(for: name))))
-                }
-                slot = accounts.count - 1
-            }
-            let new = change.line
-            var totals = accounts[slot].new
-            totals.realized = try shift(totals.realized, old?.realized, new.realized)
-            totals.unrealized = try shift(totals.unrealized, old?.unrealized, new.unrealized)
-            totals.total = try shift(totals.total, old?.total, new.total)
-            totals.dv01 = try shift(totals.dv01, old?.dv01, new.dv01)
-            totals.netContracts = try checkedAdd(try checkedSubtract(totals.netContracts, old?.net ?? 0), new.net)
-            let oldGross = Int64(clamping: (old?.net ?? 0).magnitude), newGross = Int64(clamping: new.net.magnitude)
-            totals.grossContracts = try checkedAdd(try checkedSubtract(totals.grossContracts, oldGross), newGross)
-            accounts[slot].new = totals
-            desk.realized = try shift(desk.realized, old?.realized, new.realized)
-            desk.unrealized = try shift(desk.unrealized, old?.unrealized, new.unrealized)
-            desk.total = try shift(desk.total, old?.total, new.total)
-            desk.dv01 = try shift(desk.dv01, old?.dv01, new.dv01)
-            desk.grossContracts = try checkedAdd(try checkedSubtract(desk.grossContracts, oldGross), newGross)
-        }
-        for slot in accounts.indices {
-            accounts[slot].new.limitUsed = accounts[slot].new.total.units < 0
-                ? Money(units: try checkedSubtract(0, accounts[slot].new.total.units)) : .zero
-            accounts[slot].new.limitState = limitState(used: accounts[slot].new.limitUsed, limit: accounts[slot].new.lossLimit)
-        }
-        if accounts.count > 1 { accounts.sort { $0.new.account < $1.new.account } }
-        return (accounts, desk)
-    }
-
-    private func shift(_ value: Money, _ old: Money?, _ new: Money) throws(LedgerError) -> Money {
-        try value.subtracting(old ?? .zero).adding(new)
-    }
-
-    func limitState(used: Money, limit: Money?) -> LimitState {
-        guard let limit, limit.units > 0 else { return .ok }
-        if used >= limit { return .breached }
-        // used ≥ 80 % of limit, compared as 10·used ≥ 8·limit in 128 bits.
-        return Int128(used.units) * 10 >= Int128(limit.units) * 8 ? .warning : .ok
-    }
-
-    // MARK: Commit
-
-    mutating func registerAccount(_ name: String) {
-        let id = Int32(accountNames.count)
-        accountNames.append(name)
-        accountIdByName[name] = id
-        accountTotals.append(AccountTotals(account: name, lossLimit: config.lossLimit(for: name),
-                                           limitState: .ok))
-        let position = accountOrder.partitionPoint { accountNames[Int($0)] < name }
-        accountOrder.insert(id, at: position)
-        bookBySlot.append(contentsOf: repeatElement(-1, count: catalog.all.count))
-    }
-
-    mutating func register(_ book: Book) {
-        let id = Int32(books.count)
-        books.append(book)
-        lines.append(PositionLine(account: book.account, instrument: book.instrument))
-        bookBySlot[Int(book.accountId) * catalog.all.count + Int(book.instrumentIndex)] = id
-        let key = (book.account, book.instrument)
-        let position = bookOrder.partitionPoint { (books[Int($0)].account, books[Int($0)].instrument) < key }
-        bookOrder.insert(id, at: position)
-        let index = Int(book.instrumentIndex)
-        let inInstrument = booksByInstrument[index].partitionPoint { books[Int($0)].account < book.account }
-        booksByInstrument[index].insert(id, at: inInstrument)
-    }
-
-    mutating func publish(first: LedgerDelta?, staged: [StagedLine], accounts: [StagedAccount], desk: DeskTotals) -> [LedgerDelta] {
-        var deltas: [LedgerDelta] = []
-        deltas.reserveCapacity(staged.count + accounts.count + 2)
-        if let first { deltas.append(first) }
-        for change in staged {
-            lines[Int(change.book)] = change.line
-            deltas.append(.position(change.line))
-        }
-        var limits: [AccountTotals] = []
-        for account in accounts {
-            accountTotals[Int(account.id)] = account.new
-            if account.old != account.new { deltas.append(.account(account.new)) }
-            if (account.old?.limitState ?? .ok) != account.new.limitState { limits.append(account.new) }
-        }
-        if desk != deskTotals {
-            deskTotals = desk
-            deltas.append(.desk(desk))
-        }
-        for account in limits { deltas.append(.limit(account)) }
-        return deltas
-    }
-}
-
-extension Array {
-    /// The first index whose element is not `belongsBefore` (the array is partitioned by it).
-    func partitionPoint(_ belongsBefore: (Element) -> Bool) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if belongsBefore(self[middle]) { low = middle + 1 } else { high = middle }
-        }
-        return low
     }
 }

@@ -19,24 +19,34 @@ extension Ledger {
 
     /// On the tick grid, and inside the band around the latest mark when one is configured.
     func checkPrice(_ price: Price, instrument index: Int) throws(LedgerError) {
-        let instrument = catalog.all[index]
-        guard instrument.isOnGrid(price) else { throw .priceOffGrid(price.decimalString) }
-        if let ticks = instrument.priceBandTicks, let mark = markByInstrument[index] {
-            let (width, overflow) = ticks.multipliedReportingOverflow(by: instrument.tick.units)
-            let (distance, distanceOverflow) = price.units.subtractingReportingOverflow(mark.price.units)
-            if !overflow, distanceOverflow || distance.magnitude > width.magnitude {
-                throw .priceOutOfBand(instrument: instrument.symbol, price: price, mark: mark.price, band: Price(units: width))
+        try checkPrice(price, instrument: index, mark: markPrice[index])
+    }
+
+    /// The same against a given latest mark (a batch check sees marks earlier in the batch).
+    func checkPrice(_ price: Price, instrument index: Int, mark: Price?) throws(LedgerError) {
+        let facts = facts[index]
+        guard price.units % facts.tickUnits == 0 else { throw .priceOffGrid(price.decimalString) }
+        if let width = facts.bandUnits, let mark {
+            let (distance, overflow) = price.units.subtractingReportingOverflow(mark.units)
+            if overflow || distance.magnitude > width.magnitude {
+                throw .priceOutOfBand(instrument: catalog.all[index].symbol, price: price, mark: mark, band: Price(units: width))
             }
         }
     }
 
     func validateFill(_ fill: Fill) throws(LedgerError) -> Int {
+        let index = try validateFillFields(fill)
+        guard entryByExecId[fill.execId] == nil else { throw .duplicateExecId(fill.execId) }
+        return index
+    }
+
+    /// Everything but the duplicate check, which `apply` folds into inserting the execId.
+    func validateFillFields(_ fill: Fill, marks overlay: [Int: Price] = [:]) throws(LedgerError) -> Int {
         guard !fill.execId.isEmpty else { throw .missingField("execId") }
         guard !fill.account.isEmpty else { throw .missingField("account") }
         let index = try instrumentIndex(fill.instrument)
         guard fill.qty > 0 else { throw .invalidQuantity(fill.qty) }
-        try checkPrice(fill.price, instrument: index)
-        guard entryByExecId[fill.execId] == nil else { throw .duplicateExecId(fill.execId) }
+        try checkPrice(fill.price, instrument: index, mark: overlay[index] ?? markPrice[index])
         return index
     }
 
@@ -44,7 +54,7 @@ extension Ledger {
     func validateBust(_ execId: String) throws(LedgerError) -> Int32 {
         guard let arrival = entryByExecId[execId] else { throw .unknownFill(execId) }
         let entry = entries[Int(arrival)]
-        guard entry.record.status != .busted else { throw .fillAlreadyBusted(execId) }
+        guard entry.status != .busted else { throw .fillAlreadyBusted(execId) }
         guard entry.day == day else { throw .fillInClosedDay(execId) }
         return arrival
     }
@@ -52,7 +62,7 @@ extension Ledger {
     func validateCorrection(_ execId: String, qty: Int64?, price: Price?) throws(LedgerError) -> (arrival: Int32, fill: Fill) {
         let arrival = try validateBust(execId)
         guard qty != nil || price != nil else { throw .emptyCorrection(execId) }
-        var fill = entries[Int(arrival)].record.fill
+        var fill = self.fill(arrival)
         if let qty {
             guard qty > 0 else { throw .invalidQuantity(qty) }
             fill.qty = qty

@@ -15,6 +15,15 @@ public final class MonitorSupervisor: Sendable {
     private let running = DispatchGroup()
     private let started = Mutex(false)
 
+    /// The monitors named in `sources`, with the configured restart backoff cap.
+    /// `ttCatalogSymbols`: TT instrumentId → symbol from the instrument catalog.
+    public convenience init(config: MonitorsConfig, sources: [String], sink: any MessageSink, status: any MonitorStatusSink,
+                            ttCatalogSymbols: [String: String] = [:]) throws(UnknownSourceError) {
+        self.init(monitors: try config.makeMonitors(sources: sources, ttCatalogSymbols: ttCatalogSymbols),
+                  sink: sink, status: status,
+                  backoff: Backoff(initialMilliseconds: 500, capSeconds: Int64(max(1, config.restartBackoffCapSeconds))))
+    }
+
     public init(monitors: [any Monitor], sink: any MessageSink, status: any MonitorStatusSink,
                 clock: any MonitorClock = SystemClock(), backoff: Backoff = Backoff()) {
         self.monitors = monitors
@@ -24,7 +33,8 @@ public final class MonitorSupervisor: Sendable {
         self.backoff = backoff
     }
 
-    /// The latest status of every monitor, in configuration order.
+    /// The latest status of every monitor, in configuration order (always current, even when
+    /// forwarding to the status sink was throttled).
     public var statuses: [MonitorStatus] {
         monitors.map { recorder.latest(for: $0.name) ?? MonitorStatus(name: $0.name, state: .stopped) }
     }
@@ -81,22 +91,34 @@ public final class MonitorSupervisor: Sendable {
     }
 }
 
-/// Remembers each monitor's latest status (for `statuses` and restart decisions) and forwards it.
+/// Remembers each monitor's latest status (for `statuses` and restart decisions) and forwards
+/// changes: a new state or error at once, a mere `lastSuccess` advance at most once a second, so a
+/// replay acking several batches a second does not flood `status` subscribers.
 final class StatusRecorder: MonitorStatusSink {
-    private struct Entry { var status: MonitorStatus; var reachedRunning: Bool }
+    private struct Entry {
+        var status: MonitorStatus
+        var forwarded: MonitorStatus?
+        var reachedRunning = false
+    }
+    static let successInterval: Int64 = 1_000_000_000
     private let downstream: any MonitorStatusSink
     private let entries = Mutex<[String: Entry]>([:])
 
     init(forwardingTo downstream: any MonitorStatusSink) { self.downstream = downstream }
 
     func report(_ status: MonitorStatus) {
-        entries.withLock { entries in
-            var entry = entries[status.name] ?? Entry(status: status, reachedRunning: false)
+        let forward = entries.withLock { entries -> Bool in
+            var entry = entries[status.name] ?? Entry(status: status)
             entry.status = status
             if status.state == .running { entry.reachedRunning = true }
+            let previous = entry.forwarded
+            let changed = previous == nil || previous?.state != status.state || previous?.lastError != status.lastError
+                || (status.lastSuccess ?? 0) - (previous?.lastSuccess ?? 0) >= StatusRecorder.successInterval
+            if changed { entry.forwarded = status }
             entries[status.name] = entry
+            return changed
         }
-        downstream.report(status)
+        if forward { downstream.report(status) }
     }
 
     func latest(for name: String) -> MonitorStatus? { entries.withLock { $0[name]?.status } }

@@ -82,7 +82,11 @@ public final class TTFillPoller: Monitor {
     public func pollOnce(sink: any MessageSink, stopping: StopSignal) throws(TTError) -> PollSummary {
         var summary = PollSummary()
         let end = clock.now()
-        let stored = sink.cursor(named: name).flatMap { Int64($0) }
+        var stored: Int64?
+        if let text = sink.cursor(named: name) {
+            guard let value = Int64(text) else { throw .notConfigured("stored cursor '\(text)' is not a TT timeStamp") }
+            stored = value
+        }
         summary.cursor = stored
         var low = (stored ?? (end - Int64(config.lookbackSeconds) * 1_000_000_000)) + 1
         var window = end - low

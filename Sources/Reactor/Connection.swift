@@ -26,7 +26,7 @@ public final class Connection {
     public let peer: String
     public let isLoopbackPeer: Bool
     public var handler: ConnectionHandler?
-    /// Outbound cap in bytes; above it `outboundOverflowed` is called once.
+    /// Outbound cap in bytes: a send onto a queue already holding more calls `outboundOverflowed` once.
     public var outboundCap: Int
     public private(set) var outbound = OutboundQueue()
     public private(set) var isClosed = false
@@ -54,9 +54,12 @@ public final class Connection {
     /// Queues a shared buffer (the hub's encode-once path).
     public func send(_ buffer: SharedBuffer) {
         guard !isClosed, closingDeadline == nil, buffer.count > 0 else { return }
+        // The cap applies to what was already waiting: one message of any allowed size may
+        // always be queued, so a 1 MiB echo is not a slow consumer on its own.
+        let alreadyQueued = outbound.byteCount
         outbound.append(buffer)
         loop.markPendingWrite(self)
-        if outbound.byteCount > outboundCap && !overflowReported {
+        if alreadyQueued > outboundCap && !overflowReported {
             overflowReported = true
             loop.slowConsumerCloses += 1
             handler?.outboundOverflowed(self)

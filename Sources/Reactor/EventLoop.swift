@@ -52,6 +52,9 @@ public final class EventLoop: @unchecked Sendable {
 
     private static let mailboxToken: UInt64 = 1
     private static let timerToken: UInt64 = 2
+    private static let signalToken: UInt64 = 3
+    private var signalFD: Int32 = -1
+    private var onSignal: ((Int32) -> Void)?
     private static let listenerTokenBase: UInt64 = 1 << 62
 
     public init(options: Options = Options()) throws(ReactorError) {
@@ -149,6 +152,16 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    // MARK: Signals
+
+    /// Delivers signals from a signalfd (see `lw_block_shutdown_signals`) on the loop thread, so
+    /// shutdown runs as ordinary loop work with no async-signal-safety concerns.
+    public func watchSignals(fd: Int32, _ handler: @escaping (Int32) -> Void) {
+        signalFD = fd
+        onSignal = handler
+        _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), Self.signalToken)
+    }
+
     // MARK: Timers
 
     /// Runs `work` on the loop thread once, after `seconds`.
@@ -192,6 +205,8 @@ public final class EventLoop: @unchecked Sendable {
                 switch token {
                 case Self.mailboxToken: mailbox.drain()
                 case Self.timerToken: runDueTimers()
+                case Self.signalToken:
+                    while case let signalNumber = lw_read_signal(signalFD), signalNumber != 0 { onSignal?(signalNumber) }
                 case let t where t & Self.listenerTokenBase != 0:
                     acceptAll(listenerFD: Int32(truncatingIfNeeded: t & ~Self.listenerTokenBase))
                 default:

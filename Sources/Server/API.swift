@@ -51,6 +51,21 @@ enum API {
         }
     }
 
+    /// `POST /api/dayroll` (admin): open lots become the next trading day's SOD at the settlement
+    /// mark; realized, bought and sold start again from zero. Journaled like any event.
+    static func dayRoll(principal: Principal, context: ServerContext) -> RouteResult {
+        .deferred { reply in
+            let loop = context.loop
+            let box = UncheckedReply(reply: reply)
+            context.pipeline.submit(items: [.dayRoll], source: principal.name, atomic: true) { results in
+                let value = ProducerItems.replyValue(results[0], ref: "dayroll")
+                let status: Int
+                if case .ack = results[0] { status = 200 } else { status = 422 }
+                loop.post { box.reply(.json(status, value.serialized)) }
+            }
+        }
+    }
+
     static func getSnapshot(_ request: HTTPRequest, principal: Principal, context: ServerContext) -> RouteResult {
         var filter = SubscriptionFilter(allowedAccounts: principal.accounts)
         if let account = request.query["account"], !account.isEmpty {

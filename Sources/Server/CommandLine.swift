@@ -12,6 +12,9 @@ public enum LadderwireCommand {
       ladderwire config check [--config FILE] [--env E]
       ladderwire token add NAME --role viewer|producer|admin [--accounts A,B] [--expires DURATION]
                        [--config FILE] [--env E]       (DURATION: 30d, 12h, 90m, 3600s)
+      ladderwire mark INSTRUMENT PRICE [--server URL] [--token T]     (a manual mark, e.g. ZNZ6 110-08+)
+      ladderwire day-roll [--server URL] [--token T]                  (positions to the next day's SOD)
+      ladderwire record --url ws://HOST:PORT [--out FILE] [--count N] [--token T]
       ladderwire --help | --version
 
     `serve` with no flags runs the embedded default: sim environment, database under var/,
@@ -78,8 +81,10 @@ public enum LadderwireCommand {
             case "token":
                 guard args.dropFirst().first == "add" else { throw UsageError(message: "usage: ladderwire token add NAME --role viewer|producer|admin") }
                 return try tokenAdd(args.dropFirst(2))
+            case "mark", "day-roll", "record":
+                return try client(command, args.dropFirst())
             default:
-                throw UsageError(message: "unknown command '\(command)' (serve, config check, token add, --help, --version)")
+                throw UsageError(message: "unknown command '\(command)' (serve, config check, token add, mark, day-roll, record, --help, --version)")
             }
         } catch {
             writeError("ladderwire: \(error.message)")
@@ -172,6 +177,37 @@ public enum LadderwireCommand {
             return 0
         } catch {
             throw UsageError(message: error.description)
+        }
+    }
+
+    /// `mark`, `day-roll`, `record`: clients of a running server.
+    static func client(_ command: String, _ arguments: ArraySlice<String>) throws(UsageError) -> Int32 {
+        let flags = try Flags(arguments, valued: ["server", "token", "url", "out", "count"], switches: [])
+        let server = flags.values["server"] ?? "http://127.0.0.1:8080"
+        let token = flags.values["token"] ?? ProcessInfo.processInfo.environment["LADDERWIRE_TOKEN"]
+        do {
+            switch command {
+            case "mark":
+                guard flags.positional.count == 2 else { throw UsageError(message: "usage: ladderwire mark INSTRUMENT PRICE [--server URL] [--token T]") }
+                return try AdminCommands.mark(server: server, instrument: flags.positional[0], price: flags.positional[1], token: token)
+            case "day-roll":
+                guard flags.positional.isEmpty else { throw UsageError(message: "usage: ladderwire day-roll [--server URL] [--token T]") }
+                return try AdminCommands.dayRoll(server: server, token: token)
+            default:
+                guard let url = flags.values["url"] else { throw UsageError(message: "usage: ladderwire record --url ws://HOST:PORT [--out FILE] [--count N]") }
+                var count: Int?
+                if let text = flags.values["count"] {
+                    guard let n = Int(text), n > 0 else { throw UsageError(message: "--count must be a positive number") }
+                    count = n
+                }
+                return try AdminCommands.record(url: url, out: flags.values["out"] ?? "var/recorded.ndjson", token: token, count: count)
+            }
+        } catch let failure as AdminCommands.Failure {
+            throw UsageError(message: failure.description)
+        } catch let usage as UsageError {
+            throw usage
+        } catch {
+            throw UsageError(message: "\(error)")
         }
     }
 

@@ -12,7 +12,7 @@ enum Endpoints {
             ("status", .string(degraded ? "degraded" : "ok")),
             ("version", .string(context.version)),
             ("environment", .string(context.config.environment.rawValue)),
-            ("uptimeSeconds", .int(Int64(context.uptimeSeconds))),
+            ("uptime", .int(Int64(context.uptimeSeconds))),
             ("connections", .int(Int64(context.loop.connectionCount))),
             ("subscribers", .int(Int64(context.hub.subscribers.count))),
             ("seq", .int(context.pipeline.statistics.lastSeq.load(ordering: .relaxed))),

@@ -33,7 +33,11 @@ final class HTTPSession: ConnectionHandler {
                 connection.closeAfterFlush()
                 return
             }
-            guard let request else { return }
+            guard let request else {
+                // A client waiting on `Expect: 100-continue` gets the go-ahead for its body.
+                if parser.takeContinueRequest() { connection.send(HTTPResponse.continueHead) }
+                return
+            }
             context.metrics.httpRequests += 1
             handle(request, on: connection)
         }

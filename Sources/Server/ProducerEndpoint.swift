@@ -4,10 +4,15 @@ import Reactor
 import WebSocketCore
 
 /// `/feed`: one producer message per text frame, one reply per message, after the commit.
+///
+/// Messages that arrive in one read are submitted to the pipeline as one batch (one queue
+/// hand-off, one commit, one reply hand-off back to the loop) — replies stay one per message,
+/// in order.
 final class ProducerEndpoint: WebSocketEndpoint {
     private unowned let context: ServerContext
     private let principal: Principal
-    private var open = true
+    private var pendingItems: [IngestPipeline.Item] = []
+    private var pendingRefs: [String?] = []
 
     init(context: ServerContext, principal: Principal) {
         self.context = context
@@ -24,15 +29,26 @@ final class ProducerEndpoint: WebSocketEndpoint {
         default:
             (item, ref) = (.refused(code: "malformed_json", message: "send producer messages as JSON text frames", ref: nil), nil)
         }
+        pendingItems.append(item)
+        pendingRefs.append(ref)
+    }
+
+    func receivedBurstEnded(_ session: WebSocketSession) {
+        guard !pendingItems.isEmpty else { return }
+        let items = pendingItems, refs = pendingRefs
+        pendingItems.removeAll(keepingCapacity: true)
+        pendingRefs.removeAll(keepingCapacity: true)
         let loop = context.loop
         let target = UncheckedSession(session: session)
-        context.pipeline.submit(items: [item], source: principal.name, atomic: false) { results in
-            let reply = ProducerItems.reply(results[0], ref: ref)
-            loop.post { target.session.sendText(reply) }
+        context.pipeline.submit(items: items, source: principal.name, atomic: false) { results in
+            let frames = zip(results, refs).map { result, ref in
+                FrameEncoder.frame(.text, payload: Array(ProducerItems.reply(result, ref: ref).utf8))
+            }
+            loop.post { target.session.sendFrames(frames) }
         }
     }
 
-    func closed(_ session: WebSocketSession) { open = false }
+    func closed(_ session: WebSocketSession) {}
 }
 
 /// Shared by `/feed` and `POST /api/fills`: parsing, account scope, replies.

@@ -40,6 +40,12 @@ struct Router {
                                              : API.getFills(request, principal: principal, context: context)
                 }
             }
+        case "/api/dayroll":
+            return only(["POST"], request) {
+                authorized(request, connection: connection, role: .admin) { principal in
+                    API.dayRoll(principal: principal, context: context)
+                }
+            }
         case "/api/snapshot":
             return only(["GET", "HEAD"], request) {
                 authorized(request, connection: connection, role: .viewer) { principal in

@@ -8,8 +8,19 @@ import Ledger
 import Monitors
 import Reactor
 import Synchronization
+import CSystem
 
 public let ladderwireVersion = "0.1.0"
+
+/// The signalfd for SIGINT/SIGTERM/SIGHUP. Created first thing in `main`, before any thread
+/// exists, so every thread inherits the blocked mask and no signal is lost or acted on by default.
+public enum ShutdownSignals {
+    nonisolated(unsafe) public private(set) static var fd: Int32?
+    public static func block() {
+        let descriptor = lw_block_shutdown_signals()
+        fd = descriptor >= 0 ? descriptor : nil
+    }
+}
 
 /// Wires one `serve` run: instruments → journal → pipeline (recovery) → loop → listeners →
 /// monitors → signals. Returns the process exit code.
@@ -101,6 +112,11 @@ public enum ServerRunner {
         let supervisor = MonitorSupervisor(monitors: monitors, sink: pipeline, status: statusBoard)
         supervisor.start()
 
+        if config.scheduledDayRoll { scheduleDayRoll(loop: loop, pipeline: pipeline, log: log) }
+
+        // Before announcing the port: a signal that arrives once scripts see "listening on" must
+        // find its handler installed, not the default action or an ignored signal.
+        installShutdown(loop: loop, context: context, supervisor: supervisor, log: log)
         let hostForURL = config.host.contains(":") ? "[\(config.host)]" : config.host
         log("ladderwire \(ladderwireVersion) — environment \(config.environment.rawValue), database \(config.databasePath)")
         if anonymousRole != nil {
@@ -110,7 +126,6 @@ public enum ServerRunner {
         log("listening on http://\(hostForURL):\(port)")
         log("open http://\(hostForURL):\(port)/ in a browser, or watch in a terminal: wscat -c 'ws://\(hostForURL):\(port)/ws?format=text'")
 
-        installShutdown(loop: loop, context: context, supervisor: supervisor, log: log)
         loop.run()
 
         // The loop has drained; stop the writer after everything queued is committed.
@@ -122,25 +137,42 @@ public enum ServerRunner {
         return 0
     }
 
-    /// SIGINT/SIGTERM: stop monitors, stop accepting, close every client with 1001, wait for a
-    /// bounded drain, stop the loop.
+    /// SIGINT/SIGTERM (read from a signalfd on the loop): stop monitors, stop accepting, close
+    /// every client with 1001, wait for a bounded drain, stop the loop. A second signal exits at once.
     static func installShutdown(loop: EventLoop, context: ServerContext, supervisor: MonitorSupervisor,
                                 log: @escaping @Sendable (String) -> Void) {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let once = Mutex(false)
-        let unchecked = UncheckedContext(context: context)
-        for signalNumber in [SIGINT, SIGTERM] {
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                let first = once.withLock { fired -> Bool in defer { fired = true }; return !fired }
-                guard first else { return }
-                log("shutting down: stopping monitors, closing clients with 1001")
+        guard let fd = ShutdownSignals.fd else { return }
+        var draining = false
+        loop.watchSignals(fd: fd) { signalNumber in
+            guard signalNumber == SIGINT || signalNumber == SIGTERM else { return }
+            if draining {
+                log("second signal: exiting now")
+                exit(1)
+            }
+            draining = true
+            log("shutting down: stopping monitors, closing clients with 1001")
+            // Monitors first (their last messages and cursors still get committed and pushed),
+            // then the clients; the loop keeps serving while the monitor threads wind down.
+            let unchecked = UncheckedContext(context: context)
+            DispatchQueue.global().async {
                 _ = supervisor.stop(timeoutSeconds: 3)
                 loop.post { beginDrain(unchecked.context, log: log) }
             }
-            source.resume()
-            SignalSources.keep(source)
+        }
+    }
+
+    /// Rolls the day at each 17:00 America/Chicago boundary (the ledger computes it, DST included).
+    static func scheduleDayRoll(loop: EventLoop, pipeline: IngestPipeline, notBefore: Int64 = wallClockNanos(),
+                                log: @escaping @Sendable (String) -> Void) {
+        let now = wallClockNanos()
+        let next = tradingDayEnd(after: max(now, notBefore))
+        let seconds = Double(next - now) / 1e9
+        loop.schedule(after: max(seconds, 1)) {
+            pipeline.submit(items: [.dayRoll], source: "scheduler", atomic: true) { results in
+                log("scheduled day roll at \(isoString(next)): \(results[0])")
+            }
+            // Past this boundary, so a timer firing a hair early cannot find the same one again.
+            scheduleDayRoll(loop: loop, pipeline: pipeline, notBefore: next + 1_000_000_000, log: log)
         }
     }
 
@@ -150,6 +182,8 @@ public enum ServerRunner {
         for connection in Array(context.loop.allConnections) {
             if let session = connection.handler as? WebSocketSession {
                 session.close(.goingAway, reason: "server shutting down")
+            } else if connection.outbound.isEmpty {
+                connection.close()   // an idle HTTP connection has nothing left to say
             } else {
                 connection.closeAfterFlush(within: 1)
             }
@@ -181,6 +215,10 @@ public enum ServerRunner {
     }
 }
 
+struct UncheckedContext: @unchecked Sendable {
+    let context: ServerContext
+}
+
 /// One line to stdout, unbuffered (scripts wait for "listening on").
 public func writeLine(_ text: String) {
     let bytes = Array((text + "\n").utf8)
@@ -199,12 +237,4 @@ final class ContextBox: @unchecked Sendable {
     var context: ServerContext?
 }
 
-struct UncheckedContext: @unchecked Sendable {
-    let context: ServerContext
-}
 
-/// Dispatch signal sources must stay alive for the process lifetime.
-enum SignalSources {
-    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
-    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
-}

@@ -6,6 +6,8 @@ import WebSocketCore
 protocol WebSocketEndpoint: AnyObject {
     func opened(_ session: WebSocketSession)
     func received(_ event: WebSocketEvent, on session: WebSocketSession)
+    /// Every message of one read has been delivered (lets a producer submit them as one batch).
+    func receivedBurstEnded(_ session: WebSocketSession)
     func tick(_ session: WebSocketSession, now: Monotonic)
     func closed(_ session: WebSocketSession)
     /// The outbound cap was passed. Default: the slow-consumer close.
@@ -14,6 +16,7 @@ protocol WebSocketEndpoint: AnyObject {
 
 extension WebSocketEndpoint {
     func opened(_ session: WebSocketSession) {}
+    func receivedBurstEnded(_ session: WebSocketSession) {}
     func tick(_ session: WebSocketSession, now: Monotonic) {}
     func overflowed(_ session: WebSocketSession) { session.slowConsumerClose() }
 }
@@ -55,6 +58,7 @@ final class WebSocketSession: ConnectionHandler {
 
     func received(_ bytes: ArraySlice<UInt8>, on connection: Connection) {
         protocolState.receive(bytes)
+        defer { if !connection.isClosed { endpoint.receivedBurstEnded(self) } }
         while !connection.isClosed {
             let event: WebSocketEvent?
             do {
@@ -91,6 +95,12 @@ final class WebSocketSession: ConnectionHandler {
     func sendText(_ text: String) {
         guard isOpen else { return }
         connection.send(FrameEncoder.frame(.text, payload: Array(text.utf8)))
+    }
+
+    /// Several pre-encoded frames in one buffer (a producer's batch of replies).
+    func sendFrames(_ frames: [[UInt8]]) {
+        guard isOpen, !frames.isEmpty else { return }
+        connection.send(SharedBuffer(concatenating: frames))
     }
 
     func sendBinary(_ bytes: [UInt8]) {

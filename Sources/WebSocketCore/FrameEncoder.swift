@@ -34,12 +34,10 @@ public enum FrameEncoder {
     public static func maskedFrame(_ opcode: Opcode, payload: some Collection<UInt8>, fin: Bool = true,
                                    maskKey: (UInt8, UInt8, UInt8, UInt8)) -> [UInt8] {
         var bytes = headerBytes(opcode, payloadLength: payload.count, fin: fin, masked: true)
-        let key = [maskKey.0, maskKey.1, maskKey.2, maskKey.3]
-        bytes.append(contentsOf: key)
-        bytes.reserveCapacity(bytes.count + payload.count)
-        for (offset, byte) in payload.enumerated() {
-            bytes.append(byte ^ key[offset & 3])
-        }
+        bytes.append(contentsOf: [maskKey.0, maskKey.1, maskKey.2, maskKey.3])
+        let payloadStart = bytes.count
+        bytes.append(contentsOf: payload)
+        Masking.apply(&bytes, from: payloadStart, key: maskKey, phase: 0)
         return bytes
     }
 

@@ -17,8 +17,18 @@ public struct UTF8Validator: Sendable {
     /// Validates the next bytes; false as soon as the input can no longer be valid UTF-8 (and
     /// from then on until `reset()`).
     public mutating func feed(_ bytes: some Collection<UInt8>) -> Bool {
+        feed(Array(bytes)[...])
+    }
+
+    // Concrete overloads: the connection validates every text byte, so the loop must not run
+    // through unspecialised Collection witnesses.
+    public mutating func feed(_ bytes: [UInt8]) -> Bool { feed(bytes.span) }
+    public mutating func feed(_ bytes: ArraySlice<UInt8>) -> Bool { feed(bytes.span) }
+
+    mutating func feed(_ bytes: Span<UInt8>) -> Bool {
         if failed { return false }
-        for byte in bytes {
+        for index in bytes.indices {
+            let byte = bytes[index]
             if remaining == 0 {
                 if byte < 0x80 { continue }
                 switch byte {

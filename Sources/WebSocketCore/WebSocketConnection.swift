@@ -12,7 +12,8 @@
 public struct WebSocketConnection: Sendable {
     public enum State: Sendable, Equatable { case open, closeReceived, closeSent, closed }
 
-    public let limits: WebSocketLimits
+    /// May be changed between events, e.g. to give one endpoint a larger message limit.
+    public var limits: WebSocketLimits
     public private(set) var state: State = .open
 
     private var buffer: [UInt8] = []
@@ -39,7 +40,11 @@ public struct WebSocketConnection: Sendable {
     public mutating func receive(_ bytes: some Collection<UInt8>) {
         // After the peer's close nothing it sends matters; don't let it grow memory either.
         if state == .closeReceived || state == .closed || failure != nil { return }
-        buffer.append(contentsOf: bytes)
+        // Called generically from other modules: copy contiguous input in one go instead of
+        // element by element through the Collection witness.
+        if bytes.withContiguousStorageIfAvailable({ buffer.append(contentsOf: $0) }) == nil {
+            buffer.append(contentsOf: bytes)
+        }
     }
 
     /// The next complete event, or nil when more bytes are needed. Throws a violation as soon as
@@ -114,7 +119,7 @@ public struct WebSocketConnection: Sendable {
         if count > 0 {
             let firstNew = message.count
             message.append(contentsOf: buffer[readIndex..<readIndex + count])
-            Self.unmaskInPlace(&message, from: firstNew, key: frame.maskKey, phase: dataFrameConsumed)
+            Masking.apply(&message, from: firstNew, key: frame.maskKey, phase: dataFrameConsumed)
             readIndex += count
             dataFrameConsumed += count
             if messageOpcode == .text && !utf8.feed(message[firstNew...]) {
@@ -125,14 +130,16 @@ public struct WebSocketConnection: Sendable {
         dataFrame = nil
         guard frame.fin else { return nil }
         let opcode = messageOpcode
-        let payload = message
         messageOpcode = nil
-        message = []
         messageFrameCount = 0
         if opcode == .text {
             guard utf8.isComplete else { throw .invalidPayload("text message ends inside a UTF-8 sequence") }
-            return .text(String(decoding: payload, as: UTF8.self))
+            let text = String(decoding: message, as: UTF8.self)
+            message.removeAll(keepingCapacity: message.capacity <= 1 << 16) // reuse for the next small message
+            return .text(text)
         }
+        let payload = message
+        message = []
         return .binary(payload)
     }
 
@@ -200,20 +207,7 @@ public struct WebSocketConnection: Sendable {
 
     static func unmasked(_ bytes: ArraySlice<UInt8>, key: (UInt8, UInt8, UInt8, UInt8), phase: Int) -> [UInt8] {
         var output = Array(bytes)
-        unmaskInPlace(&output, from: 0, key: key, phase: phase)
+        Masking.apply(&output, from: 0, key: key, phase: phase)
         return output
-    }
-
-    /// XORs `bytes[from...]` with the mask, starting `phase` bytes into the frame payload.
-    static func unmaskInPlace(_ bytes: inout [UInt8], from start: Int, key: (UInt8, UInt8, UInt8, UInt8), phase: Int) {
-        let keyBytes = [key.0, key.1, key.2, key.3]
-        var index = start
-        var keyIndex = phase & 3
-        let end = bytes.count
-        while index < end {
-            bytes[index] ^= keyBytes[keyIndex]
-            keyIndex = (keyIndex + 1) & 3
-            index += 1
-        }
     }
 }

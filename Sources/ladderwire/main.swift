@@ -1,4 +1,6 @@
 import Foundation
 import Server
 
+// Before any thread exists: every thread inherits the blocked shutdown signals (see ServerRunner).
+ShutdownSignals.block()
 exit(LadderwireCommand.main(CommandLine.arguments))

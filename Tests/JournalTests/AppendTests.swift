@@ -2,11 +2,159 @@ import Testing
 @testable import Journal
 
 @Suite struct AppendTests {
-    @Test func firstAppendGetsSeqOne() throws {
+    @Test func seqsAreGaplessAcrossBatchesAndReopen() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("j.db")
+        do {
+            let journal = try Journal(JournalOptions(path: path))
+            #expect(journal.lastSeq == 0)
+            #expect(try journal.append([EventFixtures.fill("E1"), EventFixtures.fill("E2")]) == [1, 2])
+            #expect(try journal.append([EventFixtures.mark("ZNZ6", price: "110-16", units: 28_288)]) == [3])
+            #expect(try journal.append([]) == [])
+            #expect(journal.lastSeq == 3)
+            journal.close()
+        }
+        let reopened = try Journal(JournalOptions(path: path))
+        #expect(reopened.lastSeq == 3)
+        #expect(try reopened.append([EventFixtures.fill("E3")]) == [4])
+        #expect(try reopened.events(after: 0, limit: 100).map(\.seq) == [1, 2, 3, 4])
+    }
+
+    @Test func storedEventReadsBackFieldForField() throws {
         let directory = TemporaryDirectory()
         let journal = try Journal(JournalOptions(path: directory.file("j.db")))
-        let seqs = try journal.append([NewEvent(kind: "mark", time: 1, source: "test", payload: "{}")])
-        #expect(seqs == [1])
+        let event = NewEvent(kind: "fill", account: "ACC1", instrument: "ZNZ6", execId: "E1", time: 1_764_000_000_123_000_000,
+                             source: "desk-token", payload: "{\"a\":\"é\"}", deltas: "[1,2]")
+        let before = Journal.now()
+        try journal.append([event])
+        let record = try #require(try journal.events(after: 0, limit: 1).first)
+        #expect(record.seq == 1)
+        #expect(record.kind == "fill")
+        #expect(record.account == "ACC1")
+        #expect(record.instrument == "ZNZ6")
+        #expect(record.execId == "E1")
+        #expect(record.time == 1_764_000_000_123_000_000)
+        #expect(record.source == "desk-token")
+        #expect(record.payload == "{\"a\":\"é\"}")
+        #expect(record.deltas == "[1,2]")
+        #expect(record.committedAt >= before)
+    }
+
+    @Test func fillRowIsStoredWithTheEventSeq() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        try journal.append([EventFixtures.mark("ZNZ6", price: "110-16", units: 28_288),
+                            EventFixtures.fill("E1", side: "sell", qty: 3, price: "110'085", priceUnits: 28_228)])
+        let fill = try #require(try journal.fill(execId: "E1"))
+        #expect(fill == FillRow(execId: "E1", account: "ACC1", instrument: "ZNZ6", side: "sell", qty: 3, price: "110'085",
+                                priceUnits: 28_228, time: 1_000, source: "test", status: "live", seq: 2))
+    }
+
+    @Test func duplicateExecIdInsideABatchRollsBackEverything() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        try journal.append([EventFixtures.fill("E1")], cursors: [SourceCursor(name: "tt", value: "100")])
+
+        let error = #expect(throws: JournalError.self) {
+            try journal.append([EventFixtures.fill("E2"), EventFixtures.mark("ZNZ6", price: "110-16", units: 1), EventFixtures.fill("E2")],
+                               audit: [AuditEntry(time: 1, actor: "test", action: "ingest", detail: "batch")],
+                               cursors: [SourceCursor(name: "tt", value: "200")],
+                               checkpoint: (seq: 1, state: [1]))
+        }
+        #expect(error?.code == "constraint")
+        #expect(error?.message.contains("E2") == true)
         #expect(journal.lastSeq == 1)
+        #expect(try journal.events(after: 0, limit: 10).map(\.seq) == [1])
+        #expect(try journal.seq(ofExecId: "E2") == nil)
+        #expect(try journal.marks().isEmpty)
+        #expect(try journal.auditEntries(limit: 10).isEmpty)
+        #expect(try journal.cursor("tt") == "100")
+        #expect(try journal.latestCheckpoint() == nil)
+        // The next batch continues without a gap.
+        #expect(try journal.append([EventFixtures.fill("E2")]) == [2])
+    }
+
+    @Test func duplicateOfAStoredExecIdIsRejected() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        try journal.append([EventFixtures.fill("E1")])
+        let error = #expect(throws: JournalError.self) { try journal.append([EventFixtures.fill("E1")]) }
+        #expect(error?.code == "constraint")
+        #expect(journal.lastSeq == 1)
+    }
+
+    @Test func bustOfAnUnknownFillRollsBack() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        let error = #expect(throws: JournalError.self) {
+            try journal.append([EventFixtures.fill("E1"), EventFixtures.bust("NOPE")])
+        }
+        #expect(error?.code == "not_found")
+        #expect(journal.lastSeq == 0)
+        #expect(try journal.seq(ofExecId: "E1") == nil)
+    }
+
+    @Test func bustAndCorrectionUpdateTheStoredFill() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        try journal.append([EventFixtures.fill("E1", qty: 3, price: "110-18.5", priceUnits: 28_292),
+                            EventFixtures.fill("E2", qty: 4, price: "110-20", priceUnits: 28_288)])
+        let correction = NewEvent(kind: "correct", execId: "E2", time: 5, source: "test", payload: "{}",
+                                  fillStatus: FillStatusUpdate(execId: "E2", status: "corrected", qty: 2, price: "110-18", priceUnits: 28_288))
+        try journal.append([EventFixtures.bust("E1"), correction])
+        let busted = try #require(try journal.fill(execId: "E1"))
+        #expect(busted.status == "busted")
+        #expect(busted.qty == 3)
+        #expect(busted.originalQty == nil)
+        let corrected = try #require(try journal.fill(execId: "E2"))
+        #expect(corrected.status == "corrected")
+        #expect(corrected.qty == 2)
+        #expect(corrected.price == "110-18")
+        #expect(corrected.originalQty == 4)
+        #expect(corrected.originalPrice == "110-20")
+        #expect(corrected.seq == 2)
+
+        // A second correction keeps the very first values as the originals.
+        let again = NewEvent(kind: "correct", execId: "E2", time: 6, source: "test", payload: "{}",
+                             fillStatus: FillStatusUpdate(execId: "E2", status: "corrected", qty: 1))
+        try journal.append([again])
+        let twice = try #require(try journal.fill(execId: "E2"))
+        #expect(twice.qty == 1)
+        #expect(twice.originalQty == 4)
+    }
+
+    @Test func marksAndSodRowsKeepTheLatestValue() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        let sod = NewEvent(kind: "sod", account: "ACC1", instrument: "ZNZ6", time: 1, source: "test", payload: "{}",
+                           sod: SodRow(account: "ACC1", instrument: "ZNZ6", qty: -2, price: "110-16", priceUnits: 28_288))
+        try journal.append([EventFixtures.mark("ZNZ6", price: "110-16", units: 28_288), sod,
+                            EventFixtures.mark("ZNZ6", price: "110-17", units: 28_296),
+                            EventFixtures.mark("ZBZ6", price: "118-00", units: 30_208)])
+        #expect(try journal.marks() == [MarkRow(instrument: "ZBZ6", price: "118-00", priceUnits: 30_208, time: 3_000, seq: 4),
+                                        MarkRow(instrument: "ZNZ6", price: "110-17", priceUnits: 28_296, time: 3_000, seq: 3)])
+        #expect(try journal.sodRows() == [SodRow(account: "ACC1", instrument: "ZNZ6", qty: -2, price: "110-16", priceUnits: 28_288, seq: 2)])
+    }
+
+    @Test func secondWriterOnTheSameFileIsDetected() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("j.db")
+        let first = try Journal(JournalOptions(path: path))
+        let second = try Journal(JournalOptions(path: path))
+        try first.append([EventFixtures.fill("E1")])
+        let error = #expect(throws: JournalError.self) { try second.append([EventFixtures.fill("E2")]) }
+        #expect(error?.code == "conflict")
+        #expect(second.lastSeq == 0)
+        #expect(try first.events(after: 0, limit: 10).count == 1)
+    }
+
+    @Test func closedJournalRefusesWork() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        journal.close()
+        journal.close()
+        let error = #expect(throws: JournalError.self) { try journal.append([EventFixtures.fill("E1")]) }
+        #expect(error?.code == "closed")
+        #expect(throws: JournalError.self) { _ = try journal.events(after: 0, limit: 1) }
     }
 }

@@ -26,6 +26,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -90,6 +91,7 @@ class Server:
         self.host = host
         self.port = 0
         self.scheme = "http"
+        self.ssl_context: ssl.SSLContext | None = None   # trusted by the helpers when scheme is https
         self.proc: subprocess.Popen | None = None
         self.expected_exit = False   # set when the test itself stops or kills the process
         self.runs: list[dict] = []   # captured output of every run, for diagnostics
@@ -217,7 +219,10 @@ class Server:
     # -- HTTP conveniences --------------------------------------------------------------------
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None, timeout: float = 10.0) -> tuple[int, dict, bytes]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        if self.scheme == "https":
+            conn = http.client.HTTPSConnection(self.host, self.port, timeout=timeout, context=self.ssl_context)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
@@ -275,13 +280,15 @@ class _Registry:
 @pytest.fixture
 def server_factory(tmp_path_factory, request):
     """server_factory(echo=False, static=<repo>/static, sources="none", db_path=None,
-    extra_args=(), env=None, start=True) -> Server. Every server is stopped at teardown."""
+    extra_args=(), env=None, config=None, start=True) -> Server. `config` is a dict written to a
+    private JSON file passed with --config (e.g. {"shared": {"limits": {"pingIntervalSeconds": 1}}}).
+    Every server is stopped at teardown."""
     registry = _Registry()
     request.node._ladderwire_servers = registry.servers
 
     def factory(*, echo: bool = False, static: Path | str | None | bool = True, sources: str | None = "none",
                 db_path: Path | str | None = None, extra_args: list[str] | tuple[str, ...] = (),
-                env: dict[str, str] | None = None, start: bool = True) -> Server:
+                env: dict[str, str] | None = None, config: dict | None = None, start: bool = True) -> Server:
         if static is True:
             static_dir = REPO_STATIC if REPO_STATIC.exists() else None
         elif static in (False, None):
@@ -289,6 +296,10 @@ def server_factory(tmp_path_factory, request):
         else:
             static_dir = Path(static)
         tmp_dir = tmp_path_factory.mktemp("ladderwire")
+        if config is not None:
+            config_file = tmp_dir / "ladderwire.json"
+            config_file.write_text(json.dumps(config))
+            extra_args = ["--config", str(config_file), *extra_args]
         server = Server(tmp_dir, echo=echo, static=static_dir, sources=sources, db_path=db_path,
                         extra_args=list(extra_args), env=env)
         registry.servers.append(server)
@@ -303,7 +314,7 @@ def server_factory(tmp_path_factory, request):
 
     crashed = [s for s in registry.servers if s.crashed()]
     for server in registry.servers:
-        server._terminate(signal.SIGTERM)
+        server._terminate(signal.SIGTERM, timeout=3)   # then SIGKILL: a hung shutdown has its own test
     if crashed:
         details = "\n".join(s.diagnostics() for s in crashed)
         pytest.fail(f"ladderwire died from a signal during the test:\n{details}", pytrace=False)

@@ -244,6 +244,23 @@ def test_nothing_is_processed_after_the_client_close(ws):
     ws.expect_tcp_closed()
 
 
+def test_peer_that_never_answers_pings_is_closed_1001(server_factory):
+    # 1 s ping interval (and pong timeout): a peer that reads but never pongs is dead to the server.
+    server = server_factory(echo=True, config={"shared": {"limits": {"pingIntervalSeconds": 1}}})
+    with RawWebSocket.connect(server.host, server.port, "/echo") as client:
+        pings = 0
+        while True:
+            frame = client.recv_frame(timeout=10)
+            if frame.opcode == OP_PING:
+                pings += 1     # deliberately not answered
+            elif frame.opcode == OP_CLOSE:
+                break
+        assert pings >= 1
+        assert frame.close_code == 1001, (frame.close_code, frame.close_reason)
+        client.send_close(1001)
+        client.expect_tcp_closed()
+
+
 # -- handshake failures over raw HTTP ------------------------------------------------------------
 
 def upgrade_request(server, *, method="GET", version="HTTP/1.1", path="/echo", drop=(), override=None) -> bytes:

@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/signalfd.h>
 
 /// Registers, modifies or removes `fd` in an epoll set; `token` comes back in events.
 int lw_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
@@ -21,6 +23,13 @@ int lw_epoll_wait(int epfd, uint64_t *tokens, uint32_t *events, int max_events, 
 
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC (accept4 needs _GNU_SOURCE, which Swift cannot set).
 int lw_accept_nonblocking(int fd, struct sockaddr *addr, socklen_t *len);
+
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and every thread it creates later)
+/// and returns a non-blocking signalfd that reports them, for the event loop to read.
+int lw_block_shutdown_signals(void);
+
+/// Reads one pending signal from a signalfd; returns its number, or 0 when none is pending.
+int lw_read_signal(int fd);
 
 /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit or -1.
 long lw_raise_nofile_limit(void);

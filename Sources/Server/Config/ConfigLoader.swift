@@ -43,7 +43,10 @@ public enum ConfigLoader {
     public static func defaults(for environment: ServerConfig.Environment) -> ServerConfig {
         var config = ServerConfig()
         config.environment = environment
-        if environment != .sim { config.databasePath = "var/ladderwire-\(environment.rawValue).db" }
+        if environment != .sim {
+            config.databasePath = "var/ladderwire-\(environment.rawValue).db"
+            config.scheduledDayRoll = true
+        }
         return config
     }
 

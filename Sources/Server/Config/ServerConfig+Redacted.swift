@@ -26,6 +26,7 @@ extension ServerConfig {
             ("allowAnonymousViewers", .bool(allowAnonymousViewers)),
             ("echo", .bool(echo)),
             ("checkpointEvery", number(checkpointEvery)),
+            ("scheduledDayRoll", .bool(scheduledDayRoll)),
             ("tlsCert", text(tlsCert)),
             ("tlsKey", text(tlsKey)),
             ("debugLogging", .bool(debugLogging)),

@@ -19,6 +19,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var sources: [String] = ["replay"]   // monitor names; [] = none
     public var limits = Limits()
     public var checkpointEvery = 10_000         // events between ledger checkpoints
+    /// Roll positions to the next trading day at 17:00 America/Chicago on its own. Off in the
+    /// default sim environment (the demo and the tests must not roll mid-run); on in uat/live.
+    public var scheduledDayRoll = false
     public var tlsCert: String? = nil
     public var tlsKey: String? = nil
     public var debugLogging = false

@@ -1,0 +1,58 @@
+import Testing
+@testable import Hub
+
+@Suite struct JSONTests {
+    @Test func serializationKeepsKeyOrderAndEscapes() {
+        let value = JSONValue.object([("b", .int(-2)), ("a", .string("q\"\\\n\u{01}é")), ("n", .null), ("t", .bool(true)),
+                                      ("l", .array([.int(1), .object([])]))])
+        #expect(value.serialized == #"{"b":-2,"a":"q\"\\\n\u0001é","n":null,"t":true,"l":[1,{}]}"#)
+    }
+
+    @Test func parseRoundTripsWhatWeWrite() throws {
+        let text = #"{"type":"fill","seq":12,"price":"110'085","nested":{"x":[true,false,null]},"u":"\u00e9\ud83d\ude00"}"#
+        let value = try JSONValue.parse(text)
+        #expect(value["seq"] == .int(12))
+        #expect(value["u"] == .string("é😀"))
+        #expect(try JSONValue.parse(value.serialized) == value)
+    }
+
+    @Test(arguments: ["", "{", "[1,]", #"{"a" 1}"#, "1.5", "1e3", #""\ud800""#, "tru", #"{"a":1} x"#, "\"a\u{01}\""])
+    func malformedInputIsRejected(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(deep) }
+    }
+}
+
+@Suite struct FilterTests {
+    @Test func everythingFilterPassesAll() {
+        let filter = SubscriptionFilter()
+        #expect(filter.passesEverything)
+        #expect(filter.matches(channel: .pnl, account: nil, instrument: nil))
+    }
+
+    @Test func accountsInstrumentsAndChannelsNarrow() {
+        let filter = SubscriptionFilter(accounts: ["ACC1"], instruments: ["ZNZ6"], channels: [.fills, .marks])
+        #expect(!filter.passesEverything)
+        #expect(filter.matches(channel: .fills, account: "ACC1", instrument: "ZNZ6"))
+        #expect(!filter.matches(channel: .fills, account: "ACC2", instrument: "ZNZ6"))
+        #expect(!filter.matches(channel: .fills, account: "ACC1", instrument: "ZBZ6"))
+        #expect(!filter.matches(channel: .positions, account: "ACC1", instrument: "ZNZ6"))
+        #expect(filter.matches(channel: .marks, account: nil, instrument: "ZNZ6"))
+    }
+
+    @Test func aScopedViewerNeverSeesOtherAccountsOrDeskTotals() {
+        let filter = SubscriptionFilter(allowedAccounts: ["ACC1"])
+        #expect(filter.matches(channel: .pnl, account: "ACC1", instrument: nil))
+        #expect(!filter.matches(channel: .pnl, account: "ACC2", instrument: nil))
+        #expect(!filter.matches(channel: .pnl, account: nil, instrument: nil), "desk totals aggregate other accounts")
+        #expect(filter.matches(channel: .marks, account: nil, instrument: "ZNZ6"), "marks are not account data")
+        // A subscribe asking for more cannot widen the scope.
+        var widened = filter
+        widened.accounts = ["ACC1", "ACC2"]
+        #expect(!widened.matches(channel: .fills, account: "ACC2", instrument: "ZNZ6"))
+    }
+}

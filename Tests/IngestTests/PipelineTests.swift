@@ -1,0 +1,200 @@
+import Foundation
+import Hub
+import Journal
+import Ledger
+import Testing
+@testable import Ingest
+
+@Suite struct PipelineTests {
+    @Test func workedExampleIsAcknowledgedWithGaplessSeqsAndExactTotals() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        let results = harness.submit(json: [WorkedExample.sod] + WorkedExample.fills + [WorkedExample.mark])
+        #expect(results == (1...7).map { SubmitResult.ack(seq: Int64($0)) })
+        let snapshot = harness.snapshot()
+        #expect(snapshot["seq"] == .int(7))
+        #expect(snapshot["desk"]?["total"] == .string("484.375"))
+        #expect(snapshot["desk"]?["realized"] == .string("453.125"))
+        #expect(snapshot["desk"]?["unrealized"] == .string("31.25"))
+    }
+
+    @Test func aDuplicateExecIdIsAnsweredWithTheOriginalSeqAndStoresNothing() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        _ = harness.submit(json: [WorkedExample.sod, WorkedExample.fills[0]])
+        let again = harness.submit(json: [WorkedExample.fills[0]])
+        #expect(again == [.duplicate(seq: 2)])
+        #expect(harness.journal.lastSeq == 2)
+        // Also within one batch: the second copy refers to the first one's seq.
+        let batch = harness.submit(json: [WorkedExample.fills[1], WorkedExample.fills[1]])
+        #expect(batch == [.ack(seq: 3), .duplicate(seq: 3)])
+    }
+
+    @Test func anAtomicBatchWithOneBadItemStoresNothingButTheAudit() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        _ = harness.submit(json: [WorkedExample.sod])
+        let bad = #"{"type":"fill","execId":"X2","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-08.25"}"#
+        let results = harness.submit(json: [WorkedExample.fills[0], bad], atomic: true)
+        #expect(results.count == 2)
+        guard case .rejected(let firstCode, _) = results[0], case .rejected(let secondCode, _) = results[1] else {
+            Issue.record("expected both rejected, got \(results)")
+            return
+        }
+        #expect(firstCode == "not_applied")
+        #expect(secondCode == "price_off_grid")
+        #expect(harness.journal.lastSeq == 1)
+        #expect(harness.snapshot()["positions"]?.arrayCount == 1)
+        let audit = try harness.journal.auditEntries(limit: 50)
+        #expect(audit.contains { $0.action == "reject" && $0.detail.contains("price_off_grid") })
+        // The same fill is still welcome afterwards: nothing of the failed request was kept.
+        #expect(harness.submit(json: [WorkedExample.fills[0]]) == [.ack(seq: 2)])
+    }
+
+    @Test func aRejectedMessageOutsideABatchLeavesTheLedgerUnchanged() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        _ = harness.submit(json: [WorkedExample.sod, WorkedExample.fills[0]])
+        let before = harness.snapshot()["positions"]!.serialized
+        let results = harness.submit(json: [
+            #"{"type":"bust","execId":"NOPE"}"#,
+            #"{"type":"fill","execId":"Z1","account":"ACC1","instrument":"ZZZ","side":"buy","qty":1,"price":"1"}"#,
+            "not json",
+        ])
+        #expect(results.map(\.code) == ["unknown_fill", "unknown_instrument", "malformed_json"])
+        #expect(harness.snapshot()["positions"]!.serialized == before)
+        #expect(harness.journal.lastSeq == 2)
+    }
+
+    @Test func everyCommitIsPublishedBeforeItsProducerHearsBack() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        _ = harness.submit(json: [WorkedExample.sod] + WorkedExample.fills)
+        let order = harness.order.withLock { $0 }
+        let replyIndex = try #require(order.firstIndex(of: "reply"))
+        #expect(order[..<replyIndex] == (1...6).map { "publish:\($0)" }[...])
+        let seqs = harness.published.withLock { $0.map(\.seq) }
+        #expect(seqs == Array(1...6))
+    }
+
+    @Test func recoveryWithAndWithoutCheckpointsEqualsTheLiveState() throws {
+        for checkpointEvery in [1_000_000, 7] {
+            let harness = try PipelineHarness(checkpointEvery: checkpointEvery)
+            var generator = MessageGenerator(seed: UInt64(checkpointEvery))
+            for _ in 0..<20 { _ = harness.submit(json: generator.batch(size: 10)) }
+            let live = harness.snapshot()
+            #expect((live["positions"]?.arrayCount ?? 0) >= 3, "the generated stream must build real positions")
+            #expect(harness.journal.lastSeq >= 150)
+            harness.close()
+            try harness.open(checkpointEvery: checkpointEvery)
+            let recovered = harness.snapshot()
+            #expect(recovered["positions"]!.serialized == live["positions"]!.serialized)
+            #expect(recovered["accounts"]!.serialized == live["accounts"]!.serialized)
+            #expect(recovered["seq"] == live["seq"])
+            if checkpointEvery == 7 { #expect(try harness.journal.latestCheckpoint() != nil) }
+            // Duplicates are still recognised after the restart.
+            let first = try #require(try harness.journal.fills(account: nil, instrument: nil, since: nil, limit: 1).first)
+            let replay = #"{"type":"fill","execId":"\#(first.execId)","account":"\#(first.account)","instrument":"\#(first.instrument)","side":"\#(first.side)","qty":\#(first.qty),"price":"\#(Price(units: first.priceUnits).decimalString)"}"#
+            #expect(harness.submit(json: [replay]) == [.duplicate(seq: first.seq)])
+            harness.close()
+        }
+    }
+
+    @Test func aResumeReplaysExactlyWhatWasPublishedAfterTheGivenSeq() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        var generator = MessageGenerator(seed: 99)
+        for _ in 0..<10 { _ = harness.submit(json: generator.batch(size: 5)) }
+        let published = harness.published.withLock { $0 }
+        let epoch = harness.pipeline.epoch
+        for since in [Int64(0), 3, 17, harness.journal.lastSeq] {
+            let plan = harness.read { $0.resume(since: since, epoch: epoch, filter: SubscriptionFilter(), format: .json) }
+            guard case .replay(let frames, let upTo) = plan else {
+                Issue.record("expected a replay from \(since)")
+                continue
+            }
+            #expect(upTo == harness.journal.lastSeq)
+            let expected = published.filter { $0.seq > since }.flatMap { $0.messages.map(\.jsonFrame.bytes) }
+            #expect(frames.dropFirst().map(\.bytes) == expected, "resume from \(since)")
+        }
+        let wrongEpoch = harness.read { $0.resume(since: 1, epoch: "other", filter: SubscriptionFilter(), format: .json) }
+        guard case .resync = wrongEpoch else { Issue.record("a wrong epoch must resync"); return }
+        let ahead = harness.read { $0.resume(since: 10_000, epoch: epoch, filter: SubscriptionFilter(), format: .json) }
+        guard case .resync = ahead else { Issue.record("since beyond the journal must resync"); return }
+    }
+
+    @Test func aFilteredSnapshotShowsOnlyPermittedAccountsAndNoDeskForScopedViewers() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        _ = harness.submit(json: [
+            #"{"type":"fill","execId":"A1","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#,
+            #"{"type":"fill","execId":"B1","account":"ACC2","instrument":"ZBZ6","side":"sell","qty":2,"price":"115-18"}"#,
+        ])
+        let scoped = harness.read {
+            $0.snapshot(filter: SubscriptionFilter(allowedAccounts: ["ACC2"]), resync: false, monitors: [], now: 0)
+        }
+        guard case .array(let positions)? = scoped["positions"], case .array(let fills)? = scoped["fills"] else {
+            Issue.record("snapshot lacks positions or fills")
+            return
+        }
+        #expect(positions.map { $0["account"] } == [.string("ACC2")])
+        #expect(fills.map { $0["execId"] } == [.string("B1")])
+        #expect(scoped["desk"] == .null)
+    }
+}
+
+extension SubmitResult {
+    var code: String {
+        switch self {
+        case .ack: return "ack"
+        case .duplicate: return "duplicate"
+        case .rejected(let code, _): return code
+        }
+    }
+}
+
+extension JSONValue {
+    var arrayCount: Int? { if case .array(let items) = self { return items.count }; return nil }
+}
+
+/// Seeded producer messages on the tick grid: fills (with flips), marks, occasional busts.
+struct MessageGenerator {
+    var state: UInt64
+    var next = 0
+    var execIds: [String] = []
+
+    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    mutating func random(_ bound: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(bound))
+    }
+
+    mutating func batch(size: Int) -> [String] {
+        (0..<size).map { _ in message() }
+    }
+
+    mutating func message() -> String {
+        let instruments = [("ZNZ6", 110, 64), ("ZBZ6", 115, 32), ("ZTZ6", 102, 256)]
+        let (symbol, base, perPoint) = instruments[random(instruments.count)]
+        let ticks = random(perPoint)
+        let price = "\(base).\(String(format: "%08d", ticks * (100_000_000 / perPoint)))"
+        switch random(10) {
+        case 0:
+            return #"{"type":"mark","instrument":"\#(symbol)","price":"\#(price)"}"#
+        case 1 where !execIds.isEmpty:
+            let victim = execIds.remove(at: random(execIds.count))
+            return #"{"type":"bust","execId":"\#(victim)"}"#
+        default:
+            next += 1
+            let execId = "G\(next)"
+            execIds.append(execId)
+            let side = random(2) == 0 ? "buy" : "sell"
+            let account = ["ACC1", "ACC2"][random(2)]
+            return #"{"type":"fill","execId":"\#(execId)","account":"\#(account)","instrument":"\#(symbol)","side":"\#(side)","qty":\#(1 + random(9)),"price":"\#(price)"}"#
+        }
+    }
+}

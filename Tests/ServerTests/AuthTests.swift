@@ -1,0 +1,125 @@
+import Foundation
+import HTTPCore
+import Testing
+@testable import Server
+
+@Suite struct AuthTests {
+    func temporaryFile() -> String { NSTemporaryDirectory() + "tokens-\(UUID().uuidString).json" }
+
+    @Test func addedTokensAreStoredAsHashesInAPrivateFile() throws {
+        let path = temporaryFile()
+        let token = try TokenStore.addToken(path: path, name: "desk", role: .viewer, accounts: ["ACC1"], expires: nil)
+        #expect(token.hasPrefix("lw_") && token.count == 67)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(!text.contains(token))
+        #expect(text.contains(TokenStore.sha256Hex(token)))
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let store = try TokenStore(path: path)
+        #expect(store.principal(forToken: token)?.accounts == ["ACC1"])
+        #expect(store.principal(forToken: token + "x") == nil)
+        #expect(throws: ConfigurationError.self) { try TokenStore.addToken(path: path, name: "desk", role: .admin, accounts: nil, expires: nil) }
+    }
+
+    @Test func sha256MatchesTheKnownVector() {
+        #expect(TokenStore.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    func request(_ target: String, headers: [(String, String)] = []) -> HTTPRequest {
+        HTTPRequest(method: "GET", target: target, headers: HTTPHeaders([("Host", "x")] + headers.map { (name: $0.0, value: $0.1) }))
+    }
+
+    @Test func tokensAreFoundInHeaderQueryOrSubprotocol() throws {
+        let path = temporaryFile()
+        let token = try TokenStore.addToken(path: path, name: "p", role: .producer, accounts: nil, expires: nil)
+        let auth = Authenticator(tokens: try TokenStore(path: path), anonymousRole: nil)
+        let now = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+        let ways = [
+            request("/ws", headers: [("Authorization", "Bearer \(token)")]),
+            request("/ws?token=\(token)"),
+            request("/ws", headers: [("Sec-WebSocket-Protocol", "ladderwire.json, ladderwire.token.\(token)")]),
+        ]
+        for way in ways {
+            guard case .success(let principal) = auth.authenticate(way, loopback: false, needs: .producer, now: now) else {
+                Issue.record("token not accepted from \(way.target) \(way.headers.fields)")
+                continue
+            }
+            #expect(principal.name == "p")
+        }
+        guard case .failure(let missing) = auth.authenticate(request("/ws"), loopback: true, needs: .viewer, now: now) else {
+            Issue.record("no token must fail without anonymous access"); return
+        }
+        #expect(missing.status == 401)
+        guard case .failure(let wrong) = auth.authenticate(request("/ws?token=nope"), loopback: true, needs: .viewer, now: now) else {
+            Issue.record("a wrong token must fail"); return
+        }
+        #expect(wrong.status == 401)
+        guard case .failure(let low) = auth.authenticate(ways[0], loopback: false, needs: .admin, now: now) else {
+            Issue.record("a producer is not an admin"); return
+        }
+        #expect(low.status == 403)
+    }
+
+    @Test func expiredTokensAndAnonymousAccessFollowTheRules() throws {
+        let path = temporaryFile()
+        let now = Int64(Date().timeIntervalSince1970) * 1_000_000_000
+        let token = try TokenStore.addToken(path: path, name: "old", role: .viewer, accounts: nil, expires: now - 1_000_000_000)
+        let auth = Authenticator(tokens: try TokenStore(path: path), anonymousRole: .viewer)
+        guard case .failure(let expired) = auth.authenticate(request("/ws?token=\(token)"), loopback: true, needs: .viewer, now: now) else {
+            Issue.record("an expired token must fail"); return
+        }
+        #expect(expired.reason.contains("expired"))
+        guard case .success(let anonymous) = auth.authenticate(request("/ws"), loopback: true, needs: .viewer, now: now) else {
+            Issue.record("anonymous loopback viewer expected"); return
+        }
+        #expect(anonymous.name == "anonymous")
+        guard case .failure = auth.authenticate(request("/ws"), loopback: false, needs: .viewer, now: now) else {
+            Issue.record("anonymous access is loopback only"); return
+        }
+    }
+}
+
+@Suite struct CommandLineTests {
+    @Test func flagsParseValuesSwitchesAndRejectUnknowns() throws {
+        let flags = try LadderwireCommand.Flags(["--port", "9000", "--echo", "--db=/tmp/x.db", "pos"], valued: ["port", "db"], switches: ["echo"])
+        #expect(flags.values == ["port": "9000", "db": "/tmp/x.db"])
+        #expect(flags.switches == ["echo"])
+        #expect(flags.positional == ["pos"])
+        #expect(throws: LadderwireCommand.UsageError.self) { try LadderwireCommand.Flags(["--nope"], valued: [], switches: []) }
+        #expect(throws: LadderwireCommand.UsageError.self) { try LadderwireCommand.Flags(["--port"], valued: ["port"], switches: []) }
+        #expect(throws: LadderwireCommand.UsageError.self) { try LadderwireCommand.Flags(["--port", "1", "--port", "2"], valued: ["port"], switches: []) }
+    }
+
+    @Test func durationsParse() {
+        #expect(LadderwireCommand.parseDuration("30d") == Int64(2_592_000))
+        #expect(LadderwireCommand.parseDuration("12h") == Int64(43_200))
+        #expect(LadderwireCommand.parseDuration("90m") == 5400)
+        #expect(LadderwireCommand.parseDuration("5s") == 5)
+        #expect(LadderwireCommand.parseDuration("0d") == nil)
+        #expect(LadderwireCommand.parseDuration("3w") == nil)
+    }
+}
+
+@Suite struct StaticFilesTests {
+    @Test func symlinksOutOfTheRootAreNotServedButFilesAre() throws {
+        let root = NSTemporaryDirectory() + "static-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: root + "/js", withIntermediateDirectories: true)
+        try "<h1>hi</h1>".write(toFile: root + "/index.html", atomically: true, encoding: .utf8)
+        try "x".write(toFile: root + "/js/app.js", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: root + "/passwd", withDestinationPath: "/etc/passwd")
+        let files = StaticFiles(directory: root)
+        func get(_ path: String, _ headers: [(String, String)] = []) -> HTTPResponse {
+            files.response(for: HTTPRequest(method: "GET", target: path, headers: HTTPHeaders([("Host", "x")] + headers.map { (name: $0.0, value: $0.1) })))
+        }
+        let index = get("/")
+        #expect(index.status == 200)
+        #expect(index.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(get("/js/app.js").headers["content-type"]?.hasPrefix("text/javascript") == true)
+        #expect(get("/passwd").status == 404)
+        #expect(get("/../etc/passwd").status == 404)
+        #expect(get("/js").status == 404)
+        let etag = try #require(index.headers["etag"])
+        #expect(get("/", [("If-None-Match", etag)]).status == 304)
+        #expect(get("/", [("If-None-Match", "\"other\"")]).status == 200)
+    }
+}

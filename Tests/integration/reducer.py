@@ -1,0 +1,113 @@
+"""An independent client-side reducer for Ladderwire's subscriber stream (docs/protocol.md).
+
+It knows nothing of the server's ledger: it only applies what the wire says. A snapshot replaces
+the whole state; a `position` message replaces one account × instrument line, a `pnl` message
+the totals of one account (or of the desk), a `fill` message one fill (keyed by execId), a `mark`
+one instrument's mark, a `limit` the limit fields of one account. If the server's deltas are
+complete and correct, the reduced state equals `GET /api/snapshot` taken at the same seq.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+# Fields that describe the message, not the state it carries.
+ENVELOPE = ("type", "seq", "scope")
+# Messages that carry no state.
+STATELESS = {"heartbeat", "pong", "status", "error", "resumed"}
+
+
+def strip(message: dict) -> dict:
+    return {k: v for k, v in message.items() if k not in ENVELOPE}
+
+
+@dataclass
+class DeskState:
+    """What a subscriber can rebuild from its stream."""
+
+    seq: int = 0
+    epoch: str | None = None
+    positions: dict[tuple[str, str], dict] = field(default_factory=dict)
+    accounts: dict[str, dict] = field(default_factory=dict)
+    desk: dict | None = None
+    marks: dict[str, dict] = field(default_factory=dict)
+    fills: dict[str, dict] = field(default_factory=dict)
+
+    def apply(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == "snapshot":
+            self.load_snapshot(message)
+            return
+        if kind in STATELESS:
+            return
+        if "seq" in message:
+            self.seq = max(self.seq, message["seq"])
+        if kind == "fill":
+            self.fills[message["execId"]] = strip(message)
+        elif kind == "position":
+            self.positions[(message["account"], message["instrument"])] = strip(message)
+        elif kind == "pnl":
+            if message.get("scope") == "desk":
+                self.desk = strip(message)
+            else:
+                self.accounts[message["account"]] = strip(message)
+        elif kind == "mark":
+            self.marks[message["instrument"]] = strip(message)
+        elif kind == "limit":
+            totals = self.accounts.setdefault(message["account"], {"account": message["account"]})
+            for key in ("lossLimit", "limitUsed", "limitState"):
+                if key in message:
+                    totals[key] = message[key]
+        else:
+            raise AssertionError(f"reducer: unknown message type {kind!r}: {message}")
+
+    def load_snapshot(self, snapshot: dict) -> None:
+        self.seq = snapshot["seq"]
+        self.epoch = snapshot["epoch"]
+        self.positions = {(p["account"], p["instrument"]): strip(p) for p in snapshot["positions"]}
+        self.accounts = {a["account"]: strip(a) for a in snapshot["accounts"]}
+        self.desk = strip(snapshot["desk"]) if snapshot.get("desk") is not None else None
+        self.marks = {m["instrument"]: strip(m) for m in snapshot["marks"]}
+        self.fills = {f["execId"]: strip(f) for f in snapshot["fills"]}
+
+    def copy(self) -> "DeskState":
+        return copy.deepcopy(self)
+
+
+def reduce_stream(messages: list[dict]) -> DeskState:
+    state = DeskState()
+    for message in messages:
+        state.apply(message)
+    return state
+
+
+def snapshot_state(snapshot: dict) -> DeskState:
+    state = DeskState()
+    state.load_snapshot(snapshot)
+    return state
+
+
+def restrict(state: DeskState, *, accounts: set[str] | None = None, instruments: set[str] | None = None,
+             channels: set[str] | None = None) -> DeskState:
+    """The part of `state` a subscriber with this filter is sent (and so can rebuild)."""
+    def keep_account(account: str) -> bool:
+        return accounts is None or account in accounts
+
+    def keep_instrument(instrument: str) -> bool:
+        return instruments is None or instrument in instruments
+
+    def wants(channel: str) -> bool:
+        return channels is None or channel in channels
+
+    out = DeskState(seq=state.seq, epoch=state.epoch)
+    if wants("positions"):
+        out.positions = {k: v for k, v in state.positions.items() if keep_account(k[0]) and keep_instrument(k[1])}
+    if wants("pnl"):
+        out.accounts = {k: v for k, v in state.accounts.items() if keep_account(k)}
+        out.desk = state.desk
+    if wants("marks"):
+        out.marks = {k: v for k, v in state.marks.items() if keep_instrument(k)}
+    if wants("fills"):
+        out.fills = {k: v for k, v in state.fills.items() if keep_account(v["account"]) and keep_instrument(v["instrument"])}
+    return out
