@@ -12,7 +12,7 @@ import { renderBreachBanner } from "./js/risk.js";
 import { createBlotter } from "./js/blotter.js";
 import { createFrameScheduler } from "./js/frame.js";
 import { createLatencyEstimate } from "./js/latency.js";
-import { fetchFills, tokenRefused } from "./js/api.js";
+import { fetchFillsOfAccounts, tokenRefused } from "./js/api.js";
 import { setUpMarkForm } from "./js/mark-form.js";
 import { setUpThemeToggle } from "./js/theme.js";
 import { currentToken, setUpTokenForm } from "./js/token.js";
@@ -123,7 +123,8 @@ function preferredInstrument(instruments) {
 
 // The snapshot holds only the latest fills: the ladder's volume at price for the day comes from
 // /api/fills, once per instrument and state (a new snapshot replaces the volume).
-const VOLUME_HISTORY_LIMIT = 20000;
+const HISTORY_LIMIT = 10000; // the most /api/fills returns at once
+const VOLUME_HISTORY_LIMIT = HISTORY_LIMIT;
 let volumeLoaded = new Set();
 async function loadVolumeHistory(symbol) {
   const key = `${state.epoch}|${accountFilter}|${symbol}`;
@@ -131,7 +132,10 @@ async function loadVolumeHistory(symbol) {
   volumeLoaded.add(key);
   const loadedFor = volumeLoaded;
   try {
-    const fills = await fetchFills({ account: accountFilter || null, instrument: symbol, limit: VOLUME_HISTORY_LIMIT, token: token() });
+    const fills = await fetchFillsOfAccounts({
+      account: accountFilter || null, knownAccounts: [...state.accounts.keys()], instrument: symbol,
+      limit: VOLUME_HISTORY_LIMIT, token: token(),
+    });
     if (loadedFor !== volumeLoaded) return; // a snapshot replaced the state meanwhile
     mergeVolumeHistory(state, fills);
     schedule();
@@ -239,7 +243,10 @@ $("load-more").addEventListener("click", async () => {
   button.disabled = true;
   try {
     const have = [...state.fills.values()].filter((fill) => !accountFilter || fill.account === accountFilter).length;
-    const fills = await fetchFills({ account: accountFilter || null, limit: have + BLOTTER_PAGE, token: token() });
+    const fills = await fetchFillsOfAccounts({
+      account: accountFilter || null, knownAccounts: [...state.accounts.keys()],
+      limit: Math.min(HISTORY_LIMIT, have + BLOTTER_PAGE), token: token(),
+    });
     mergeHistoricFills(state, fills);
     showNotice(null);
   } catch (error) {

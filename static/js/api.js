@@ -44,7 +44,11 @@ export async function fetchFills({ account = null, instrument = null, limit, tok
   if (account) query.set("account", account);
   if (instrument) query.set("instrument", instrument);
   const response = await fetch(`api/fills?${query}`, { headers: headers(token) });
-  if (!response.ok) throw new Error(await errorText(response));
+  if (!response.ok) {
+    const error = new Error(await errorText(response));
+    error.status = response.status;
+    throw error;
+  }
   const body = await response.json();
   return Array.isArray(body?.fills) ? body.fills : [];
 }
@@ -56,5 +60,20 @@ export async function tokenRefused(token) {
     return response.status === 401 || response.status === 403;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Fills of the given account, or of every account: a token scoped to accounts must name one
+ * (400 without), so on 400 the accounts the page knows are asked one by one.
+ */
+export async function fetchFillsOfAccounts({ account, knownAccounts, instrument = null, limit, token }) {
+  if (account) return fetchFills({ account, instrument, limit, token });
+  try {
+    return await fetchFills({ instrument, limit, token });
+  } catch (error) {
+    if (error.status !== 400 || knownAccounts.length === 0) throw error;
+    const batches = await Promise.all(knownAccounts.map((name) => fetchFills({ account: name, instrument, limit, token })));
+    return batches.flat();
   }
 }
