@@ -385,3 +385,36 @@ def test_ladder_volume_covers_the_whole_day_when_the_snapshot_holds_only_the_lat
     wait_for(browser, lambda d: volumes(d) == EXPECTED_VOLUME,
              message=f"ladder volume is not the whole day: {volumes(browser)}")
     assert len(blotter_ids(browser)) == 2  # the blotter still shows what the snapshot gave
+
+
+def test_a_viewer_scoped_to_one_account_sees_only_that_account(server_factory, browser, tmp_path):
+    from conftest import run_cli
+
+    config = tmp_path / "scoped.json"
+    config.write_text(json.dumps({"shared": {"allowAnonymousViewers": False, "tokensFile": str(tmp_path / "tokens.json")}}))
+    tokens = {}
+    for name, args in {"admin": ["--role", "admin"], "viewer": ["--role", "viewer", "--accounts", "ACC1"]}.items():
+        added = run_cli("token", "add", name, *args, "--config", str(config))
+        assert added.returncode == 0, added.stderr
+        tokens[name] = added.stdout.split()[0]
+    server = server_factory(extra_args=["--config", str(config)])
+    status, body = server.post_fills([SOD, WORKED_FILLS[0], {**WORKED_FILLS[3], "execId": "OTHER", "account": "ACC2"}, MARK],
+                                     token=tokens["admin"])
+    assert 200 <= status < 300, body
+
+    browser.get(server.url + "/")
+    browser.find_element(By.ID, "token-input").send_keys(tokens["viewer"])
+    browser.find_element(By.CSS_SELECTOR, "#token-form button[type=submit]").click()
+    wait_for(browser, lambda d: conn_state(d) == "live", message="the viewer token did not open the socket")
+    wait_for(browser, lambda d: ladder_row(d, "110.578125").find_element(By.CSS_SELECTOR, ".bought").text == "3")
+    assert ladder_row(browser, "110.53125").find_element(By.CSS_SELECTOR, ".sold").text == ""  # ACC2's fill
+    accounts = {row.get_attribute("data-account") for row in browser.find_elements(By.CSS_SELECTOR, "#positions tr[data-account]")}
+    assert accounts == {"ACC1"}
+    assert browser.find_element(By.ID, "desk-total").text == "—"  # no desk totals for a scoped viewer
+
+    # "Load more" without an account filter falls back to the accounts the token may see.
+    browser.find_element(By.ID, "load-more").click()
+    wait_for(browser, lambda d: "cap 1000" in d.find_element(By.ID, "blotter-count").text,
+             message="load more did not complete")
+    assert not browser.find_element(By.ID, "notice").is_displayed()
+    assert blotter_ids(browser) == ["F1"]
