@@ -414,7 +414,7 @@ def test_a_viewer_scoped_to_one_account_sees_only_that_account(server_factory, b
 
     # "Load more" without an account filter falls back to the accounts the token may see.
     browser.find_element(By.ID, "load-more").click()
-    wait_for(browser, lambda d: "cap 1000" in d.find_element(By.ID, "blotter-count").text,
+    wait_for(browser, lambda d: "cap 1000" in d.find_element(By.ID, "blotter-count").get_attribute("textContent"),
              message="load more did not complete")
     assert not browser.find_element(By.ID, "notice").is_displayed()
     assert blotter_ids(browser) == ["F1"]
