@@ -1,15 +1,17 @@
-"""The browser ladder against the real server, in headless Chromium.
+"""The browser ladder (static/) against the real server, in headless Chromium.
 
 Posts the worked example of domain.md §4 (ZNZ6, LIFO, SOD long 2 at 110'160), opens the page and
 checks what a trader sees: volumes on the right ladder rows, P&L equal to /api/snapshot to the
 cent, a bust struck through, the connection indicator through a server restart, a resume without
-duplicate blotter rows, and a manual mark typed in 32nds.
+duplicate blotter rows, a resync onto another database, a manual mark typed in 32nds, every row
+label of every product against the server's own label, tokens (admin and account-scoped viewer),
+a stale source, and the day's volume when the snapshot holds only the latest fills.
+Screenshots go to var/screenshots/. Skips only when Chromium or chromedriver is not installed.
 """
 
 import json
 import os
 import shutil
-import time
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
@@ -90,8 +92,8 @@ def browser():
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     try:
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    except WebDriverException as error:
-        pytest.skip(f"headless Chromium could not start: {error.msg}")
+    except WebDriverException as error:  # installed but broken is a failure, not a skip
+        pytest.fail(f"headless Chromium is installed but could not start: {error.msg}", pytrace=False)
     yield driver
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
               and "WebSocket" not in entry["message"] and "ERR_CONNECTION_REFUSED" not in entry["message"]
