@@ -11,6 +11,7 @@ import { createAccountsPanel } from "./js/accounts.js";
 import { renderBreachBanner } from "./js/risk.js";
 import { createBlotter } from "./js/blotter.js";
 import { createFrameScheduler } from "./js/frame.js";
+import { createMessageRate } from "./js/message-rate.js";
 import { createLatencyEstimate } from "./js/latency.js";
 import { fetchFillsOfAccounts, tokenRefused } from "./js/api.js";
 import { setUpMarkForm } from "./js/mark-form.js";
@@ -145,7 +146,14 @@ async function loadVolumeHistory(symbol) {
   }
 }
 
-const schedule = createFrameScheduler(render);
+// Above a few hundred messages a second a trader cannot read 60 redraws a second anyway: drawing
+// ~15 a second leaves the main thread to parsing and applying, so the page never falls behind.
+const messageRate = createMessageRate();
+const BUSY_MESSAGES_PER_SECOND = 400;
+const BUSY_FRAME_MS = 66;
+const schedule = createFrameScheduler(render, {
+  minInterval: () => (messageRate.perSecond() > BUSY_MESSAGES_PER_SECOND ? BUSY_FRAME_MS : 0),
+});
 
 // ---- connection ------------------------------------------------------------------------------
 
@@ -154,6 +162,7 @@ const connection = createConnection({
   filterQuery: () => (accountFilter ? { accounts: accountFilter } : {}),
   token,
   onMessage(message) {
+    messageRate.count();
     applyMessage(state, message);
     latency.received(message);
     if (message.type === "resumed") lastSync = "resumed";
