@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "WebSocketCore", dependencies: ["HTTPCore", "COpenSSL"], swiftSettings: strict),
 
         // The event loop.
-        .target(name: "Reactor", dependencies: ["CSystem"], swiftSettings: strict),
+        .target(name: "Reactor", dependencies: ["CSystem", "COpenSSL"], swiftSettings: strict),
 
         // Money, persistence, fan-out.
         .target(name: "Ledger", swiftSettings: strict),
@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["Ledger", "Journal", "Hub", "Reactor"], swiftSettings: strict),
 
         // Sources, wiring, command line.
-        .target(name: "Monitors", dependencies: ["Ledger", "Ingest"], swiftSettings: strict),
+        .target(name: "Monitors", dependencies: ["Ledger", "Ingest", "Hub"], swiftSettings: strict),
         .target(name: "Server",
                 dependencies: ["HTTPCore", "WebSocketCore", "Reactor", "Ledger", "Journal", "Hub",
                                "Ingest", "Monitors", "COpenSSL", "CSystem"],

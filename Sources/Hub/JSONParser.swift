@@ -1,6 +1,6 @@
-/// A small strict JSON parser that keeps object key order, for journaled deltas (re-rendered on
-/// resume) and client messages. Integers only: Ladderwire never sends or accepts JSON fractions
-/// for money or prices (those are strings).
+/// A small strict JSON parser that keeps object key order, for producer and client messages and
+/// journaled deltas (re-rendered on resume). Integers become `.int`; any other number keeps its
+/// exact text as `.number` (money and prices travel as strings, so nothing is ever rounded).
 public struct JSONParseError: Error, Sendable, Equatable {
     public var message: String
     public var offset: Int
@@ -75,21 +75,36 @@ private struct JSONParser {
         case UInt8(ascii: "t"): try expect("true"); return .bool(true)
         case UInt8(ascii: "f"): try expect("false"); return .bool(false)
         case UInt8(ascii: "n"): try expect("null"); return .null
-        default: return .int(try integer())
+        default: return try number()
         }
     }
 
-    mutating func integer() throws(JSONParseError) -> Int64 {
+    mutating func number() throws(JSONParseError) -> JSONValue {
         let start = index
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        let digitsStart = index
-        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
-        guard index > digitsStart else { throw error("unexpected character") }
-        if index < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[index]) {
-            throw error("only integers are accepted; send prices and money as strings")
+        func digits() -> Int {
+            let from = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            return index - from
         }
-        guard let value = Int64(String(decoding: bytes[start..<index], as: UTF8.self)) else { throw error("integer out of range") }
-        return value
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let integerDigits = digits()
+        guard integerDigits > 0 else { throw error("unexpected character") }
+        if integerDigits > 1 && bytes[index - integerDigits] == UInt8(ascii: "0") { throw error("leading zero") }
+        var isInteger = true
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            isInteger = false
+            guard digits() > 0 else { throw error("digits expected after '.'") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            isInteger = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw error("digits expected in exponent") }
+        }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        if isInteger, let value = Int64(text) { return .int(value) }
+        return .number(text)
     }
 
     mutating func string() throws(JSONParseError) -> String {

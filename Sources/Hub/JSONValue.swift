@@ -3,6 +3,8 @@
 public indirect enum JSONValue: Sendable, Equatable {
     case string(String)
     case int(Int64)
+    /// Any other JSON number, kept as its exact text (never through binary floating point).
+    case number(String)
     case bool(Bool)
     case null
     case array([JSONValue])
@@ -12,6 +14,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         switch (a, b) {
         case (.string(let x), .string(let y)): return x == y
         case (.int(let x), .int(let y)): return x == y
+        case (.number(let x), .number(let y)): return x == y
         case (.bool(let x), .bool(let y)): return x == y
         case (.null, .null): return true
         case (.array(let x), .array(let y)): return x == y
@@ -41,6 +44,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         switch self {
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .int(let i): out += String(i)
+        case .number(let text): out += text
         case .bool(let b): out += b ? "true" : "false"
         case .null: out += "null"
         case .array(let items):

@@ -183,8 +183,10 @@ struct Book: Sendable {
     }
 }
 
-/// a / b rounded to the nearest integer, halves away from zero.
+/// a / b rounded to the nearest integer, halves away from zero. The one unrepresentable case,
+/// Int64.min / -1, saturates instead of trapping.
 func roundedDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    if b == -1 { return a == .min ? .max : -a }
     let quotient = a / b
     let remainder = a % b
     if remainder.magnitude * 2 >= b.magnitude {

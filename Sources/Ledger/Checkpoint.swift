@@ -1,41 +1,3 @@
-import Foundation
-
-/// The checkpoint form of a ledger: only what cannot be derived (fills, SOD lots, which fills
-/// are in each book today, marks, last trades); lots and totals are rebuilt by replay, so
-/// `restore(encodeState())` + the remaining events equals a full replay.
-struct Checkpoint: Codable {
-    struct StoredFill: Codable {
-        var record: FillRecord
-        var day: Int32
-    }
-    struct StoredBook: Codable {
-        var account: String
-        var instrument: String
-        var method: CostMethod
-        var sodLots: [Lot]
-        var fills: [Int32]
-    }
-    struct StoredTrades: Codable {
-        var instrument: String
-        var last: StoredTrade?
-        var carried: StoredTrade?
-    }
-    struct StoredTrade: Codable {
-        var time: Nanos
-        var arrival: Int32
-        var price: Price
-    }
-
-    var version: Int
-    var day: Int32
-    var fills: [StoredFill]
-    /// Sorted by (account, instrument).
-    var books: [StoredBook]
-    /// Sorted by instrument.
-    var marks: [MarkRecord]
-    var trades: [StoredTrades]
-}
-
 /// Why a checkpoint could not be restored.
 public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(String)
@@ -51,78 +13,199 @@ public enum CheckpointError: Error, Sendable, Equatable, CustomStringConvertible
     }
 }
 
-extension Ledger {
-    static let checkpointVersion = 1
+private let checkpointMagic: [UInt8] = Array("LWLG".utf8)
 
-    /// Compact, deterministic checkpoint (JSON, sorted keys, everything in a fixed order): the
-    /// same state always encodes to the same bytes.
+/// The checkpoint holds only what cannot be derived: every fill record with its trading day,
+/// per book (sorted) its method, SOD lots and today's fill list, the latest marks and the last
+/// trades. Lots and totals are rebuilt by replay, so `restore(encodeState())` + the remaining
+/// events equals a full replay.
+///
+/// Layout (version 2): magic "LWLG", version byte, day, books, fills, marks, trades; integers
+/// as zigzag varints, strings length-prefixed (see `CheckpointWriter`).
+extension Ledger {
+    static let checkpointVersion: UInt8 = 2
+
+    /// Compact, deterministic checkpoint: the same state always encodes to the same bytes.
     public func encodeState() -> [UInt8] {
-        func stored(_ trade: LastTrade?) -> Checkpoint.StoredTrade? {
-            trade.map { Checkpoint.StoredTrade(time: $0.time, arrival: $0.arrival, price: $0.price) }
+        var out = CheckpointWriter()
+        out.bytes.reserveCapacity(64 + entries.count * 48)
+        out.bytes.append(contentsOf: checkpointMagic)
+        out.byte(Ledger.checkpointVersion)
+        out.signed(Int64(day))
+
+        // Books in (account, instrument) order; fills name their book by position in this list.
+        var position = [Int32](repeating: 0, count: books.count)
+        out.count(bookOrder.count)
+        for (rank, id) in bookOrder.enumerated() {
+            let book = books[Int(id)]
+            position[Int(id)] = Int32(rank)
+            out.string(book.account)
+            out.string(book.instrument)
+            out.byte(Ledger.methodCode(book.method))
+            out.count(book.sodLots.count)
+            for lot in book.sodLots {
+                out.signed(lot.qty)
+                out.signed(lot.price.units)
+            }
+            out.count(book.fills.count)
+            for arrival in book.fills { out.count(Int(arrival)) }
         }
-        var trades: [Checkpoint.StoredTrades] = []
-        for (index, instrument) in catalog.all.enumerated() where lastTrade[index] != nil || carriedTrade[index] != nil {
-            trades.append(Checkpoint.StoredTrades(instrument: instrument.symbol, last: stored(lastTrade[index]),
-                                                  carried: stored(carriedTrade[index])))
+
+        out.count(entries.count)
+        for (arrival, entry) in entries.enumerated() {
+            out.string(entry.execId)
+            out.string(entry.source)
+            out.count(Int(position[Int(entry.book)]))
+            out.byte(entry.side == .buy ? 0 : 1)
+            out.signed(entry.qty)
+            out.signed(entry.price.units)
+            out.signed(entry.time)
+            out.signed(Int64(entry.day))
+            out.byte(Ledger.statusCode(entry.status))
+            let amendment = entry.status == .live ? nil : amendments[Int32(arrival)]
+            let flags: UInt8 = (amendment?.originalQty != nil ? 1 : 0) | (amendment?.originalPrice != nil ? 2 : 0)
+                | (amendment?.statusTime != nil ? 4 : 0)
+            out.byte(flags)
+            if let qty = amendment?.originalQty { out.signed(qty) }
+            if let price = amendment?.originalPrice { out.signed(price.units) }
+            if let time = amendment?.statusTime { out.signed(time) }
         }
-        let checkpoint = Checkpoint(
-            version: Ledger.checkpointVersion, day: day,
-            fills: entries.indices.map { Checkpoint.StoredFill(record: record(Int32($0)), day: entries[$0].day) },
-            books: bookOrder.map { id in
-                let book = books[Int(id)]
-                return Checkpoint.StoredBook(account: book.account, instrument: book.instrument, method: book.method,
-                                             sodLots: book.sodLots, fills: book.fills)
-            },
-            marks: marks, trades: trades)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        // Encoding plain Codable values into JSON cannot fail.
-        return Array((try? encoder.encode(checkpoint)) ?? Data())
+
+        let marks = self.marks
+        out.count(marks.count)
+        for mark in marks {
+            out.string(mark.instrument)
+            out.signed(mark.price.units)
+            out.signed(mark.time)
+            out.string(mark.source)
+        }
+
+        func trade(_ trade: LastTrade?) {
+            guard let trade else { return out.byte(0) }
+            out.byte(1)
+            out.signed(trade.time)
+            out.signed(Int64(trade.arrival))
+            out.signed(trade.price.units)
+        }
+        let traded = catalog.all.indices.filter { lastTrade[$0] != nil || carriedTrade[$0] != nil }
+        out.count(traded.count)
+        for index in traded {
+            out.string(catalog.all[index].symbol)
+            trade(lastTrade[index])
+            trade(carriedTrade[index])
+        }
+        return out.bytes
     }
 
     public static func restore(from bytes: [UInt8], catalog: InstrumentCatalog, config: LedgerConfig) throws(CheckpointError) -> Ledger {
-        let checkpoint: Checkpoint
-        do { checkpoint = try JSONDecoder().decode(Checkpoint.self, from: Data(bytes)) } catch {
-            throw .unreadable(InstrumentCatalog.describe(error))
-        }
-        guard checkpoint.version == checkpointVersion else { throw .unsupportedVersion(checkpoint.version) }
+        var input = CheckpointReader(bytes)
+        guard bytes.count >= 5, Array(bytes[0..<4]) == checkpointMagic else { throw .unreadable("not a ledger checkpoint") }
+        input.offset = 4
+        let version = try input.byte()
+        guard version == checkpointVersion else { throw .unsupportedVersion(Int(version)) }
         var ledger = Ledger(catalog: catalog, config: config)
-        ledger.day = checkpoint.day
+        ledger.day = Int32(truncatingIfNeeded: try input.signed())
+
+        struct StoredBook {
+            var account: String
+            var instrument: Int
+            var method: CostMethod
+            var sodLots: [Lot]
+            var fills: [Int32]
+        }
+        var stored: [StoredBook] = []
+        let bookCount = try input.count()
+        for _ in 0..<bookCount {
+            let account = try input.string()
+            let symbol = try input.string()
+            guard let index = catalog.index(of: symbol) else { throw .inconsistent("unknown instrument \(symbol)") }
+            guard let method = Ledger.method(code: try input.byte()) else { throw .unreadable("bad cost method") }
+            var lots: [Lot] = []
+            for _ in 0..<(try input.count()) {
+                let qty = try input.signed()
+                lots.append(Lot(qty: qty, price: Price(units: try input.signed())))
+            }
+            var fills: [Int32] = []
+            for _ in 0..<(try input.count()) { fills.append(Int32(truncatingIfNeeded: try input.unsigned())) }
+            stored.append(StoredBook(account: account, instrument: index, method: method, sodLots: lots, fills: fills))
+        }
+
+        // Fills first (replays read them), then the books are rebuilt and registered in order.
+        var records: [(record: FillRecord, day: Int32, book: Int)] = []
+        let fillCount = try input.count()
+        records.reserveCapacity(fillCount)
+        for _ in 0..<fillCount {
+            let execId = try input.string()
+            let source = try input.string()
+            let book = try input.count()
+            guard book < stored.count else { throw .inconsistent("fill \(execId) names a missing book") }
+            let side: Side = try input.byte() == 0 ? .buy : .sell
+            let qty = try input.signed()
+            guard qty > 0 else { throw .inconsistent("fill \(execId) has quantity \(qty)") }
+            let price = Price(units: try input.signed())
+            let time = try input.signed()
+            let day = Int32(truncatingIfNeeded: try input.signed())
+            guard let status = Ledger.status(code: try input.byte()) else { throw .unreadable("bad fill status") }
+            let flags = try input.byte()
+            let originalQty = flags & 1 != 0 ? try input.signed() : nil
+            let originalPrice = flags & 2 != 0 ? Price(units: try input.signed()) : nil
+            let statusTime = flags & 4 != 0 ? try input.signed() : nil
+            let fill = Fill(execId: execId, account: stored[book].account, instrument: catalog.all[stored[book].instrument].symbol,
+                            side: side, qty: qty, price: price, time: time, source: source)
+            records.append((FillRecord(fill: fill, status: status, originalQty: originalQty, originalPrice: originalPrice,
+                                       statusTime: statusTime), day, book))
+        }
+        for book in stored where !book.fills.allSatisfy({ $0 >= 0 && Int($0) < records.count }) {
+            throw .inconsistent("book \(book.account)/\(catalog.all[book.instrument].symbol) names a missing fill")
+        }
+
+        var bookIds: [Int32] = []
         do {
-            for stored in checkpoint.books {
-                guard let index = catalog.index(of: stored.instrument) else { throw CheckpointError.inconsistent("unknown instrument \(stored.instrument)") }
-                guard stored.fills.allSatisfy({ $0 >= 0 && Int($0) < checkpoint.fills.count }) else {
-                    throw CheckpointError.inconsistent("book \(stored.account)/\(stored.instrument) names a missing fill")
-                }
-                if ledger.accountIdByName[stored.account] == nil { ledger.registerAccount(stored.account) }
-                let accountId = ledger.accountIdByName[stored.account]!
-                let empty = Book(account: stored.account, instrument: stored.instrument, accountId: accountId,
-                                 instrumentIndex: Int32(index), method: stored.method)
-                let book = try empty.replayed(sodLots: stored.sodLots, fills: stored.fills) { i in checkpoint.fills[Int(i)].record.fill }
-                ledger.register(book)
+            for book in stored {
+                if ledger.accountIdByName[book.account] == nil { ledger.registerAccount(book.account) }
+                let accountId = ledger.accountIdByName[book.account]!
+                let empty = Book(account: book.account, instrument: catalog.all[book.instrument].symbol, accountId: accountId,
+                                 instrumentIndex: Int32(book.instrument), method: book.method)
+                let rebuilt = try empty.replayed(sodLots: book.sodLots, fills: book.fills) { i in records[Int(i)].record.fill }
+                bookIds.append(Int32(ledger.books.count))
+                ledger.register(rebuilt)
             }
-            for stored in checkpoint.fills {
-                let fill = stored.record.fill
-                guard let book = ledger.bookId(account: fill.account, instrument: fill.instrument) else {
-                    throw CheckpointError.inconsistent("fill \(fill.execId) has no book")
-                }
-                let arrival = Int32(ledger.entries.count)
-                ledger.entryByExecId[fill.execId] = arrival
-                ledger.entries.append(FillEntry(fill, book: book, day: stored.day))
-                ledger.store(stored.record, at: arrival)
-            }
-            for mark in checkpoint.marks {
-                guard let index = catalog.index(of: mark.instrument) else { throw CheckpointError.inconsistent("unknown instrument \(mark.instrument)") }
-                ledger.markByInstrument[index] = mark
-                ledger.markPrice[index] = mark.price
-            }
-            for trades in checkpoint.trades {
-                guard let index = catalog.index(of: trades.instrument) else { throw CheckpointError.inconsistent("unknown instrument \(trades.instrument)") }
-                ledger.lastTrade[index] = trades.last.map { LastTrade(time: $0.time, arrival: $0.arrival, price: $0.price) }
-                ledger.carriedTrade[index] = trades.carried.map { LastTrade(time: $0.time, arrival: $0.arrival, price: $0.price) }
-            }
-            // Lines and totals from scratch: the placeholder lines are zero, so the rollup of
-            // every line against them is the full sum.
+        } catch {
+            throw .inconsistent(error.message)
+        }
+        ledger.reserveCapacity(fills: records.count)
+        for (arrival, stored) in records.enumerated() {
+            ledger.entryByExecId[stored.record.fill.execId] = Int32(arrival)
+            ledger.entries.append(FillEntry(stored.record.fill, book: bookIds[stored.book], day: stored.day))
+            if stored.record.status != .live { ledger.store(stored.record, at: Int32(arrival)) }
+        }
+
+        for _ in 0..<(try input.count()) {
+            let symbol = try input.string()
+            guard let index = catalog.index(of: symbol) else { throw .inconsistent("unknown instrument \(symbol)") }
+            let price = Price(units: try input.signed())
+            let time = try input.signed()
+            let mark = MarkRecord(instrument: symbol, price: price, time: time, source: try input.string())
+            ledger.markByInstrument[index] = mark
+            ledger.markPrice[index] = price
+        }
+        func trade() throws(CheckpointError) -> LastTrade? {
+            guard try input.byte() == 1 else { return nil }
+            let time = try input.signed()
+            let arrival = Int32(truncatingIfNeeded: try input.signed())
+            return LastTrade(time: time, arrival: arrival, price: Price(units: try input.signed()))
+        }
+        for _ in 0..<(try input.count()) {
+            let symbol = try input.string()
+            guard let index = catalog.index(of: symbol) else { throw .inconsistent("unknown instrument \(symbol)") }
+            ledger.lastTrade[index] = try trade()
+            ledger.carriedTrade[index] = try trade()
+        }
+        guard input.atEnd else { throw .unreadable("trailing bytes after the checkpoint") }
+
+        // Lines and totals from scratch: the placeholder lines are zero, so the rollup of every
+        // line against them is the full sum.
+        do {
             var staged: [StagedLine] = []
             for (id, book) in ledger.books.enumerated() {
                 let index = Int(book.instrumentIndex)
@@ -132,11 +215,43 @@ extension Ledger {
             }
             let rolled = try ledger.rollup(&staged, newAccount: nil)
             _ = ledger.publish(first: nil, staged: staged, accounts: rolled.accounts, desk: rolled.desk)
-        } catch let error as CheckpointError {
-            throw error
         } catch {
-            throw .inconsistent(String(describing: error))
+            throw .inconsistent(error.message)
         }
         return ledger
+    }
+
+    static func methodCode(_ method: CostMethod) -> UInt8 {
+        switch method {
+        case .lifo: return 0
+        case .fifo: return 1
+        case .average: return 2
+        }
+    }
+
+    static func method(code: UInt8) -> CostMethod? {
+        switch code {
+        case 0: return .lifo
+        case 1: return .fifo
+        case 2: return .average
+        default: return nil
+        }
+    }
+
+    static func statusCode(_ status: FillStatus) -> UInt8 {
+        switch status {
+        case .live: return 0
+        case .busted: return 1
+        case .corrected: return 2
+        }
+    }
+
+    static func status(code: UInt8) -> FillStatus? {
+        switch code {
+        case 0: return .live
+        case 1: return .busted
+        case 2: return .corrected
+        default: return nil
+        }
     }
 }

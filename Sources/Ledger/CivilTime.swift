@@ -34,6 +34,12 @@ enum CivilTime {
         return w >= 0 ? w : w + 7
     }
 
+    /// a mod b in 0..<b for positive b (no multiplication, so no overflow at the extremes).
+    static func floorModulo(_ a: Int64, _ b: Int64) -> Int64 {
+        let r = a % b
+        return r < 0 ? r + b : r
+    }
+
     static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
         let q = a / b
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
@@ -43,7 +49,7 @@ enum CivilTime {
 /// "2026-11-24T14:30:00.123Z": UTC with milliseconds (sub-millisecond nanos are truncated).
 public func isoString(_ nanos: Nanos) -> String {
     let days = CivilTime.floorDivide(nanos, CivilTime.nanosPerDay)
-    let inDay = nanos - days * CivilTime.nanosPerDay
+    let inDay = CivilTime.floorModulo(nanos, CivilTime.nanosPerDay)
     let (year, month, day) = CivilTime.civil(days: days)
     let seconds = inDay / CivilTime.nanosPerSecond
     let millis = (inDay % CivilTime.nanosPerSecond) / 1_000_000
@@ -110,5 +116,8 @@ public func parseISO8601(_ text: String) -> Nanos? {
     guard index == bytes.count else { return nil }
     let days = CivilTime.days(year: year, month: month, day: day)
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-    return seconds * CivilTime.nanosPerSecond + fraction
+    // Nanos since 1970 in Int64 reach only to 2262: later (or much earlier) times are refused.
+    let (nanos, overflow) = seconds.multipliedReportingOverflow(by: CivilTime.nanosPerSecond)
+    let (total, overflowFraction) = nanos.addingReportingOverflow(fraction)
+    return overflow || overflowFraction ? nil : total
 }

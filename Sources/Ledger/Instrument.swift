@@ -58,7 +58,7 @@ public struct Instrument: Sendable, Equatable, Hashable {
     }
 
     /// True when the price is a whole number of ticks.
-    public func isOnGrid(_ price: Price) -> Bool { price.units % tick.units == 0 }
+    public func isOnGrid(_ price: Price) -> Bool { tick.units > 0 && price.units % tick.units == 0 }
 
     /// The tick as text the way config writes it: "1/64" for 32nds products, "0.25" for decimal.
     public var tickText: String {

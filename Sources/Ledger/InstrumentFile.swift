@@ -87,7 +87,8 @@ extension Instrument: Codable {
         if let slash = text.firstIndex(of: "/") {
             guard let numerator = Int64(text[..<slash]), let denominator = Int64(text[text.index(after: slash)...]),
                   numerator > 0, denominator > 0, Price.unitsPerPoint % denominator == 0 else { return nil }
-            return Price(units: numerator * (Price.unitsPerPoint / denominator))
+            let (units, overflow) = numerator.multipliedReportingOverflow(by: Price.unitsPerPoint / denominator)
+            return overflow ? nil : Price(units: units)
         }
         return Price(decimal: text)
     }

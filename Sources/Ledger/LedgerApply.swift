@@ -219,7 +219,7 @@ extension Ledger {
     }
 
     mutating func applySOD(account: String, instrument: String, qty: Int64, price: Price) throws(LedgerError) -> [LedgerDelta] {
-        let index = try validateSOD(account: account, instrument: instrument, price: price)
+        let index = try validateSOD(account: account, instrument: instrument, qty: qty, price: price)
         let knownAccount = accountIdByName[account]
         let accountId = knownAccount ?? Int32(accountNames.count)
         var knownBook: Int32?

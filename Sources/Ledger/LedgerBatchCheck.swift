@@ -44,8 +44,8 @@ extension Ledger {
                     let index = try instrumentIndex(instrument)
                     try checkPrice(price, instrument: index, mark: marks[index] ?? markPrice[index])
                     marks[index] = price
-                case .sod(let account, let instrument, _, let price, _):
-                    _ = try validateSOD(account: account, instrument: instrument, price: price)
+                case .sod(let account, let instrument, let qty, let price, _):
+                    _ = try validateSOD(account: account, instrument: instrument, qty: qty, price: price)
                 case .dayRoll:
                     rolls += 1
                 }

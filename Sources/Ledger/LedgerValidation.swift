@@ -7,7 +7,8 @@ extension Ledger {
         case .bust(let execId, _): _ = try validateBust(execId)
         case .correct(let execId, let qty, let price, _): _ = try validateCorrection(execId, qty: qty, price: price)
         case .mark(let instrument, let price, _, _): _ = try validateMark(instrument, price: price)
-        case .sod(let account, let instrument, _, let price, _): _ = try validateSOD(account: account, instrument: instrument, price: price)
+        case .sod(let account, let instrument, let qty, let price, _):
+            _ = try validateSOD(account: account, instrument: instrument, qty: qty, price: price)
         case .dayRoll: break
         }
     }
@@ -80,8 +81,10 @@ extension Ledger {
         return index
     }
 
-    func validateSOD(account: String, instrument: String, price: Price) throws(LedgerError) -> Int {
+    func validateSOD(account: String, instrument: String, qty: Int64, price: Price) throws(LedgerError) -> Int {
         guard !account.isEmpty else { throw .missingField("account") }
+        // Int64.min has no positive counterpart: closing it could not be represented.
+        guard qty != .min else { throw .invalidQuantity(qty) }
         let index = try instrumentIndex(instrument)
         // SOD is the prior settlement: on the grid, but not held to today's band.
         guard catalog.all[index].isOnGrid(price) else { throw .priceOffGrid(price.decimalString) }

@@ -7,7 +7,7 @@ public struct Money: Hashable, Comparable, Sendable {
 
     public init(units: Int64) { self.units = units }
 
-    /// Whole dollars, e.g. `Money(dollars: 5000)`.
+    /// Whole dollars, e.g. `Money(dollars: 5000)` (for literals: traps beyond ±92 billion dollars).
     public init(dollars: Int64) { self.units = dollars * Money.unitsPerDollar }
 
     /// Exact decimal dollars ("484.375", "-203.125"); nil when malformed or finer than 1e-8.

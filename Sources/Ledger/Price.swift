@@ -9,7 +9,7 @@ public struct Price: Hashable, Comparable, Sendable {
 
     public init(units: Int64) { self.units = units }
 
-    /// Whole points, e.g. `Price(points: 110)`.
+    /// Whole points, e.g. `Price(points: 110)` (for literals: traps beyond ±92 billion points).
     public init(points: Int64) { self.units = points * Price.unitsPerPoint }
 
     /// Exact decimal text ("110.265625"); nil when malformed or finer than 1e-8.

@@ -104,8 +104,9 @@ extension Instrument {
             throw .malformed(text)
         }
         let (wholeUnits, overflow) = whole.multipliedReportingOverflow(by: Price.unitsPerPoint)
-        guard !overflow else { throw .malformed(text) }
-        return wholeUnits + thirtySeconds * unitsPer32nd + fractionUnits
+        let (units, overflowFraction) = wholeUnits.addingReportingOverflow(thirtySeconds * unitsPer32nd + fractionUnits)
+        guard !overflow, !overflowFraction else { throw .malformed(text) }
+        return units
     }
 
     /// The price as text in a style. Decimal products always print with their fixed places.

@@ -21,9 +21,11 @@ public enum ChicagoTime {
 
     /// Local wall-clock (days since epoch, nanos into that local day).
     static func local(_ nanos: Nanos) -> (days: Int64, nanosInDay: Int64) {
-        let local = nanos + utcOffsetSeconds(at: nanos) * CivilTime.nanosPerSecond
+        // Saturating, so the extremes of Int64 give an answer instead of a trap.
+        let (shifted, overflow) = nanos.addingReportingOverflow(utcOffsetSeconds(at: nanos) * CivilTime.nanosPerSecond)
+        let local = overflow ? nanos : shifted
         let days = CivilTime.floorDivide(local, CivilTime.nanosPerDay)
-        return (days, local - days * CivilTime.nanosPerDay)
+        return (days, CivilTime.floorModulo(local, CivilTime.nanosPerDay))
     }
 }
 
@@ -38,7 +40,8 @@ public func tradingDay(for nanos: Nanos, instrument: Instrument) -> Int {
 public func tradingDay(for nanos: Nanos, dayEndMinutes: Int = 17 * 60) -> Int {
     let (localDays, nanosInDay) = ChicagoTime.local(nanos)
     var days = localDays
-    if nanosInDay >= Int64(dayEndMinutes) * 60 * CivilTime.nanosPerSecond { days += 1 }
+    let dayEnd = Int64(max(0, min(dayEndMinutes, 24 * 60)))
+    if nanosInDay >= dayEnd * 60 * CivilTime.nanosPerSecond { days += 1 }
     switch CivilTime.weekday(days: days) {
     case 6: days += 2
     case 0: days += 1
@@ -55,7 +58,9 @@ public func tradingDayEnd(after nanos: Nanos, dayEndMinutes: Int = 17 * 60) -> N
     // Trading day D (always a weekday) ends on local date D at the day-end wall time.
     let year = Int64(current / 10_000), month = Int64(current / 100 % 100), day = Int64(current % 100)
     let endDays = CivilTime.days(year: year, month: month, day: day)
-    let localEnd = endDays * CivilTime.nanosPerDay + Int64(dayEndMinutes) * 60 * CivilTime.nanosPerSecond
+    let (dayStart, overflow) = endDays.multipliedReportingOverflow(by: CivilTime.nanosPerDay)
+    guard !overflow, dayStart < Int64.max - 2 * CivilTime.nanosPerDay else { return Int64.max }
+    let localEnd = dayStart + Int64(max(0, min(dayEndMinutes, 24 * 60))) * 60 * CivilTime.nanosPerSecond
     // Try both offsets; the right one maps back to the same local wall time.
     for offset in [Int64(-5 * 3600), Int64(-6 * 3600)] {
         let utc = localEnd - offset * CivilTime.nanosPerSecond

@@ -1,4 +1,5 @@
 import Foundation
+import Hub
 import Ingest
 
 /// A recorded feed file: NDJSON, one `{"at": ISO time, <producer message fields>}` per line,
@@ -46,16 +47,14 @@ public struct RecordedFeed: Sendable, Equatable {
     private struct Reason: Error { var reason: String }
 
     private static func parse(line: String) -> Result<(Int64, ProducerMessage), Reason> {
-        guard let data = line.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data),
-              var fields = object as? [String: Any] else {
+        guard case .object(let fields)? = try? JSONValue.parse(line) else {
             return .failure(Reason(reason: "not a JSON object"))
         }
-        guard let atText = fields["at"] as? String else { return .failure(Reason(reason: "field 'at' (ISO 8601 UTC time) is required")) }
+        let value = JSONValue.object(fields)
+        guard let atText = value["at"]?.stringValue else { return .failure(Reason(reason: "field 'at' (ISO 8601 UTC time) is required")) }
         guard let at = ISOTime.parse(atText) else { return .failure(Reason(reason: "field 'at' is not an ISO 8601 UTC time: \"\(atText)\"")) }
-        fields["at"] = nil
-        do {
-            return .success((at, try ProducerMessage.parse(object: fields)))
+        do throws(MessageFormatError) {
+            return .success((at, try ProducerMessage.parse(.object(fields.filter { $0.0 != "at" }))))
         } catch {
             return .failure(Reason(reason: "\(error.code): \(error.message)"))
         }

@@ -9,8 +9,7 @@ import Reactor
 /// The HTTP API for scripts: `POST /api/fills`, `GET /api/snapshot`, `GET /api/fills`.
 enum API {
     static func postFills(_ request: HTTPRequest, principal: Principal, context: ServerContext) -> RouteResult {
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(request.body), options: []),
-              let array = parsed as? [Any] else {
+        guard case .array(let array)? = try? JSONValue.parse(String(decoding: request.body, as: UTF8.self)) else {
             return .response(.json(400, #"{"error":"malformed_json","message":"the body must be a JSON array of producer messages"}"#))
         }
         guard !array.isEmpty else {
@@ -19,14 +18,9 @@ enum API {
         var items: [IngestPipeline.Item] = []
         var refs: [String?] = []
         for element in array {
-            if let object = element as? [String: Any] {
-                let (item, ref) = ProducerItems.item(fromObject: object, principal: principal)
-                items.append(item)
-                refs.append(ref)
-            } else {
-                items.append(.refused(code: "malformed_json", message: "each item must be a JSON object", ref: nil))
-                refs.append(nil)
-            }
+            let (item, ref) = ProducerItems.item(from: element, principal: principal)
+            items.append(item)
+            refs.append(ref)
         }
         let itemRefs = refs
         return .deferred { reply in

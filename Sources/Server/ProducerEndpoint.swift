@@ -62,9 +62,9 @@ enum ProducerItems {
         }
     }
 
-    static func item(fromObject object: [String: Any], principal: Principal) -> (IngestPipeline.Item, String?) {
+    static func item(from value: JSONValue, principal: Principal) -> (IngestPipeline.Item, String?) {
         do {
-            let message = try ProducerMessage.parse(object: object)
+            let message = try ProducerMessage.parse(value)
             return (check(message, principal: principal), message.ref)
         } catch {
             return (.refused(code: error.code, message: error.message, ref: error.ref), error.ref)

@@ -83,8 +83,6 @@ struct Router {
     private func upgrade(_ request: HTTPRequest, connection: Connection, role: Principal.Role?,
                          makeEndpoint: (Principal, String?) -> WebSocketEndpoint) -> RouteResult {
         // The handshake is checked first, so a plain GET gets the RFC's answer, not an auth error.
-        let offered = request.headers.values("sec-websocket-protocol")
-        _ = offered
         let result = Handshake.accept(request, chooseSubprotocol: { names in
             // Echo back the format protocol if one was offered; a token-carrying name is never echoed.
             names.first { $0 == "ladderwire.json" || $0 == "ladderwire.text" }

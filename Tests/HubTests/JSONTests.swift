@@ -16,9 +16,17 @@ import Testing
         #expect(try JSONValue.parse(value.serialized) == value)
     }
 
-    @Test(arguments: ["", "{", "[1,]", #"{"a" 1}"#, "1.5", "1e3", #""\ud800""#, "tru", #"{"a":1} x"#, "\"a\u{01}\""])
+    @Test(arguments: ["", "{", "[1,]", #"{"a" 1}"#, "1.", "01", "-", "1e", #""\ud800""#, "tru", #"{"a":1} x"#, "\"a\u{01}\""])
     func malformedInputIsRejected(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test func nonIntegerNumbersKeepTheirExactText() throws {
+        #expect(try JSONValue.parse("110.265625") == .number("110.265625"))
+        #expect(try JSONValue.parse("-1e3") == .number("-1e3"))
+        #expect(try JSONValue.parse("99999999999999999999") == .number("99999999999999999999"))
+        #expect(try JSONValue.parse("-42") == .int(-42))
+        #expect(try JSONValue.parse("[0.1]").serialized == "[0.1]")
     }
 
     @Test func deepNestingIsRefusedNotACrash() {

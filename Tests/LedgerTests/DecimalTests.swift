@@ -35,6 +35,8 @@ import Testing
         #expect(roundedDivide(4, 3) == 1)
         #expect(roundedDivide(-4, 3) == -1)
         #expect(roundedDivide(5, -2) == -3)
+        #expect(roundedDivide(Int64.min, -1) == Int64.max)
+        #expect(roundedDivide(7, -1) == -7)
         #expect(roundedShare(10, 1, 4) == 3)
         #expect(roundedShare(-10, 1, 4) == -3)
         #expect(roundedShare(Int64.max, 3, 3) == Int64.max)

@@ -213,6 +213,14 @@ import Testing
         #expect(ledger.positions.count == 1)
     }
 
+    @Test func sodOfInt64MinIsRefused() {
+        var ledger = Ledger(catalog: defaultCatalog, config: LedgerConfig(defaultMethod: .average))
+        #expect(throws: LedgerError.invalidQuantity(.min)) {
+            try ledger.apply(.sod(account: "A", instrument: "ESZ6", qty: .min, price: Price(units: 0), time: 0))
+        }
+        #expect(ledger.check(batch: [.sod(account: "A", instrument: "ESZ6", qty: .min, price: Price(units: 0), time: 0)]) == [.invalidQuantity(.min)])
+    }
+
     @Test func checkDoesNotChangeState() throws {
         var ledger = Ledger(catalog: defaultCatalog)
         ledger.applyAll([fillEvent("E1", .buy, 1, "110-00")])

@@ -33,7 +33,8 @@ import Testing
         ("ZNZ6", "110-32"), ("ZNZ6", "abc"), ("ZNZ6", ""), ("ZNZ6", "110--08"), ("ZNZ6", "110-8"), ("ZNZ6", "-"),
         ("ZNZ6", "110-"), ("ZNZ6", "110'0805"), ("ZNZ6", "110-08x"), ("ZNZ6", "110-08."), ("ZNZ6", "'08"),
         ("ZNZ6", "110-99"), ("ZNZ6", "110.2.5"), ("ZNZ6", " 110-08"), ("ZNZ6", "110-08++"), ("ZNZ6", "1e2"),
-        ("ESZ6", "6012-08"), ("ZNZ6", "--110"), ("ZNZ6", "110.5-08"),
+        ("ESZ6", "6012-08"), ("ZNZ6", "--110"), ("ZNZ6", "110.5-08"), ("ZNZ6", "92233720368-31+"),
+        ("ZNZ6", "999999999999-00"), ("ZNZ6", "99999999999999999999"),
     ])
     func rejectsMalformed(symbol: String, text: String) {
         #expect(throws: PriceError.malformed(text)) { try instrument(symbol).parsePrice(text) }

@@ -153,6 +153,28 @@ import Testing
         }
     }
 
+    /// Every truncation is refused; corrupted bytes never trap (they may restore to another
+    /// ledger or be refused, but the process survives).
+    @Test func restoreSurvivesTruncationAndCorruption() throws {
+        var generator = EventGenerator(seed: 5)
+        var ledger = Ledger(catalog: defaultCatalog)
+        for event in generator.events(60, openingMarks: true) { _ = try? ledger.apply(event) }
+        let bytes = ledger.encodeState()
+        for length in 0..<bytes.count {
+            #expect(throws: CheckpointError.self) {
+                try Ledger.restore(from: Array(bytes[0..<length]), catalog: defaultCatalog, config: LedgerConfig())
+            }
+        }
+        var random = SplitMix64(seed: 11)
+        for _ in 0..<2000 {
+            var corrupted = bytes
+            corrupted[4 + random.below(bytes.count - 4)] ^= UInt8(1 + random.below(255))
+            _ = try? Ledger.restore(from: corrupted, catalog: defaultCatalog, config: LedgerConfig())
+        }
+        let narrow = try InstrumentCatalog(instruments: [instrument("ESZ6")])
+        #expect(throws: CheckpointError.self) { try Ledger.restore(from: bytes, catalog: narrow, config: LedgerConfig()) }
+    }
+
     @Test func restoreRefusesGarbage() {
         #expect(throws: CheckpointError.self) { try Ledger.restore(from: Array("nope".utf8), catalog: defaultCatalog, config: LedgerConfig()) }
     }

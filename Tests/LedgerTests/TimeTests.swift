@@ -25,6 +25,17 @@ import Testing
         #expect(parseISO8601(text) == nil)
     }
 
+    @Test func extremesAreRefusedOrAnsweredNeverTrapped() {
+        #expect(parseISO8601("2263-01-01T00:00:00Z") == nil)      // beyond Int64 nanoseconds
+        #expect(parseISO8601("9999-12-31T23:59:59Z") == nil)
+        #expect(parseISO8601("2262-04-11T23:47:16.854775807Z") == Int64.max)
+        _ = tradingDay(for: .max)
+        _ = tradingDay(for: .min)
+        _ = tradingDayEnd(after: .max)
+        _ = isoString(.min)
+        #expect(isoString(.max) == "2262-04-11T23:47:16.854Z")
+    }
+
     @Test func chicagoOffsetSwitchesOnUSRules() {
         // 2026: DST from Sunday Mar 8 02:00 CST (08:00Z) to Sunday Nov 1 02:00 CDT (07:00Z).
         #expect(ChicagoTime.utcOffsetSeconds(at: at("2026-03-08T07:59:59Z")) == -21_600)

@@ -6,10 +6,12 @@ raw HTTP client the conformance tests use: a library client would refuse to send
 bytes those tests are about.
 
 Interface other test files rely on (keep it stable):
-- fixture `server_factory(**kw) -> Server`, fixture `server` (started with --echo)
+- fixture `server_factory(**kw) -> Server` (echo, static, sources, db_path, extra_args, env,
+  config, start), fixture `server` (started with --echo)
 - `Server.url`, `.ws_url`, `.port`, `.db_path`, `.proc`, `.post_fills()`, `.get_json()`,
-  `.stop()`, `.kill()`, `.start()`, `.stdout_text()`, `.stderr_text()`
-- `RawWebSocket`, `build_frame`, `RawHttp`, `HttpResponse` (import from conftest)
+  `.metrics()`, `.stop(sig)`, `.kill()`, `.start()`, `.stdout_text()`, `.stderr_text()`,
+  `.ssl_context` (set it to trust a test certificate when the server runs TLS)
+- `RawWebSocket`, `build_frame`, `RawHttp`, `HttpResponse`, `run_cli` (import from conftest)
 """
 
 from __future__ import annotations
@@ -606,6 +608,7 @@ class RawHttp:
 
     def __init__(self, host: str, port: int, timeout: float = 10.0):
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)   # small writes leave as written
         self.timeout = timeout
         self.buffer = bytearray()
         self.eof = False

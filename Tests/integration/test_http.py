@@ -206,6 +206,13 @@ def test_connection_close_is_honoured(site):
         assert conn.closed_by_peer(), "server kept the connection after Connection: close"
 
 
+def test_http_1_0_request_is_served_and_closed(site):
+    with RawHttp(site.host, site.port) as conn:
+        response = conn.request(b"GET /probe.txt HTTP/1.0\r\n\r\n")
+        assert (response.status, response.body) == (200, b"plain text\n")
+        assert conn.closed_by_peer(), "HTTP/1.0 without keep-alive must be closed after the response"
+
+
 def test_request_line_over_8k_is_414(site):
     response = get(site, "/" + "a" * 9000)
     assert response.status == 414
@@ -220,6 +227,19 @@ def test_100_headers_are_fine(site):
     # Host + Connection + 98 = 100 header lines.
     extra = "".join(f"X-Header-{i}: {i}\r\n" for i in range(98))
     assert get(site, "/probe.txt", extra).status == 200
+
+
+def test_header_block_over_64k_is_431(site):
+    assert get(site, "/probe.txt", "X-Big: " + "b" * 70000 + "\r\n").status == 431
+
+
+def test_request_head_dripped_byte_by_byte_is_parsed(site):
+    raw = b"GET /probe.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    with RawHttp(site.host, site.port) as conn:
+        for i in range(len(raw)):
+            conn.send(raw[i:i + 1])
+        response = conn.read_response()
+    assert (response.status, response.body) == (200, b"plain text\n")
 
 
 def test_body_on_get_is_413(site):

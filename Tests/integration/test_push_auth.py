@@ -174,7 +174,7 @@ def test_account_scoped_viewer_never_sees_another_account(secured):
 
 def test_token_expiring_during_a_connection_closes_it_with_4001(server_factory, tmp_path):
     tokens = tmp_path / "tokens.json"
-    short = add_token(tokens, "short", "viewer", expires="4s")
+    short = add_token(tokens, "short", "viewer", expires="6s")   # room for a slow start-up
     server = server_factory(extra_args=["--config", str(write_config(tmp_path, tokens))])
     with ws_connect(server, "/ws", token=short) as ws:
         assert recv_json(ws)["type"] == "snapshot"
@@ -239,12 +239,12 @@ def test_account_scoped_resume_replays_nothing_of_other_accounts(secured):
                    "no housekeeping tick), so a producer whose token expired keeps writing instead of being closed with 4001")
 def test_producer_token_expiring_during_a_feed_connection_closes_it_with_4001(server_factory, tmp_path):
     tokens = tmp_path / "tokens.json"
-    short = add_token(tokens, "short-feed", "producer", expires="3s")
+    short = add_token(tokens, "short-feed", "producer", expires="5s")
     server = server_factory(extra_args=["--config", str(write_config(tmp_path, tokens))])
     with ws_connect(server, "/feed", token=short) as feed:
         feed.send(json.dumps({"type": "mark", "instrument": "ZNZ6", "price": "110-16"}))
         assert recv_json(feed)["type"] == "ack"
-        time.sleep(5)   # past the expiry and a housekeeping tick
+        time.sleep(6.5)   # past the expiry and a housekeeping tick
         try:
             feed.send(json.dumps({"type": "mark", "instrument": "ZNZ6", "price": "110-16+"}))
             reply = recv_json(feed, timeout=5)

