@@ -235,8 +235,6 @@ def test_account_scoped_resume_replays_nothing_of_other_accounts(secured):
         assert not (message["type"] == "pnl" and message.get("scope") == "desk"), message
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: /feed never checks token expiry after the upgrade (ProducerEndpoint has "
-                   "no housekeeping tick), so a producer whose token expired keeps writing instead of being closed with 4001")
 def test_producer_token_expiring_during_a_feed_connection_closes_it_with_4001(server_factory, tmp_path):
     tokens = tmp_path / "tokens.json"
     short = add_token(tokens, "short-feed", "producer", expires="5s")

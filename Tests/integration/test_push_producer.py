@@ -197,8 +197,6 @@ def test_post_is_all_or_nothing(seeded):
     assert [r["seq"] for r in body["results"]] == [snapshot["seq"] + 1, snapshot["seq"] + 2]
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: a rejected all-or-nothing POST still writes the 'bust'/'sod'/"
-                   "'correct' audit rows of its items that were not applied, pointing at seqs never committed")
 def test_rejected_post_writes_no_audit_for_items_not_applied(seeded):
     server = seeded
     counts, snapshot, fills = journal_counts(server.db_path), stable_snapshot(server), all_fills(server)
