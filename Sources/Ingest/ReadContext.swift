@@ -90,7 +90,8 @@ public struct ReadContext: ~Copyable {
     public static func monitorJSON(_ status: MonitorStatus) -> JSONValue {
         .object([("name", .string(status.name)), ("state", .string(status.state.rawValue)),
                  ("lastError", status.lastError.map { .string($0) } ?? .null),
-                 ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null)])
+                 ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null),
+                 ("stale", .bool(status.state != .running))])
     }
 
     // MARK: Resume
