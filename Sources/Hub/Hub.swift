@@ -75,12 +75,14 @@ public final class Hub {
         messagesOut += 1
     }
 
-    /// Journal replay for a resume: `frames` cover (since, upTo]; then the subscriber goes live.
-    public func deliverResume(to id: UInt64, frames: [SharedBuffer], upTo seq: Int64) {
+    /// Journal replay for a resume: `frames` cover (lastSeq, upTo]. The subscriber goes live
+    /// with the `complete` chunk; until then live batches pass it by (they are in the journal and
+    /// come with the next chunk).
+    public func deliverResume(to id: UInt64, frames: [SharedBuffer], upTo seq: Int64, complete: Bool) {
         guard let subscriber = subscribers[id] else { return }
         for frame in frames { subscriber.connection.send(frame) }
         subscriber.lastSeq = max(subscriber.lastSeq, seq)
-        subscriber.phase = .live
+        if complete { subscriber.phase = .live }
         subscriber.lastSendTime = Monotonic.now()
         messagesOut += frames.count
     }

@@ -90,41 +90,56 @@ public struct ReadContext: ~Copyable {
     public static func monitorJSON(_ status: MonitorStatus) -> JSONValue {
         .object([("name", .string(status.name)), ("state", .string(status.state.rawValue)),
                  ("lastError", status.lastError.map { .string($0) } ?? .null),
-                 ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null)])
+                 ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null),
+                 ("stale", .bool(status.state != .running))])
     }
 
     // MARK: Resume
 
     public enum ResumePlan {
-        /// Frames for (since, upTo], led by a `resumed` message.
-        case replay(frames: [SharedBuffer], upTo: Int64)
+        /// Frames for (since, upTo], led by a `resumed` message on the first chunk. When not
+        /// `complete`, more follow: the caller asks again from `upTo` once the client has drained.
+        case replay(frames: [SharedBuffer], upTo: Int64, complete: Bool)
         /// The resume cannot be served: send a resync snapshot instead.
         case resync(reason: String)
     }
 
-    public func resume(since: Int64, epoch clientEpoch: String?, filter: SubscriptionFilter, format: WireFormat) -> ResumePlan {
-        guard clientEpoch == epoch else { return .resync(reason: "epoch differs") }
+    /// Reads the journal after `since` for one subscriber. A replay larger than `maxBytes` comes
+    /// in chunks (whole events only), so it never has to sit in the outbound queue all at once.
+    public func resume(since: Int64, epoch clientEpoch: String?, filter: SubscriptionFilter, format: WireFormat,
+                       continuing: Bool = false, maxBytes: Int = .max) -> ResumePlan {
         let last = lastSeq
-        guard since >= 0, since <= last else { return .resync(reason: "since is beyond the journal") }
-        guard last - since <= Int64(pipeline.options.maxResumeEvents) else { return .resync(reason: "too far behind") }
+        if !continuing {
+            guard clientEpoch == epoch else { return .resync(reason: "epoch differs") }
+            guard since >= 0, since <= last else { return .resync(reason: "since is beyond the journal") }
+            guard last - since <= Int64(pipeline.options.maxResumeEvents) else { return .resync(reason: "too far behind") }
+        }
         let renderer = TextRenderer(encoder: pipeline.encoder)
-        let resumed = JSONValue.object([("type", .string("resumed")), ("since", .int(since)), ("seq", .int(last)), ("epoch", .string(epoch))])
-        var frames: [SharedBuffer] = [Frames.text(format == .json ? resumed.serialized : renderer.line(resumed))]
+        var frames: [SharedBuffer] = []
+        var bytes = 0
+        if !continuing {
+            let resumed = JSONValue.object([("type", .string("resumed")), ("since", .int(since)), ("seq", .int(last)), ("epoch", .string(epoch))])
+            frames.append(Frames.text(format == .json ? resumed.serialized : renderer.line(resumed)))
+        }
         var after = since
         while after < last {
-            guard let records = try? journal.events(after: after, limit: 10_000), !records.isEmpty else {
+            guard let records = try? journal.events(after: after, limit: 1_000), !records.isEmpty else {
                 return .resync(reason: "journal read failed")
             }
-            for record in records {
-                guard case .array(let messages)? = try? JSONValue.parse(record.deltas) else { continue }
-                for message in messages {
-                    guard let (channel, account, instrument) = MessageEncoder.routing(of: message),
-                          filter.matches(channel: channel, account: account, instrument: instrument) else { continue }
-                    frames.append(Frames.text(format == .json ? message.serialized : renderer.line(message)))
+            for record in records where record.seq <= last {
+                if case .array(let messages)? = try? JSONValue.parse(record.deltas) {
+                    for message in messages {
+                        guard let (channel, account, instrument) = MessageEncoder.routing(of: message),
+                              filter.matches(channel: channel, account: account, instrument: instrument) else { continue }
+                        let frame = Frames.text(format == .json ? message.serialized : renderer.line(message))
+                        bytes += frame.count
+                        frames.append(frame)
+                    }
                 }
+                after = record.seq
+                if bytes >= maxBytes && after < last { return .replay(frames: frames, upTo: after, complete: false) }
             }
-            after = records.last!.seq
         }
-        return .replay(frames: frames, upTo: last)
+        return .replay(frames: frames, upTo: last, complete: true)
     }
 }
