@@ -215,6 +215,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         var events: [LedgerEvent] = []
         var eventItem: [Int] = []
         var seen = Set<String>()
+        var pendingFills: [String: String] = [:]
         for (index, item) in items.enumerated() {
             switch item {
             case .refused(let code, let message, _):
@@ -227,7 +228,9 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                     if execIndex[execId] != nil || batch.newExecIds[execId] != nil || !seen.insert(execId).inserted { continue }
                 }
                 do throws(Rejection) {
-                    events.append(try translation.event(for: message, source: source, now: now, ledger: ledger))
+                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger, pendingFills: pendingFills)
+                    if case .fill(let fill) = event { pendingFills[fill.execId] = fill.instrument }
+                    events.append(event)
                     eventItem.append(index)
                 } catch {
                     refusals[index] = .rejected(code: error.code, message: error.message)

@@ -213,15 +213,10 @@ def test_rejected_post_writes_no_audit_for_items_not_applied(seeded):
     assert actions == ["reject"], f"audit rows written by a request that stored nothing: {actions}"
 
 
-SAME_REQUEST_CORRECTION = pytest.mark.xfail(
-    strict=True, reason="server bug (regression with the batch validation of 50fe3bc): in one POST, a 'correct' of a fill "
-                        "added earlier in the same request is refused as unknown_fill, while a 'bust' works")
-
-
 @pytest.mark.parametrize("follow_up", [
     pytest.param({"type": "bust"}, id="bust"),
-    pytest.param({"type": "correct", "qty": 3}, id="correct-qty", marks=SAME_REQUEST_CORRECTION),
-    pytest.param({"type": "correct", "price": "110-17"}, id="correct-price", marks=SAME_REQUEST_CORRECTION),
+    pytest.param({"type": "correct", "qty": 3}, id="correct-qty"),
+    pytest.param({"type": "correct", "price": "110-17"}, id="correct-price"),
 ])
 def test_a_request_may_bust_or_correct_a_fill_it_adds_itself(seeded, follow_up):
     server = seeded
