@@ -66,6 +66,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     private let cursorCache = Mutex<[String: String]>([:])
     private var thread: Thread?
     public let statistics = PipelineStatistics()
+    /// Pipeline thread only.
+    let snapshotCache = ReadContext.SnapshotCache()
 
     /// `publish` runs on the pipeline thread right after each commit, before any reply: it must
     /// only hand the events over (e.g. post them to the loop's mailbox).

@@ -44,15 +44,38 @@ public struct ReadContext: ~Copyable {
     }
 
     /// The snapshot as one frame in the subscriber's format.
+    /// The last snapshot frames built, all at one seq: a connect storm (many clients with the
+    /// same filter between two commits) costs one build, not one per client.
+    final class SnapshotCache {
+        struct Key: Hashable {
+            var filter: SubscriptionFilter
+            var format: WireFormat
+            var resync: Bool
+            var monitors: [String]
+        }
+        var seq: Int64 = -1
+        var frames: [Key: SharedBuffer] = [:]
+    }
+
     public func snapshotFrame(filter: SubscriptionFilter, format: WireFormat, resync: Bool, monitors: [MonitorStatus],
                               now: Int64) -> SharedBuffer {
-        let value = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
-        switch format {
-        case .json:
-            return Frames.text(value.serialized)
-        case .text:
-            return Frames.text(textSnapshot(value))
+        let cache = pipeline.snapshotCache
+        if cache.seq != lastSeq {
+            cache.seq = lastSeq
+            cache.frames.removeAll(keepingCapacity: true)
         }
+        let key = SnapshotCache.Key(filter: filter, format: format, resync: resync,
+                                    monitors: monitors.map { "\($0.name)|\($0.state.rawValue)|\($0.lastError ?? "")" })
+        if let frame = cache.frames[key] { return frame }
+        let value = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
+        let frame: SharedBuffer
+        switch format {
+        case .json: frame = Frames.text(value.serialized)
+        case .text: frame = Frames.text(textSnapshot(value))
+        }
+        if cache.frames.count >= 64 { cache.frames.removeAll(keepingCapacity: true) }
+        cache.frames[key] = frame
+        return frame
     }
 
     private func textSnapshot(_ value: JSONValue) -> String {

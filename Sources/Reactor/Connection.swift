@@ -72,12 +72,13 @@ public final class Connection {
     /// Queues a shared buffer (the hub's encode-once path).
     public func send(_ buffer: SharedBuffer) {
         guard !isClosed, closingDeadline == nil, buffer.count > 0 else { return }
-        // The cap applies to what was already waiting: one message of any allowed size may
-        // always be queued, so a 1 MiB echo is not a slow consumer on its own.
+        // The cap bounds what piles up behind a reader: a buffer queued onto an empty queue is
+        // always taken whatever its size (a 1 MiB echo, one batch of deltas), but anything
+        // added while bytes still wait may not take the queue past the cap.
         let alreadyQueued = outbound.byteCount
         outbound.append(buffer)
         loop.markPendingWrite(self)
-        if alreadyQueued > outboundCap && !overflowReported {
+        if alreadyQueued > 0 && outbound.byteCount > outboundCap && !overflowReported {
             overflowReported = true
             loop.slowConsumerCloses += 1
             handler?.outboundOverflowed(self)

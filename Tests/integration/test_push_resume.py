@@ -405,7 +405,9 @@ def cut_off_slow_subscriber(server) -> tuple[dict, list[dict], int | None, int]:
     opcode, payload = slow.recv_message()
     snapshot = json.loads(payload)
     assert opcode == OP_TEXT and snapshot["type"] == "snapshot"
-    batch = [m for m in day_messages(1000, 2000) if m["type"] != "bust"]
+    # Enough to fill the kernel's socket buffers too (loopback's are large): the server's cap
+    # counts only what waits in its own queue once the kernel takes no more.
+    batch = [m for m in day_messages(1000, 20000) if m["type"] != "bust"]
     last = snapshot["seq"]
     for offset in range(0, len(batch), 100):
         status, body = server.post_fills(batch[offset:offset + 100])
