@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "WebSocketCore", dependencies: ["HTTPCore", "COpenSSL"], swiftSettings: strict),
 
         // The event loop.
-        .target(name: "Reactor", dependencies: ["CSystem"], swiftSettings: strict),
+        .target(name: "Reactor", dependencies: ["CSystem", "COpenSSL"], swiftSettings: strict),
 
         // Money, persistence, fan-out.
         .target(name: "Ledger", swiftSettings: strict),

@@ -1,15 +1,19 @@
 // Entry point: wires the connection, the state model and the renderers together. Deltas are
 // applied to the state as they arrive; the screen is redrawn at most once per frame.
 import { createConnection } from "./js/connection.js";
-import { BLOTTER_PAGE, applyMessage, createState, ladderInstruments, mergeHistoricFills, monitorStale, sourcesStale } from "./js/state.js";
+import {
+  BLOTTER_PAGE, applyMessage, createState, ladderInstruments, mergeHistoricFills, mergeVolumeHistory, monitorStale,
+  rollTradingDay, sourcesStale,
+} from "./js/state.js";
 import { createLadder } from "./js/ladder.js";
 import { createPositionsTable } from "./js/positions.js";
 import { createAccountsPanel } from "./js/accounts.js";
 import { renderBreachBanner } from "./js/risk.js";
 import { createBlotter } from "./js/blotter.js";
 import { createFrameScheduler } from "./js/frame.js";
+import { createMessageRate } from "./js/message-rate.js";
 import { createLatencyEstimate } from "./js/latency.js";
-import { fetchFills, tokenRefused } from "./js/api.js";
+import { fetchFillsOfAccounts, tokenRefused } from "./js/api.js";
 import { setUpMarkForm } from "./js/mark-form.js";
 import { setUpThemeToggle } from "./js/theme.js";
 import { currentToken, setUpTokenForm } from "./js/token.js";
@@ -94,6 +98,7 @@ function render() {
   if ($("account-select").value !== accountFilter) $("account-select").value = accountFilter;
   const selected = $("instrument-select").value || null;
   if (!markInstrumentChosen && selected) $("mark-instrument").value = selected;
+  if (selected) loadVolumeHistory(selected);
   if (all || state.dirty.has("ladder") || recentreRequested || ladder.symbol !== selected) {
     ladder.render(state, selected, { recentre: recentreRequested, autoRecentre: $("auto-recentre").checked });
     recentreRequested = false;
@@ -117,7 +122,38 @@ function preferredInstrument(instruments) {
   return best?.symbol ?? instruments[0];
 }
 
-const schedule = createFrameScheduler(render);
+// The snapshot holds only the latest fills: the ladder's volume at price for the day comes from
+// /api/fills, once per instrument and state (a new snapshot replaces the volume).
+const HISTORY_LIMIT = 10000; // the most /api/fills returns at once
+const VOLUME_HISTORY_LIMIT = HISTORY_LIMIT;
+let volumeLoaded = new Set();
+async function loadVolumeHistory(symbol) {
+  const key = `${state.epoch}|${accountFilter}|${symbol}`;
+  if (volumeLoaded.has(key) || state.epoch === null) return;
+  volumeLoaded.add(key);
+  const loadedFor = volumeLoaded;
+  try {
+    const fills = await fetchFillsOfAccounts({
+      account: accountFilter || null, knownAccounts: [...state.accounts.keys()], instrument: symbol,
+      limit: VOLUME_HISTORY_LIMIT, token: token(),
+    });
+    if (loadedFor !== volumeLoaded) return; // a snapshot replaced the state meanwhile
+    mergeVolumeHistory(state, fills);
+    schedule();
+  } catch {
+    // try again a little later (a refused token or a restarting server)
+    setTimeout(() => { if (loadedFor === volumeLoaded) volumeLoaded.delete(key); }, 5000);
+  }
+}
+
+// Above a few hundred messages a second a trader cannot read 60 redraws a second anyway: drawing
+// ~15 a second leaves the main thread to parsing and applying, so the page never falls behind.
+const messageRate = createMessageRate();
+const BUSY_MESSAGES_PER_SECOND = 400;
+const BUSY_FRAME_MS = 66;
+const schedule = createFrameScheduler(render, {
+  minInterval: () => (messageRate.perSecond() > BUSY_MESSAGES_PER_SECOND ? BUSY_FRAME_MS : 0),
+});
 
 // ---- connection ------------------------------------------------------------------------------
 
@@ -126,10 +162,12 @@ const connection = createConnection({
   filterQuery: () => (accountFilter ? { accounts: accountFilter } : {}),
   token,
   onMessage(message) {
+    messageRate.count();
     applyMessage(state, message);
     latency.received(message);
     if (message.type === "resumed") lastSync = "resumed";
     if (message.type === "snapshot") {
+      volumeLoaded = new Set();
       lastSync = message.resync ? "resync" : "snapshot";
       state.lastError = null;
       notice = null;
@@ -214,7 +252,10 @@ $("load-more").addEventListener("click", async () => {
   button.disabled = true;
   try {
     const have = [...state.fills.values()].filter((fill) => !accountFilter || fill.account === accountFilter).length;
-    const fills = await fetchFills({ account: accountFilter || null, limit: have + BLOTTER_PAGE, token: token() });
+    const fills = await fetchFillsOfAccounts({
+      account: accountFilter || null, knownAccounts: [...state.accounts.keys()],
+      limit: Math.min(HISTORY_LIMIT, have + BLOTTER_PAGE), token: token(),
+    });
     mergeHistoricFills(state, fills);
     showNotice(null);
   } catch (error) {
@@ -231,5 +272,8 @@ setUpThemeToggle($("theme-toggle"));
 
 connection.start();
 schedule();
-// The header clock and staleness need a redraw now and then even with no traffic.
-setInterval(schedule, 1000);
+// Staleness, latency and the trading-day rollover need a look now and then, traffic or not.
+setInterval(() => {
+  rollTradingDay(state);
+  schedule();
+}, 1000);

@@ -6,8 +6,10 @@ public final class Subscriber {
 
     public let id: UInt64
     public let connection: Connection
-    public var format: WireFormat
-    public var filter: SubscriptionFilter
+    public var format: WireFormat { didSet { groupID = nil } }
+    public var filter: SubscriptionFilter { didSet { groupID = nil } }
+    /// Subscribers with the same filter and format share one encoded batch (see `Hub.publish`).
+    var groupID: Int?
     public var phase: Phase = .awaitingSnapshot
     /// The highest seq this subscriber has been given (by snapshot, resume or delta).
     public var lastSeq: Int64 = 0
@@ -39,12 +41,65 @@ public final class Hub {
 
     public func remove(id: UInt64) { subscribers.removeValue(forKey: id) }
 
+    /// Distinct (filter, format) pairs seen so far → a small group id.
+    private var groupIDs: [GroupKey: Int] = [:]
+    private struct GroupKey: Hashable {
+        var filter: SubscriptionFilter
+        var format: WireFormat
+    }
+
+    private func groupID(of subscriber: Subscriber) -> Int {
+        if let id = subscriber.groupID { return id }
+        let key = GroupKey(filter: subscriber.filter, format: subscriber.format)
+        let id = groupIDs[key] ?? groupIDs.count
+        groupIDs[key] = id
+        subscriber.groupID = id
+        return id
+    }
+
+    /// Fan-out of one committed batch. Subscribers with the same filter and format get the same
+    /// buffer: the batch's matching frames are concatenated once per group, then queued on each
+    /// member with one retain — per subscriber the cost is one queue append per batch, however
+    /// many messages the batch holds.
     public func publish(_ events: [CommittedEvent]) {
-        guard let last = events.last else { return }
+        guard let first = events.first, let last = events.last else { return }
         lastPublishedSeq = max(lastPublishedSeq, last.seq)
-        for subscriber in subscribers.values where subscriber.phase == .live {
-            deliver(events, to: subscriber)
+        var batches: [Int: (buffer: SharedBuffer, messages: Int)?] = [:]
+        let now = Monotonic.now()
+        for subscriber in subscribers.values where subscriber.phase == .live && subscriber.lastSeq < last.seq {
+            if subscriber.lastSeq >= first.seq {
+                // Its snapshot landed inside this batch: send only what follows it.
+                deliver(events, to: subscriber)
+                continue
+            }
+            let id = groupID(of: subscriber)
+            let batch: (buffer: SharedBuffer, messages: Int)?
+            if let cached = batches[id] {
+                batch = cached
+            } else {
+                batch = encodeBatch(events, filter: subscriber.filter, format: subscriber.format)
+                batches[id] = batch
+            }
+            subscriber.lastSeq = last.seq
+            if let batch {
+                subscriber.connection.send(batch.buffer)
+                messagesOut += batch.messages
+                subscriber.lastSendTime = now
+            }
         }
+    }
+
+    private func encodeBatch(_ events: [CommittedEvent], filter: SubscriptionFilter, format: WireFormat) -> (buffer: SharedBuffer, messages: Int)? {
+        let everything = filter.passesEverything
+        var frames: [SharedBuffer] = []
+        for event in events {
+            for message in event.messages
+            where everything || filter.matches(channel: message.channel, account: message.account, instrument: message.instrument) {
+                frames.append(message.frame(for: format))
+            }
+        }
+        if frames.isEmpty { return nil }
+        return (frames.count == 1 ? frames[0] : SharedBuffer(concatenating: frames), frames.count)
     }
 
     private func deliver(_ events: [CommittedEvent], to subscriber: Subscriber) {
@@ -75,12 +130,14 @@ public final class Hub {
         messagesOut += 1
     }
 
-    /// Journal replay for a resume: `frames` cover (since, upTo]; then the subscriber goes live.
-    public func deliverResume(to id: UInt64, frames: [SharedBuffer], upTo seq: Int64) {
+    /// Journal replay for a resume: `frames` cover (lastSeq, upTo]. The subscriber goes live
+    /// with the `complete` chunk; until then live batches pass it by (they are in the journal and
+    /// come with the next chunk).
+    public func deliverResume(to id: UInt64, frames: [SharedBuffer], upTo seq: Int64, complete: Bool) {
         guard let subscriber = subscribers[id] else { return }
         for frame in frames { subscriber.connection.send(frame) }
         subscriber.lastSeq = max(subscriber.lastSeq, seq)
-        subscriber.phase = .live
+        if complete { subscriber.phase = .live }
         subscriber.lastSendTime = Monotonic.now()
         messagesOut += frames.count
     }

@@ -7,7 +7,7 @@ public enum Channel: String, Sendable, CaseIterable {
 ///
 /// `accounts`/`instruments` nil means "all"; `allowedAccounts` is the token's scope, which a
 /// subscribe message can narrow but never widen.
-public struct SubscriptionFilter: Sendable, Equatable {
+public struct SubscriptionFilter: Sendable, Hashable {
     public var accounts: Set<String>?
     public var instruments: Set<String>?
     public var channels: Set<Channel>
@@ -60,6 +60,6 @@ public struct SubscriptionFilter: Sendable, Equatable {
     }
 }
 
-public enum WireFormat: String, Sendable {
+public enum WireFormat: String, Sendable, Hashable {
     case json, text
 }

@@ -33,6 +33,15 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         case refused(code: String, message: String, ref: String?)
         /// Carry every open position to the next trading day's SOD (admin command or the scheduled roll).
         case dayRoll
+
+        /// What a reply or audit entry names.
+        var ref: String? {
+            switch self {
+            case .message(let message): return message.ref
+            case .refused(_, _, let ref): return ref
+            case .dayRoll: return "dayroll"
+            }
+        }
     }
 
     enum Work: Sendable {
@@ -57,6 +66,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     private let cursorCache = Mutex<[String: String]>([:])
     private var thread: Thread?
     public let statistics = PipelineStatistics()
+    /// Pipeline thread only.
+    let snapshotCache = ReadContext.SnapshotCache()
 
     /// `publish` runs on the pipeline thread right after each commit, before any reply: it must
     /// only hand the events over (e.g. post them to the loop's mailbox).
@@ -173,30 +184,17 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     private func process(_ items: [Item], source: String, atomic: Bool, cursor: (name: String, value: String)?,
                          completion: @escaping @Sendable ([SubmitResult]) -> Void, into batch: inout Batch) {
         var results: [SubmitResult]
-        if atomic {
-            // All or nothing: work on copies and keep them only if every item passes.
-            var trialLedger = ledger
-            var trial = Batch()
-            trial.newExecIds = batch.newExecIds
-            let firstSeq = journal.lastSeq + Int64(batch.events.count) + 1
-            let anyRejected: Bool
-            (results, anyRejected) = apply(items, source: source, firstSeq: firstSeq, ledger: &trialLedger, into: &trial)
-            if anyRejected {
-                results = results.map { result in
-                    if case .rejected = result { return result }
-                    return .rejected(code: "not_applied", message: "not applied: another item of this request was rejected")
-                }
-                batch.audit += trial.audit
-            } else {
-                ledger = trialLedger
-                batch.events += trial.events
-                batch.committed += trial.committed
-                batch.audit += trial.audit
-                batch.newExecIds = trial.newExecIds
+        let firstSeq = journal.lastSeq + Int64(batch.events.count) + 1
+        if atomic, let refusals = validateAtomically(items, source: source, batch: batch) {
+            // All or nothing: one item is wrong, so none is applied; only the rejections are audited.
+            results = refusals.map { $0 ?? .rejected(code: "not_applied", message: "not applied: another item of this request was rejected") }
+            let now = wallClockNanos()
+            for (item, refusal) in zip(items, refusals) {
+                guard case .rejected(let code, let message)? = refusal else { continue }
+                batch.audit.append(AuditEntry(time: now, actor: source, action: "reject", detail: "\(item.ref ?? "-") \(code): \(message)"))
             }
         } else {
-            // Straight into the live ledger: a copy here would duplicate the whole state per message.
-            let firstSeq = journal.lastSeq + Int64(batch.events.count) + 1
+            // Straight into the live ledger: a trial copy would duplicate the whole fill store.
             (results, _) = apply(items, source: source, firstSeq: firstSeq, ledger: &ledger, into: &batch)
             if let cursor { batch.cursors.append(SourceCursor(name: cursor.name, value: cursor.value)) }
         }
@@ -208,6 +206,43 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             case .rejected: statistics.rejected.add(1, ordering: .relaxed)
             }
         }
+    }
+
+    /// Checks a whole request against the ledger without changing anything (`Ledger.check(batch:)`
+    /// sees the effect of earlier items of the batch). Nil when every item would be accepted;
+    /// else the rejection of each failing item (nil for the ones that would pass).
+    private func validateAtomically(_ items: [Item], source: String, batch: Batch) -> [SubmitResult?]? {
+        let now = wallClockNanos()
+        var refusals = [SubmitResult?](repeating: nil, count: items.count)
+        var events: [LedgerEvent] = []
+        var eventItem: [Int] = []
+        var seen = Set<String>()
+        var pendingFills: [String: String] = [:]
+        for (index, item) in items.enumerated() {
+            switch item {
+            case .refused(let code, let message, _):
+                refusals[index] = .rejected(code: code, message: message)
+            case .dayRoll:
+                events.append(.dayRoll(time: now))
+                eventItem.append(index)
+            case .message(let message):
+                if case .fill(let execId, _, _, _, _, _, _) = message {
+                    if execIndex[execId] != nil || batch.newExecIds[execId] != nil || !seen.insert(execId).inserted { continue }
+                }
+                do throws(Rejection) {
+                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger, pendingFills: pendingFills)
+                    if case .fill(let fill) = event { pendingFills[fill.execId] = fill.instrument }
+                    events.append(event)
+                    eventItem.append(index)
+                } catch {
+                    refusals[index] = .rejected(code: error.code, message: error.message)
+                }
+            }
+        }
+        for (position, failure) in ledger.check(batch: events).enumerated() {
+            if let failure { refusals[eventItem[position]] = .rejected(code: failure.code, message: failure.message) }
+        }
+        return refusals.contains { $0 != nil } ? refusals : nil
     }
 
     /// Applies items one by one; a rejected item changes nothing but the audit.
@@ -286,7 +321,9 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     /// Encodes an applied event's deltas once and adds its journal row and published messages.
     private func record(_ event: LedgerEvent, deltas: [LedgerDelta], seq: Int64, source: String, ledger: Ledger,
                         into batch: inout Batch) {
-        let messages = encoder.messages(for: deltas, seq: seq)
+        // An event that changed nothing (a repeated SOD, a roll with no positions) still used a
+        // seq: the desk totals carry it, so an unfiltered client can tell that seqs are gapless.
+        let messages = encoder.messages(for: deltas.isEmpty ? [.desk(ledger.desk)] : deltas, seq: seq)
         let deltasJSON = "[" + messages.map(\.json).joined(separator: ",") + "]"
         batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
         batch.committed.append(CommittedEvent(seq: seq, messages: messages))

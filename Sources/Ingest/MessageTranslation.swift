@@ -37,7 +37,10 @@ struct MessageTranslation {
         return nanos
     }
 
-    func event(for message: ProducerMessage, source: String, now: Nanos, ledger: Ledger) throws(Rejection) -> LedgerEvent {
+    /// `pendingFills` (execId → instrument) are fills of the same request not yet in the ledger,
+    /// so a request may correct a fill it adds itself.
+    func event(for message: ProducerMessage, source: String, now: Nanos, ledger: Ledger,
+               pendingFills: [String: String] = [:]) throws(Rejection) -> LedgerEvent {
         switch message {
         case .fill(let execId, let account, let symbol, let side, let qty, let priceText, let timeText):
             let instrument = try instrument(symbol)
@@ -47,11 +50,11 @@ struct MessageTranslation {
         case .bust(let execId):
             return .bust(execId: execId, time: now)
         case .correct(let execId, let qty, let priceText):
-            guard let record = ledger.fill(execId: execId) else {
+            guard let symbol = ledger.fill(execId: execId)?.fill.instrument ?? pendingFills[execId] else {
                 throw Rejection(code: "unknown_fill", message: "no fill with execId '\(execId)' to correct")
             }
             let corrected: Price?
-            if let priceText { corrected = try price(priceText, try instrument(record.fill.instrument)) } else { corrected = nil }
+            if let priceText { corrected = try price(priceText, try instrument(symbol)) } else { corrected = nil }
             return .correct(execId: execId, qty: qty, price: corrected, time: now)
         case .mark(let symbol, let priceText, let timeText):
             let instrument = try instrument(symbol)

@@ -44,15 +44,38 @@ public struct ReadContext: ~Copyable {
     }
 
     /// The snapshot as one frame in the subscriber's format.
+    /// The last snapshot frames built, all at one seq: a connect storm (many clients with the
+    /// same filter between two commits) costs one build, not one per client.
+    final class SnapshotCache {
+        struct Key: Hashable {
+            var filter: SubscriptionFilter
+            var format: WireFormat
+            var resync: Bool
+            var monitors: [String]
+        }
+        var seq: Int64 = -1
+        var frames: [Key: SharedBuffer] = [:]
+    }
+
     public func snapshotFrame(filter: SubscriptionFilter, format: WireFormat, resync: Bool, monitors: [MonitorStatus],
                               now: Int64) -> SharedBuffer {
-        let value = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
-        switch format {
-        case .json:
-            return Frames.text(value.serialized)
-        case .text:
-            return Frames.text(textSnapshot(value))
+        let cache = pipeline.snapshotCache
+        if cache.seq != lastSeq {
+            cache.seq = lastSeq
+            cache.frames.removeAll(keepingCapacity: true)
         }
+        let key = SnapshotCache.Key(filter: filter, format: format, resync: resync,
+                                    monitors: monitors.map { "\($0.name)|\($0.state.rawValue)|\($0.lastError ?? "")" })
+        if let frame = cache.frames[key] { return frame }
+        let value = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
+        let frame: SharedBuffer
+        switch format {
+        case .json: frame = Frames.text(value.serialized)
+        case .text: frame = Frames.text(textSnapshot(value))
+        }
+        if cache.frames.count >= 64 { cache.frames.removeAll(keepingCapacity: true) }
+        cache.frames[key] = frame
+        return frame
     }
 
     private func textSnapshot(_ value: JSONValue) -> String {
@@ -90,41 +113,56 @@ public struct ReadContext: ~Copyable {
     public static func monitorJSON(_ status: MonitorStatus) -> JSONValue {
         .object([("name", .string(status.name)), ("state", .string(status.state.rawValue)),
                  ("lastError", status.lastError.map { .string($0) } ?? .null),
-                 ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null)])
+                 ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null),
+                 ("stale", .bool(status.state != .running))])
     }
 
     // MARK: Resume
 
     public enum ResumePlan {
-        /// Frames for (since, upTo], led by a `resumed` message.
-        case replay(frames: [SharedBuffer], upTo: Int64)
+        /// Frames for (since, upTo], led by a `resumed` message on the first chunk. When not
+        /// `complete`, more follow: the caller asks again from `upTo` once the client has drained.
+        case replay(frames: [SharedBuffer], upTo: Int64, complete: Bool)
         /// The resume cannot be served: send a resync snapshot instead.
         case resync(reason: String)
     }
 
-    public func resume(since: Int64, epoch clientEpoch: String?, filter: SubscriptionFilter, format: WireFormat) -> ResumePlan {
-        guard clientEpoch == epoch else { return .resync(reason: "epoch differs") }
+    /// Reads the journal after `since` for one subscriber. A replay larger than `maxBytes` comes
+    /// in chunks (whole events only), so it never has to sit in the outbound queue all at once.
+    public func resume(since: Int64, epoch clientEpoch: String?, filter: SubscriptionFilter, format: WireFormat,
+                       continuing: Bool = false, maxBytes: Int = .max) -> ResumePlan {
         let last = lastSeq
-        guard since >= 0, since <= last else { return .resync(reason: "since is beyond the journal") }
-        guard last - since <= Int64(pipeline.options.maxResumeEvents) else { return .resync(reason: "too far behind") }
+        if !continuing {
+            guard clientEpoch == epoch else { return .resync(reason: "epoch differs") }
+            guard since >= 0, since <= last else { return .resync(reason: "since is beyond the journal") }
+            guard last - since <= Int64(pipeline.options.maxResumeEvents) else { return .resync(reason: "too far behind") }
+        }
         let renderer = TextRenderer(encoder: pipeline.encoder)
-        let resumed = JSONValue.object([("type", .string("resumed")), ("since", .int(since)), ("seq", .int(last)), ("epoch", .string(epoch))])
-        var frames: [SharedBuffer] = [Frames.text(format == .json ? resumed.serialized : renderer.line(resumed))]
+        var frames: [SharedBuffer] = []
+        var bytes = 0
+        if !continuing {
+            let resumed = JSONValue.object([("type", .string("resumed")), ("since", .int(since)), ("seq", .int(last)), ("epoch", .string(epoch))])
+            frames.append(Frames.text(format == .json ? resumed.serialized : renderer.line(resumed)))
+        }
         var after = since
         while after < last {
-            guard let records = try? journal.events(after: after, limit: 10_000), !records.isEmpty else {
+            guard let records = try? journal.events(after: after, limit: 1_000), !records.isEmpty else {
                 return .resync(reason: "journal read failed")
             }
-            for record in records {
-                guard case .array(let messages)? = try? JSONValue.parse(record.deltas) else { continue }
-                for message in messages {
-                    guard let (channel, account, instrument) = MessageEncoder.routing(of: message),
-                          filter.matches(channel: channel, account: account, instrument: instrument) else { continue }
-                    frames.append(Frames.text(format == .json ? message.serialized : renderer.line(message)))
+            for record in records where record.seq <= last {
+                if case .array(let messages)? = try? JSONValue.parse(record.deltas) {
+                    for message in messages {
+                        guard let (channel, account, instrument) = MessageEncoder.routing(of: message),
+                              filter.matches(channel: channel, account: account, instrument: instrument) else { continue }
+                        let frame = Frames.text(format == .json ? message.serialized : renderer.line(message))
+                        bytes += frame.count
+                        frames.append(frame)
+                    }
                 }
+                after = record.seq
+                if bytes >= maxBytes && after < last { return .replay(frames: frames, upTo: after, complete: false) }
             }
-            after = records.last!.seq
         }
-        return .replay(frames: frames, upTo: last)
+        return .replay(frames: frames, upTo: last, complete: true)
     }
 }

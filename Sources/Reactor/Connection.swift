@@ -28,7 +28,7 @@ public final class Connection {
     public var handler: ConnectionHandler?
     /// Outbound cap in bytes: a send onto a queue already holding more calls `outboundOverflowed` once.
     public var outboundCap: Int
-    public private(set) var outbound = OutboundQueue()
+    public internal(set) var outbound = OutboundQueue()
     public private(set) var isClosed = false
     /// Set by `closeAfterFlush`: no more input is read, the socket closes once the queue drains
     /// or the deadline passes.
@@ -36,15 +36,33 @@ public final class Connection {
     public internal(set) var bytesIn = 0
     public internal(set) var bytesOut = 0
     public var lastActivity: Monotonic
-    var wantsWritable = false
+    /// The epoll events currently registered for the socket.
+    var interest = EventLoop.readInterest
     var pendingWrite = false
+    var pendingRead = false
     var overflowReported = false
+    /// The TLS layer when the connection came in on a TLS listener; nil for plain TCP (and after
+    /// a plain HTTP request on the TLS port is answered in clear text).
+    var tls: TLSSession?
     unowned let loop: EventLoop
 
-    init(id: UInt64, fd: Int32, peer: String, isLoopbackPeer: Bool, outboundCap: Int, loop: EventLoop) {
+    init(id: UInt64, fd: Int32, peer: String, isLoopbackPeer: Bool, outboundCap: Int, tls: TLSSession?, loop: EventLoop) {
         self.id = id; self.fd = fd; self.peer = peer; self.isLoopbackPeer = isLoopbackPeer
-        self.outboundCap = outboundCap; self.loop = loop; self.lastActivity = .now()
+        self.outboundCap = outboundCap; self.tls = tls; self.loop = loop; self.lastActivity = .now()
     }
+
+    /// True when the bytes travel inside TLS (wss://, https://).
+    public var isSecure: Bool { tls != nil }
+    /// The negotiated TLS version ("TLSv1.3"), or nil for plain TCP or before the handshake ends.
+    public var tlsProtocolVersion: String? {
+        guard let tls, !tls.isHandshaking else { return nil }
+        return tls.protocolVersion
+    }
+    /// The negotiated ALPN protocol ("http/1.1"), if any.
+    public var alpnProtocol: String? { tls?.alpnProtocol }
+
+    /// Bytes still to be written: the queue plus, with TLS, a record OpenSSL is holding for retry.
+    public var hasUnsentOutput: Bool { !outbound.isEmpty || !(tls?.stalledRecord.isEmpty ?? true) }
 
     /// Queues bytes; they go out in the loop's before-sleep flush (one `writev` per turn).
     public func send(_ bytes: [UInt8]) {
@@ -54,12 +72,13 @@ public final class Connection {
     /// Queues a shared buffer (the hub's encode-once path).
     public func send(_ buffer: SharedBuffer) {
         guard !isClosed, closingDeadline == nil, buffer.count > 0 else { return }
-        // The cap applies to what was already waiting: one message of any allowed size may
-        // always be queued, so a 1 MiB echo is not a slow consumer on its own.
+        // The cap bounds what piles up behind a reader: a buffer queued onto an empty queue is
+        // always taken whatever its size (a 1 MiB echo, one batch of deltas), but anything
+        // added while bytes still wait may not take the queue past the cap.
         let alreadyQueued = outbound.byteCount
         outbound.append(buffer)
         loop.markPendingWrite(self)
-        if alreadyQueued > outboundCap && !overflowReported {
+        if alreadyQueued > 0 && outbound.byteCount > outboundCap && !overflowReported {
             overflowReported = true
             loop.slowConsumerCloses += 1
             handler?.outboundOverflowed(self)
@@ -83,8 +102,14 @@ public final class Connection {
         loop.connectionDidClose(self)
     }
 
-    /// Writes as much of the queue as the socket takes with one `writev`; returns false on a fatal error.
+    /// Writes as much of the queue as the socket takes; returns false on a fatal error.
     func flush() -> Bool {
+        if let tls { return flushTLS(tls) }
+        return flushPlain()
+    }
+
+    /// One `writev` per batch of queued chunks, straight from the shared buffers.
+    private func flushPlain() -> Bool {
         var budget = 64   // writev calls per flush; a socket that keeps taking data is served fairly
         while !outbound.isEmpty && budget > 0 {
             budget -= 1

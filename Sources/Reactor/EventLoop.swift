@@ -5,7 +5,8 @@ import Glibc
 ///
 /// Each turn: wait for events (level-triggered), read what is readable, run mailbox work and due
 /// timers, then — the "before sleep" step — flush every connection that queued output with one
-/// `writev` each. EPOLLOUT is armed only for sockets that could not take everything.
+/// `writev` each (with TLS: `SSL_write` of coalesced records, see TLSTransport.swift). EPOLLOUT
+/// is armed only for sockets that could not take everything.
 ///
 /// Level-triggered because fairness stays simple: a socket with more input than one turn's read
 /// budget is just reported again next turn, so a flooding client cannot starve the others, and no
@@ -21,6 +22,9 @@ public final class EventLoop: @unchecked Sendable {
         public var readBudgetPerTurn = 256 * 1024
         /// Answer for connections beyond `maxConnections` (written best-effort, then closed).
         public var overloadResponse: [UInt8] = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 29\r\nConnection: close\r\n\r\nserver at connection limit.\n".utf8)
+        /// Seconds a TLS client gets to finish its handshake; a stalled or garbage handshake must
+        /// not hold a connection slot.
+        public var tlsHandshakeTimeout: Double = 10
         public init() {}
     }
 
@@ -28,14 +32,22 @@ public final class EventLoop: @unchecked Sendable {
     private let epfd: Int32
     private let mailbox: Mailbox
     private let timerFD: Int32
-    private var listeners: [Int32: (Connection) -> Void] = [:]
+    private struct Listener {
+        var onAccept: (Connection) -> Void
+        /// Current TLS configuration for new connections; nil for a plain TCP listener.
+        var tls: TLSContext?
+    }
+    private var listeners: [Int32: Listener] = [:]
     private var listenersPaused = false
     private var connections: [UInt64: Connection] = [:]
     private var pendingWrites: [Connection] = []
+    /// TLS connections with decrypted input left inside OpenSSL, which epoll cannot report.
+    private var pendingReads: [Connection] = []
     private var nextID: UInt64 = 16
     private var timers = TimerHeap()
     private var running = false
     private var readScratch = [UInt8](repeating: 0, count: 64 * 1024)
+    private let recordScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Connection.tlsRecordSize, alignment: 16)
     private let iovScratch = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 512)
     private var lastTick = Monotonic.now()
 
@@ -45,6 +57,10 @@ public final class EventLoop: @unchecked Sendable {
     public internal(set) var slowConsumerCloses = 0
     public internal(set) var bytesOut = 0
     public internal(set) var bytesIn = 0
+    /// TLS handshakes that failed (bad or garbage ClientHello, plain HTTP, refused version) and
+    /// handshakes cut off by `tlsHandshakeTimeout`.
+    public internal(set) var tlsHandshakeFailures = 0
+    public internal(set) var tlsHandshakeTimeouts = 0
 
     /// Called once per loop turn before flushing (Redis's beforesleep); the hub uses nothing here
     /// today, but periodic gauges do.
@@ -72,6 +88,7 @@ public final class EventLoop: @unchecked Sendable {
 
     deinit {
         iovScratch.deallocate()
+        recordScratch.deallocate()
     }
 
     public var connectionCount: Int { connections.count }
@@ -86,14 +103,29 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: Listening
 
-    /// Binds and listens; `onAccept` gets each new connection (set its handler there).
-    /// Returns the bound port (useful with port 0).
+    /// Binds and listens; `onAccept` gets each new connection (set its handler there). With
+    /// `tls`, every connection on this port speaks TLS; the handler sees only decrypted bytes, and
+    /// only after the handshake. Returns the bound port (useful with port 0).
     @discardableResult
-    public func listen(host: String, port: Int, onAccept: @escaping (Connection) -> Void) throws(ReactorError) -> Int {
+    public func listen(host: String, port: Int, tls: TLSContext? = nil,
+                       onAccept: @escaping (Connection) -> Void) throws(ReactorError) -> Int {
         let fd = try Sockets.listeningSocket(host: host, port: port)
-        listeners[fd] = onAccept
+        listeners[fd] = Listener(onAccept: onAccept, tls: tls)
         _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue), Self.listenerTokenBase | UInt64(fd))
         return try Sockets.boundPort(fd)
+    }
+
+    /// New connections on every TLS listener use `context` from now on (certificate reload);
+    /// established connections keep the context they were accepted with. Returns how many
+    /// listeners changed.
+    @discardableResult
+    public func replaceTLSContext(_ context: TLSContext) -> Int {
+        var replaced = 0
+        for fd in listeners.keys where listeners[fd]?.tls != nil {
+            listeners[fd]?.tls = context
+            replaced += 1
+        }
+        return replaced
     }
 
     /// Stops accepting new connections (graceful shutdown); existing ones go on.
@@ -106,7 +138,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func acceptAll(listenerFD: Int32) {
-        guard let onAccept = listeners[listenerFD] else { return }
+        guard let listener = listeners[listenerFD] else { return }
         for _ in 0..<64 {   // bounded per turn so a connect storm cannot starve established clients
             var address = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -123,20 +155,39 @@ public final class EventLoop: @unchecked Sendable {
             }
             if connections.count >= options.maxConnections {
                 rejectedOverLimit += 1
-                options.overloadResponse.withUnsafeBytes { _ = Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if listener.tls == nil {   // a TLS client could not read a clear-text answer
+                    options.overloadResponse.withUnsafeBytes { _ = Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                }
                 Glibc.close(fd)
                 continue
+            }
+            var session: TLSSession?
+            if let context = listener.tls {
+                session = TLSSession(context: context, fd: fd)
+                if session == nil {
+                    Glibc.close(fd)
+                    continue
+                }
             }
             var one: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let (peer, loopback) = Sockets.describe(address)
             let connection = Connection(id: nextID, fd: fd, peer: peer, isLoopbackPeer: loopback,
-                                        outboundCap: options.outboundCapBytes, loop: self)
+                                        outboundCap: options.outboundCapBytes, tls: session, loop: self)
             nextID += 1
             connections[connection.id] = connection
             acceptedTotal += 1
-            _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue), connection.id)
-            onAccept(connection)
+            _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, Self.readInterest, connection.id)
+            if session != nil { scheduleHandshakeTimeout(connection) }
+            listener.onAccept(connection)
+        }
+    }
+
+    private func scheduleHandshakeTimeout(_ connection: Connection) {
+        schedule(after: options.tlsHandshakeTimeout) { [unowned self, weak connection] in
+            guard let connection, !connection.isClosed, connection.tls?.isHandshaking == true else { return }
+            tlsHandshakeTimeouts += 1
+            connection.close()
         }
     }
 
@@ -197,7 +248,7 @@ public final class EventLoop: @unchecked Sendable {
         var tokens = [UInt64](repeating: 0, count: maxEvents)
         var events = [UInt32](repeating: 0, count: maxEvents)
         while running {
-            let timeout: Int32 = pendingWrites.isEmpty ? 1000 : 0
+            let timeout: Int32 = pendingWrites.isEmpty && pendingReads.isEmpty ? 1000 : 0
             let n = lw_epoll_wait(epfd, &tokens, &events, Int32(maxEvents), timeout)
             if n < 0 && errno != EINTR { break }
             for i in 0..<max(Int(n), 0) {
@@ -212,10 +263,23 @@ public final class EventLoop: @unchecked Sendable {
                 default:
                     guard let connection = connections[token] else { continue }
                     let flags = events[i]
-                    if flags & UInt32(EPOLLOUT.rawValue) != 0 { markPendingWrite(connection) }
-                    if flags & UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
-                        readAvailable(connection)
+                    let readable = flags & UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
+                    if flags & UInt32(EPOLLOUT.rawValue) != 0 {
+                        markPendingWrite(connection)
+                        // A handshake or a read that stopped on WANT_WRITE resumes on writability.
+                        if !readable, let tls = connection.tls, tls.isHandshaking || tls.readWantsWrite {
+                            readAvailable(connection)
+                        }
                     }
+                    if readable { readAvailable(connection) }
+                }
+            }
+            if !pendingReads.isEmpty {
+                let batch = pendingReads
+                pendingReads.removeAll(keepingCapacity: true)
+                for connection in batch {
+                    connection.pendingRead = false
+                    if !connection.isClosed { readAvailable(connection) }
                 }
             }
             beforeSleep?()
@@ -241,17 +305,16 @@ public final class EventLoop: @unchecked Sendable {
     // MARK: Reading
 
     private func readAvailable(_ connection: Connection) {
+        if let tls = connection.tls {
+            readTLS(connection, tls)
+            return
+        }
         var budget = options.readBudgetPerTurn
         while budget > 0 && !connection.isClosed {
             let n = readScratch.withUnsafeMutableBytes { Glibc.read(connection.fd, $0.baseAddress, $0.count) }
             if n > 0 {
                 budget -= n
-                connection.bytesIn += n
-                bytesIn += n
-                connection.lastActivity = Monotonic.now()
-                if connection.closingDeadline == nil {
-                    connection.handler?.received(readScratch[0..<n], on: connection)
-                }
+                deliver(n, to: connection)
                 if n < readScratch.count { return }
             } else if n == 0 {
                 connection.close()   // peer closed (or finished our half-close)
@@ -261,6 +324,27 @@ public final class EventLoop: @unchecked Sendable {
                 connection.close()
                 return
             }
+        }
+    }
+
+    /// Hands the first `count` bytes of the read scratch to the handler (unless closing).
+    func deliver(_ count: Int, to connection: Connection) {
+        connection.bytesIn += count
+        bytesIn += count
+        connection.lastActivity = Monotonic.now()
+        if connection.closingDeadline == nil {
+            connection.handler?.received(readScratch[0..<count], on: connection)
+        }
+    }
+
+    func withReadScratch<Result>(_ body: (UnsafeMutableRawBufferPointer) -> Result) -> Result {
+        readScratch.withUnsafeMutableBytes { body($0) }
+    }
+
+    func markPendingRead(_ connection: Connection) {
+        if !connection.pendingRead {
+            connection.pendingRead = true
+            pendingReads.append(connection)
         }
     }
 
@@ -277,6 +361,33 @@ public final class EventLoop: @unchecked Sendable {
         body(iovScratch)
     }
 
+    func withRecordScratch<Result>(_ body: (UnsafeMutableRawBufferPointer) -> Result) -> Result {
+        body(recordScratch)
+    }
+
+    static let readInterest = UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+    static let writeInterest = UInt32(EPOLLOUT.rawValue)
+
+    /// Reading is always of interest and writability only while queued output waits — except
+    /// when OpenSSL is blocked on the other direction: a TLS handshake or read that stopped on
+    /// WANT_WRITE waits for writability alone (level-triggered EPOLLIN would spin on input it
+    /// cannot process yet), and a write that stopped on WANT_READ does not arm EPOLLOUT.
+    func updateInterest(_ connection: Connection) {
+        var interest = Self.readInterest
+        if let tls = connection.tls {
+            if tls.isHandshaking ? tls.handshakeWantsWrite : tls.readWantsWrite {
+                interest = Self.writeInterest
+            } else if !tls.isHandshaking && connection.hasUnsentOutput && !tls.writeWantsRead {
+                interest |= Self.writeInterest
+            }
+        } else if !connection.outbound.isEmpty {
+            interest |= Self.writeInterest
+        }
+        guard interest != connection.interest else { return }
+        connection.interest = interest
+        _ = lw_epoll_ctl(epfd, EPOLL_CTL_MOD, connection.fd, interest, connection.id)
+    }
+
     private func flushPendingWrites() {
         guard !pendingWrites.isEmpty else { return }
         let batch = pendingWrites
@@ -288,14 +399,15 @@ public final class EventLoop: @unchecked Sendable {
                 connection.close()
                 continue
             }
-            let needsWritable = !connection.outbound.isEmpty
-            if needsWritable != connection.wantsWritable {
-                connection.wantsWritable = needsWritable
-                var interest = UInt32(EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
-                if needsWritable { interest |= UInt32(EPOLLOUT.rawValue) }
-                _ = lw_epoll_ctl(epfd, EPOLL_CTL_MOD, connection.fd, interest, connection.id)
-            }
-            if !needsWritable && connection.closingDeadline != nil {
+            updateInterest(connection)
+            if !connection.hasUnsentOutput && connection.closingDeadline != nil {
+                if let tls = connection.tls {
+                    if tls.isHandshaking {   // nothing was ever said inside TLS
+                        connection.close()
+                        continue
+                    }
+                    tls.sendCloseNotify()
+                }
                 // Everything is out: half-close so the peer reads our last bytes before any reset,
                 // then the read side's EOF (or the deadline) closes the descriptor.
                 shutdown(connection.fd, Int32(SHUT_WR))
@@ -304,6 +416,8 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     func connectionDidClose(_ connection: Connection) {
+        connection.tls?.sendCloseNotify()   // best effort; a no-op after errors or a half-close
+        connection.tls = nil                 // free the SSL now, not when the last reference goes
         _ = lw_epoll_ctl(epfd, EPOLL_CTL_DEL, connection.fd, 0, 0)
         Glibc.close(connection.fd)
         connections.removeValue(forKey: connection.id)

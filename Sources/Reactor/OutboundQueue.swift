@@ -76,4 +76,20 @@ public struct OutboundQueue {
         }
         return n
     }
+
+    /// Copies queued bytes, from the write position on, into `buffer` without consuming them;
+    /// returns how many. TLS coalesces small frames into one record this way.
+    func copyPrefix(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        var copied = 0
+        var index = head
+        while index < chunks.count && copied < buffer.count {
+            let chunk = chunks[index]
+            let offset = index == head ? headOffset : 0
+            let length = Swift.min(chunk.count - offset, buffer.count - copied)
+            (buffer.baseAddress! + copied).copyMemory(from: chunk.base + offset, byteCount: length)
+            copied += length
+            index += 1
+        }
+        return copied
+    }
 }

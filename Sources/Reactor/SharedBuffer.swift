@@ -28,6 +28,17 @@ public final class SharedBuffer: @unchecked Sendable {
         }
     }
 
+    /// Concatenates shared buffers (a batch of frames for one group of subscribers).
+    public init(concatenating buffers: [SharedBuffer]) {
+        count = buffers.reduce(0) { $0 + $1.count }
+        base = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1), alignment: 8)
+        var offset = 0
+        for buffer in buffers {
+            (base + offset).copyMemory(from: buffer.base, byteCount: buffer.count)
+            offset += buffer.count
+        }
+    }
+
     deinit { base.deallocate() }
 
     public var bytes: [UInt8] {

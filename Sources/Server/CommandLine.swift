@@ -134,9 +134,6 @@ public enum LadderwireCommand {
         if (config.tlsCert == nil) != (config.tlsKey == nil) {
             throw UsageError(message: "--tls-cert and --tls-key go together")
         }
-        if config.tlsCert != nil {
-            throw UsageError(message: "TLS is not available in this build yet; run without --tls-cert/--tls-key (see docs/operations.md)")
-        }
         do { try ConfigLoader.validate(config) } catch { throw UsageError(message: "config: \(error.description)") }
         do {
             return try ServerRunner.run(config: config)

@@ -44,6 +44,8 @@ enum Endpoints {
         var queued = 0
         for connection in loop.allConnections { queued += connection.outbound.byteCount }
         metric("ladderwire_outbound_queue_bytes", "gauge", "Bytes queued and not yet written, all connections.", [("", "\(queued)")])
+        metric("ladderwire_tls_handshake_failures_total", "counter", "TLS handshakes that failed.", [("", "\(loop.tlsHandshakeFailures)")])
+        metric("ladderwire_tls_handshake_timeouts_total", "counter", "TLS handshakes cut by the handshake timeout.", [("", "\(loop.tlsHandshakeTimeouts)")])
         metric("ladderwire_http_requests_total", "counter", "HTTP requests parsed.", [("", "\(m.httpRequests)")])
         metric("ladderwire_http_errors_total", "counter", "Requests refused by the HTTP parser.", [("", "\(m.httpErrors)")])
         metric("ladderwire_websocket_protocol_errors_total", "counter", "WebSocket connections failed for protocol violations.", [("", "\(m.protocolErrors)")])

@@ -48,6 +48,13 @@ final class ProducerEndpoint: WebSocketEndpoint {
         }
     }
 
+    /// A producer whose token expires mid-connection is closed with 4001, like a subscriber.
+    func tick(_ session: WebSocketSession, now: Monotonic) {
+        if let expires = principal.expires, expires <= wallClockNanos() {
+            session.close(.tokenExpired, reason: "token expired")
+        }
+    }
+
     func closed(_ session: WebSocketSession) {}
 }
 

@@ -32,6 +32,8 @@ public enum ServerRunner {
         do { catalog = try InstrumentCatalog.load(path: config.instrumentsFile) } catch {
             throw StartupError(description: "instruments file \(config.instrumentsFile): \(error)")
         }
+        // Certificate problems are start-up errors, reported before anything is opened.
+        let tls = try loadTLSContext(config)
         let ledgerConfig = try loadLedgerConfig(next: config.instrumentsFile)
         let tokens = try loadTokens(config)
         let anonymousRole: Principal.Role? = config.allowAnonymousViewers
@@ -47,6 +49,12 @@ public enum ServerRunner {
         var loopOptions = EventLoop.Options()
         loopOptions.maxConnections = config.limits.maxConnections
         loopOptions.outboundCapBytes = config.limits.outboundCapBytes
+        if let text = ProcessInfo.processInfo.environment["LADDERWIRE_TLS_HANDSHAKE_TIMEOUT"] {
+            guard let seconds = Double(text), seconds > 0, seconds <= 300 else {
+                throw StartupError(description: "LADDERWIRE_TLS_HANDSHAKE_TIMEOUT must be seconds between 0 and 300, got '\(text)'")
+            }
+            loopOptions.tlsHandshakeTimeout = seconds
+        }
         let loop: EventLoop
         do { loop = try EventLoop(options: loopOptions) } catch { throw StartupError(description: "\(error)") }
 
@@ -93,7 +101,7 @@ public enum ServerRunner {
 
         let port: Int
         do {
-            port = try loop.listen(host: config.host, port: config.port) { connection in
+            port = try loop.listen(host: config.host, port: config.port, tls: tls) { connection in
                 connection.handler = HTTPSession(context: context)
             }
         } catch {
@@ -118,13 +126,15 @@ public enum ServerRunner {
         // find its handler installed, not the default action or an ignored signal.
         installShutdown(loop: loop, context: context, supervisor: supervisor, log: log)
         let hostForURL = config.host.contains(":") ? "[\(config.host)]" : config.host
+        let (http, ws) = tls == nil ? ("http", "ws") : ("https", "wss")
         log("ladderwire \(ladderwireVersion) — environment \(config.environment.rawValue), database \(config.databasePath)")
         if anonymousRole != nil {
             log("WARNING: anonymous \(anonymousRole!.rawValue) access is allowed for loopback clients (allowAnonymousViewers); use tokens on shared hosts")
         }
         log("sources: \(config.sources.isEmpty ? "none" : config.sources.joined(separator: ", "))\(config.echo ? "; /echo enabled" : "")")
-        log("listening on http://\(hostForURL):\(port)")
-        log("open http://\(hostForURL):\(port)/ in a browser, or watch in a terminal: wscat -c 'ws://\(hostForURL):\(port)/ws?format=text'")
+        if let tls { log("TLS: certificate \(tls.certificateChainFile), key \(tls.privateKeyFile) (reloaded on SIGHUP)") }
+        log("listening on \(http)://\(hostForURL):\(port)")
+        log("open \(http)://\(hostForURL):\(port)/ in a browser, or watch in a terminal: wscat -c '\(ws)://\(hostForURL):\(port)/ws?format=text'")
 
         loop.run()
 
@@ -139,11 +149,16 @@ public enum ServerRunner {
 
     /// SIGINT/SIGTERM (read from a signalfd on the loop): stop monitors, stop accepting, close
     /// every client with 1001, wait for a bounded drain, stop the loop. A second signal exits at once.
+    /// SIGHUP: reload the TLS certificate and key for new connections (see `reloadTLS`).
     static func installShutdown(loop: EventLoop, context: ServerContext, supervisor: MonitorSupervisor,
                                 log: @escaping @Sendable (String) -> Void) {
         guard let fd = ShutdownSignals.fd else { return }
         var draining = false
         loop.watchSignals(fd: fd) { signalNumber in
+            if signalNumber == SIGHUP {
+                reloadTLS(loop: loop, config: context.config, log: log)
+                return
+            }
             guard signalNumber == SIGINT || signalNumber == SIGTERM else { return }
             if draining {
                 log("second signal: exiting now")
@@ -158,6 +173,31 @@ public enum ServerRunner {
                 _ = supervisor.stop(timeoutSeconds: 3)
                 loop.post { beginDrain(unchecked.context, log: log) }
             }
+        }
+    }
+
+    /// A TLS context from `tlsCert`/`tlsKey`, or nil when TLS is off.
+    static func loadTLSContext(_ config: ServerConfig) throws(StartupError) -> TLSContext? {
+        guard let cert = config.tlsCert, let key = config.tlsKey else { return nil }
+        do { return try TLSContext(certificateChainFile: cert, privateKeyFile: key) } catch {
+            throw StartupError(description: "TLS: \(error.description)")
+        }
+    }
+
+    /// Re-reads the certificate and key (renewed in place by certbot or an operator). New
+    /// connections get the new context; open connections keep theirs and are not dropped. A bad
+    /// pair is logged and the old one stays in service.
+    static func reloadTLS(loop: EventLoop, config: ServerConfig, log: @escaping @Sendable (String) -> Void) {
+        guard config.tlsCert != nil else {
+            log("SIGHUP: TLS is off, nothing to reload")
+            return
+        }
+        do {
+            guard let context = try loadTLSContext(config) else { return }
+            loop.replaceTLSContext(context)
+            log("SIGHUP: TLS certificate \(context.certificateChainFile) reloaded for new connections")
+        } catch {
+            log("SIGHUP: TLS reload failed, keeping the previous certificate: \(error.description)")
         }
     }
 
@@ -182,7 +222,7 @@ public enum ServerRunner {
         for connection in Array(context.loop.allConnections) {
             if let session = connection.handler as? WebSocketSession {
                 session.close(.goingAway, reason: "server shutting down")
-            } else if connection.outbound.isEmpty {
+            } else if !connection.hasUnsentOutput {
                 connection.close()   // an idle HTTP connection has nothing left to say
             } else {
                 connection.closeAfterFlush(within: 1)

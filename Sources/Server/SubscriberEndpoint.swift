@@ -43,11 +43,18 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         let subscriber = Subscriber(connection: session.connection, format: format, filter: initialFilter)
         self.subscriber = subscriber
         context.hub.add(subscriber)
-        if let filterError { sendError(session, code: "bad_filter", message: filterError) }
         if let since = resumeSince {
             requestResume(since: since, epoch: resumeEpoch)
         } else {
             requestSnapshot(resync: false)
+        }
+        // After the snapshot request: the mailbox delivers it first, so the snapshot stays the
+        // first message and the complaint about the query follows it.
+        if let filterError {
+            let target = UncheckedEndpoint(endpoint: self, session: session)
+            context.pipeline.read { [loop = context.loop] _ in
+                loop.post { target.endpoint.sendError(target.session, code: "bad_filter", message: filterError) }
+            }
         }
     }
 
@@ -66,22 +73,42 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         }
     }
 
-    private func requestResume(since: Int64, epoch: String?) {
+    private func requestResume(since: Int64, epoch: String?, continuing: Bool = false) {
         guard let subscriber else { return }
         subscriber.phase = .awaitingSnapshot
         let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
         let loop = context.loop, board = context.statusBoard
         let deliver = UncheckedHub(hub: context.hub)
+        let target = UncheckedEndpoint(endpoint: self, session: session(of: subscriber))
+        // Chunks of half the outbound cap: a long replay never trips the slow-consumer close.
+        let chunk = max(context.config.limits.outboundCapBytes / 2, 4096)
         context.pipeline.read { read in
-            switch read.resume(since: since, epoch: epoch, filter: filter, format: format) {
-            case .replay(let frames, let upTo):
-                loop.post { deliver.hub.deliverResume(to: id, frames: frames, upTo: upTo) }
+            switch read.resume(since: since, epoch: epoch, filter: filter, format: format, continuing: continuing, maxBytes: chunk) {
+            case .replay(let frames, let upTo, let complete):
+                loop.post {
+                    deliver.hub.deliverResume(to: id, frames: frames, upTo: upTo, complete: complete)
+                    if !complete { target.endpoint.continueResumeWhenDrained() }
+                }
             case .resync:
                 let seq = read.lastSeq
                 let frame = read.snapshotFrame(filter: filter, format: format, resync: true, monitors: board.all, now: wallClockNanos())
                 loop.post { deliver.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
             }
         }
+    }
+
+    /// Asks for the next replay chunk once the client has read most of the previous one.
+    private func continueResumeWhenDrained() {
+        guard let subscriber, !subscriber.connection.isClosed else { return }
+        if subscriber.connection.outbound.byteCount <= context.config.limits.outboundCapBytes / 4 {
+            requestResume(since: subscriber.lastSeq, epoch: nil, continuing: true)
+        } else {
+            context.loop.schedule(after: 0.002) { [weak self] in self?.continueResumeWhenDrained() }
+        }
+    }
+
+    private func session(of subscriber: Subscriber) -> WebSocketSession {
+        subscriber.connection.handler as! WebSocketSession
     }
 
     // MARK: Client messages
@@ -182,6 +209,12 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     var currentSubscriber: Subscriber? { subscriber }
     var serverContext: ServerContext { context }
     func resnapshot() { requestSnapshot(resync: false) }
+}
+
+/// Carries a loop-confined endpoint through the pipeline thread and back to the loop.
+struct UncheckedEndpoint: @unchecked Sendable {
+    let endpoint: SubscriberEndpoint
+    let session: WebSocketSession
 }
 
 /// Carries the loop-confined hub into a closure that runs on the loop again (posted through the

@@ -109,14 +109,31 @@ import Testing
         let epoch = harness.pipeline.epoch
         for since in [Int64(0), 3, 17, harness.journal.lastSeq] {
             let plan = harness.read { $0.resume(since: since, epoch: epoch, filter: SubscriptionFilter(), format: .json) }
-            guard case .replay(let frames, let upTo) = plan else {
+            guard case .replay(let frames, let upTo, let complete) = plan else {
                 Issue.record("expected a replay from \(since)")
                 continue
             }
+            #expect(complete)
             #expect(upTo == harness.journal.lastSeq)
             let expected = published.filter { $0.seq > since }.flatMap { $0.messages.map(\.jsonFrame.bytes) }
             #expect(frames.dropFirst().map(\.bytes) == expected, "resume from \(since)")
         }
+        // In chunks: whole events each, together exactly the one-piece replay.
+        var chunks: [[UInt8]] = []
+        var since: Int64 = 0
+        var continuing = false
+        while true {
+            let from = since, more = continuing
+            let plan = harness.read { $0.resume(since: from, epoch: epoch, filter: SubscriptionFilter(), format: .json, continuing: more, maxBytes: 2_000) }
+            guard case .replay(let frames, let upTo, let complete) = plan else { Issue.record("chunk refused"); break }
+            chunks += (more ? frames : Array(frames.dropFirst())).map(\.bytes)
+            #expect(upTo > from)
+            since = upTo
+            continuing = true
+            if complete { break }
+        }
+        #expect(since == harness.journal.lastSeq)
+        #expect(chunks == published.flatMap { $0.messages.map(\.jsonFrame.bytes) })
         let wrongEpoch = harness.read { $0.resume(since: 1, epoch: "other", filter: SubscriptionFilter(), format: .json) }
         guard case .resync = wrongEpoch else { Issue.record("a wrong epoch must resync"); return }
         let ahead = harness.read { $0.resume(since: 10_000, epoch: epoch, filter: SubscriptionFilter(), format: .json) }

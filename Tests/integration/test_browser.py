@@ -1,15 +1,17 @@
-"""The browser ladder against the real server, in headless Chromium.
+"""The browser ladder (static/) against the real server, in headless Chromium.
 
 Posts the worked example of domain.md §4 (ZNZ6, LIFO, SOD long 2 at 110'160), opens the page and
 checks what a trader sees: volumes on the right ladder rows, P&L equal to /api/snapshot to the
 cent, a bust struck through, the connection indicator through a server restart, a resume without
-duplicate blotter rows, and a manual mark typed in 32nds.
+duplicate blotter rows, a resync onto another database, a manual mark typed in 32nds, every row
+label of every product against the server's own label, tokens (admin and account-scoped viewer),
+a stale source, and the day's volume when the snapshot holds only the latest fills.
+Screenshots go to var/screenshots/. Skips only when Chromium or chromedriver is not installed.
 """
 
 import json
 import os
 import shutil
-import time
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
@@ -90,8 +92,8 @@ def browser():
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     try:
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    except WebDriverException as error:
-        pytest.skip(f"headless Chromium could not start: {error.msg}")
+    except WebDriverException as error:  # installed but broken is a failure, not a skip
+        pytest.fail(f"headless Chromium is installed but could not start: {error.msg}", pytrace=False)
     yield driver
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
               and "WebSocket" not in entry["message"] and "ERR_CONNECTION_REFUSED" not in entry["message"]
@@ -332,7 +334,7 @@ def test_every_ladder_row_is_labelled_exactly_as_the_server_labels_that_price(se
     for symbol in symbols:
         wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#instrument-select option[value="{symbol}"]'))
         Select(browser.find_element(By.ID, "instrument-select")).select_by_value(symbol)
-        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#ladder tr.mark"))
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f'#ladder[data-instrument="{symbol}"] tr.mark'))
         rows_by_symbol[symbol] = browser.execute_script(
             "return [...document.querySelectorAll('#ladder tbody tr[data-price]')]"
             ".map((row) => [row.dataset.price, row.querySelector('.price').textContent])")
@@ -364,3 +366,57 @@ def test_a_degraded_source_shows_the_page_as_stale(server_factory, browser, tmp_
     sources = browser.find_element(By.ID, "sources")
     assert "replay" in sources.text and "stale" in sources.text
     assert "missing.ndjson" in sources.get_attribute("title")
+
+
+def test_ladder_volume_covers_the_whole_day_when_the_snapshot_holds_only_the_latest_fills(server_factory, browser, tmp_path):
+    config = tmp_path / "short-snapshot.json"
+    config.write_text(json.dumps({"shared": {"limits": {"snapshotFills": 2}}}))
+    server = server_factory(extra_args=["--config", str(config)])
+    post_ok(server, [SOD])
+    post_ok(server, WORKED_FILLS)
+    post_ok(server, [BUSTED, {"type": "bust", "execId": "X1"}, MARK])
+    assert len(get_json(f"{server.url}/api/snapshot")["fills"]) == 2
+
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    Select(browser.find_element(By.ID, "instrument-select")).select_by_value("ZNZ6")
+
+    def volumes(driver):
+        return {price: (ladder_row(driver, price).find_element(By.CSS_SELECTOR, ".bought").text,
+                        ladder_row(driver, price).find_element(By.CSS_SELECTOR, ".sold").text) for price in EXPECTED_VOLUME}
+    wait_for(browser, lambda d: volumes(d) == EXPECTED_VOLUME,
+             message=f"ladder volume is not the whole day: {volumes(browser)}")
+    assert len(blotter_ids(browser)) == 2  # the blotter still shows what the snapshot gave
+
+
+def test_a_viewer_scoped_to_one_account_sees_only_that_account(server_factory, browser, tmp_path):
+    from conftest import run_cli
+
+    config = tmp_path / "scoped.json"
+    config.write_text(json.dumps({"shared": {"allowAnonymousViewers": False, "tokensFile": str(tmp_path / "tokens.json")}}))
+    tokens = {}
+    for name, args in {"admin": ["--role", "admin"], "viewer": ["--role", "viewer", "--accounts", "ACC1"]}.items():
+        added = run_cli("token", "add", name, *args, "--config", str(config))
+        assert added.returncode == 0, added.stderr
+        tokens[name] = added.stdout.split()[0]
+    server = server_factory(extra_args=["--config", str(config)])
+    status, body = server.post_fills([SOD, WORKED_FILLS[0], {**WORKED_FILLS[3], "execId": "OTHER", "account": "ACC2"}, MARK],
+                                     token=tokens["admin"])
+    assert 200 <= status < 300, body
+
+    browser.get(server.url + "/")
+    browser.find_element(By.ID, "token-input").send_keys(tokens["viewer"])
+    browser.find_element(By.CSS_SELECTOR, "#token-form button[type=submit]").click()
+    wait_for(browser, lambda d: conn_state(d) == "live", message="the viewer token did not open the socket")
+    wait_for(browser, lambda d: ladder_row(d, "110.578125").find_element(By.CSS_SELECTOR, ".bought").text == "3")
+    assert ladder_row(browser, "110.53125").find_element(By.CSS_SELECTOR, ".sold").text == ""  # ACC2's fill
+    accounts = {row.get_attribute("data-account") for row in browser.find_elements(By.CSS_SELECTOR, "#positions tr[data-account]")}
+    assert accounts == {"ACC1"}
+    assert browser.find_element(By.ID, "desk-total").text == "—"  # no desk totals for a scoped viewer
+
+    # "Load more" without an account filter falls back to the accounts the token may see.
+    browser.find_element(By.ID, "load-more").click()
+    wait_for(browser, lambda d: "cap 1000" in d.find_element(By.ID, "blotter-count").get_attribute("textContent"),
+             message="load more did not complete")
+    assert not browser.find_element(By.ID, "notice").is_displayed()
+    assert blotter_ids(browser) == ["F1"]

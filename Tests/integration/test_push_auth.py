@@ -235,8 +235,6 @@ def test_account_scoped_resume_replays_nothing_of_other_accounts(secured):
         assert not (message["type"] == "pnl" and message.get("scope") == "desk"), message
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: /feed never checks token expiry after the upgrade (ProducerEndpoint has "
-                   "no housekeeping tick), so a producer whose token expired keeps writing instead of being closed with 4001")
 def test_producer_token_expiring_during_a_feed_connection_closes_it_with_4001(server_factory, tmp_path):
     tokens = tmp_path / "tokens.json"
     short = add_token(tokens, "short-feed", "producer", expires="5s")
@@ -252,3 +250,20 @@ def test_producer_token_expiring_during_a_feed_connection_closes_it_with_4001(se
             assert closed.rcvd is not None and closed.rcvd.code == 4001, closed
             return
         raise AssertionError(f"an expired producer token could still write: {reply}")
+
+
+def test_account_scoped_viewer_in_a_terminal_sees_only_its_account(secured):
+    server = secured.server
+    with ws_connect(server, f"/ws?format=text&token={secured.acc1_viewer}") as ws:
+        header, *lines = ws.recv(timeout=10).splitlines()
+        assert "SNAPSHOT" in header
+        assert lines and all("ACC2" not in line and "DESK" not in line for line in lines), lines
+        ws.send("pnl")
+        assert [line.split()[2] for line in ws.recv(timeout=10).splitlines()] == ["ACC1"]
+        ws.send("fills 50")
+        fills = ws.recv(timeout=10).splitlines()
+        assert fills and all("ACC1" in line for line in fills), fills
+        ws.send("sub accounts ACC2")
+        assert ws.recv(timeout=10).startswith("ok:")
+        ws.send("positions")
+        assert ws.recv(timeout=10) == "(none)", "asking for ACC2 does not widen the scope"

@@ -197,8 +197,6 @@ def test_post_is_all_or_nothing(seeded):
     assert [r["seq"] for r in body["results"]] == [snapshot["seq"] + 1, snapshot["seq"] + 2]
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: a rejected all-or-nothing POST still writes the 'bust'/'sod'/"
-                   "'correct' audit rows of its items that were not applied, pointing at seqs never committed")
 def test_rejected_post_writes_no_audit_for_items_not_applied(seeded):
     server = seeded
     counts, snapshot, fills = journal_counts(server.db_path), stable_snapshot(server), all_fills(server)
@@ -213,6 +211,21 @@ def test_rejected_post_writes_no_audit_for_items_not_applied(seeded):
     assert stable_snapshot(server) == snapshot and all_fills(server) == fills
     actions = [row[0] for row in journal_rows(server.db_path, "SELECT action FROM audit ORDER BY id")][counts["audit"]:]
     assert actions == ["reject"], f"audit rows written by a request that stored nothing: {actions}"
+
+
+@pytest.mark.parametrize("follow_up", [
+    pytest.param({"type": "bust"}, id="bust"),
+    pytest.param({"type": "correct", "qty": 3}, id="correct-qty"),
+    pytest.param({"type": "correct", "price": "110-17"}, id="correct-price"),
+])
+def test_a_request_may_bust_or_correct_a_fill_it_adds_itself(seeded, follow_up):
+    server = seeded
+    start = stable_snapshot(server)["seq"]
+    status, body = server.post_fills([good_fill("S1"), dict(follow_up, execId="S1")])
+    assert status == 200, body
+    assert [r["seq"] for r in body["results"]] == [start + 1, start + 2], body
+    expected = {"bust": "busted", "correct": "corrected"}[follow_up["type"]]
+    assert [f["status"] for f in all_fills(server) if f["execId"] == "S1"] == [expected]
 
 
 def test_duplicate_exec_id_answers_the_original_seq_and_stores_nothing(seeded):

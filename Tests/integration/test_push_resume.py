@@ -128,7 +128,7 @@ def test_resume_after_a_dropped_connection_gets_exactly_the_missed_messages(serv
 
     stream = resumed.data()
     assert stream[0] == {"type": "resumed", "since": since, "seq": stream[0]["seq"], "epoch": epoch}, stream[0]
-    assert since <= stream[0]["seq"] <= final
+    assert since + 15 <= stream[0]["seq"] <= final, "a real backlog was replayed"
     check_stream(stream, gapless=True, name="resumed", after_resume=True)
     # Exactly what an uninterrupted subscriber got after `since`: same messages, same order.
     missed = [m for m in reference.data() if m.get("seq", 0) > since]
@@ -346,8 +346,6 @@ def test_filtered_resume_replays_only_what_the_filter_lets_through(server_factor
     assert all(m.get("account") in (None, "ACC1") and m.get("instrument") in (None, "ZNZ6", "ESZ6") for m in stream[1:])
 
 
-@pytest.mark.xfail(strict=True, reason="server bug: with an unknown channel in ?channels= the server sends "
-                   "{'type':'error','code':'bad_filter'} BEFORE the snapshot, though the snapshot must be the first message")
 def test_unknown_channel_in_the_query_still_gets_the_snapshot_first(server_factory):
     server = server_factory()
     post_day(server, 0, 3)
@@ -407,7 +405,9 @@ def cut_off_slow_subscriber(server) -> tuple[dict, list[dict], int | None, int]:
     opcode, payload = slow.recv_message()
     snapshot = json.loads(payload)
     assert opcode == OP_TEXT and snapshot["type"] == "snapshot"
-    batch = [m for m in day_messages(1000, 2000) if m["type"] != "bust"]
+    # Enough to fill the kernel's socket buffers too (loopback's are large): the server's cap
+    # counts only what waits in its own queue once the kernel takes no more.
+    batch = [m for m in day_messages(1000, 20000) if m["type"] != "bust"]
     last = snapshot["seq"]
     for offset in range(0, len(batch), 100):
         status, body = server.post_fills(batch[offset:offset + 100])
@@ -446,12 +446,6 @@ def test_slow_subscriber_is_cut_off_cleanly(server_factory, tmp_path):
         assert recv_json(ws)["seq"] == last
 
 
-RESUME_OVER_CAP = ("server bug: a resume replay is queued in one go (Hub.deliverResume), so any replay larger than the "
-                   "outbound cap is cut with 4008 before a single message is written, even to a fast reader; the "
-                   "documented remedy for 4008 ('resume with since') therefore can never succeed")
-
-
-@pytest.mark.xfail(strict=True, reason=RESUME_OVER_CAP)
 def test_slow_subscriber_resumes_after_the_cut_without_a_gap(server_factory, tmp_path):
     from test_push_support import write_config
     server = server_factory(extra_args=["--config", str(write_config(tmp_path, limits={"outboundCapBytes": 16384}))])
@@ -471,7 +465,6 @@ def test_slow_subscriber_resumes_after_the_cut_without_a_gap(server_factory, tmp
            (expected.positions, expected.accounts, expected.desk, expected.marks)
 
 
-@pytest.mark.xfail(strict=True, reason=RESUME_OVER_CAP)
 def test_resume_of_a_busy_minute_reaches_a_fast_client_with_default_limits(server_factory):
     server = server_factory()
     with ws_connect(server, "/ws") as ws:

@@ -514,3 +514,78 @@ def test_the_worked_example_is_pushed_to_the_cent(server_factory, tmp_path):
     assert desk["total"] == truth["desk"]["total"]
     totals = {a["account"]: Fraction(a["total"]) for a in truth["accounts"]}
     assert Fraction(desk["total"]) == sum(totals.values())
+
+
+def test_a_crowd_joining_and_resuming_during_ingest_all_see_the_same_day(server_factory, tmp_path):
+    """Many subscribers arrive while producers write: half fresh (snapshot), half resuming from
+    some earlier seq. Every one of them must end with the server's state, without gaps."""
+    config = write_config(tmp_path, limits={"snapshotFills": 5000})
+    server = server_factory(extra_args=["--config", str(config)])
+    rng = random.Random(SEED + 7)
+    script = ProducerScript("crowd", random.Random(rng.random()), 120, batched=True)
+    producers = Producers(server, [script])
+    with ws_connect(server, "/ws") as ws:
+        epoch = recv_json(ws)["epoch"]
+    threads = producers.start()
+    crowd: list[tuple[Recorder, int | None]] = []
+    seen_seqs: list[int] = [0]
+    for n in range(60):
+        while producers.progress < n * 2 and threads[0].is_alive():
+            time.sleep(0.001)
+        if n % 2 and seen_seqs[-1] > 0:
+            since = rng.randint(0, seen_seqs[-1])
+            crowd.append((Recorder(ws_open(server, f"/ws?since={since}&epoch={epoch}"), f"resume{n}"), since))
+        else:
+            crowd.append((Recorder(ws_open(server, "/ws"), f"fresh{n}"), None))
+        status, now = server.get_json("/api/snapshot")
+        seen_seqs.append(now["seq"])
+    threads[0].join(60)
+    assert not producers.errors, producers.errors
+    status, final = server.get_json("/api/snapshot")
+    expected = snapshot_state(final)
+    # Resumers rebuild from the state at `since`: the journal's own replay from 0 gives it.
+    for recorder, since in crowd:
+        recorder.sync_to(final["seq"])
+        recorder.stop()
+        stream = recorder.data()
+        check_stream(stream, gapless=True, name=recorder.name, after_resume=since is not None)
+        if since is None:
+            reduced = reduce_stream(stream)
+            assert_same_state(reduced, expected, recorder.name)
+        else:
+            assert stream[0]["since"] == since and stream[0]["epoch"] == epoch, stream[0]
+            seqs = {m["seq"] for m in stream[1:]}
+            assert seqs == set(range(since + 1, final["seq"] + 1)), recorder.name
+    resumers = [r for r, since in crowd if since is not None]
+    assert len(resumers) >= 20
+    # One resume from 0 is the whole day: it must rebuild the server state on its own.
+    full = Recorder(ws_open(server, f"/ws?since=0&epoch={epoch}"), "from-zero")
+    full.sync_to(final["seq"])
+    full.stop()
+    reduced = reduce_stream(full.data())
+    assert (reduced.positions, reduced.accounts, reduced.desk, reduced.marks) == \
+           (expected.positions, expected.accounts, expected.desk, expected.marks)
+
+
+def test_events_that_change_nothing_still_reach_subscribers_with_their_seq(server_factory):
+    server = server_factory()
+    recorder = Recorder(ws_open(server, "/ws"), "unfiltered")
+    recorder.wait_for(lambda m: m["type"] == "snapshot", what="snapshot")
+    status, first = server.post_fills([
+        {"type": "fill", "execId": "N1", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 2, "price": "110-16"}])
+    assert status == 200, first
+    status, body = server.post_fills([
+        {"type": "sod", "account": "ACC1", "instrument": "ZBZ6", "qty": 0, "price": "115-18"},
+        {"type": "correct", "execId": "N1", "qty": 2, "price": "110-16"},      # the same values again
+        {"type": "sod", "account": "ACC2", "instrument": "ESZ6", "qty": 1, "price": "6012.25"},
+        {"type": "sod", "account": "ACC2", "instrument": "ESZ6", "qty": 1, "price": "6012.25"},   # again
+        {"type": "mark", "instrument": "UBZ6", "price": "120-24"},              # nobody holds UB
+        {"type": "mark", "instrument": "UBZ6", "price": "120-24"},
+    ])
+    assert status == 200, body
+    seqs = [first["results"][0]["seq"]] + [r["seq"] for r in body["results"]]
+    recorder.sync_to(seqs[-1])
+    recorder.stop()
+    stream = recorder.data()
+    check_stream(stream, gapless=True, name="unfiltered")
+    assert {m["seq"] for m in stream[1:]} == set(seqs), "every committed event is visible by its seq"

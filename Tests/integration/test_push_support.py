@@ -34,8 +34,10 @@ def ws_connect(server, path: str, *, token: str | None = None, subprotocols=None
     if token is not None:
         headers = dict(headers or {})
         headers["Authorization"] = f"Bearer {token}"
-    return connect(url, open_timeout=10, close_timeout=5, max_size=None, compression=None, proxy=None,
-                   subprotocols=subprotocols, additional_headers=headers, **kw)
+    # max_queue=None: a test that closes with messages still unread must not stall the close
+    # handshake behind the client's own flow control.
+    return connect(url, open_timeout=10, close_timeout=5, max_size=None, max_queue=None, compression=None,
+                   proxy=None, subprotocols=subprotocols, additional_headers=headers, **kw)
 
 
 def ws_open(server, path: str, **kw):

@@ -38,11 +38,17 @@ export async function postProducerMessages(messages, token) {
   return { ok: false, message: await errorText(response) };
 }
 
-/** GET /api/fills (one account, or all); resolves the fills array or throws with the server's text. */
-export async function fetchFills({ account, limit, token }) {
-  const query = new URLSearchParams(account ? { account, limit: String(limit) } : { limit: String(limit) });
+/** GET /api/fills (optionally one account and/or instrument); resolves the fills array or throws with the server's text. */
+export async function fetchFills({ account = null, instrument = null, limit, token }) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (account) query.set("account", account);
+  if (instrument) query.set("instrument", instrument);
   const response = await fetch(`api/fills?${query}`, { headers: headers(token) });
-  if (!response.ok) throw new Error(await errorText(response));
+  if (!response.ok) {
+    const error = new Error(await errorText(response));
+    error.status = response.status;
+    throw error;
+  }
   const body = await response.json();
   return Array.isArray(body?.fills) ? body.fills : [];
 }
@@ -54,5 +60,20 @@ export async function tokenRefused(token) {
     return response.status === 401 || response.status === 403;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Fills of the given account, or of every account: a token scoped to accounts must name one
+ * (400 without), so on 400 the accounts the page knows are asked one by one.
+ */
+export async function fetchFillsOfAccounts({ account, knownAccounts, instrument = null, limit, token }) {
+  if (account) return fetchFills({ account, instrument, limit, token });
+  try {
+    return await fetchFills({ instrument, limit, token });
+  } catch (error) {
+    if (error.status !== 400 || knownAccounts.length === 0) throw error;
+    const batches = await Promise.all(knownAccounts.map((name) => fetchFills({ account: name, instrument, limit, token })));
+    return batches.flat();
   }
 }

@@ -89,6 +89,7 @@ export function createLadder({ table, scroller, info, labels }) {
       rows.push({ units, tr, cells, shown: {} });
     }
     body.replaceChildren(fragment);
+    table.dataset.instrument = model.instrument.symbol;
     // Put the centre row in the middle of the visible column.
     const centreRow = rows[HALF_ROWS].tr;
     scroller.scrollTop = centreRow.offsetTop - (scroller.clientHeight - centreRow.offsetHeight) / 2;
@@ -124,6 +125,7 @@ export function createLadder({ table, scroller, info, labels }) {
     td.textContent = message;
     tr.append(td);
     body.replaceChildren(tr);
+    delete table.dataset.instrument;
     info.textContent = UNKNOWN;
     describedAs = null;
   }

@@ -2,6 +2,7 @@
 import { clockTime, qty, signedDecimal, signedQty, text } from "./format.js";
 import { cell, keyedRow, placeRows, setMoney, setText } from "./cells.js";
 import { averageLabel } from "./price-format.js";
+import { positionKey } from "./state.js";
 
 const CELLS = ["th:account", "instrument", "sod", "bought", "sold", "net", "avg", "mark", "realized", "unrealized", "total", "dv01", "last-fill"];
 
@@ -15,7 +16,7 @@ export function createPositionsTable(table) {
     const ordered = [];
     const live = new Set();
     for (const line of lines) {
-      const key = `${line.account}\u0000${line.instrument}`;
+      const key = positionKey(line.account, line.instrument);
       live.add(key);
       const row = keyedRow(pool, key, CELLS, (tr) => {
         tr.dataset.account = line.account;

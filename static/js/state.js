@@ -3,10 +3,12 @@
 // replays twice change nothing. Rendering reads it; nothing here touches the DOM.
 import { PRICE_SCALE, parseDecimal } from "./decimal.js";
 import { createPriceLabels } from "./price-format.js";
+import { inTradingDay, tradingDayStart } from "./trading-day.js";
 
 export const BLOTTER_PAGE = 500;
 const BLOTTER_MAX = 5000;
 const VOLUME_MEMORY = 20000; // execIds whose ladder volume can still be reversed by a bust
+const FRESH_AT_MOST = 64;
 
 export function positionKey(account, instrument) {
   return `${account}\u0000${instrument}`;
@@ -26,6 +28,8 @@ export function createState() {
     blotterCap: BLOTTER_PAGE,
     volume: new Map(),  // instrument -> Map(priceUnits -> {bought, sold})
     contributions: new Map(), // execId -> {instrument, units, side, qty} counted in volume
+    bustedIds: new Set(),     // busts seen, so older history cannot count them again
+    dayStart: tradingDayStart(),
     lastFill: new Map(),      // instrument -> {units, tick: "up"|"down"|"flat", execId}
     monitors: new Map(),
     filter: null,
@@ -70,11 +74,6 @@ function instrumentFrom(raw) {
     display: raw.display ?? "decimal",
     dv01: raw.dv01 ?? null,
   };
-}
-
-/** The instrument by symbol; one the snapshot did not list gets a plain decimal stand-in. */
-export function instrumentOf(state, symbol) {
-  return state.instruments.get(symbol) ?? null;
 }
 
 // Labels are learned from traded and marked prices only: an average is computed, often off the
@@ -125,6 +124,7 @@ function applySnapshot(state, snapshot) {
   state.fills = new Map();
   state.volume = new Map();
   state.contributions = new Map();
+  state.bustedIds = new Set();
   state.lastFill = new Map();
   state.freshFills.clear();
   // Snapshot fills come oldest first, all at or before the snapshot's seq; one without a seq
@@ -150,7 +150,12 @@ function countVolume(state, fill) {
     adjustVolume(state, previous, -1);
     state.contributions.delete(fill.execId);
   }
-  if (fill.status === "busted") return;
+  if (fill.status === "busted") {
+    if (state.bustedIds.size >= VOLUME_MEMORY) state.bustedIds.delete(state.bustedIds.values().next().value);
+    state.bustedIds.add(fill.execId);
+    return;
+  }
+  if (!inTradingDay(fill.time, state.dayStart)) return; // yesterday's fills are not today's volume
   const units = parseDecimal(fill.priceDecimal, PRICE_SCALE);
   if (units === null || !Number.isInteger(fill.qty)) return;
   const contribution = { instrument: fill.instrument, units, side: fill.side, qty: fill.qty };
@@ -188,7 +193,8 @@ function applyFill(state, fill, live) {
   state.fills.set(fill.execId, merged); // a known execId keeps its place in the Map's order
   trimFills(state);
   if (fill.status !== "busted") recordLastFill(state, fill);
-  if (live) state.freshFills.add(fill.execId);
+  // Bounded: in a hidden tab nothing renders (so nothing clears it), and a burst flashes nothing.
+  if (live && state.freshFills.size < FRESH_AT_MOST) state.freshFills.add(fill.execId);
   touch(state, "blotter", "ladder");
 }
 
@@ -231,6 +237,32 @@ export function mergeHistoricFills(state, fills) {
   state.fills = new Map([...state.fills].sort(([, a], [, b]) => fillOrder(a) - fillOrder(b)));
   trimFills(state);
   touch(state, "blotter", "ladder");
+}
+
+/**
+ * Today's fills of an instrument fetched from /api/fills, for the ladder's volume only: the
+ * snapshot carries just the latest fills. A fill already counted, or busted since, is skipped,
+ * so a reply that raced live deltas cannot count anything twice.
+ */
+export function mergeVolumeHistory(state, fills) {
+  for (const fill of fills) {
+    if (typeof fill.execId !== "string") continue;
+    if (state.contributions.has(fill.execId) || state.bustedIds.has(fill.execId)) continue;
+    countVolume(state, fill);
+  }
+  touch(state, "ladder");
+}
+
+/** At 17:00 Chicago a new trading day starts with an empty ladder. */
+export function rollTradingDay(state, now = Date.now()) {
+  const start = tradingDayStart(now);
+  if (start === state.dayStart) return false;
+  state.dayStart = start;
+  state.volume = new Map();
+  state.contributions = new Map();
+  state.bustedIds = new Set();
+  touch(state, "ladder");
+  return true;
 }
 
 function applyPosition(state, line) {
