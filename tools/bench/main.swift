@@ -1,15 +1,35 @@
-import Foundation
+import Glibc
 
-/// `ladderwire-bench <tool> [options]`: benchmarks print figures; none of them is a test.
+// ladderwire-bench: the performance tools of Ladderwire (docs/benchmarks.md records their figures).
+let usage = """
+usage: ladderwire-bench COMMAND [options]
+  latency  --url ws://HOST:PORT [--feed FILE] [--rate N/s] [--subscribers N] [--seconds S]
+           [--drain S] [--with-marks] [--server-pid PID] [--build B] [--durability D] [--json]
+  connect  --url ws://HOST:PORT --clients K [--path /ws?...] [--json]
+  connect  --url ws://HOST:PORT --idle N --server-pid PID [--settle S] [--json]
+  ingest   --url ws://HOST:PORT [--seconds S] [--pipeline N] [--server-pid PID] [--json]
+  ledger   [--fills N] [--books B] [--generate-only]
+  journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--recovery-events M] [--dir D]
+  journal-crash-child --db PATH [--count N]
+  selfcheck
+"""
+
 let arguments = Array(CommandLine.arguments.dropFirst())
-switch arguments.first {
-case "ledger":
-    runLedgerBench(arguments: Array(arguments.dropFirst()))
-case "journal":
-    runJournalBench(arguments: Array(arguments.dropFirst()))
-case "journal-crash-child":
-    runJournalCrashChild(arguments: Array(arguments.dropFirst()))
+guard let command = arguments.first else {
+    writeError(usage + "\n")
+    exit(2)
+}
+let rest = Array(arguments.dropFirst())
+switch command {
+case "latency": runLatencyBench(arguments: rest)
+case "connect": runConnectBench(arguments: rest)
+case "ingest": runIngestBench(arguments: rest)
+case "ledger": runLedgerBench(arguments: rest)
+case "journal": runJournalBench(arguments: rest)
+case "journal-crash-child": runJournalCrashChild(arguments: rest)
+case "selfcheck": runSelfCheck(arguments: rest)
+case "-h", "--help", "help": print(usage)
 default:
-    FileHandle.standardError.write(Data("usage: ladderwire-bench ledger|journal|journal-crash-child [options]\n".utf8))
+    writeError("ladderwire-bench: unknown command '\(command)'\n" + usage + "\n")
     exit(2)
 }
