@@ -98,7 +98,11 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     public func stop(then done: @escaping @Sendable () -> Void) { enqueue(.stop(done)) }
 
     private func enqueue(_ work: Work) {
-        inbox.withLock { $0.append(work) }
+        let depth = inbox.withLock { items -> Int in
+            items.append(work)
+            return items.count
+        }
+        statistics.inboxDepth.store(depth, ordering: .relaxed)
         wake.signal()
     }
 
@@ -148,6 +152,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                 items.removeAll(keepingCapacity: true)
                 return taken
             }
+            statistics.inboxDepth.store(0, ordering: .relaxed)
             // Consume the extra signals of this burst: one pass handles them all.
             for _ in 1..<max(work.count, 1) { _ = wake.wait(timeout: .now()) }
             var batch = Batch()

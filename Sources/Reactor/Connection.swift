@@ -41,6 +41,7 @@ public final class Connection {
     var pendingWrite = false
     var pendingRead = false
     var overflowReported = false
+    public private(set) var readingPaused = false
     /// The TLS layer when the connection came in on a TLS listener; nil for plain TCP (and after
     /// a plain HTTP request on the TLS port is answered in clear text).
     var tls: TLSSession?
@@ -72,17 +73,25 @@ public final class Connection {
     /// Queues a shared buffer (the hub's encode-once path).
     public func send(_ buffer: SharedBuffer) {
         guard !isClosed, closingDeadline == nil, buffer.count > 0 else { return }
-        // The cap bounds what piles up behind a reader: a buffer queued onto an empty queue is
-        // always taken whatever its size (a 1 MiB echo, one batch of deltas), but anything
-        // added while bytes still wait may not take the queue past the cap.
-        let alreadyQueued = outbound.byteCount
+        // The cap is judged after the turn's flush (EventLoop.flushPendingWrites): queueing a
+        // large committed batch is fine for a client that reads it; only what is still waiting
+        // once the socket would block counts.
         outbound.append(buffer)
         loop.markPendingWrite(self)
-        if alreadyQueued > 0 && outbound.byteCount > outboundCap && !overflowReported {
-            overflowReported = true
-            loop.slowConsumerCloses += 1
-            handler?.outboundOverflowed(self)
-        }
+    }
+
+    /// Stops reading this socket (its EPOLLIN interest) so TCP pushes back on the peer, e.g. a
+    /// producer far ahead of its acknowledgements; `resumeReading` undoes it.
+    public func pauseReading() {
+        guard !readingPaused, !isClosed else { return }
+        readingPaused = true
+        loop.updateInterest(self)
+    }
+
+    public func resumeReading() {
+        guard readingPaused, !isClosed else { return }
+        readingPaused = false
+        loop.updateInterest(self)
     }
 
     /// Drops queued bytes that have not started going out (see `OutboundQueue.dropUnstarted`).

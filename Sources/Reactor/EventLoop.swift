@@ -373,7 +373,8 @@ public final class EventLoop: @unchecked Sendable {
     /// WANT_WRITE waits for writability alone (level-triggered EPOLLIN would spin on input it
     /// cannot process yet), and a write that stopped on WANT_READ does not arm EPOLLOUT.
     func updateInterest(_ connection: Connection) {
-        var interest = Self.readInterest
+        let reading = connection.readingPaused ? 0 : Self.readInterest
+        var interest = reading
         if let tls = connection.tls {
             if tls.isHandshaking ? tls.handshakeWantsWrite : tls.readWantsWrite {
                 interest = Self.writeInterest
@@ -398,6 +399,13 @@ public final class EventLoop: @unchecked Sendable {
             if !connection.flush() {
                 connection.close()
                 continue
+            }
+            // A reader that lets more than its cap pile up after the flush is a slow consumer.
+            if connection.outbound.byteCount > connection.outboundCap && !connection.overflowReported && connection.closingDeadline == nil {
+                connection.overflowReported = true
+                slowConsumerCloses += 1
+                connection.handler?.outboundOverflowed(connection)
+                if connection.isClosed { continue }
             }
             updateInterest(connection)
             if !connection.hasUnsentOutput && connection.closingDeadline != nil {

@@ -55,6 +55,7 @@ enum Endpoints {
             ("{result=\"duplicate\"}", "\(stats.duplicates.load(ordering: .relaxed))"),
             ("{result=\"rejected\"}", "\(stats.rejected.load(ordering: .relaxed))"),
         ])
+        metric("ladderwire_ingest_queue_depth", "gauge", "Work items waiting for the ingest thread.", [("", "\(stats.inboxDepth.load(ordering: .relaxed))")])
         metric("ladderwire_storage_errors_total", "counter", "Journal commits that failed.", [("", "\(stats.storageErrors.load(ordering: .relaxed))")])
         metric("ladderwire_last_seq", "gauge", "Highest committed seq.", [("", "\(stats.lastSeq.load(ordering: .relaxed))")])
         let buckets = stats.commitBuckets.withLock { $0 }

@@ -13,6 +13,11 @@ final class ProducerEndpoint: WebSocketEndpoint {
     private let principal: Principal
     private var pendingItems: [IngestPipeline.Item] = []
     private var pendingRefs: [String?] = []
+    /// Messages submitted and not yet answered. Above `maxUnanswered` the socket is not read
+    /// (TCP pushes back on the producer) until the answers catch up: a producer faster than the
+    /// journal cannot grow the server's memory without bound.
+    private var unanswered = 0
+    static let maxUnanswered = 4096
 
     init(context: ServerContext, principal: Principal) {
         self.context = context
@@ -39,13 +44,21 @@ final class ProducerEndpoint: WebSocketEndpoint {
         pendingItems.removeAll(keepingCapacity: true)
         pendingRefs.removeAll(keepingCapacity: true)
         let loop = context.loop
-        let target = UncheckedSession(session: session)
+        let target = UncheckedProducer(endpoint: self, session: session)
+        unanswered += items.count
+        if unanswered > Self.maxUnanswered { session.connection.pauseReading() }
         context.pipeline.submit(items: items, source: principal.name, atomic: false) { results in
             let frames = zip(results, refs).map { result, ref in
                 FrameEncoder.frame(.text, payload: Array(ProducerItems.reply(result, ref: ref).utf8))
             }
-            loop.post { target.session.sendFrames(frames) }
+            loop.post { target.endpoint.answered(frames, on: target.session) }
         }
+    }
+
+    private func answered(_ frames: [[UInt8]], on session: WebSocketSession) {
+        session.sendFrames(frames)
+        unanswered -= frames.count
+        if unanswered <= Self.maxUnanswered / 2 { session.connection.resumeReading() }
     }
 
     /// A producer whose token expires mid-connection is closed with 4001, like a subscriber.
@@ -56,6 +69,11 @@ final class ProducerEndpoint: WebSocketEndpoint {
     }
 
     func closed(_ session: WebSocketSession) {}
+}
+
+struct UncheckedProducer: @unchecked Sendable {
+    let endpoint: ProducerEndpoint
+    let session: WebSocketSession
 }
 
 /// Shared by `/feed` and `POST /api/fills`: parsing, account scope, replies.

@@ -41,6 +41,8 @@ public enum ServerRunner {
 
         var journalOptions = JournalOptions(path: config.databasePath)
         journalOptions.durability = config.durability == "full" ? .full : .normal
+        // WAL checkpoints run on their own thread (WALCheckpointer), never inside a commit.
+        journalOptions.walAutocheckpointPages = 0
         let journal: Journal
         do { journal = try Journal(journalOptions) } catch {
             throw StartupError(description: "database \(config.databasePath): \(error.message)")
@@ -97,6 +99,8 @@ public enum ServerRunner {
                                     authenticator: Authenticator(tokens: tokens, anonymousRole: anonymousRole), version: ladderwireVersion)
         contextBox.context = context
         pipeline.start()
+        let walCheckpointer = WALCheckpointer(path: config.databasePath)
+        walCheckpointer.start()
         pipeline.audit(actor: "server", action: "config_load", detail: "environment \(config.environment.rawValue), sources \(config.sources.joined(separator: ",")), db \(config.databasePath)")
 
         let port: Int
@@ -142,6 +146,7 @@ public enum ServerRunner {
         let done = DispatchSemaphore(value: 0)
         pipeline.stop { done.signal() }
         _ = done.wait(timeout: .now() + 10)
+        walCheckpointer.stop()
         journal.close()
         log("stopped cleanly")
         return 0
