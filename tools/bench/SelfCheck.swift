@@ -57,6 +57,17 @@ func runSelfCheck(arguments: [String]) {
         check(text == "{\"type\":\"fill\",\"execId\":\"Bq-12\",\"account\":\"A\",\"qty\":1}", "feed payload is \(text)")
     } else { check(false, "feed line parses") }
 
+    // Expected deliveries count fills only, across repetitions of the file.
+    let twoLines = line + "\n{\"at\":\"x\",\"type\":\"mark\",\"instrument\":\"ZNZ6\",\"price\":\"110-16\"}"
+    if let feed = try? RecordedFeed.parse(text: twoLines, includeMarks: true) {
+        let run = LatencyRun(feed: feed, eventCount: 10, runTag: Array("Bq".utf8))
+        check(feed.lines.count == 2 && feed.fillCount == 1, "marks kept with includeMarks")
+        check(run.expectedFills(sent: 5) == 3, "5 events of fill, mark, fill, mark, fill hold 3 fills")
+    } else { check(false, "feed with a mark parses") }
+    let schedule = SendSchedule(rate: 3, start: 1_000)
+    check(schedule.due(0) == 1_000 && schedule.due(3) == 1_000_001_000 && schedule.due(1) == 333_334_333,
+          "event i is due at start + i/rate (integer nanoseconds)")
+
     check(ServerURL("ws://127.0.0.1:8080/ws")?.port == 8080, "URL port")
     check(ServerURL("wss://h:1") == nil, "TLS URLs are refused")
 
