@@ -17,6 +17,12 @@ struct Router {
     unowned let context: ServerContext
 
     func route(_ request: HTTPRequest, connection: Connection) -> RouteResult {
+        // Browsers send Origin with every WebSocket handshake and every POST: a page from another
+        // site must not use the trader's browser (and its loopback access) to read or write.
+        if request.method == "POST" || (request.path != "/echo" && request.isUpgradeRequest),
+           !OriginPolicy.allows(request, extra: context.config.allowedOrigins) {
+            return .response(.text(403, "origin \(request.headers["origin"] ?? "") is not allowed (same origin or allowedOrigins only)"))
+        }
         switch request.path {
         case "/ws":
             return upgrade(request, connection: connection, role: .viewer) { principal, subprotocol in
