@@ -50,8 +50,9 @@ public struct JSONBytes: Sendable {
         afterValue = false
     }
 
-    /// `"key":` for a key only known at run time (escaped like any string).
-    public mutating func key(_ key: String) {
+    /// `"key":` for a key only known at run time (escaped like any string). A separate label,
+    /// because a literal would otherwise pick the `String` overload over the `StaticString` one.
+    public mutating func key(escaping key: String) {
         separate()
         appendQuoted(key)
         bytes.append(UInt8(ascii: ":"))
@@ -71,7 +72,7 @@ public struct JSONBytes: Sendable {
     }
 
     /// A string value known at compile time that needs no escaping ("fill", "account").
-    public mutating func string(_ text: StaticString) {
+    public mutating func string(static text: StaticString) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
@@ -147,7 +148,7 @@ public struct JSONBytes: Sendable {
         case .object(let fields):
             openObject()
             for (name, item) in fields {
-                key(name)
+                key(escaping: name)
                 self.value(item)
             }
             closeObject()
@@ -168,10 +169,14 @@ public struct JSONBytes: Sendable {
     /// else (multi-byte UTF-8 included) is copied as is.
     private mutating func appendQuoted(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
-        // Fast path: ids, symbols and prices never need escaping.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            bytes.append(contentsOf: text.utf8)
-        } else {
+        // Fast path: ids, symbols and prices never need escaping; scanning and copying the
+        // contiguous UTF-8 is several times cheaper than going through the String's iterator.
+        let copied = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied != true {
             for byte in text.utf8 {
                 switch byte {
                 case 0x22: bytes.append(UInt8(ascii: "\\")); bytes.append(0x22)
@@ -195,25 +200,26 @@ public struct JSONBytes: Sendable {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
-    /// Decimal digits of `value`, most significant first, one division per digit.
+    /// Decimal digits of `value`, most significant first.
     private mutating func appendDigits(_ value: UInt64) {
-        var count = 1
-        var rest = value / 10
-        while rest > 0 { count += 1; rest /= 10 }
-        appendDigits(value, count: count)
+        appendDigits(value, count: 1)
     }
 
-    /// Exactly `count` digits of `value` (zero-padded on the left; `value` must fit).
+    /// The digits of `value`, zero-padded on the left to at least `count`. Digits are produced
+    /// backwards into a fixed scratch (one division by the constant 10 each), then appended in
+    /// order: no temporary array, no division by a variable power of ten.
     private mutating func appendDigits(_ value: UInt64, count: Int) {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        var scratch = InlineArray<20, UInt8>(repeating: UInt8(ascii: "0"))
+        var first = 20
         var rest = value
-        var index = start + count - 1
-        while rest > 0 && index >= start {
-            bytes[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+        repeat {
+            first -= 1
+            scratch[first] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
             rest /= 10
-            index -= 1
-        }
+        } while rest > 0
+        // UInt64 has at most 20 digits; widths asked for here are at most 8.
+        first = min(first, 20 - count)
+        for index in first..<20 { bytes.append(scratch[index]) }
     }
 
     /// `ExactDecimal.format` in bytes: sign, whole part, then the 1e-8 fraction with trailing
@@ -261,9 +267,6 @@ public struct JSONBytes: Sendable {
             bytes.append(contentsOf: text.utf8)
             return
         }
-        var count = 1
-        var rest = value / 10
-        while rest > 0 { count += 1; rest /= 10 }
-        appendDigits(UInt64(value), count: max(count, width))
+        appendDigits(UInt64(value), count: width)
     }
 }

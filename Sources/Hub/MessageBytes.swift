@@ -54,12 +54,12 @@ extension MessageEncoder {
         out.key("execId"); out.string(fill.execId)
         out.key("account"); out.string(fill.account)
         out.key("instrument"); out.string(fill.instrument)
-        out.key("side"); out.string(fill.side == .buy ? "buy" : "sell" as StaticString)
+        out.key("side"); out.string(static: fill.side == .buy ? "buy" : "sell")
         out.key("qty"); out.int(fill.qty)
         let instrument = catalogInstrument(fill.instrument)
         writePrice(fill.price, instrument: instrument, key: "price", decimalKey: "priceDecimal", to: &out)
         out.key("time"); out.time(fill.time)
-        out.key("status"); out.string(Self.statusText(record.status))
+        out.key("status"); out.string(static: Self.statusText(record.status))
         out.key("source"); out.string(fill.source)
         if record.status == .corrected {
             if let qty = record.originalQty { out.key("origQty"); out.int(qty) }
@@ -81,7 +81,7 @@ extension MessageEncoder {
     public func appendAccount(_ totals: AccountTotals, seq: Int64?, to out: inout JSONBytes) {
         out.openObject()
         writeHeader("pnl", seq: seq, to: &out)
-        out.key("scope"); out.string("account" as StaticString)
+        out.key("scope"); out.string(static: "account")
         writeAccountFields(totals, to: &out)
         out.closeObject()
     }
@@ -90,7 +90,7 @@ extension MessageEncoder {
     public func appendDesk(_ totals: DeskTotals, seq: Int64?, to out: inout JSONBytes) {
         out.openObject()
         writeHeader("pnl", seq: seq, to: &out)
-        out.key("scope"); out.string("desk" as StaticString)
+        out.key("scope"); out.string(static: "desk")
         writeDeskFields(totals, to: &out)
         out.closeObject()
     }
@@ -108,7 +108,7 @@ extension MessageEncoder {
         out.key("account"); out.string(totals.account)
         out.key("lossLimit"); out.money(totals.lossLimit)
         out.key("limitUsed"); out.money(totals.limitUsed)
-        out.key("limitState"); out.string(Self.limitText(totals.limitState))
+        out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
         out.closeObject()
     }
 
@@ -154,7 +154,7 @@ extension MessageEncoder {
     // MARK: Fields
 
     private func writeHeader(_ type: StaticString, seq: Int64?, to out: inout JSONBytes) {
-        out.key("type"); out.string(type)
+        out.key("type"); out.string(static: type)
         if let seq { out.key("seq"); out.int(seq) }
     }
 
@@ -168,7 +168,7 @@ extension MessageEncoder {
         let instrument = catalogInstrument(line.instrument)
         writePrice(line.avgPrice, instrument: instrument, key: "avgPrice", decimalKey: "avgPriceDecimal", to: &out)
         writePrice(line.mark, instrument: instrument, key: "mark", decimalKey: "markDecimal", to: &out)
-        out.key("markSource"); out.string(Self.markSourceText(line.markSource))
+        out.key("markSource"); out.string(static: Self.markSourceText(line.markSource))
         out.key("realized"); out.money(line.realized)
         out.key("unrealized"); out.money(line.unrealized)
         out.key("total"); out.money(line.total)
@@ -186,7 +186,7 @@ extension MessageEncoder {
         out.key("dv01"); out.money(totals.dv01)
         out.key("lossLimit"); out.money(totals.lossLimit)
         out.key("limitUsed"); out.money(totals.limitUsed)
-        out.key("limitState"); out.string(Self.limitText(totals.limitState))
+        out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
     }
 
     private func writeDeskFields(_ totals: DeskTotals, to out: inout JSONBytes) {
@@ -206,7 +206,7 @@ extension MessageEncoder {
 
     /// `priceFields`: the display text (one `String` from the instrument's formatter) and the
     /// exact decimal written from the units; both null without a price.
-    private func writePrice(_ price: Price?, instrument: Instrument?, key: StaticString, decimalKey: StaticString,
+    private func writePrice(_ price: Price?, instrument: Int?, key: StaticString, decimalKey: StaticString,
                             to out: inout JSONBytes) {
         out.key(key)
         guard let price else {
@@ -214,13 +214,14 @@ extension MessageEncoder {
             out.key(decimalKey); out.null()
             return
         }
-        if let instrument { out.string(instrument.format(price, style: .tt)) } else { out.price(price) }
+        if let instrument { out.string(catalog.all[instrument].format(price, style: .tt)) } else { out.price(price) }
         out.key(decimalKey); out.price(price)
     }
 
-    /// A desk catalog is small: `index(of:)` scans a few short symbols instead of hashing one.
-    private func catalogInstrument(_ symbol: String) -> Instrument? {
-        catalog.index(of: symbol).map { catalog.all[$0] }
+    /// The instrument's place in the catalog (not a copy: an `Instrument` holds several strings
+    /// to retain and release). A desk catalog is small, so `index(of:)` scans instead of hashing.
+    private func catalogInstrument(_ symbol: String) -> Int? {
+        catalog.index(of: symbol)
     }
 
     // Raw values as static text, so the enums' rawValue Strings are never materialized.

@@ -204,7 +204,7 @@ import Testing
                 text.unicodeScalars.append(alphabet[Int(random.next() % UInt64(alphabet.count))])
             }
             #expect(Self.bytes { $0.string(text) } == Self.treeBytes(.string(text)), "\(text.debugDescription)")
-            #expect(Self.bytes { $0.openObject(); $0.key(text); $0.null(); $0.closeObject() }
+            #expect(Self.bytes { $0.openObject(); $0.key(escaping: text); $0.null(); $0.closeObject() }
                     == Self.treeBytes(.object([(text, .null)])))
         }
     }
