@@ -6,6 +6,10 @@ import Ledger
 /// (tests compare them), without building a tree or appending to a `String`. Commas are placed
 /// by the writer itself: a key or a value after a finished value gets one, so callers just list
 /// fields and array items in order.
+///
+/// Each token (a key with its comma, quotes and colon; a number; a quoted decimal) is written
+/// through one `OutputSpan`: one capacity and uniqueness check per token instead of one per
+/// byte, and still bounds-checked, safe code.
 public struct JSONBytes: Sendable {
     public private(set) var bytes: [UInt8]
     /// True right after a value: the next key or array item needs a comma first.
@@ -18,43 +22,30 @@ public struct JSONBytes: Sendable {
 
     // MARK: Structure
 
-    public mutating func openObject() {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        afterValue = false
-    }
-
-    public mutating func closeObject() {
-        bytes.append(UInt8(ascii: "}"))
-        afterValue = true
-    }
-
-    public mutating func openArray() {
-        separate()
-        bytes.append(UInt8(ascii: "["))
-        afterValue = false
-    }
-
-    public mutating func closeArray() {
-        bytes.append(UInt8(ascii: "]"))
-        afterValue = true
-    }
+    public mutating func openObject() { open(UInt8(ascii: "{")) }
+    public mutating func closeObject() { close(UInt8(ascii: "}")) }
+    public mutating func openArray() { open(UInt8(ascii: "[")) }
+    public mutating func closeArray() { close(UInt8(ascii: "]")) }
 
     /// `"key":` for a key known at compile time (no escaping needed, no allocation).
     public mutating func key(_ key: StaticString) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        let comma = afterValue
         afterValue = false
+        key.withUTF8Buffer { utf8 in
+            write(upTo: utf8.count + 4) { span in
+                if comma { span.append(UInt8(ascii: ",")) }
+                span.append(UInt8(ascii: "\""))
+                for byte in utf8 { span.append(byte) }
+                span.append(UInt8(ascii: "\""))
+                span.append(UInt8(ascii: ":"))
+            }
+        }
     }
 
     /// `"key":` for a key only known at run time (escaped like any string). A separate label,
     /// because a literal would otherwise pick the `String` overload over the `StaticString` one.
     public mutating func key(escaping key: String) {
-        separate()
-        appendQuoted(key)
+        string(key)
         bytes.append(UInt8(ascii: ":"))
         afterValue = false
     }
@@ -62,9 +53,24 @@ public struct JSONBytes: Sendable {
     // MARK: Values
 
     public mutating func string(_ text: String) {
-        separate()
-        appendQuoted(text)
+        let comma = afterValue
         afterValue = true
+        // Fast path: ids, symbols and prices never need escaping; scanning and copying the
+        // contiguous UTF-8 is several times cheaper than going through the String's iterator.
+        let copied = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
+            write(upTo: utf8.count + 3) { span in
+                if comma { span.append(UInt8(ascii: ",")) }
+                span.append(UInt8(ascii: "\""))
+                for byte in utf8 { span.append(byte) }
+                span.append(UInt8(ascii: "\""))
+            }
+            return true
+        }
+        if copied != true {
+            if comma { bytes.append(UInt8(ascii: ",")) }
+            appendEscaped(text)
+        }
     }
 
     public mutating func string(_ text: String?) {
@@ -73,57 +79,75 @@ public struct JSONBytes: Sendable {
 
     /// A string value known at compile time that needs no escaping ("fill", "account").
     public mutating func string(static text: StaticString) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
+        let comma = afterValue
         afterValue = true
+        text.withUTF8Buffer { utf8 in
+            write(upTo: utf8.count + 3) { span in
+                if comma { span.append(UInt8(ascii: ",")) }
+                span.append(UInt8(ascii: "\""))
+                for byte in utf8 { span.append(byte) }
+                span.append(UInt8(ascii: "\""))
+            }
+        }
     }
 
     public mutating func int(_ value: Int64) {
-        separate()
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        appendDigits(value.magnitude)
+        let comma = afterValue
         afterValue = true
+        write(upTo: 22) { span in
+            if comma { span.append(UInt8(ascii: ",")) }
+            if value < 0 { span.append(UInt8(ascii: "-")) }
+            Self.digits(value.magnitude, into: &span)
+        }
     }
 
     public mutating func bool(_ value: Bool) {
-        separate()
-        appendLiteral(value ? "true" : "false")
-        afterValue = true
+        literal(value ? "true" : "false")
     }
 
     public mutating func null() {
-        separate()
-        appendLiteral("null")
-        afterValue = true
+        literal("null")
     }
 
     /// `Money.decimalString`, quoted.
     public mutating func money(_ money: Money) {
-        separate()
-        appendQuotedDecimal(money.units)
-        afterValue = true
+        quotedDecimal(money.units)
     }
 
     public mutating func money(_ money: Money?) {
-        if let money { self.money(money) } else { null() }
+        if let money { quotedDecimal(money.units) } else { null() }
     }
 
     /// `Price.decimalString`, quoted.
     public mutating func price(_ price: Price) {
-        separate()
-        appendQuotedDecimal(price.units)
-        afterValue = true
+        quotedDecimal(price.units)
     }
 
-    /// `isoString(nanos)`, quoted.
+    /// `isoString(nanos)`, quoted: "2026-11-24T14:30:00.123Z", milliseconds truncated.
     public mutating func time(_ nanos: Nanos) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        appendISOTime(nanos)
-        bytes.append(UInt8(ascii: "\""))
+        let comma = afterValue
         afterValue = true
+        let civil = UTCTime(nanos: nanos)
+        // Years of Int64 nanos are 1677…2262: four digits, like isoString's padding.
+        write(upTo: 27) { span in
+            if comma { span.append(UInt8(ascii: ",")) }
+            span.append(UInt8(ascii: "\""))
+            Self.digits(UInt64(civil.year), minimumCount: 4, into: &span)
+            span.append(UInt8(ascii: "-"))
+            Self.digits(UInt64(civil.month), minimumCount: 2, into: &span)
+            span.append(UInt8(ascii: "-"))
+            Self.digits(UInt64(civil.day), minimumCount: 2, into: &span)
+            span.append(UInt8(ascii: "T"))
+            Self.digits(UInt64(civil.hour), minimumCount: 2, into: &span)
+            span.append(UInt8(ascii: ":"))
+            Self.digits(UInt64(civil.minute), minimumCount: 2, into: &span)
+            span.append(UInt8(ascii: ":"))
+            Self.digits(UInt64(civil.second), minimumCount: 2, into: &span)
+            span.append(UInt8(ascii: "."))
+            Self.digits(UInt64(civil.millisecond), minimumCount: 3, into: &span)
+            span.append(UInt8(ascii: "Z"))
+            span.append(UInt8(ascii: "\""))
+        }
     }
 
     public mutating func time(_ nanos: Nanos?) {
@@ -136,7 +160,7 @@ public struct JSONBytes: Sendable {
         case .string(let text): string(text)
         case .int(let number): int(number)
         case .number(let text):
-            separate()
+            if afterValue { bytes.append(UInt8(ascii: ",")) }
             bytes.append(contentsOf: text.utf8)
             afterValue = true
         case .bool(let flag): bool(flag)
@@ -157,58 +181,65 @@ public struct JSONBytes: Sendable {
 
     // MARK: Bytes
 
-    private mutating func separate() {
-        if afterValue { bytes.append(UInt8(ascii: ",")) }
-    }
-
-    private mutating func appendLiteral(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    /// Escapes exactly like `JSONValue.writeString`: `"`, `\`, and control bytes; everything
-    /// else (multi-byte UTF-8 included) is copied as is.
-    private mutating func appendQuoted(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
-        // Fast path: ids, symbols and prices never need escaping; scanning and copying the
-        // contiguous UTF-8 is several times cheaper than going through the String's iterator.
-        let copied = text.utf8.withContiguousStorageIfAvailable { utf8 in
-            for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
-            bytes.append(contentsOf: utf8)
-            return true
+    /// Appends at most `count` bytes through one span. Grows geometrically, so a snapshot built
+    /// from thousands of tokens is not reallocated token by token.
+    private mutating func write(upTo count: Int, _ body: (inout OutputSpan<UInt8>) -> Void) {
+        if bytes.capacity - bytes.count < count {
+            bytes.reserveCapacity(Swift.max(bytes.capacity * 2, bytes.count + count))
         }
-        if copied != true {
-            for byte in text.utf8 {
-                switch byte {
-                case 0x22: bytes.append(UInt8(ascii: "\\")); bytes.append(0x22)
-                case 0x5C: bytes.append(UInt8(ascii: "\\")); bytes.append(0x5C)
-                case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-                case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-                case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-                case 0..<0x20:
-                    // \u00XX in lower-case hex, as String(_:radix:16) spells it.
-                    appendLiteral("\\u00")
-                    bytes.append(Self.hexDigit(byte >> 4))
-                    bytes.append(Self.hexDigit(byte & 0x0F))
-                default: bytes.append(byte)
-                }
+        bytes.append(addingCapacity: count, initializingWith: body)
+    }
+
+    private mutating func open(_ bracket: UInt8) {
+        if afterValue { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(bracket)
+        afterValue = false
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
+        afterValue = true
+    }
+
+    private mutating func literal(_ text: StaticString) {
+        let comma = afterValue
+        afterValue = true
+        text.withUTF8Buffer { utf8 in
+            write(upTo: utf8.count + 1) { span in
+                if comma { span.append(UInt8(ascii: ",")) }
+                for byte in utf8 { span.append(byte) }
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    /// `ExactDecimal.format` in bytes: sign, whole part, then the 1e-8 fraction with trailing
+    /// zeros trimmed (no dot when it is zero). Works on the magnitude so Int64.min is fine.
+    private mutating func quotedDecimal(_ units: Int64) {
+        let comma = afterValue
+        afterValue = true
+        let magnitude = units.magnitude
+        var fraction = magnitude % 100_000_000
+        var fractionDigits = 8
+        if fraction != 0 {
+            while fraction % 10 == 0 { fraction /= 10; fractionDigits -= 1 }
+        }
+        write(upTo: 33) { span in
+            if comma { span.append(UInt8(ascii: ",")) }
+            span.append(UInt8(ascii: "\""))
+            if units < 0 { span.append(UInt8(ascii: "-")) }
+            Self.digits(magnitude / 100_000_000, into: &span)
+            if fraction != 0 {
+                span.append(UInt8(ascii: "."))
+                Self.digits(fraction, minimumCount: fractionDigits, into: &span)
+            }
+            span.append(UInt8(ascii: "\""))
+        }
     }
 
-    /// Decimal digits of `value`, most significant first.
-    private mutating func appendDigits(_ value: UInt64) {
-        appendDigits(value, count: 1)
-    }
-
-    /// The digits of `value`, zero-padded on the left to at least `count`. Digits are produced
-    /// backwards into a fixed scratch (one division by the constant 10 each), then appended in
-    /// order: no temporary array, no division by a variable power of ten.
-    private mutating func appendDigits(_ value: UInt64, count: Int) {
+    /// The digits of `value`, zero-padded on the left to at least `minimumCount` (≤ 20).
+    /// Produced backwards into a fixed scratch (one division by the constant 10 each), then
+    /// copied in order.
+    private static func digits(_ value: UInt64, minimumCount: Int = 1, into span: inout OutputSpan<UInt8>) {
         var scratch = InlineArray<20, UInt8>(repeating: UInt8(ascii: "0"))
         var first = 20
         var rest = value
@@ -217,56 +248,32 @@ public struct JSONBytes: Sendable {
             scratch[first] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
             rest /= 10
         } while rest > 0
-        // UInt64 has at most 20 digits; widths asked for here are at most 8.
-        first = min(first, 20 - count)
-        for index in first..<20 { bytes.append(scratch[index]) }
+        first = Swift.min(first, 20 - minimumCount)
+        for index in first..<20 { span.append(scratch[index]) }
     }
 
-    /// `ExactDecimal.format` in bytes: sign, whole part, then the 1e-8 fraction with trailing
-    /// zeros trimmed (no dot when it is zero). Works on the magnitude so Int64.min is fine.
-    private mutating func appendQuotedDecimal(_ units: Int64) {
+    /// The slow path of `string`: escapes exactly like `JSONValue.writeString` (`"`, `\`, and
+    /// control bytes; everything else, multi-byte UTF-8 included, is copied as is).
+    private mutating func appendEscaped(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
-        if units < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = units.magnitude
-        appendDigits(magnitude / 100_000_000)
-        var fraction = magnitude % 100_000_000
-        if fraction != 0 {
-            var digits = 8
-            while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-            bytes.append(UInt8(ascii: "."))
-            appendDigits(fraction, count: digits)
+        for byte in text.utf8 {
+            switch byte {
+            case 0x22: bytes.append(UInt8(ascii: "\\")); bytes.append(0x22)
+            case 0x5C: bytes.append(UInt8(ascii: "\\")); bytes.append(0x5C)
+            case 0x0A: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+            case 0..<0x20:
+                // \u00XX in lower-case hex, as String(_:radix:16) spells it.
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                          Self.hexDigit(byte >> 4), Self.hexDigit(byte & 0x0F)])
+            default: bytes.append(byte)
+            }
         }
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// `isoString(nanos)` in bytes: "2026-11-24T14:30:00.123Z", milliseconds truncated.
-    private mutating func appendISOTime(_ nanos: Nanos) {
-        let civil = UTCTime(nanos: nanos)
-        appendPadded(civil.year, width: 4)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(civil.month, width: 2)
-        bytes.append(UInt8(ascii: "-"))
-        appendPadded(civil.day, width: 2)
-        bytes.append(UInt8(ascii: "T"))
-        appendPadded(civil.hour, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(civil.minute, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendPadded(civil.second, width: 2)
-        bytes.append(UInt8(ascii: "."))
-        appendPadded(civil.millisecond, width: 3)
-        bytes.append(UInt8(ascii: "Z"))
-    }
-
-    /// Like isoString's `pad`: zeros on the left up to `width`, never truncating. A negative
-    /// value (a year before 0, unreachable from Int64 nanos) keeps isoString's spelling too.
-    private mutating func appendPadded(_ value: Int64, width: Int) {
-        if value < 0 {
-            let text = String(value)
-            if text.utf8.count < width { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - text.utf8.count)) }
-            bytes.append(contentsOf: text.utf8)
-            return
-        }
-        appendDigits(UInt64(value), count: width)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
