@@ -7,7 +7,7 @@ import Foundation
 import Hub
 import Ledger
 
-/// `ladderwire-bench encode [--fills N] [--passes P] [--path all|tree|bytes|none] [--instruments FILE]`
+/// `ladderwire-bench encode [--fills N] [--passes P] [--path all|tree|bytes|encode|none] [--instruments FILE]`
 ///
 /// Applies N generated fills (a mark every 100) to a LIFO ledger over 15 accounts × the default
 /// instruments (105 books, the size of the snapshot storm), keeps every fill's deltas, then times
@@ -17,7 +17,7 @@ import Ledger
 /// - bytes: `MessageEncoder.encode(_:seq:)` into `[UInt8]`, plus what wiring it costs: the JSON
 ///          frame (`Frames.text(bytes:)`) and the journal's `String`.
 /// Then a snapshot body (105 positions, accounts, desk, marks, 200 fills) both ways.
-/// `--path tree|bytes|none` runs one path once, for `valgrind --tool=callgrind`: instructions per
+/// `--path tree|bytes|encode|none` runs one path once (`encode`: bytes without frame and String), for `valgrind --tool=callgrind`: instructions per
 /// fill = (Ir of the path − Ir of `none`) / N.
 func runEncodeBench(arguments: [String]) {
     var fillCount = 20_000
@@ -33,10 +33,10 @@ func runEncodeBench(arguments: [String]) {
         case "--fills": fillCount = positive(flag, value)
         case "--passes": passes = positive(flag, value)
         case "--path":
-            guard ["all", "tree", "bytes", "none"].contains(value) else { fail("--path is all, tree, bytes or none") }
+            guard ["all", "tree", "bytes", "encode", "none"].contains(value) else { fail("--path is all, tree, bytes, encode or none") }
             path = value
         case "--instruments": instrumentsPath = value
-        default: fail("unknown flag \(flag) (--fills N, --passes P, --path all|tree|bytes|none, --instruments FILE)")
+        default: fail("unknown flag \(flag) (--fills N, --passes P, --path all|tree|bytes|encode|none, --instruments FILE)")
         }
     }
 
@@ -56,6 +56,9 @@ func runEncodeBench(arguments: [String]) {
         return
     case "bytes":
         print("encode bench: bytes path once, checksum \(encodeBytes(encoder, perFill))")
+        return
+    case "encode":
+        print("encode bench: encode only once, checksum \(encodeBytesOnly(encoder, perFill))")
         return
     default:
         break
