@@ -17,6 +17,12 @@ struct Router {
     unowned let context: ServerContext
 
     func route(_ request: HTTPRequest, connection: Connection) -> RouteResult {
+        // Browsers send Origin with every WebSocket handshake and every POST: a page from another
+        // site must not use the trader's browser (and its loopback access) to read or write.
+        if request.method == "POST" || (request.path != "/echo" && request.isUpgradeRequest),
+           !OriginPolicy.allows(request, extra: context.config.allowedOrigins) {
+            return .response(.text(403, "origin \(request.headers["origin"] ?? "") is not allowed (same origin or allowedOrigins only)"))
+        }
         switch request.path {
         case "/ws":
             return upgrade(request, connection: connection, role: .viewer) { principal, subprotocol in
@@ -68,16 +74,29 @@ struct Router {
 
     private func authorized(_ request: HTTPRequest, connection: Connection, role: Principal.Role,
                             _ body: (Principal) -> RouteResult) -> RouteResult {
+        switch authenticate(request, connection: connection, role: role) {
+        case .success(let principal): return body(principal)
+        case .failure(let refusal): return refusal.result
+        }
+    }
+
+    /// Checks the token; a refusal is counted, audited (never with the token) and answered.
+    private func authenticate(_ request: HTTPRequest, connection: Connection, role: Principal.Role) -> Result<Principal, Refusal> {
         switch context.authenticator.authenticate(request, loopback: connection.isLoopbackPeer, needs: role, now: wallClockNanos()) {
         case .success(let principal):
-            return body(principal)
+            return .success(principal)
         case .failure(let failure):
             context.metrics.authFailures += 1
             context.pipeline.audit(actor: connection.peer, action: "login_failure", detail: "\(request.method) \(request.path): \(failure.reason)")
             var response = HTTPResponse.text(failure.status, failure.reason)
             if failure.status == 401 { response.headers.add("WWW-Authenticate", "Bearer realm=\"ladderwire\"") }
-            return .response(response)
+            return .failure(Refusal(response: response))
         }
+    }
+
+    struct Refusal: Error {
+        let response: HTTPResponse
+        var result: RouteResult { .response(response) }
     }
 
     private func upgrade(_ request: HTTPRequest, connection: Connection, role: Principal.Role?,
@@ -93,14 +112,9 @@ struct Router {
         case .success(let accepted):
             var principal = Principal(name: "anonymous", role: .admin, accounts: nil, expires: nil)
             if let role {
-                switch context.authenticator.authenticate(request, loopback: connection.isLoopbackPeer, needs: role, now: wallClockNanos()) {
+                switch authenticate(request, connection: connection, role: role) {
                 case .success(let found): principal = found
-                case .failure(let failure):
-                    context.metrics.authFailures += 1
-                    context.pipeline.audit(actor: connection.peer, action: "login_failure", detail: "\(request.path): \(failure.reason)")
-                    var response = HTTPResponse.text(failure.status, failure.reason)
-                    if failure.status == 401 { response.headers.add("WWW-Authenticate", "Bearer realm=\"ladderwire\"") }
-                    return .response(response)
+                case .failure(let refusal): return refusal.result
                 }
             }
             context.metrics.webSocketsOpened += 1

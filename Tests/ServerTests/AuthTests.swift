@@ -123,3 +123,25 @@ import Testing
         #expect(get("/", [("If-None-Match", "\"other\"")]).status == 200)
     }
 }
+
+@Suite struct OriginPolicyTests {
+    func request(origin: String?, host: String) -> HTTPRequest {
+        var fields: [(name: String, value: String)] = [("Host", host)]
+        if let origin { fields.append(("Origin", origin)) }
+        return HTTPRequest(method: "GET", target: "/ws", headers: HTTPHeaders(fields))
+    }
+
+    @Test func sameOriginAndNonBrowserClientsAreAllowed() {
+        #expect(OriginPolicy.allows(request(origin: nil, host: "127.0.0.1:8080"), extra: []))
+        #expect(OriginPolicy.allows(request(origin: "http://127.0.0.1:8080", host: "127.0.0.1:8080"), extra: []))
+        #expect(OriginPolicy.allows(request(origin: "https://desk.example.com", host: "desk.example.com:443"), extra: []))
+        #expect(OriginPolicy.allows(request(origin: "http://Desk.Example.com:80", host: "desk.example.com"), extra: []))
+    }
+
+    @Test func otherSitesAreRefusedUnlessConfigured() {
+        #expect(!OriginPolicy.allows(request(origin: "https://evil.example", host: "127.0.0.1:8080"), extra: []))
+        #expect(!OriginPolicy.allows(request(origin: "http://127.0.0.1:9999", host: "127.0.0.1:8080"), extra: []))
+        #expect(!OriginPolicy.allows(request(origin: "null", host: "127.0.0.1:8080"), extra: []))
+        #expect(OriginPolicy.allows(request(origin: "https://ops.example.com", host: "127.0.0.1:8080"), extra: ["https://ops.example.com"]))
+    }
+}

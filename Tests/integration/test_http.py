@@ -387,3 +387,25 @@ def test_restart_keeps_the_database(server_factory):
     status, after = server.get_json("/healthz")
     assert status == 200
     assert after["epoch"] == before["epoch"], "a restart on the same --db must keep its epoch"
+
+
+def test_a_page_from_another_site_cannot_use_the_browsers_loopback_access(server):
+    """Cross-site WebSocket hijacking and cross-site POSTs are refused (403); same origin works."""
+    import urllib.request, urllib.error, json as _json
+    evil = "https://evil.example"
+    with RawHttp(server.host, server.port) as conn:
+        response = conn.request(
+            f"GET /ws HTTP/1.1\r\nHost: {server.host}:{server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: {evil}\r\n\r\n".encode())
+    assert response.status == 403
+    request = urllib.request.Request(f"{server.url}/api/fills", method="POST", headers={"Origin": evil, "Content-Type": "text/plain"},
+                                     data=_json.dumps([{"type": "mark", "instrument": "ZNZ6", "price": "110-16"}]).encode())
+    try:
+        urllib.request.urlopen(request, timeout=5)
+        raise AssertionError("a cross-site POST was accepted")
+    except urllib.error.HTTPError as error:
+        assert error.code == 403
+    same = urllib.request.Request(f"{server.url}/api/fills", method="POST",
+                                  headers={"Origin": f"http://{server.host}:{server.port}", "Content-Type": "application/json"},
+                                  data=_json.dumps([{"type": "mark", "instrument": "ZNZ6", "price": "110-16"}]).encode())
+    assert urllib.request.urlopen(same, timeout=5).status == 200

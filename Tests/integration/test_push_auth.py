@@ -202,10 +202,10 @@ def test_login_failures_are_audited(secured):
     rows = journal_rows(server.db_path, "SELECT actor, detail FROM audit WHERE action = 'login_failure' ORDER BY id")
     details = [detail for _, detail in rows]
     assert len(rows) >= 5, rows
-    assert any(d.startswith("/ws") and "required" in d for d in details), details
-    assert any(d.startswith("/feed") and "unknown token" in d for d in details), details
+    assert any(" /ws:" in d and "required" in d for d in details), details
+    assert any(" /feed:" in d and "unknown token" in d for d in details), details
     assert any("old-ops" in d and "expired" in d for d in details), details
-    assert any(d.startswith("/feed") and "desk-screen" in d for d in details), details
+    assert any(" /feed:" in d and "desk-screen" in d for d in details), details
     assert any("/api/snapshot" in d for d in details), details
     assert all(actor.startswith("127.0.0.1") for actor, _ in rows), rows
     # The secrets themselves never reach the audit.

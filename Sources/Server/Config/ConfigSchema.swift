@@ -4,7 +4,7 @@ import Monitors
 /// A section sets only what it names, so `shared` then the environment's section layer cleanly.
 enum ConfigSchema {
     static let sectionKeys = ["host", "port", "staticDir", "databasePath", "durability", "instrumentsFile", "tokensFile",
-                              "allowAnonymousViewers", "echo", "sources", "limits", "checkpointEvery", "scheduledDayRoll", "tlsCert", "tlsKey",
+                              "allowAnonymousViewers", "echo", "sources", "limits", "checkpointEvery", "scheduledDayRoll", "allowedOrigins", "tlsCert", "tlsKey",
                               "debugLogging"]
     static let limitKeys = ["maxConnections", "outboundCapBytes", "maxMessageBytes", "idleTimeoutSeconds",
                             "pingIntervalSeconds", "heartbeatSeconds", "snapshotFills", "maxResumeEvents"]
@@ -30,6 +30,7 @@ enum ConfigSchema {
         if let flag = try section.bool("allowAnonymousViewers") { config.allowAnonymousViewers = flag }
         if let flag = try section.bool("echo") { config.echo = flag }
         if let flag = try section.bool("scheduledDayRoll") { config.scheduledDayRoll = flag }
+        if let origins = try section.stringArray("allowedOrigins") { config.allowedOrigins = origins }
         if let every = try section.integer("checkpointEvery", in: 1...100_000_000) { config.checkpointEvery = every }
         if let cert = try section.nullableString("tlsCert") { config.tlsCert = cert }
         if let key = try section.nullableString("tlsKey") { config.tlsKey = key }

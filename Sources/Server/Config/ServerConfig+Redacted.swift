@@ -27,6 +27,7 @@ extension ServerConfig {
             ("echo", .bool(echo)),
             ("checkpointEvery", number(checkpointEvery)),
             ("scheduledDayRoll", .bool(scheduledDayRoll)),
+            ("allowedOrigins", .array(allowedOrigins.map { .string($0) })),
             ("tlsCert", text(tlsCert)),
             ("tlsKey", text(tlsKey)),
             ("debugLogging", .bool(debugLogging)),

@@ -22,6 +22,10 @@ public struct ServerConfig: Sendable, Equatable {
     /// Roll positions to the next trading day at 17:00 America/Chicago on its own. Off in the
     /// default sim environment (the demo and the tests must not roll mid-run); on in uat/live.
     public var scheduledDayRoll = false
+    /// Browser origins (e.g. "https://desk.example.com") allowed besides the server's own: a
+    /// page from anywhere else cannot open `/ws` or `/feed` or POST fills with the trader's
+    /// browser (cross-site WebSocket hijacking), even on loopback.
+    public var allowedOrigins: [String] = []
     public var tlsCert: String? = nil
     public var tlsKey: String? = nil
     public var debugLogging = false
