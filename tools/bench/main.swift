@@ -9,6 +9,7 @@ usage: ladderwire-bench COMMAND [options]
   connect  --url ws://HOST:PORT --idle N --server-pid PID [--settle S] [--json]
   ingest   --url ws://HOST:PORT [--seconds S] [--pipeline N] [--server-pid PID] [--json]
   ledger   [--fills N] [--books B] [--generate-only]
+  encode   (delta encoding per fill, byte path vs tree path)
   journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--recovery-events M] [--dir D]
   journal-crash-child --db PATH [--count N]
   selfcheck
@@ -25,6 +26,7 @@ case "latency": runLatencyBench(arguments: rest)
 case "connect": runConnectBench(arguments: rest)
 case "ingest": runIngestBench(arguments: rest)
 case "ledger": runLedgerBench(arguments: rest)
+case "encode": runEncodeBench(arguments: rest)
 case "journal": runJournalBench(arguments: rest)
 case "journal-crash-child": runJournalCrashChild(arguments: rest)
 case "selfcheck": runSelfCheck(arguments: rest)
