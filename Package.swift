@@ -41,7 +41,7 @@ let package = Package(
                 swiftSettings: strict),
         .executableTarget(name: "ladderwire", dependencies: ["Server"], swiftSettings: strict),
         .executableTarget(name: "ladderwire-bench",
-                          dependencies: ["Ledger", "Journal", "HTTPCore", "WebSocketCore", "CSystem"],
+                          dependencies: ["Ledger", "Journal", "Hub", "HTTPCore", "WebSocketCore", "CSystem"],
                           path: "tools/bench", swiftSettings: strict),
 
         // Unit tests mirror the modules; end-to-end tests with real peers live in Tests/integration.

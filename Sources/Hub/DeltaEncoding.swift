@@ -136,9 +136,10 @@ public struct MessageEncoder: Sendable {
     public func messages(for deltas: [LedgerDelta], seq: Int64) -> [OutboundMessage] {
         let renderer = TextRenderer(encoder: self)
         return deltas.map { delta in
-            let routed = route(delta, seq: seq)
-            return OutboundMessage(channel: routed.channel, account: routed.account, instrument: routed.instrument,
-                                   value: routed.json, renderer: renderer)
+            let encoded = encode(delta, seq: seq)
+            return OutboundMessage(channel: encoded.channel, account: encoded.account, instrument: encoded.instrument,
+                                   jsonBytes: encoded.json, renderer: renderer,
+                                   makeValue: { [self] in route(delta, seq: seq).json })
         }
     }
 

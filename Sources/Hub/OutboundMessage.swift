@@ -15,6 +15,8 @@ public final class OutboundMessage: @unchecked Sendable {
     public let json: String
     public let jsonFrame: SharedBuffer
     private let value: JSONValue?
+    /// Builds the value tree for the text rendering, only if a text subscriber ever asks.
+    private let makeValue: (@Sendable () -> JSONValue)?
     private let renderer: TextRenderer?
     private var cachedTextFrame: SharedBuffer?
 
@@ -27,6 +29,21 @@ public final class OutboundMessage: @unchecked Sendable {
         cachedTextFrame = Frames.text(text)
         value = nil
         renderer = nil
+        makeValue = nil
+    }
+
+    /// The hot path: JSON written straight to bytes (`MessageEncoder.encode`); the text line is
+    /// rendered from a tree built on demand.
+    public init(channel: Channel, account: String?, instrument: String?, jsonBytes: [UInt8], renderer: TextRenderer,
+                makeValue: @escaping @Sendable () -> JSONValue) {
+        self.channel = channel
+        self.account = account
+        self.instrument = instrument
+        json = String(decoding: jsonBytes, as: UTF8.self)
+        jsonFrame = Frames.text(bytes: jsonBytes)
+        value = nil
+        self.renderer = renderer
+        self.makeValue = makeValue
     }
 
     public init(channel: Channel, account: String?, instrument: String?, value: JSONValue, renderer: TextRenderer) {
@@ -37,12 +54,13 @@ public final class OutboundMessage: @unchecked Sendable {
         jsonFrame = Frames.text(json)
         self.value = value
         self.renderer = renderer
+        makeValue = nil
     }
 
     /// Loop thread only.
     public var textFrame: SharedBuffer {
         if let cachedTextFrame { return cachedTextFrame }
-        let frame = Frames.text(renderer.map { $0.line(value ?? .null) } ?? json)
+        let frame = Frames.text(renderer.map { $0.line(value ?? makeValue?() ?? .null) } ?? json)
         cachedTextFrame = frame
         return frame
     }

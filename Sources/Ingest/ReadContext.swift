@@ -43,6 +43,48 @@ public struct ReadContext: ~Copyable {
         return .object(fields)
     }
 
+    /// The same snapshot written straight to JSON bytes (the connect path; `snapshot` builds the
+    /// tree for the text format and for tests, which check the two agree).
+    public func snapshotBytes(filter: SubscriptionFilter, resync: Bool, monitors: [MonitorStatus], now: Int64) -> [UInt8] {
+        let ledger = pipeline.ledger
+        let encoder = pipeline.encoder
+        var out = JSONBytes(reservingCapacity: 64 * 1024)
+        out.openObject()
+        out.key("type"); out.string(static: "snapshot")
+        out.key("seq"); out.int(lastSeq)
+        out.key("epoch"); out.string(epoch)
+        out.key("resync"); out.bool(resync)
+        out.key("time"); out.time(now)
+        out.key("instruments"); out.openArray()
+        for instrument in encoder.catalog.all { encoder.appendInstrument(instrument, to: &out) }
+        out.closeArray()
+        out.key("positions"); out.openArray()
+        for line in ledger.positions where filter.permits(account: line.account) && filter.permits(instrument: line.instrument) {
+            encoder.appendSnapshotPosition(line, to: &out)
+        }
+        out.closeArray()
+        out.key("accounts"); out.openArray()
+        for totals in ledger.accounts where filter.permits(account: totals.account) { encoder.appendSnapshotAccount(totals, to: &out) }
+        out.closeArray()
+        out.key("desk")
+        if filter.allowedAccounts == nil { encoder.appendSnapshotDesk(ledger.desk, to: &out) } else { out.null() }
+        out.key("marks"); out.openArray()
+        for mark in ledger.marks where filter.permits(instrument: mark.instrument) { encoder.appendSnapshotMark(mark, to: &out) }
+        out.closeArray()
+        out.key("fills"); out.openArray()
+        let fills = ledger.recentFills(limit: pipeline.options.snapshotFills * 4)
+            .filter { filter.permits(account: $0.fill.account) && filter.permits(instrument: $0.fill.instrument) }
+            .suffix(pipeline.options.snapshotFills)
+        for record in fills { encoder.appendFill(record, seq: pipeline.execIndex[record.fill.execId], to: &out) }
+        out.closeArray()
+        out.key("monitors"); out.openArray()
+        for status in monitors { out.value(Self.monitorJSON(status)) }
+        out.closeArray()
+        out.key("filter"); out.value(filter.jsonValue)
+        out.closeObject()
+        return out.bytes
+    }
+
     /// The snapshot as one frame in the subscriber's format.
     /// The last snapshot frames built, all at one seq: a connect storm (many clients with the
     /// same filter between two commits) costs one build, not one per client.
@@ -67,11 +109,10 @@ public struct ReadContext: ~Copyable {
         let key = SnapshotCache.Key(filter: filter, format: format, resync: resync,
                                     monitors: monitors.map { "\($0.name)|\($0.state.rawValue)|\($0.lastError ?? "")" })
         if let frame = cache.frames[key] { return frame }
-        let value = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
         let frame: SharedBuffer
         switch format {
-        case .json: frame = Frames.text(value.serialized)
-        case .text: frame = Frames.text(textSnapshot(value))
+        case .json: frame = Frames.text(bytes: snapshotBytes(filter: filter, resync: resync, monitors: monitors, now: now))
+        case .text: frame = Frames.text(textSnapshot(snapshot(filter: filter, resync: resync, monitors: monitors, now: now)))
         }
         if cache.frames.count >= 64 { cache.frames.removeAll(keepingCapacity: true) }
         cache.frames[key] = frame

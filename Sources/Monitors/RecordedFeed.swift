@@ -1,6 +1,7 @@
 import Foundation
 import Hub
 import Ingest
+import Ledger
 
 /// A recorded feed file: NDJSON, one `{"at": ISO time, <producer message fields>}` per line,
 /// sorted by `at`. Blank lines and `#` comments are ignored; a bad line is kept aside with its
@@ -33,7 +34,7 @@ public struct RecordedFeed: Sendable, Equatable {
             switch RecordedFeed.parse(line: trimmed) {
             case .success(let (at, message)):
                 if at < previousAt {
-                    badLines.append(BadLine(number: number, reason: "'at' \(ISOTime.format(nanoseconds: at)) is earlier than the line before (lines must be sorted by 'at')"))
+                    badLines.append(BadLine(number: number, reason: "'at' \(isoString(at)) is earlier than the line before (lines must be sorted by 'at')"))
                     continue
                 }
                 previousAt = at
@@ -52,7 +53,7 @@ public struct RecordedFeed: Sendable, Equatable {
         }
         let value = JSONValue.object(fields)
         guard let atText = value["at"]?.stringValue else { return .failure(Reason(reason: "field 'at' (ISO 8601 UTC time) is required")) }
-        guard let at = ISOTime.parse(atText) else { return .failure(Reason(reason: "field 'at' is not an ISO 8601 UTC time: \"\(atText)\"")) }
+        guard let at = parseISO8601(atText) else { return .failure(Reason(reason: "field 'at' is not an ISO 8601 UTC time: \"\(atText)\"")) }
         do throws(MessageFormatError) {
             return .success((at, try ProducerMessage.parse(.object(fields.filter { $0.0 != "at" }))))
         } catch {

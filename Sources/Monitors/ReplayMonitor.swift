@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Ledger
 import Synchronization
 
 /// Replays a recorded feed (`replay` source) at the recorded pace × `speed`, or as fast as the
@@ -101,7 +102,7 @@ public final class ReplayMonitor: Monitor {
     /// times left to the server unless `keepTimes`.
     func rewrite(_ line: RecordedFeed.Line, loop: Int) -> ProducerMessage? {
         let suffix = loop == 0 ? "" : "~L\(loop)"
-        let recorded = ISOTime.format(nanoseconds: line.at)
+        let recorded = isoString(line.at)
         switch line.message {
         case .fill(let execId, let account, let instrument, let side, let qty, let price, let time):
             return .fill(execId: execId + suffix, account: account, instrument: instrument, side: side, qty: qty,

@@ -1,7 +1,9 @@
+import Hub
 import Ingest
+import Ledger
 
 /// One TT ledger fill, mapped to a producer message. Prices and quantities are read from the
-/// JSON number's text (`ExactJSON`), never through `Double`.
+/// JSON number's text (Hub's `JSONValue` keeps it exact), never through `Double`.
 struct TTFillRecord: Equatable {
     /// TT's ledger time (`timeStamp`, ns): what the cursor and paging follow.
     var timeStamp: Int64
@@ -20,9 +22,9 @@ struct TTFillPage {
 enum TTFillMapping {
     /// Parses a `GET /ttledger/{env}/fills` body: `{"fills":[…]}` (or a bare array).
     static func page(from body: String, config: TTConfig, catalogSymbols: [String: String]) throws(TTError) -> TTFillPage {
-        let json: ExactJSON
-        do { json = try ExactJSON.parse(body) } catch { throw .malformedReply("fills reply: \(error)") }
-        let items: [ExactJSON]
+        let json: JSONValue
+        do { json = try JSONValue.parse(body) } catch { throw .malformedReply("fills reply: \(error.message) at byte \(error.offset)") }
+        let items: [JSONValue]
         if case .array(let list) = json { items = list }
         else if case .array(let list)? = json["fills"] { items = list }
         else if case .object = json, json["fills"] == nil || json["fills"] == .null { items = [] }
@@ -45,7 +47,7 @@ enum TTFillMapping {
 
     struct Problem: Error { var reason: String }
 
-    static func message(from fill: ExactJSON, timeStamp: Int64, config: TTConfig,
+    static func message(from fill: JSONValue, timeStamp: Int64, config: TTConfig,
                         catalogSymbols: [String: String]) -> Result<ProducerMessage, Problem> {
         guard let execId = text(fill["uniqueExecId"]) ?? text(fill["execId"]) else {
             return .failure(Problem(reason: "fill at timeStamp \(timeStamp) has no uniqueExecId or execId"))
@@ -73,21 +75,22 @@ enum TTFillMapping {
                               account: config.accounts[accountId] ?? accountId,
                               instrument: mapping?.symbol ?? catalogSymbols[instrumentId] ?? instrumentId,
                               side: side, qty: qty, price: price.description,
-                              time: ISOTime.format(nanoseconds: transact)))
+                              time: isoString(transact)))
     }
 
     /// A string, or a number's exact text (TT sends ids and sides either way).
-    static func text(_ value: ExactJSON?) -> String? {
+    static func text(_ value: JSONValue?) -> String? {
         switch value {
         case .string(let text)? where !text.isEmpty: return text
+        case .int(let number)?: return String(number)
         case .number(let text)?: return text
         default: return nil
         }
     }
 
     /// An integer given as a JSON number or a numeric string ("3", "3.0", "1764000000000000000").
-    static func integer(_ value: ExactJSON?) -> Int64? {
-        guard let raw = text(value), let decimal = ExactDecimal(raw) else { return nil }
-        return decimal.integerValue
+    static func integer(_ value: JSONValue?) -> Int64? {
+        if case .string(let text)? = value { return ExactDecimal(text)?.integerValue }
+        return value?.wholeNumber
     }
 }

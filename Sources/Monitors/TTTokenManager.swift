@@ -1,4 +1,6 @@
 import Foundation
+import Hub
+import Ledger
 import Synchronization
 
 /// The TT bearer token: obtained with the app key and secret, cached in memory and in a
@@ -77,12 +79,12 @@ public final class TTTokenManager: Sendable {
         case 401, 403: throw .unauthorized("token request refused (HTTP \(reply.status)): check the app key and secret")
         default: throw .status(code: reply.status, retryAfterSeconds: retryAfter(reply), detail: "token request")
         }
-        let json: ExactJSON
-        do { json = try ExactJSON.parse(reply.body) } catch { throw .malformedReply("token reply: \(error)") }
+        let json: JSONValue
+        do { json = try JSONValue.parse(reply.body) } catch { throw .malformedReply("token reply: \(error.message) at byte \(error.offset)") }
         guard case .string(let access)? = json["access_token"], !access.isEmpty else {
             throw .malformedReply("token reply has no access_token")
         }
-        guard case .number(let secondsText)? = json["seconds_until_expiry"], let seconds = ExactDecimal(secondsText)?.integerValue else {
+        guard let seconds = json["seconds_until_expiry"]?.wholeNumber else {
             throw .malformedReply("token reply has no integer seconds_until_expiry")
         }
         var tokenType = "bearer"
@@ -96,9 +98,9 @@ public final class TTTokenManager: Sendable {
     private func loadTokenFile() throws(TTError) -> Token? {
         let text: String?
         do { text = try PrivateFile.read(config.effectiveTokenFile) } catch { throw .tokenFile(error.description) }
-        guard let text, let json = try? ExactJSON.parse(text),
+        guard let text, let json = try? JSONValue.parse(text),
               case .string(let access)? = json["access_token"],
-              case .number(let expiresText)? = json["expires_at_ns"], let expiresAt = ExactDecimal(expiresText)?.integerValue,
+              let expiresAt = json["expires_at_ns"]?.wholeNumber,
               case .string(let environment)? = json["environment"], environment == config.environment
         else { return nil }   // unreadable or foreign content: fetch a fresh token and overwrite it
         var tokenType = "bearer"
@@ -107,14 +109,14 @@ public final class TTTokenManager: Sendable {
     }
 
     private func storeTokenFile(_ token: Token) throws(TTError) {
-        let json = ExactJSON.object([
+        let json = JSONValue.object([
             ("environment", .string(config.environment)),
             ("access_token", .string(token.accessToken)),
             ("token_type", .string(token.tokenType)),
-            ("expires_at_ns", .number(String(token.expiresAt))),
-            ("expires_at", .string(ISOTime.format(nanoseconds: token.expiresAt))),
+            ("expires_at_ns", .int(token.expiresAt)),
+            ("expires_at", .string(isoString(token.expiresAt))),
         ])
-        do { try PrivateFile.write(json.rendered + "\n", to: config.effectiveTokenFile) } catch { throw .tokenFile(error.description) }
+        do { try PrivateFile.write(json.serialized + "\n", to: config.effectiveTokenFile) } catch { throw .tokenFile(error.description) }
     }
 }
 

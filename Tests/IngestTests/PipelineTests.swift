@@ -140,6 +140,21 @@ import Testing
         guard case .resync = ahead else { Issue.record("since beyond the journal must resync"); return }
     }
 
+    @Test func theSnapshotBytesEqualTheSnapshotTreeForAnyFilter() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        var generator = MessageGenerator(seed: 5)
+        for _ in 0..<8 { _ = harness.submit(json: generator.batch(size: 10)) }
+        let filters = [SubscriptionFilter(), SubscriptionFilter(allowedAccounts: ["ACC2"]),
+                       SubscriptionFilter(accounts: ["ACC1"], instruments: ["ZNZ6"], channels: [.fills])]
+        let monitors = [MonitorStatus(name: "replay", state: .degraded, lastError: "gone \"x\"", lastSuccess: 5)]
+        for filter in filters {
+            let (tree, bytes) = harness.read { ($0.snapshot(filter: filter, resync: true, monitors: monitors, now: 42),
+                                                $0.snapshotBytes(filter: filter, resync: true, monitors: monitors, now: 42)) }
+            #expect(String(decoding: bytes, as: UTF8.self) == tree.serialized)
+        }
+    }
+
     @Test func aFilteredSnapshotShowsOnlyPermittedAccountsAndNoDeskForScopedViewers() throws {
         let harness = try PipelineHarness()
         defer { harness.close() }

@@ -1,4 +1,5 @@
 import Foundation
+import Hub
 import Monitors
 @testable import Server
 import Testing
@@ -184,11 +185,39 @@ import Testing
         #expect(text.contains(#""appSecret": "****""#))
         #expect("\(config)".contains("very-secret") == false)
         // The rendering is valid JSON with the file's key names.
-        let json = try ExactJSON.parse(text)
-        #expect(json["port"] == .number("8080"))
+        let json = try JSONValue.parse(text)
+        #expect(json["port"] == .int(8080))
         #expect(json["sources"]?["enabled"] == .array([.string("replay")]))
         // Unset secrets show as null, not as a mask.
         #expect(ServerConfig().redactedJSON()["sources"]?["tt"]?["appKey"] == .null)
+    }
+
+    @Test func checkOutputIsIndentedAndRoundTrips() throws {
+        let config = ServerConfig()
+        let text = config.redactedDescription()
+        #expect(try JSONValue.parse(text) == config.redactedJSON())
+        #expect(text.hasPrefix("{\n  \"environment\": \"sim\",\n"))
+        #expect(text.contains(#""enabled": ["replay"]"#))   // plain lists stay on one line
+        #expect(JSONValue.object([("a", .array([])), ("b", .object([]))]).prettyRendered == "{\n  \"a\": [],\n  \"b\": {}\n}")
+    }
+
+    @Test func jsonErrorsNameLineAndColumn() {
+        #expect(throws: ConfigError(path: "f.json", message: "invalid JSON at line 2, column 3: expected ',' or '}'")) {
+            try ConfigJSON.parse("{\"a\": 1\n  \"b\": 2}", file: "f.json")
+        }
+        #expect(TextPosition(offset: 0, in: "") == TextPosition(line: 1, column: 1))
+        #expect(TextPosition(offset: 6, in: "ab\n\ncd") == TextPosition(line: 3, column: 3))
+        #expect(TextPosition(offset: 99, in: "ab\nc") == TextPosition(line: 2, column: 2))
+    }
+
+    @Test func integersAndRatesAcceptEveryExactNumberForm() throws {
+        let config = try ConfigLoader.parse(text: #"{"shared": {"port": 8.08e3, "sources": {"replay": {"speed": 2}, "sim": {"maxQty": 5.0}}}}"#,
+                                            file: "x", environment: .sim)
+        #expect(config.port == 8080)
+        #expect(config.monitors.replay.speed == 2)
+        #expect(config.monitors.sim.maxQty == 5)
+        #expect(error(#"{"shared": {"port": 80.5}}"#) == ConfigError(path: "shared.port", message: "wrong type: expected an integer, found 80.5"))
+        #expect(error(#"{"shared": {"port": "80"}}"#) == ConfigError(path: "shared.port", message: "wrong type: expected an integer, found string"))
     }
 
     @Test func commentKeysAreIgnored() throws {

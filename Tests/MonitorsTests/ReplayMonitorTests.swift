@@ -69,6 +69,21 @@ import Testing
                                               price: "110'185", time: "2026-11-24T13:30:02.500Z"))
     }
 
+    @Test func recordedTimesAreReadExactlyAndImpossibleOnesRefused() {
+        let text = """
+            {"at":"2024-02-29T23:59:59.5Z","type":"mark","instrument":"ZNZ6","price":"110-16"}
+            {"at":"2026-11-24T14:30:00.123456789Z","type":"mark","instrument":"ZNZ6","price":"110-16"}
+            {"at":"2026-11-24 14:30","type":"mark","instrument":"ZNZ6","price":"110-16"}
+            {"at":"2026-02-30T00:00:00Z","type":"mark","instrument":"ZNZ6","price":"110-16"}
+            """
+        let feed = RecordedFeed(text: text)
+        #expect(feed.lines.map(\.at) == [1_709_251_199_500_000_000, 1_795_530_600_123_456_789])
+        #expect(feed.badLines.map(\.description) == [
+            "line 3: field 'at' is not an ISO 8601 UTC time: \"2026-11-24 14:30\"",
+            "line 4: field 'at' is not an ISO 8601 UTC time: \"2026-02-30T00:00:00Z\"",
+        ])
+    }
+
     @Test func badLinesAreReportedWithLineNumbersAndSkipped() throws {
         let text = """
             {"at":"2026-11-24T13:30:00.000Z","type":"mark","instrument":"ZNZ6","price":"110-16"}

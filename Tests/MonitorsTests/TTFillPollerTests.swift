@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Ledger
 @testable import Monitors
 import Testing
 
@@ -70,9 +71,9 @@ import Testing
         #expect(rig.tt.tokenRequests[0].headers["content-type"] == "application/x-www-form-urlencoded")
 
         #expect(sink.fills[0] == .fill(execId: "U1", account: "ACC1", instrument: "ZNZ6", side: "buy", qty: 2,
-                                       price: "110.265625", time: ISOTime.format(nanoseconds: Self.start - 100 * second + millisecond - 5 * millisecond)))
+                                       price: "110.265625", time: isoString(Self.start - 100 * second + millisecond - 5 * millisecond)))
         #expect(sink.fills[7] == .fill(execId: "U8", account: "99", instrument: "ZBZ6", side: "sell", qty: 4,
-                                       price: "110.265625", time: ISOTime.format(nanoseconds: Self.start - 50 * second - 5 * millisecond)))
+                                       price: "110.265625", time: isoString(Self.start - 50 * second - 5 * millisecond)))
         // The cursor (last timeStamp) travels with the page that reached it.
         #expect(sink.submissions.map(\.cursor) == [Self.start - 100 * second + 3 * millisecond,
                                                    Self.start - 100 * second + 6 * millisecond,
@@ -259,13 +260,29 @@ import Testing
         #expect(page.fills.map(\.message) == [
             .fill(execId: "A", account: "1", instrument: "ZTZ6", side: "buy", qty: 3, price: "102.9453125", time: "2026-11-24T14:30:00.123Z"),
             .fill(execId: "B", account: "2", instrument: "ZFZ6", side: "sell", qty: 1, price: "107.5078125",
-                  time: ISOTime.format(nanoseconds: 101)),
+                  time: isoString(101)),
         ])
         #expect(page.skipped.count == 3)
         #expect(page.skipped[0] == "fill C has side 5 (expected \"1\" buy or \"2\" sell)")
         #expect(page.lastTimeStamp == 103)
         #expect(throws: TTError.self) { try TTFillMapping.page(from: "[", config: config, catalogSymbols: [:]) }
         #expect(throws: TTError.self) { try TTFillMapping.page(from: #"{"fills": 3}"#, config: config, catalogSymbols: [:]) }
+    }
+
+    @Test func fillPricesKeepTheirExactTextInEveryNumberForm() throws {
+        var config = TTConfig()
+        config.instruments = ["9": TTInstrumentMapping(symbol: "ZNZ6", priceMultiplier: "0.01")]
+        let body = #"""
+            [{"timeStamp":1,"uniqueExecId":"A","accountId":"1","instrumentId":"ZN","side":"1","lastQty":1,"lastPx":1.10265625e2},
+             {"timeStamp":2,"uniqueExecId":"B","accountId":"1","instrumentId":"ZN","side":"1","lastQty":1,"lastPx":110.2656250000000001},
+             {"timeStamp":3,"uniqueExecId":"C","accountId":"1","instrumentId":"9","side":"1","lastQty":1,"lastPx":11026.5625},
+             {"timeStamp":4,"uniqueExecId":"D","accountId":"1","instrumentId":"ZN","side":"1","lastQty":1e0,"lastPx":-0.5}]
+            """#
+        let page = try TTFillMapping.page(from: body, config: config, catalogSymbols: [:])
+        // Through Double, B would read as 110.265625 and C times 0.01 as 110.26562500000001.
+        #expect(page.fills.map { if case .fill(_, _, _, _, _, let price, _) = $0.message { return price }; return "" }
+                == ["110.265625", "110.2656250000000001", "110.265625", "-0.5"])
+        #expect(page.skipped.isEmpty)
     }
 
     @Test func tokenBucketSpacesRequests() {

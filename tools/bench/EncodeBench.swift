@@ -2,7 +2,6 @@
 // would resolve against the built module but fail to link, breaking every build of the package.
 // Wiring it: add "Hub" to the target's dependencies and `.define("LADDERWIRE_BENCH_HUB")` to its
 // swiftSettings (or delete this #if), and `case "encode": runEncodeBench(...)` in main.swift.
-#if LADDERWIRE_BENCH_HUB
 import Foundation
 import Hub
 import Ledger
@@ -232,4 +231,3 @@ private struct EncodeBenchRandom {
         return z ^ (z >> 31)
     }
 }
-#endif

@@ -9,7 +9,11 @@ usage: ladderwire-bench COMMAND [options]
   connect  --url ws://HOST:PORT --idle N --server-pid PID [--settle S] [--json]
   ingest   --url ws://HOST:PORT [--seconds S] [--pipeline N] [--server-pid PID] [--json]
   ledger   [--fills N] [--books B] [--generate-only]
-  encode   [--fills N] [--passes P] [--path all|tree|bytes|encode|none] (needs Hub; see EncodeBench.swift)
+<<<<<<< HEAD
+  encode   [--fills N] [--passes P] [--path all|tree|bytes|encode|none]
+=======
+  encode   (delta encoding per fill, byte path vs tree path)
+>>>>>>> main
   journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--recovery-events M] [--dir D]
   journal-crash-child --db PATH [--count N]
   selfcheck
@@ -26,9 +30,7 @@ case "latency": runLatencyBench(arguments: rest)
 case "connect": runConnectBench(arguments: rest)
 case "ingest": runIngestBench(arguments: rest)
 case "ledger": runLedgerBench(arguments: rest)
-#if LADDERWIRE_BENCH_HUB
 case "encode": runEncodeBench(arguments: rest)
-#endif
 case "journal": runJournalBench(arguments: rest)
 case "journal-crash-child": runJournalCrashChild(arguments: rest)
 case "selfcheck": runSelfCheck(arguments: rest)

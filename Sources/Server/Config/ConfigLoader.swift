@@ -65,8 +65,7 @@ public enum ConfigLoader {
     /// Reads the file's text. Every section is checked (a typo in `live` is caught while running
     /// `sim`), but only `shared` and the chosen environment's section are applied.
     public static func parse(text: String, file: String, environment: ServerConfig.Environment) throws(ConfigError) -> ServerConfig {
-        let json: ExactJSON
-        do { json = try ExactJSON.parse(text) } catch { throw ConfigError(path: file, message: "invalid JSON at \(error)") }
+        let json = try ConfigJSON.parse(text, file: file)
         let root = try ConfigSection(json, path: "")
         try root.checkKeys(topLevelKeys)
         for other in ServerConfig.Environment.allCases where other != environment {
@@ -89,8 +88,7 @@ public enum ConfigLoader {
             let text: String?
             do { text = try PrivateFile.read(file) } catch { throw ConfigError(path: file, message: error.message) }
             guard let text else { throw ConfigError(path: file, message: "secrets file not found") }
-            let json: ExactJSON
-            do { json = try ExactJSON.parse(text) } catch { throw ConfigError(path: file, message: "invalid JSON at \(error)") }
+            let json = try ConfigJSON.parse(text, file: file)
             let section = try ConfigSection(json, path: file)
             try section.checkKeys(["appKey", "appSecret"])
             if let key = try section.nonEmptyString("appKey") { config.monitors.tt.appKey = Secret(key) }

@@ -1,3 +1,4 @@
+import Hub
 import Monitors
 
 /// The keys a `shared`/`sim`/`uat`/`live` section may hold, and how each overlays a ServerConfig.

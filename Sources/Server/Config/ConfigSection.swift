@@ -1,17 +1,18 @@
+import Hub
 import Monitors
 
 /// Typed reading of one JSON object of the config file. Every error names the full key path and
 /// says what was expected and what was found; unknown keys get a did-you-mean.
 struct ConfigSection {
     let path: String
-    let members: [(key: String, value: ExactJSON)]
+    let members: [(key: String, value: JSONValue)]
 
-    init(_ value: ExactJSON, path: String) throws(ConfigError) {
+    init(_ value: JSONValue, path: String) throws(ConfigError) {
         guard case .object(let members) = value else {
             throw ConfigError(path: path, message: "wrong type: expected an object, found \(value.kindName)")
         }
         self.path = path
-        self.members = members
+        self.members = members.map { (key: $0.0, value: $0.1) }
     }
 
     func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -28,9 +29,9 @@ struct ConfigSection {
         }
     }
 
-    func value(_ key: String) -> ExactJSON? { members.last(where: { $0.key == key })?.value }
+    func value(_ key: String) -> JSONValue? { members.last(where: { $0.key == key })?.value }
 
-    private func wrongType(_ key: String, _ expected: String, _ found: ExactJSON) -> ConfigError {
+    private func wrongType(_ key: String, _ expected: String, _ found: JSONValue) -> ConfigError {
         ConfigError(path: keyPath(key), message: "wrong type: expected \(expected), found \(found.kindName)")
     }
 
@@ -65,8 +66,14 @@ struct ConfigSection {
 
     func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
         guard let value = value(key) else { return nil }
-        guard case .number(let text) = value else { throw wrongType(key, "an integer", value) }
-        guard let decimal = ExactDecimal(text), let whole = decimal.integerValue, let number = Int(exactly: whole) else {
+        let whole: Int64?
+        let text: String
+        switch value {
+        case .int(let integer): whole = integer; text = String(integer)
+        case .number(let exact): whole = ExactDecimal(exact)?.integerValue; text = exact   // "3.0" and "1e3" are integers too
+        default: throw wrongType(key, "an integer", value)
+        }
+        guard let whole, let number = Int(exactly: whole) else {
             throw ConfigError(path: keyPath(key), message: "wrong type: expected an integer, found \(text)")
         }
         guard range.contains(number) else {
@@ -78,7 +85,13 @@ struct ConfigSection {
     /// A non-money rate or speed factor.
     func rate(_ key: String, minimum: Double, maximum: Double) throws(ConfigError) -> Double? {
         guard let value = value(key) else { return nil }
-        guard case .number(let text) = value, let number = Double(text) else { throw wrongType(key, "a number", value) }
+        let text: String
+        switch value {
+        case .int(let integer): text = String(integer)
+        case .number(let exact): text = exact
+        default: throw wrongType(key, "a number", value)
+        }
+        guard let number = Double(text) else { throw wrongType(key, "a number", value) }
         guard number >= minimum, number <= maximum else {
             throw ConfigError(path: keyPath(key), message: "out of range: \(text) (allowed \(minimum)...\(maximum))")
         }

@@ -1,3 +1,4 @@
+import Hub
 import Monitors
 
 extension ServerConfig {
@@ -6,13 +7,13 @@ extension ServerConfig {
     /// safe to log.
     public func redactedDescription() -> String { redactedJSON().prettyRendered }
 
-    public func redactedJSON() -> ExactJSON {
-        func text(_ value: String?) -> ExactJSON { value.map { .string($0) } ?? .null }
-        func number(_ value: Int) -> ExactJSON { .number(String(value)) }
-        func rate(_ value: Double) -> ExactJSON {
-            value == value.rounded() && abs(value) < 1e15 ? .number(String(Int64(value))) : .number(String(value))
+    public func redactedJSON() -> JSONValue {
+        func text(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+        func number(_ value: Int) -> JSONValue { .int(Int64(value)) }
+        func rate(_ value: Double) -> JSONValue {
+            value == value.rounded() && abs(value) < 1e15 ? .int(Int64(value)) : .number(String(value))
         }
-        func masked(_ secret: Secret?) -> ExactJSON { secret == nil ? .null : .string("****") }
+        func masked(_ secret: Secret?) -> JSONValue { secret == nil ? .null : .string("****") }
         let tt = monitors.tt
         return .object([
             ("environment", .string(environment.rawValue)),
@@ -57,8 +58,8 @@ extension ServerConfig {
                     })),
                     ("fillsPerSecond", rate(monitors.sim.fillsPerSecond)),
                     ("markIntervalMilliseconds", number(monitors.sim.markIntervalMilliseconds)),
-                    ("maxQty", .number(String(monitors.sim.maxQty))),
-                    ("seed", .number(String(monitors.sim.seed))),
+                    ("maxQty", .int(monitors.sim.maxQty)),
+                    ("seed", Int64(exactly: monitors.sim.seed).map { .int($0) } ?? .number(String(monitors.sim.seed))),
                 ])),
                 ("tt", .object([
                     ("baseURL", .string(tt.baseURL)),
