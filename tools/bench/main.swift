@@ -9,11 +9,7 @@ usage: ladderwire-bench COMMAND [options]
   connect  --url ws://HOST:PORT --idle N --server-pid PID [--settle S] [--json]
   ingest   --url ws://HOST:PORT [--seconds S] [--pipeline N] [--server-pid PID] [--json]
   ledger   [--fills N] [--books B] [--generate-only]
-<<<<<<< HEAD
-  encode   [--fills N] [--passes P] [--path all|tree|bytes|encode|none]
-=======
-  encode   (delta encoding per fill, byte path vs tree path)
->>>>>>> main
+  encode   [--fills N] [--passes P] [--path all|tree|bytes|encode|none]   (delta encoding: byte path vs tree path)
   journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--recovery-events M] [--dir D]
   journal-crash-child --db PATH [--count N]
   selfcheck
