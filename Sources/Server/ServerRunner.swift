@@ -41,8 +41,11 @@ public enum ServerRunner {
 
         var journalOptions = JournalOptions(path: config.databasePath)
         journalOptions.durability = config.durability == "full" ? .full : .normal
-        // WAL checkpoints run on their own thread (WALCheckpointer), never inside a commit.
-        journalOptions.walAutocheckpointPages = 0
+        // The WAL is copied back by its own thread (WALCheckpointer), so the writer's own
+        // automatic checkpoint finds almost nothing left to copy; it stays on because only a
+        // checkpoint by the writer between its transactions lets the WAL restart from the top
+        // under a constant write load (else it grows without bound).
+        journalOptions.walAutocheckpointPages = 4_000
         let journal: Journal
         do { journal = try Journal(journalOptions) } catch {
             throw StartupError(description: "database \(config.databasePath): \(error.message)")
