@@ -127,7 +127,7 @@ public struct JSONBytes: Sendable {
     public mutating func time(_ nanos: Nanos) {
         let comma = afterValue
         afterValue = true
-        let civil = UTCTime(nanos: nanos)
+        let civil = UTCFields(nanos: nanos)
         // Years of Int64 nanos are 1677…2262: four digits, like isoString's padding.
         write(upTo: 27) { span in
             if comma { span.append(UInt8(ascii: ",")) }

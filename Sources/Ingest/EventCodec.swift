@@ -6,29 +6,51 @@ import Ledger
 /// Prices are stored as exact decimals and times as integer nanoseconds, so replay never depends
 /// on display formats or on when it runs.
 enum EventCodec {
+    /// Written straight to bytes (it runs once per event on the ingest thread); `decode` reads
+    /// it back with the shared parser. Prices are quoted exact decimals, times integer nanos.
     static func encode(_ event: LedgerEvent) -> String {
-        let fields: [(String, JSONValue)]
+        var out = JSONBytes(reservingCapacity: 256)
+        out.openObject()
         switch event {
         case .fill(let f):
-            fields = [("type", .string("fill")), ("execId", .string(f.execId)), ("account", .string(f.account)),
-                      ("instrument", .string(f.instrument)), ("side", .string(f.side.rawValue)), ("qty", .int(f.qty)),
-                      ("price", .string(f.price.decimalString)), ("time", .int(f.time)), ("source", .string(f.source))]
+            out.key("type"); out.string(static: "fill")
+            out.key("execId"); out.string(f.execId)
+            out.key("account"); out.string(f.account)
+            out.key("instrument"); out.string(f.instrument)
+            out.key("side"); out.string(f.side.rawValue)
+            out.key("qty"); out.int(f.qty)
+            out.key("price"); out.price(f.price)
+            out.key("time"); out.int(f.time)
+            out.key("source"); out.string(f.source)
         case .bust(let execId, let time):
-            fields = [("type", .string("bust")), ("execId", .string(execId)), ("time", .int(time))]
+            out.key("type"); out.string(static: "bust")
+            out.key("execId"); out.string(execId)
+            out.key("time"); out.int(time)
         case .correct(let execId, let qty, let price, let time):
-            fields = [("type", .string("correct")), ("execId", .string(execId)),
-                      ("qty", qty.map { .int($0) } ?? .null), ("price", price.map { .string($0.decimalString) } ?? .null),
-                      ("time", .int(time))]
+            out.key("type"); out.string(static: "correct")
+            out.key("execId"); out.string(execId)
+            out.key("qty"); if let qty { out.int(qty) } else { out.null() }
+            out.key("price"); if let price { out.price(price) } else { out.null() }
+            out.key("time"); out.int(time)
         case .mark(let instrument, let price, let time, let source):
-            fields = [("type", .string("mark")), ("instrument", .string(instrument)), ("price", .string(price.decimalString)),
-                      ("time", .int(time)), ("source", .string(source))]
+            out.key("type"); out.string(static: "mark")
+            out.key("instrument"); out.string(instrument)
+            out.key("price"); out.price(price)
+            out.key("time"); out.int(time)
+            out.key("source"); out.string(source)
         case .sod(let account, let instrument, let qty, let price, let time):
-            fields = [("type", .string("sod")), ("account", .string(account)), ("instrument", .string(instrument)),
-                      ("qty", .int(qty)), ("price", .string(price.decimalString)), ("time", .int(time))]
+            out.key("type"); out.string(static: "sod")
+            out.key("account"); out.string(account)
+            out.key("instrument"); out.string(instrument)
+            out.key("qty"); out.int(qty)
+            out.key("price"); out.price(price)
+            out.key("time"); out.int(time)
         case .dayRoll(let time):
-            fields = [("type", .string("dayroll")), ("time", .int(time))]
+            out.key("type"); out.string(static: "dayroll")
+            out.key("time"); out.int(time)
         }
-        return JSONValue.object(fields).serialized
+        out.closeObject()
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     struct DecodeError: Error, CustomStringConvertible {

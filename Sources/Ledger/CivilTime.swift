@@ -46,18 +46,38 @@ enum CivilTime {
     }
 }
 
+/// The UTC calendar fields of an instant (milliseconds; sub-millisecond nanos truncated). Public
+/// so that writers of other spellings (the hub's byte-level JSON) share this arithmetic.
+public struct UTCFields: Sendable, Equatable {
+    public var year: Int64
+    public var month: Int64
+    public var day: Int64
+    public var hour: Int64
+    public var minute: Int64
+    public var second: Int64
+    public var millisecond: Int64
+
+    public init(nanos: Nanos) {
+        // Floor division: times before 1970 fall on the previous day, not day 0.
+        let days = CivilTime.floorDivide(nanos, CivilTime.nanosPerDay)
+        let inDay = CivilTime.floorModulo(nanos, CivilTime.nanosPerDay)
+        (year, month, day) = CivilTime.civil(days: days)
+        let seconds = inDay / CivilTime.nanosPerSecond
+        hour = seconds / 3600
+        minute = seconds / 60 % 60
+        second = seconds % 60
+        millisecond = (inDay % CivilTime.nanosPerSecond) / 1_000_000
+    }
+}
+
 /// "2026-11-24T14:30:00.123Z": UTC with milliseconds (sub-millisecond nanos are truncated).
 public func isoString(_ nanos: Nanos) -> String {
-    let days = CivilTime.floorDivide(nanos, CivilTime.nanosPerDay)
-    let inDay = CivilTime.floorModulo(nanos, CivilTime.nanosPerDay)
-    let (year, month, day) = CivilTime.civil(days: days)
-    let seconds = inDay / CivilTime.nanosPerSecond
-    let millis = (inDay % CivilTime.nanosPerSecond) / 1_000_000
+    let t = UTCFields(nanos: nanos)
     func pad(_ value: Int64, _ width: Int) -> String {
         let text = String(value)
         return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
     }
-    return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):\(pad(seconds % 60, 2)).\(pad(millis, 3))Z"
+    return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2)).\(pad(t.millisecond, 3))Z"
 }
 
 /// Parses "2026-11-24T14:30:00Z", "2026-11-24T14:30:00.123Z" (up to 9 fraction digits) and a
