@@ -80,7 +80,12 @@ enum AdminCommands {
             case "snapshot":
                 if case .array(let positions)? = message["positions"] {
                     for position in positions {
-                        guard let net = position["net"]?.intValue, net != 0, let price = position["avgPriceDecimal"], price != .null else { continue }
+                        // SOD at the position's mark: it is on the tick grid (an average price
+                        // usually is not, and the replay would refuse it). A recording
+                        // reproduces positions and what follows, not the P&L made before it.
+                        let mark = position["markDecimal"].flatMap { $0 == .null ? nil : $0 }
+                        guard let net = position["net"]?.intValue, net != 0,
+                              let price = mark ?? position["avgPriceDecimal"], price != .null else { continue }
                         emit([("at", message["time"] ?? .null), ("type", .string("sod")), ("account", position["account"] ?? .null),
                               ("instrument", position["instrument"] ?? .null), ("qty", .int(net)), ("price", price)])
                     }
