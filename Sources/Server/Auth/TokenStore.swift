@@ -80,9 +80,9 @@ public struct TokenStore: Sendable {
     }
 
     /// A new random token: 32 bytes from OpenSSL's CSPRNG, hex, with a recognisable prefix.
-    public static func generateToken() -> String {
+    public static func generateToken() throws(ConfigurationError) -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
-        guard RAND_bytes(&bytes, 32) == 1 else { fatalError("OpenSSL RAND_bytes failed: no secure randomness") }
+        guard RAND_bytes(&bytes, 32) == 1 else { throw ConfigurationError("OpenSSL could not provide secure random bytes; no token was made") }
         return "lw_" + bytes.map { String(format: "%02x", $0) }.joined()
     }
 
@@ -97,7 +97,7 @@ public struct TokenStore: Sendable {
         if file.tokens.contains(where: { $0.name == name }) {
             throw ConfigurationError("tokens file \(path): a token named '\(name)' already exists")
         }
-        let token = generateToken()
+        let token = try generateToken()
         let expiry = expires.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval($0 / 1_000_000_000))) }
         file.tokens.append(Entry(name: name, sha256: sha256Hex(token), role: role.rawValue, accounts: accounts, expires: expiry))
         let encoder = JSONEncoder()
