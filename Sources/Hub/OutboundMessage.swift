@@ -11,25 +11,22 @@ public final class OutboundMessage: @unchecked Sendable {
     public let channel: Channel
     public let account: String?
     public let instrument: String?
-    /// The JSON text (also what the journal stores for resumes).
-    public let json: String
+    /// The JSON bytes (also what the journal stores for resumes).
+    public let jsonBytes: [UInt8]
     public let jsonFrame: SharedBuffer
-    private let value: JSONValue?
-    /// Builds the value tree for the text rendering, only if a text subscriber ever asks.
-    private let makeValue: (@Sendable () -> JSONValue)?
-    private let renderer: TextRenderer?
+    /// Renders the text line, only if a text subscriber ever asks.
+    private let makeText: (@Sendable () -> String)?
     private var cachedTextFrame: SharedBuffer?
 
+    /// A message whose text line is known up front (monitor status).
     public init(channel: Channel, account: String?, instrument: String?, json: String, text: String) {
         self.channel = channel
         self.account = account
         self.instrument = instrument
-        self.json = json
-        jsonFrame = Frames.text(json)
+        jsonBytes = Array(json.utf8)
+        jsonFrame = Frames.text(bytes: jsonBytes)
         cachedTextFrame = Frames.text(text)
-        value = nil
-        renderer = nil
-        makeValue = nil
+        makeText = nil
     }
 
     /// The hot path: JSON written straight to bytes (`MessageEncoder.encode`); the text line is
@@ -39,28 +36,18 @@ public final class OutboundMessage: @unchecked Sendable {
         self.channel = channel
         self.account = account
         self.instrument = instrument
-        json = String(decoding: jsonBytes, as: UTF8.self)
+        self.jsonBytes = jsonBytes
         jsonFrame = Frames.text(bytes: jsonBytes)
-        value = nil
-        self.renderer = renderer
-        self.makeValue = makeValue
+        makeText = { renderer.line(makeValue()) }
     }
 
-    public init(channel: Channel, account: String?, instrument: String?, value: JSONValue, renderer: TextRenderer) {
-        self.channel = channel
-        self.account = account
-        self.instrument = instrument
-        self.json = value.serialized
-        jsonFrame = Frames.text(json)
-        self.value = value
-        self.renderer = renderer
-        makeValue = nil
-    }
+    /// The JSON as text (tests and diagnostics; the hot path uses the bytes).
+    public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
 
     /// Loop thread only.
     public var textFrame: SharedBuffer {
         if let cachedTextFrame { return cachedTextFrame }
-        let frame = Frames.text(renderer.map { $0.line(value ?? makeValue?() ?? .null) } ?? json)
+        let frame = Frames.text(makeText?() ?? json)
         cachedTextFrame = frame
         return frame
     }

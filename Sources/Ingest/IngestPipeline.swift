@@ -364,7 +364,15 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         // An event that changed nothing (a repeated SOD, a roll with no positions) still used a
         // seq: the desk totals carry it, so an unfiltered client can tell that seqs are gapless.
         let messages = encoder.messages(for: deltas.isEmpty ? [.desk(ledger.desk)] : deltas, seq: seq)
-        let deltasJSON = "[" + messages.map(\.json).joined(separator: ",") + "]"
+        // The journal keeps the same bytes the subscribers got, as one JSON array.
+        var array: [UInt8] = [UInt8(ascii: "[")]
+        array.reserveCapacity(messages.reduce(2) { $0 + $1.jsonBytes.count + 1 })
+        for (index, message) in messages.enumerated() {
+            if index > 0 { array.append(UInt8(ascii: ",")) }
+            array.append(contentsOf: message.jsonBytes)
+        }
+        array.append(UInt8(ascii: "]"))
+        let deltasJSON = String(decoding: array, as: UTF8.self)
         batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
         batch.committed.append(CommittedEvent(seq: seq, messages: messages))
     }

@@ -74,8 +74,9 @@ enum API {
             let loop = context.loop
             let box = UncheckedReply(reply: reply)
             context.pipeline.read { read in
-                let body = read.snapshot(filter: chosen, resync: false, monitors: board.all, now: wallClockNanos()).serialized
-                loop.post { box.reply(.json(200, body)) }
+                let body = read.snapshotBytes(filter: chosen, resync: false, monitors: board.all, now: wallClockNanos())
+                let response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body)
+                loop.post { box.reply(response) }
             }
         }
     }
