@@ -1,27 +1,5 @@
-import Reactor
-
-/// One `/ws` client as the hub sees it. Loop thread only.
-public final class Subscriber {
-    public enum Phase: Sendable { case awaitingSnapshot, live }
-
-    public let id: UInt64
-    public let connection: Connection
-    public var format: WireFormat { didSet { groupID = nil } }
-    public var filter: SubscriptionFilter { didSet { groupID = nil } }
-    /// Subscribers with the same filter and format share one encoded batch (see `Hub.publish`).
-    var groupID: Int?
-    public var phase: Phase = .awaitingSnapshot
-    /// The highest seq this subscriber has been given (by snapshot, resume or delta).
-    public var lastSeq: Int64 = 0
-    public var lastSendTime = Monotonic.now()
-
-    public init(connection: Connection, format: WireFormat, filter: SubscriptionFilter) {
-        self.id = connection.id
-        self.connection = connection
-        self.format = format
-        self.filter = filter
-    }
-}
+import Bytes
+import Wire
 
 /// Fan-out of committed events to subscribers, on the loop thread.
 ///
@@ -37,24 +15,61 @@ public final class Hub {
 
     public init() {}
 
-    public func add(_ subscriber: Subscriber) { subscribers[subscriber.id] = subscriber }
+    public func add(_ subscriber: Subscriber) {
+        if let previous = subscribers.updateValue(subscriber, forKey: subscriber.id) { leaveGroup(previous) }
+        joinGroup(subscriber)
+    }
 
-    public func remove(id: UInt64) { subscribers.removeValue(forKey: id) }
+    public func remove(id: UInt64) {
+        guard let subscriber = subscribers.removeValue(forKey: id) else { return }
+        leaveGroup(subscriber)
+    }
 
-    /// Distinct (filter, format) pairs seen so far → a small group id.
-    private var groupIDs: [GroupKey: Int] = [:]
+    /// A new filter (a `subscribe` message): the subscriber moves to that filter's group and waits
+    /// for the snapshot its endpoint requests next.
+    public func update(_ subscriber: Subscriber, filter: SubscriptionFilter) {
+        leaveGroup(subscriber)
+        subscriber.filter = filter
+        joinGroup(subscriber)
+    }
+
+    /// Until a snapshot or a resume lands, live batches pass the subscriber by (they are in the
+    /// state the snapshot is read from, or in the journal the resume reads).
+    public func awaitSnapshot(_ subscriber: Subscriber) {
+        subscriber.phase = .awaitingSnapshot
+    }
+
+    // MARK: Groups
+
+    /// Subscribers with the same filter and format share one encoded batch per publish. A group
+    /// lives while it has members: a desk whose viewers come and go with ever new filters does
+    /// not accumulate groups.
     private struct GroupKey: Hashable {
         var filter: SubscriptionFilter
         var format: WireFormat
     }
+    private var groups: [GroupKey: (id: Int, members: Int)] = [:]
+    private var nextGroupID = 0
 
-    private func groupID(of subscriber: Subscriber) -> Int {
-        if let id = subscriber.groupID { return id }
+    /// Groups with at least one member.
+    public var groupCount: Int { groups.count }
+
+    private func joinGroup(_ subscriber: Subscriber) {
         let key = GroupKey(filter: subscriber.filter, format: subscriber.format)
-        let id = groupIDs[key] ?? groupIDs.count
-        groupIDs[key] = id
-        subscriber.groupID = id
-        return id
+        if let group = groups[key] {
+            groups[key] = (group.id, group.members + 1)
+            subscriber.groupID = group.id
+        } else {
+            groups[key] = (nextGroupID, 1)
+            subscriber.groupID = nextGroupID
+            nextGroupID += 1
+        }
+    }
+
+    private func leaveGroup(_ subscriber: Subscriber) {
+        let key = GroupKey(filter: subscriber.filter, format: subscriber.format)
+        guard let group = groups[key] else { return }
+        if group.members <= 1 { groups.removeValue(forKey: key) } else { groups[key] = (group.id, group.members - 1) }
     }
 
     /// Fan-out of one committed batch. Subscribers with the same filter and format get the same
@@ -72,7 +87,7 @@ public final class Hub {
                 deliver(events, to: subscriber)
                 continue
             }
-            let id = groupID(of: subscriber)
+            let id = subscriber.groupID
             let batch: (buffer: SharedBuffer, messages: Int)?
             if let cached = batches[id] {
                 batch = cached
@@ -82,7 +97,7 @@ public final class Hub {
             }
             subscriber.lastSeq = last.seq
             if let batch {
-                subscriber.connection.send(batch.buffer)
+                subscriber.sink.send(batch.buffer)
                 messagesOut += batch.messages
                 subscriber.lastSendTime = now
             }
@@ -109,7 +124,7 @@ public final class Hub {
         for event in events where event.seq > subscriber.lastSeq {
             for message in event.messages
             where everything || subscriber.filter.matches(channel: message.channel, account: message.account, instrument: message.instrument) {
-                subscriber.connection.send(message.frame(for: format))
+                subscriber.sink.send(message.frame(for: format))
                 sent += 1
             }
             subscriber.lastSeq = event.seq
@@ -123,7 +138,7 @@ public final class Hub {
     /// The snapshot taken at `seq` for this subscriber: sent, then the subscriber goes live.
     public func deliverSnapshot(to id: UInt64, seq: Int64, frame: SharedBuffer) {
         guard let subscriber = subscribers[id] else { return }
-        subscriber.connection.send(frame)
+        subscriber.sink.send(frame)
         subscriber.lastSeq = seq
         subscriber.phase = .live
         subscriber.lastSendTime = Monotonic.now()
@@ -135,7 +150,7 @@ public final class Hub {
     /// come with the next chunk).
     public func deliverResume(to id: UInt64, frames: [SharedBuffer], upTo seq: Int64, complete: Bool) {
         guard let subscriber = subscribers[id] else { return }
-        for frame in frames { subscriber.connection.send(frame) }
+        for frame in frames { subscriber.sink.send(frame) }
         subscriber.lastSeq = max(subscriber.lastSeq, seq)
         if complete { subscriber.phase = .live }
         subscriber.lastSendTime = Monotonic.now()
@@ -146,7 +161,7 @@ public final class Hub {
     public func broadcast(_ message: OutboundMessage) {
         for subscriber in subscribers.values where subscriber.phase == .live {
             if subscriber.filter.matches(channel: message.channel, account: message.account, instrument: message.instrument) {
-                subscriber.connection.send(message.frame(for: subscriber.format))
+                subscriber.sink.send(message.frame(for: subscriber.format))
                 messagesOut += 1
             }
         }

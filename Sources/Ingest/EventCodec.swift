@@ -1,4 +1,4 @@
-import Hub
+import JSON
 import Ledger
 
 /// The canonical journal payload of a ledger event: what recovery replays.

@@ -1,9 +1,9 @@
+import Bytes
 import Foundation
-import Hub
 import Journal
 import Ledger
-import Reactor
 import Synchronization
+import Wire
 
 /// The single writer: validates producer messages, applies them to the ledger, commits them to
 /// the journal, and only then publishes and answers. One dedicated thread owns the ledger and the
@@ -56,7 +56,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     public let encoder: MessageEncoder
     public let epoch: String
     var ledger: Ledger
-    let journal: Journal
+    let journal: any EventStore
     let translation: MessageTranslation
     var execIndex: [String: Int64]
     var eventsSinceCheckpoint = 0
@@ -71,7 +71,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
 
     /// `publish` runs on the pipeline thread right after each commit, before any reply: it must
     /// only hand the events over (e.g. post them to the loop's mailbox).
-    public init(journal: Journal, catalog: InstrumentCatalog, config: LedgerConfig, options: Options,
+    public init(journal: any EventStore, catalog: InstrumentCatalog, config: LedgerConfig, options: Options,
                 publish: @escaping @Sendable ([CommittedEvent]) -> Void) throws(RecoveryError) {
         self.journal = journal
         self.options = options
@@ -162,9 +162,13 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             for item in work {
                 switch item {
                 case .submit(let items, let source, let atomic, let cursor, let completion):
-                    process(items, source: source, atomic: atomic, cursor: cursor, completion: completion, into: &batch)
+                    if let reason = writesStopped {
+                        refuseWrites(items.count, reason: reason, completion: completion)
+                    } else {
+                        process(items, source: source, atomic: atomic, cursor: cursor, completion: completion, into: &batch)
+                    }
                 case .audit(let entry):
-                    batch.audit.append(entry)
+                    if writesStopped == nil { batch.audit.append(entry) }
                 case .read(let body):
                     commit(&batch)
                     body(ReadContext(pipeline: self))
@@ -213,13 +217,6 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             if let cursor { batch.cursors.append(SourceCursor(name: cursor.name, value: cursor.value)) }
         }
         batch.replies.append((results, completion))
-        for result in results {
-            switch result {
-            case .ack: statistics.acked.add(1, ordering: .relaxed)
-            case .duplicate: statistics.duplicates.add(1, ordering: .relaxed)
-            case .rejected: statistics.rejected.add(1, ordering: .relaxed)
-            }
-        }
     }
 
     /// Checks a whole request against the ledger without changing anything (`Ledger.check(batch:)`
@@ -336,7 +333,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     /// the bytes come back to be stored with a later commit. Encoding a day's fills takes ~0.1 s
     /// at a million fills: on this thread it would be a stall every subscriber sees.
     private func startCheckpoint() {
-        guard !checkpointInFlight else { return }
+        guard !checkpointInFlight, writesStopped == nil else { return }
         checkpointInFlight = true
         eventsSinceCheckpoint = 0
         lastCheckpoint = Monotonic.now()
@@ -381,7 +378,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         guard !batch.isEmpty else { return }
         defer { batch = Batch() }
         guard !batch.events.isEmpty || !batch.audit.isEmpty || !batch.cursors.isEmpty || batch.checkpoint != nil else {
-            for reply in batch.replies { reply.completion(reply.results) }
+            answer(batch.replies)
             return
         }
         eventsSinceCheckpoint += batch.events.count
@@ -389,29 +386,64 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         do {
             _ = try journal.append(batch.events, audit: batch.audit, cursors: batch.cursors, checkpoint: batch.checkpoint)
         } catch {
-            // Nothing of the batch is durable: rebuild the ledger from the journal and tell every
-            // producer. Their messages are not acknowledged, so retrying them is safe.
-            statistics.storageErrors.add(1, ordering: .relaxed)
-            if let recovered = try? Recovery.recover(journal: journal, catalog: encoder.catalog, config: ledger.config) {
-                ledger = recovered.ledger
-                execIndex = recovered.execIndex
-            }
-            let failure = SubmitResult.rejected(code: "storage_error", message: "not stored: \(error.message)")
-            for reply in batch.replies {
-                reply.completion(reply.results.map { result in
-                    if case .ack = result { return failure }
-                    return result
-                })
-            }
+            commitFailed(batch, error: error)
             return
         }
         statistics.recordCommit(nanoseconds: Monotonic.now().nanoseconds - started.nanoseconds, events: batch.events.count)
+        if case .failing = statistics.storage.withLock({ $0 }) { statistics.storage.withLock { $0 = .ok } }
         if eventsSinceCheckpoint >= options.checkpointEvery { startCheckpoint() }
         for (execId, seq) in batch.newExecIds { execIndex[execId] = seq }
         for cursor in batch.cursors { cursorCache.withLock { $0[cursor.name] = cursor.value } }
         statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)
         if !batch.committed.isEmpty { publish(batch.committed) }
-        for reply in batch.replies { reply.completion(reply.results) }
+        answer(batch.replies)
+    }
+
+    /// Replies after a commit (or for a batch with nothing to store), counted as they go out.
+    private func answer(_ replies: [(results: [SubmitResult], completion: @Sendable ([SubmitResult]) -> Void)]) {
+        for reply in replies {
+            for result in reply.results {
+                switch result {
+                case .ack: statistics.acked.add(1, ordering: .relaxed)
+                case .duplicate: statistics.duplicates.add(1, ordering: .relaxed)
+                case .rejected: statistics.rejected.add(1, ordering: .relaxed)
+                }
+            }
+            reply.completion(reply.results)
+        }
+    }
+
+    /// Nothing of the batch is durable, but the ledger already holds its events: rebuild the
+    /// ledger and the execId index from the journal, so memory equals storage again. Every item
+    /// of the batch is answered `storage_error` (never an ack, and never a duplicate of a copy
+    /// that was rolled back), so retrying is safe. If the rebuild fails too, memory can no longer
+    /// be trusted: writes stop, and `/healthz` and every producer say so.
+    private func commitFailed(_ batch: Batch, error: JournalError) {
+        statistics.storageErrors.add(1, ordering: .relaxed)
+        let failure = SubmitResult.rejected(code: "storage_error", message: "not stored: \(error.message)")
+        do throws(RecoveryError) {
+            let recovered = try Recovery.recover(journal: journal, catalog: encoder.catalog, config: ledger.config)
+            ledger = recovered.ledger
+            execIndex = recovered.execIndex
+            statistics.storage.withLock { $0 = .failing(error.message) }
+        } catch let rebuild {
+            let reason = "a commit failed (\(error.message)) and the ledger could not be rebuilt from the journal (\(rebuild.description)); restart the server"
+            writesStopped = reason
+            statistics.storage.withLock { $0 = .stopped(reason) }
+        }
+        for reply in batch.replies {
+            statistics.rejected.add(reply.results.count, ordering: .relaxed)
+            reply.completion(reply.results.map { _ in failure })
+        }
+    }
+
+    /// Set once a failed commit could not be undone; every later write is refused with it.
+    private(set) var writesStopped: String?
+
+    /// The answer to every item while writes are stopped.
+    private func refuseWrites(_ count: Int, reason: String, completion: @Sendable ([SubmitResult]) -> Void) {
+        statistics.rejected.add(count, ordering: .relaxed)
+        completion(Array(repeating: .rejected(code: "storage_error", message: "writes stopped: \(reason)"), count: count))
     }
 }
 

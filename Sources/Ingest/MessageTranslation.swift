@@ -1,6 +1,7 @@
-import Hub
+import Bytes
 import Journal
 import Ledger
+import Wire
 
 /// A producer message that failed validation: answered with its code, audited, never stored.
 struct Rejection: Error {

@@ -1,5 +1,17 @@
 import Synchronization
 
+/// Whether the journal takes writes. Shown on `/healthz` and `/metrics`.
+public enum StorageState: Sendable, Equatable {
+    /// The last commit succeeded.
+    case ok
+    /// The last commit failed; the ledger was rebuilt from the journal and writes go on (a disk
+    /// that fills and empties again recovers by itself).
+    case failing(String)
+    /// A commit failed and the ledger could not be rebuilt from the journal either: the in-memory
+    /// state can no longer be trusted, so every write is refused until the server restarts.
+    case stopped(String)
+}
+
 /// Counters the pipeline thread updates and `/metrics` reads from the loop.
 public final class PipelineStatistics: Sendable {
     public let acked = Atomic<Int>(0)
@@ -16,6 +28,7 @@ public final class PipelineStatistics: Sendable {
     public static let commitBucketsMicros: [Int] = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000]
     public let commitBuckets = Mutex<[Int]>(Array(repeating: 0, count: PipelineStatistics.commitBucketsMicros.count + 1))
     public let commitMicrosTotal = Atomic<Int>(0)
+    public let storage = Mutex<StorageState>(.ok)
 
     init() {}
 

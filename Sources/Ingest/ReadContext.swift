@@ -1,17 +1,21 @@
-import Hub
+import Bytes
+import JSON
 import Journal
 import Ledger
-import Reactor
+import Wire
 
 /// What a read sees on the pipeline thread: the committed ledger, the journal, the encoder.
 public struct ReadContext: ~Copyable {
     let pipeline: IngestPipeline
 
     public var ledger: Ledger { pipeline.ledger }
-    public var journal: Journal { pipeline.journal }
+    public var journal: any EventStore { pipeline.journal }
     public var encoder: MessageEncoder { pipeline.encoder }
     public var lastSeq: Int64 { pipeline.journal.lastSeq }
     public var epoch: String { pipeline.epoch }
+    /// Why writes stopped (a failed commit whose ledger rebuild failed too): the ledger may then
+    /// hold events that were never stored, so no snapshot may be built from it.
+    public var writesStopped: String? { pipeline.writesStopped }
 
     // MARK: Snapshot
 
@@ -37,7 +41,7 @@ public struct ReadContext: ~Copyable {
         fields += [
             ("marks", .array(marks.map { stripType(encoder.mark($0, seq: nil)) })),
             ("fills", .array(fills.map { encoder.fill($0, seq: pipeline.execIndex[$0.fill.execId]) })),
-            ("monitors", .array(monitors.map(Self.monitorJSON))),
+            ("monitors", .array(monitors.map(MessageEncoder.monitor))),
             ("filter", filter.jsonValue),
         ]
         return .object(fields)
@@ -78,7 +82,7 @@ public struct ReadContext: ~Copyable {
         for record in fills { encoder.appendFill(record, seq: pipeline.execIndex[record.fill.execId], to: &out) }
         out.closeArray()
         out.key("monitors"); out.openArray()
-        for status in monitors { out.value(Self.monitorJSON(status)) }
+        for status in monitors { out.value(MessageEncoder.monitor(status)) }
         out.closeArray()
         out.key("filter"); out.value(filter.jsonValue)
         out.closeObject()
@@ -149,13 +153,6 @@ public struct ReadContext: ~Copyable {
     private func stripType(_ value: JSONValue) -> JSONValue {
         guard case .object(let fields) = value else { return value }
         return .object(fields.filter { $0.0 != "type" && $0.0 != "scope" })
-    }
-
-    public static func monitorJSON(_ status: MonitorStatus) -> JSONValue {
-        .object([("name", .string(status.name)), ("state", .string(status.state.rawValue)),
-                 ("lastError", status.lastError.map { .string($0) } ?? .null),
-                 ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null),
-                 ("stale", .bool(status.state != .running))])
     }
 
     // MARK: Resume

@@ -13,7 +13,7 @@ enum Recovery {
         var replayed: Int
     }
 
-    static func recover(journal: Journal, catalog: InstrumentCatalog, config: LedgerConfig) throws(RecoveryError) -> Result {
+    static func recover(journal: any EventStore, catalog: InstrumentCatalog, config: LedgerConfig) throws(RecoveryError) -> Result {
         var ledger = Ledger(catalog: catalog, config: config)
         var after: Int64 = 0
         do {

@@ -1,3 +1,4 @@
+import Bytes
 import CSQLite
 import Foundation
 
@@ -7,7 +8,7 @@ import Foundation
 /// Not thread-safe, by design: one instance per thread. The ingest thread owns the writing
 /// instance and calls `append` once per batch (group commit); a reader elsewhere (resumes,
 /// history) opens its own instance with `readOnly: true`, which WAL lets run alongside the writer.
-public final class Journal {
+public final class Journal: EventStore {
     public let path: String
     public let options: JournalOptions
     /// A random id created with the database; a different epoch means a different database.
@@ -57,7 +58,7 @@ public final class Journal {
                        checkpoint: (seq: Seq, state: [UInt8])? = nil) throws(JournalError) -> [Seq] {
         let db = try writableConnection()
         let base = lastSeq
-        let committedAt = Journal.now()
+        let committedAt = wallClockNanos()
         let seqs: [Seq] = try guarded("append to journal") {
             try db.transaction {
                 let stored = try Journal.maxSeq(db)
@@ -115,10 +116,9 @@ public final class Journal {
     }
 
     /// Copies committed WAL pages back into the database file now (`wal_checkpoint(PASSIVE)`),
-    /// so the automatic checkpoint does not land on a later, latency-sensitive commit. Either the
-    /// ingest thread calls it when its queue is empty, or a separate read-write instance on its
-    /// own thread calls it periodically (PASSIVE never blocks the writer), with the writer's
-    /// `walAutocheckpointPages` set to 0. Returns (pages in the WAL, pages copied back).
+    /// so the automatic checkpoint finds little left to copy on a later, latency-sensitive commit.
+    /// `WALCheckpointer` calls it from its own read-write instance and thread (PASSIVE never
+    /// blocks the writer). Returns (pages in the WAL, pages copied back).
     @discardableResult
     public func checkpointWAL() throws(JournalError) -> (walPages: Int, copiedPages: Int) {
         let db = try writableConnection()
@@ -447,12 +447,5 @@ public final class Journal {
     static func maxSeq(_ db: SQLiteConnection) throws -> Seq {
         if case .integer(let seq)? = try db.scalar("SELECT max(seq) FROM events") { return seq }
         return 0
-    }
-
-    /// Wall-clock nanoseconds since the Unix epoch.
-    static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }

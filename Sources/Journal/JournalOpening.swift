@@ -1,3 +1,4 @@
+import Bytes
 import CSQLite
 import Foundation
 
@@ -130,7 +131,7 @@ extension Journal {
             }
             try db.execute("PRAGMA user_version = \(steps.count)")
             try db.run("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?1)", [.text(newEpoch())])
-            try db.run("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?1)", [.text(String(now()))])
+            try db.run("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?1)", [.text(String(wallClockNanos()))])
         }
     }
 

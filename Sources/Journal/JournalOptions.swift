@@ -19,8 +19,9 @@ public struct JournalOptions: Sendable {
     public var checkpointsKept = 3
     /// WAL pages (4 KiB each) after which a commit also copies the WAL back into the database
     /// (an fsync). Bigger means fewer, larger checkpoints; `Journal.checkpointWAL()` can run one
-    /// while the writer is idle instead. 0 turns automatic checkpoints off: only for a writer
-    /// whose WAL another connection checkpoints (see `checkpointWAL()`).
+    /// from another connection (`WALCheckpointer`). 0 turns automatic checkpoints off, but then
+    /// the WAL of a writer under constant load never restarts from the top and grows without
+    /// bound: `serve` keeps 4,000 pages next to the background checkpointer.
     public var walAutocheckpointPages = 10_000
     /// SQLite page cache for this connection, in KiB.
     public var cacheKiB = 32_768

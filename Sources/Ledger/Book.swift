@@ -1,3 +1,5 @@
+import Bytes
+
 /// The numbers a fill changes in one account × instrument book. All exact integers:
 /// `openCost` is Σ entry price units × signed qty of the open position, `realizedUnits` is
 /// realized P&L in price units × contracts (× dollarsPerPoint = Money units).

@@ -1,3 +1,5 @@
+import Bytes
+
 /// A fill as stored, compact because there is one per fill ever applied: account and
 /// instrument come from its book; what busts and corrections add lives in `amendments`.
 struct FillEntry: Sendable {

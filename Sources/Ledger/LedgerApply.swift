@@ -1,3 +1,5 @@
+import Bytes
+
 extension Ledger {
     /// Applies one event and returns exactly what changed, in a deterministic order. Every step
     /// that can fail (validation, overflow) runs before the first mutation, so a throw leaves the

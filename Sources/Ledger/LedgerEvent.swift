@@ -1,3 +1,5 @@
+import Bytes
+
 public enum Side: String, Sendable, Codable {
     case buy, sell
 

@@ -1,3 +1,5 @@
+import Bytes
+
 public enum FillStatus: String, Sendable, Codable {
     case live, busted, corrected
 }

@@ -1,6 +1,3 @@
-/// Nanoseconds since the Unix epoch, UTC.
-public typealias Nanos = Int64
-
 /// A price as an integer count of 1e-8 point: every 32nd fraction down to 1/256 (0.00390625) and
 /// every decimal tick to 8 places is exact, so no price ever needs binary floating point.
 public struct Price: Hashable, Comparable, Sendable {

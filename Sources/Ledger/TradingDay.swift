@@ -1,3 +1,5 @@
+import Bytes
+
 /// America/Chicago wall-clock time without a time-zone database: US rules since 2007, daylight
 /// time from the second Sunday of March 02:00 CST to the first Sunday of November 02:00 CDT.
 public enum ChicagoTime {

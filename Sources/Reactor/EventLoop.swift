@@ -1,3 +1,4 @@
+import Bytes
 import CSystem
 import Glibc
 
@@ -49,12 +50,10 @@ public final class EventLoop: @unchecked Sendable {
     private var readScratch = [UInt8](repeating: 0, count: 64 * 1024)
     private let recordScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Connection.tlsRecordSize, alignment: 16)
     private let iovScratch = UnsafeMutableBufferPointer<iovec>.allocate(capacity: 512)
-    private var lastTick = Monotonic.now()
 
     // Counters for /metrics; read on the loop thread.
     public internal(set) var acceptedTotal = 0
     public internal(set) var rejectedOverLimit = 0
-    public internal(set) var slowConsumerCloses = 0
     public internal(set) var bytesOut = 0
     public internal(set) var bytesIn = 0
     /// TLS handshakes that failed (bad or garbage ClientHello, plain HTTP, refused version) and
@@ -239,8 +238,16 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: Running
 
+    /// The thread that owns the loop: the one that created it, then the one that runs it.
+    /// `LoopBound` checks against it.
+    private var ownerThread = pthread_self()
+
+    /// True on the loop's own thread.
+    public var isLoopThread: Bool { pthread_equal(pthread_self(), ownerThread) != 0 }
+
     /// Runs until `stop()`; returns after the current turn completes.
     public func run() {
+        ownerThread = pthread_self()
         running = true
         // Housekeeping: keepalives, idle and close deadlines.
         schedule(after: 1) { [unowned self] in housekeeping() }
@@ -298,7 +305,6 @@ public final class EventLoop: @unchecked Sendable {
             }
             connection.handler?.tick(connection, now: now)
         }
-        lastTick = now
         schedule(after: 1) { [unowned self] in housekeeping() }
     }
 
@@ -403,7 +409,6 @@ public final class EventLoop: @unchecked Sendable {
             // A reader that lets more than its cap pile up after the flush is a slow consumer.
             if connection.outbound.byteCount > connection.outboundCap && !connection.overflowReported && connection.closingDeadline == nil {
                 connection.overflowReported = true
-                slowConsumerCloses += 1
                 connection.handler?.outboundOverflowed(connection)
                 if connection.isClosed { continue }
             }

@@ -1,3 +1,4 @@
+import Bytes
 import Glibc
 
 /// Bytes waiting to go out on one socket, as a list of shared buffers.
@@ -70,7 +71,7 @@ public struct OutboundQueue {
         while index < chunks.count && n < iov.count {
             let chunk = chunks[index]
             let offset = index == head ? headOffset : 0
-            iov[n] = iovec(iov_base: chunk.base + offset, iov_len: chunk.count - offset)
+            iov[n] = iovec(iov_base: UnsafeMutableRawPointer(mutating: chunk.baseAddress + offset), iov_len: chunk.count - offset)
             n += 1
             index += 1
         }
@@ -86,7 +87,7 @@ public struct OutboundQueue {
             let chunk = chunks[index]
             let offset = index == head ? headOffset : 0
             let length = Swift.min(chunk.count - offset, buffer.count - copied)
-            (buffer.baseAddress! + copied).copyMemory(from: chunk.base + offset, byteCount: length)
+            (buffer.baseAddress! + copied).copyMemory(from: chunk.baseAddress + offset, byteCount: length)
             copied += length
             index += 1
         }

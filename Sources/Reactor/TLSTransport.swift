@@ -1,3 +1,4 @@
+import Bytes
 import Glibc
 
 /// The TLS side of a connection's I/O: the same loop turn, readiness and queue as plain TCP, with

@@ -1,3 +1,4 @@
+import Bytes
 /// Pending one-shot timers ordered by deadline (a binary min-heap; ties run in insertion order).
 struct TimerHeap {
     private struct Entry {

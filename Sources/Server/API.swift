@@ -1,10 +1,12 @@
+import Bytes
 import Foundation
 import HTTPCore
-import Hub
 import Ingest
+import JSON
 import Journal
 import Ledger
 import Reactor
+import Wire
 
 /// The HTTP API for scripts: `POST /api/fills`, `GET /api/snapshot`, `GET /api/fills`.
 enum API {
@@ -24,8 +26,7 @@ enum API {
         }
         let itemRefs = refs
         return .deferred { reply in
-            let loop = context.loop
-            let box = UncheckedReply(reply: reply)
+            let reply = LoopBound(reply, on: context.loop)
             context.pipeline.submit(items: items, source: principal.name, atomic: true) { results in
                 var rows: [JSONValue] = []
                 var errors: [JSONValue] = []
@@ -40,7 +41,7 @@ enum API {
                 var body: [(String, JSONValue)] = [("accepted", .bool(errors.isEmpty)), ("results", .array(rows))]
                 if !errors.isEmpty { body.append(("errors", .array(errors))) }
                 let response = HTTPResponse.json(status, JSONValue.object(body).serialized)
-                loop.post { box.reply(response) }
+                reply.post { $0(response) }
             }
         }
     }
@@ -49,13 +50,12 @@ enum API {
     /// mark; realized, bought and sold start again from zero. Journaled like any event.
     static func dayRoll(principal: Principal, context: ServerContext) -> RouteResult {
         .deferred { reply in
-            let loop = context.loop
-            let box = UncheckedReply(reply: reply)
+            let reply = LoopBound(reply, on: context.loop)
             context.pipeline.submit(items: [.dayRoll], source: principal.name, atomic: true) { results in
                 let value = ProducerItems.replyValue(results[0], ref: "dayroll")
                 let status: Int
                 if case .ack = results[0] { status = 200 } else { status = 422 }
-                loop.post { box.reply(.json(status, value.serialized)) }
+                reply.post { $0(.json(status, value.serialized)) }
             }
         }
     }
@@ -71,12 +71,16 @@ enum API {
         let board = context.statusBoard
         let chosen = filter
         return .deferred { reply in
-            let loop = context.loop
-            let box = UncheckedReply(reply: reply)
+            let reply = LoopBound(reply, on: context.loop)
             context.pipeline.read { read in
+                if let reason = read.writesStopped {
+                    let error = JSONValue.object([("error", .string("storage_error")), ("message", .string(reason))])
+                    reply.post { $0(.json(503, error.serialized)) }
+                    return
+                }
                 let body = read.snapshotBytes(filter: chosen, resync: false, monitors: board.all, now: wallClockNanos())
                 let response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body)
-                loop.post { box.reply(response) }
+                reply.post { $0(response) }
             }
         }
     }
@@ -106,8 +110,7 @@ enum API {
         }
         let (fromSeq, maxRows) = (since, limit)
         return .deferred { reply in
-            let loop = context.loop
-            let box = UncheckedReply(reply: reply)
+            let reply = LoopBound(reply, on: context.loop)
             context.pipeline.read { read in
                 let response: HTTPResponse
                 do {
@@ -118,7 +121,7 @@ enum API {
                 } catch {
                     response = .json(500, JSONValue.object([("error", .string("storage_error")), ("message", .string("\(error)"))]).serialized)
                 }
-                loop.post { box.reply(response) }
+                reply.post { $0(response) }
             }
         }
     }
@@ -137,7 +140,3 @@ enum API {
     }
 }
 
-/// The HTTP reply callback crosses to the pipeline thread and back; it only ever runs on the loop.
-struct UncheckedReply: @unchecked Sendable {
-    let reply: (HTTPResponse) -> Void
-}

@@ -59,7 +59,7 @@ public enum LadderwireCommand {
         }
     }
 
-    public static func main(_ arguments: [String]) -> Int32 {
+    public static func main(_ arguments: [String], signals: ShutdownSignals? = nil) -> Int32 {
         let args = arguments.dropFirst()
         guard let command = args.first else {
             writeError("ladderwire: missing command (try: ladderwire serve, or ladderwire --help)")
@@ -74,7 +74,7 @@ public enum LadderwireCommand {
                 writeLine("ladderwire \(ladderwireVersion)")
                 return 0
             case "serve":
-                return try serve(args.dropFirst())
+                return try serve(args.dropFirst(), signals: signals)
             case "config":
                 guard args.dropFirst().first == "check" else { throw UsageError(message: "usage: ladderwire config check [--config FILE] [--env E]") }
                 return try configCheck(args.dropFirst(2))
@@ -100,7 +100,7 @@ public enum LadderwireCommand {
         }
     }
 
-    static func serve(_ arguments: ArraySlice<String>) throws(UsageError) -> Int32 {
+    static func serve(_ arguments: ArraySlice<String>, signals: ShutdownSignals?) throws(UsageError) -> Int32 {
         let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "db", "sources", "tls-cert", "tls-key"],
                               switches: ["echo"])
         if let extra = flags.positional.first { throw UsageError(message: "unexpected argument '\(extra)'") }
@@ -136,7 +136,7 @@ public enum LadderwireCommand {
         }
         do { try ConfigLoader.validate(config) } catch { throw UsageError(message: "config: \(error.description)") }
         do {
-            return try ServerRunner.run(config: config)
+            return try ServerRunner.run(config: config, signals: signals)
         } catch {
             throw UsageError(message: error.description)
         }

@@ -1,15 +1,25 @@
 import HTTPCore
 import Hub
 import Ingest
+import Wire
+import JSON
 import Reactor
 
 /// `/healthz` and `/metrics`: answered on the loop from counters, never blocking on the pipeline.
 enum Endpoints {
     static func health(_ context: ServerContext) -> HTTPResponse {
         let monitors = context.statusBoard.all
-        let degraded = monitors.contains { $0.state == .degraded || $0.state == .stopped }
+        let storage = context.pipeline.statistics.storage.withLock { $0 }
+        let degraded = storage != .ok || monitors.contains { $0.state == .degraded || $0.state == .stopped }
+        let storageJSON: JSONValue
+        switch storage {
+        case .ok: storageJSON = .object([("state", .string("ok")), ("error", .null)])
+        case .failing(let error): storageJSON = .object([("state", .string("failing")), ("error", .string(error))])
+        case .stopped(let reason): storageJSON = .object([("state", .string("stopped")), ("error", .string(reason))])
+        }
         let body = JSONValue.object([
             ("status", .string(degraded ? "degraded" : "ok")),
+            ("storage", storageJSON),
             ("version", .string(context.version)),
             ("environment", .string(context.config.environment.rawValue)),
             ("uptime", .int(Int64(context.uptimeSeconds))),
@@ -17,7 +27,7 @@ enum Endpoints {
             ("subscribers", .int(Int64(context.hub.subscribers.count))),
             ("seq", .int(context.pipeline.statistics.lastSeq.load(ordering: .relaxed))),
             ("epoch", .string(context.pipeline.epoch)),
-            ("monitors", .array(monitors.map(ReadContext.monitorJSON))),
+            ("monitors", .array(monitors.map(MessageEncoder.monitor))),
         ])
         var response = HTTPResponse.json(200, body.serialized)
         response.headers.add("Cache-Control", "no-store")
@@ -56,6 +66,14 @@ enum Endpoints {
             ("{result=\"rejected\"}", "\(stats.rejected.load(ordering: .relaxed))"),
         ])
         metric("ladderwire_ingest_queue_depth", "gauge", "Work items waiting for the ingest thread.", [("", "\(stats.inboxDepth.load(ordering: .relaxed))")])
+        let storageState: String
+        switch stats.storage.withLock({ $0 }) {
+        case .ok: storageState = "ok"
+        case .failing: storageState = "failing"
+        case .stopped: storageState = "stopped"
+        }
+        metric("ladderwire_storage_state", "gauge", "Journal state: ok, failing (last commit failed, ledger rebuilt) or stopped (writes refused).",
+               ["ok", "failing", "stopped"].map { ("{state=\"\($0)\"}", $0 == storageState ? "1" : "0") })
         metric("ladderwire_storage_errors_total", "counter", "Journal commits that failed.", [("", "\(stats.storageErrors.load(ordering: .relaxed))")])
         metric("ladderwire_last_seq", "gauge", "Highest committed seq.", [("", "\(stats.lastSeq.load(ordering: .relaxed))")])
         let buckets = stats.commitBuckets.withLock { $0 }

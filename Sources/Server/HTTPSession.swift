@@ -1,3 +1,4 @@
+import Bytes
 import HTTPCore
 import Reactor
 import WebSocketCore

@@ -1,7 +1,9 @@
-import Hub
+import Bytes
 import Ingest
+import JSON
 import Reactor
 import WebSocketCore
+import Wire
 
 /// `/feed`: one producer message per text frame, one reply per message, after the commit.
 ///
@@ -43,15 +45,14 @@ final class ProducerEndpoint: WebSocketEndpoint {
         let items = pendingItems, refs = pendingRefs
         pendingItems.removeAll(keepingCapacity: true)
         pendingRefs.removeAll(keepingCapacity: true)
-        let loop = context.loop
-        let target = UncheckedProducer(endpoint: self, session: session)
+        let target = LoopBound((endpoint: self, session: session), on: context.loop)
         unanswered += items.count
         if unanswered > Self.maxUnanswered { session.connection.pauseReading() }
         context.pipeline.submit(items: items, source: principal.name, atomic: false) { results in
             let frames = zip(results, refs).map { result, ref in
                 FrameEncoder.frame(.text, payload: Array(ProducerItems.reply(result, ref: ref).utf8))
             }
-            loop.post { target.endpoint.answered(frames, on: target.session) }
+            target.post { $0.endpoint.answered(frames, on: $0.session) }
         }
     }
 
@@ -69,57 +70,4 @@ final class ProducerEndpoint: WebSocketEndpoint {
     }
 
     func closed(_ session: WebSocketSession) {}
-}
-
-struct UncheckedProducer: @unchecked Sendable {
-    let endpoint: ProducerEndpoint
-    let session: WebSocketSession
-}
-
-/// Shared by `/feed` and `POST /api/fills`: parsing, account scope, replies.
-enum ProducerItems {
-    static func item(fromJSON text: String, principal: Principal) -> (IngestPipeline.Item, String?) {
-        do {
-            let message = try ProducerMessage.parse(json: text)
-            return (check(message, principal: principal), message.ref)
-        } catch {
-            return (.refused(code: error.code, message: error.message, ref: error.ref), error.ref)
-        }
-    }
-
-    static func item(from value: JSONValue, principal: Principal) -> (IngestPipeline.Item, String?) {
-        do {
-            let message = try ProducerMessage.parse(value)
-            return (check(message, principal: principal), message.ref)
-        } catch {
-            return (.refused(code: error.code, message: error.message, ref: error.ref), error.ref)
-        }
-    }
-
-    /// A producer scoped to some accounts may only write those accounts.
-    static func check(_ message: ProducerMessage, principal: Principal) -> IngestPipeline.Item {
-        switch message {
-        case .fill(_, let account, _, _, _, _, _), .sod(let account, _, _, _):
-            if !principal.allows(account: account) {
-                return .refused(code: "unauthorized_account", message: "token '\(principal.name)' may not write account '\(account)'", ref: message.ref)
-            }
-        default:
-            break
-        }
-        return .message(message)
-    }
-
-    static func replyValue(_ result: SubmitResult, ref: String?) -> JSONValue {
-        let refValue: JSONValue = ref.map { .string($0) } ?? .null
-        switch result {
-        case .ack(let seq):
-            return .object([("type", .string("ack")), ("ref", refValue), ("seq", .int(seq))])
-        case .duplicate(let seq):
-            return .object([("type", .string("duplicate")), ("ref", refValue), ("seq", .int(seq))])
-        case .rejected(let code, let message):
-            return .object([("type", .string("error")), ("ref", refValue), ("code", .string(code)), ("message", .string(message))])
-        }
-    }
-
-    static func reply(_ result: SubmitResult, ref: String?) -> String { replyValue(result, ref: ref).serialized }
 }

@@ -1,5 +1,5 @@
+import Bytes
 import HTTPCore
-import Hub
 import Reactor
 import WebSocketCore
 

@@ -1,24 +1,31 @@
+import Bytes
+import CSystem
 import Dispatch
+import EventSources
 import Foundation
 import Glibc
 import Hub
 import Ingest
+import JSON
 import Journal
 import Ledger
-import Monitors
 import Reactor
 import Synchronization
-import CSystem
+import Wire
 
 public let ladderwireVersion = "0.1.0"
 
 /// The signalfd for SIGINT/SIGTERM/SIGHUP. Created first thing in `main`, before any thread
-/// exists, so every thread inherits the blocked mask and no signal is lost or acted on by default.
-public enum ShutdownSignals {
-    nonisolated(unsafe) public private(set) static var fd: Int32?
-    public static func block() {
+/// exists, so every thread inherits the blocked mask and no signal is lost or acted on by default;
+/// `main` hands it down to the one `serve` run that reads it.
+public struct ShutdownSignals: Sendable {
+    public let fd: Int32
+
+    /// Blocks the shutdown signals for this thread and every thread created after it; nil when
+    /// the kernel refuses a signalfd (the server then stops only by SIGKILL).
+    public static func block() -> ShutdownSignals? {
         let descriptor = lw_block_shutdown_signals()
-        fd = descriptor >= 0 ? descriptor : nil
+        return descriptor >= 0 ? ShutdownSignals(fd: descriptor) : nil
     }
 }
 
@@ -27,57 +34,33 @@ public enum ShutdownSignals {
 public enum ServerRunner {
     public struct StartupError: Error, CustomStringConvertible { public var description: String }
 
-    public static func run(config: ServerConfig, log: @escaping @Sendable (String) -> Void = writeLine) throws(StartupError) -> Int32 {
+    public static func run(config: ServerConfig, signals: ShutdownSignals?,
+                           log: @escaping @Sendable (String) -> Void = writeLine) throws(StartupError) -> Int32 {
         let catalog: InstrumentCatalog
         do { catalog = try InstrumentCatalog.load(path: config.instrumentsFile) } catch {
             throw StartupError(description: "instruments file \(config.instrumentsFile): \(error)")
         }
         // Certificate problems are start-up errors, reported before anything is opened.
         let tls = try loadTLSContext(config)
-        let ledgerConfig = try loadLedgerConfig(next: config.instrumentsFile)
+        let ledgerConfig = try loadLedgerConfig(config)
         let tokens = try loadTokens(config)
         let anonymousRole: Principal.Role? = config.allowAnonymousViewers
             ? (config.environment == .sim ? .admin : .viewer) : nil
+        let journal = try openJournal(config)
+        let loop = try makeLoop(config)
 
-        var journalOptions = JournalOptions(path: config.databasePath)
-        journalOptions.durability = config.durability == "full" ? .full : .normal
-        // The WAL is copied back by its own thread (WALCheckpointer), so the writer's own
-        // automatic checkpoint finds almost nothing left to copy; it stays on because only a
-        // checkpoint by the writer between its transactions lets the WAL restart from the top
-        // under a constant write load (else it grows without bound).
-        journalOptions.walAutocheckpointPages = 4_000
-        let journal: Journal
-        do { journal = try Journal(journalOptions) } catch {
-            throw StartupError(description: "database \(config.databasePath): \(error.message)")
-        }
-
-        var loopOptions = EventLoop.Options()
-        loopOptions.maxConnections = config.limits.maxConnections
-        loopOptions.outboundCapBytes = config.limits.outboundCapBytes
-        if let text = ProcessInfo.processInfo.environment["LADDERWIRE_TLS_HANDSHAKE_TIMEOUT"] {
-            guard let seconds = Double(text), seconds > 0, seconds <= 300 else {
-                throw StartupError(description: "LADDERWIRE_TLS_HANDSHAKE_TIMEOUT must be seconds between 0 and 300, got '\(text)'")
-            }
-            loopOptions.tlsHandshakeTimeout = seconds
-        }
-        let loop: EventLoop
-        do { loop = try EventLoop(options: loopOptions) } catch { throw StartupError(description: "\(error)") }
-
-        // Committed batches go from the pipeline thread to the loop's mailbox, in commit order.
-        let contextBox = ContextBox()
-        var pipelineOptions = IngestPipeline.Options()
-        pipelineOptions.checkpointEvery = config.checkpointEvery
-        pipelineOptions.snapshotFills = config.limits.snapshotFills
-        pipelineOptions.maxResumeEvents = config.limits.maxResumeEvents
+        // The hub lives on the loop; the pipeline thread reaches it only by posting to the
+        // loop's mailbox, in commit order (LoopBound checks the hop).
+        let hub = Hub(), metrics = ServerMetrics()
+        let fanOut = LoopBound((hub: hub, metrics: metrics), on: loop)
         let started = Monotonic.now()
         let pipeline: IngestPipeline
         do {
-            pipeline = try IngestPipeline(journal: journal, catalog: catalog, config: ledgerConfig, options: pipelineOptions) { events in
+            pipeline = try IngestPipeline(journal: journal, catalog: catalog, config: ledgerConfig, options: pipelineOptions(config)) { events in
                 let committedAt = Monotonic.now()
-                loop.post {
-                    guard let context = contextBox.context else { return }
-                    context.hub.publish(events)
-                    context.metrics.recordPush(micros: Int((Monotonic.now().nanoseconds - committedAt.nanoseconds) / 1000))
+                fanOut.post { target in
+                    target.hub.publish(events)
+                    target.metrics.recordPush(micros: Int((Monotonic.now().nanoseconds - committedAt.nanoseconds) / 1000))
                 }
             }
         } catch {
@@ -85,22 +68,15 @@ public enum ServerRunner {
         }
         log("recovered \(pipeline.statistics.recoveredEvents.load(ordering: .relaxed)) events up to seq \(journal.lastSeq) in \(String(format: "%.3f", Monotonic.now().seconds(since: started))) s (epoch \(journal.epoch))")
 
+        // Monitor state changes reach every subscriber of the status channel, on the loop.
+        let encoder = pipeline.encoder
         let statusBoard = StatusBoard { status in
-            loop.post {
-                guard let context = contextBox.context else { return }
-                let json = JSONValue.object([
-                    ("type", .string("status")), ("monitor", .string(status.name)), ("state", .string(status.state.rawValue)),
-                    ("lastError", status.lastError.map { .string($0) } ?? .null),
-                    ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null),
-                    ("stale", .bool(status.state != .running)),
-                ])
-                let text = TextRenderer(encoder: context.pipeline.encoder).line(json)
-                context.hub.broadcast(OutboundMessage(channel: .status, account: nil, instrument: nil, json: json.serialized, text: text))
-            }
+            let message = encoder.statusMessage(status)
+            fanOut.post { $0.hub.broadcast(message) }
         }
-        let context = ServerContext(config: config, loop: loop, pipeline: pipeline, statusBoard: statusBoard,
+        let context = ServerContext(config: config, loop: loop, hub: hub, metrics: metrics, pipeline: pipeline,
+                                    statusBoard: statusBoard,
                                     authenticator: Authenticator(tokens: tokens, anonymousRole: anonymousRole), version: ladderwireVersion)
-        contextBox.context = context
         pipeline.start()
         let walCheckpointer = WALCheckpointer(path: config.databasePath)
         walCheckpointer.start()
@@ -116,32 +92,15 @@ public enum ServerRunner {
         }
 
         // Monitors feed the pipeline like any producer.
-        let monitors: [any Monitor]
-        do {
-            var ttSymbols: [String: String] = [:]
-            for instrument in catalog.all { if let id = instrument.ttInstrumentId { ttSymbols[id] = instrument.symbol } }
-            monitors = try config.monitors.makeMonitors(sources: config.sources, ttCatalogSymbols: ttSymbols)
-        } catch {
-            throw StartupError(description: "--sources: \(error.description)")
-        }
-        let supervisor = MonitorSupervisor(monitors: monitors, sink: pipeline, status: statusBoard)
+        let supervisor = MonitorSupervisor(monitors: try makeMonitors(config, catalog: catalog), sink: pipeline, status: statusBoard)
         supervisor.start()
 
         if config.scheduledDayRoll { scheduleDayRoll(loop: loop, pipeline: pipeline, log: log) }
 
         // Before announcing the port: a signal that arrives once scripts see "listening on" must
         // find its handler installed, not the default action or an ignored signal.
-        installShutdown(loop: loop, context: context, supervisor: supervisor, log: log)
-        let hostForURL = config.host.contains(":") ? "[\(config.host)]" : config.host
-        let (http, ws) = tls == nil ? ("http", "ws") : ("https", "wss")
-        log("ladderwire \(ladderwireVersion) — environment \(config.environment.rawValue), database \(config.databasePath)")
-        if anonymousRole != nil {
-            log("WARNING: anonymous \(anonymousRole!.rawValue) access is allowed for loopback clients (allowAnonymousViewers); use tokens on shared hosts")
-        }
-        log("sources: \(config.sources.isEmpty ? "none" : config.sources.joined(separator: ", "))\(config.echo ? "; /echo enabled" : "")")
-        if let tls { log("TLS: certificate \(tls.certificateChainFile), key \(tls.privateKeyFile) (reloaded on SIGHUP)") }
-        log("listening on \(http)://\(hostForURL):\(port)")
-        log("open \(http)://\(hostForURL):\(port)/ in a browser, or watch in a terminal: wscat -c '\(ws)://\(hostForURL):\(port)/ws?format=text'")
+        if let signals { installShutdown(signals, loop: loop, context: context, supervisor: supervisor, log: log) }
+        announce(config, port: port, tls: tls, anonymousRole: anonymousRole, log: log)
 
         loop.run()
 
@@ -155,14 +114,65 @@ public enum ServerRunner {
         return 0
     }
 
+    static func openJournal(_ config: ServerConfig) throws(StartupError) -> Journal {
+        var options = JournalOptions(path: config.databasePath)
+        options.durability = config.durability == "full" ? .full : .normal
+        // The WAL is copied back by its own thread (WALCheckpointer), so the writer's own
+        // automatic checkpoint finds almost nothing left to copy; it stays on because only a
+        // checkpoint by the writer between its transactions lets the WAL restart from the top
+        // under a constant write load (else it grows without bound).
+        options.walAutocheckpointPages = 4_000
+        do { return try Journal(options) } catch {
+            throw StartupError(description: "database \(config.databasePath): \(error.message)")
+        }
+    }
+
+    static func makeLoop(_ config: ServerConfig) throws(StartupError) -> EventLoop {
+        var options = EventLoop.Options()
+        options.maxConnections = config.limits.maxConnections
+        options.outboundCapBytes = config.limits.outboundCapBytes
+        options.tlsHandshakeTimeout = config.limits.tlsHandshakeTimeoutSeconds
+        do { return try EventLoop(options: options) } catch { throw StartupError(description: "\(error)") }
+    }
+
+    static func pipelineOptions(_ config: ServerConfig) -> IngestPipeline.Options {
+        var options = IngestPipeline.Options()
+        options.checkpointEvery = config.checkpointEvery
+        options.snapshotFills = config.limits.snapshotFills
+        options.maxResumeEvents = config.limits.maxResumeEvents
+        return options
+    }
+
+    static func makeMonitors(_ config: ServerConfig, catalog: InstrumentCatalog) throws(StartupError) -> [any Monitor] {
+        var ttSymbols: [String: String] = [:]
+        for instrument in catalog.all { if let id = instrument.ttInstrumentId { ttSymbols[id] = instrument.symbol } }
+        do { return try config.monitors.makeMonitors(sources: config.sources, ttCatalogSymbols: ttSymbols) } catch {
+            throw StartupError(description: "--sources: \(error.description)")
+        }
+    }
+
+    /// The start-up banner: what runs, what is open, and where to look.
+    static func announce(_ config: ServerConfig, port: Int, tls: TLSContext?, anonymousRole: Principal.Role?,
+                         log: @Sendable (String) -> Void) {
+        let hostForURL = config.host.contains(":") ? "[\(config.host)]" : config.host
+        let (http, ws) = tls == nil ? ("http", "ws") : ("https", "wss")
+        log("ladderwire \(ladderwireVersion) — environment \(config.environment.rawValue), database \(config.databasePath)")
+        if let anonymousRole {
+            log("WARNING: anonymous \(anonymousRole.rawValue) access is allowed for loopback clients (allowAnonymousViewers); use tokens on shared hosts")
+        }
+        log("sources: \(config.sources.isEmpty ? "none" : config.sources.joined(separator: ", "))\(config.echo ? "; /echo enabled" : "")")
+        if let tls { log("TLS: certificate \(tls.certificateChainFile), key \(tls.privateKeyFile) (reloaded on SIGHUP)") }
+        log("listening on \(http)://\(hostForURL):\(port)")
+        log("open \(http)://\(hostForURL):\(port)/ in a browser, or watch in a terminal: wscat -c '\(ws)://\(hostForURL):\(port)/ws?format=text'")
+    }
+
     /// SIGINT/SIGTERM (read from a signalfd on the loop): stop monitors, stop accepting, close
     /// every client with 1001, wait for a bounded drain, stop the loop. A second signal exits at once.
     /// SIGHUP: reload the TLS certificate and key for new connections (see `reloadTLS`).
-    static func installShutdown(loop: EventLoop, context: ServerContext, supervisor: MonitorSupervisor,
-                                log: @escaping @Sendable (String) -> Void) {
-        guard let fd = ShutdownSignals.fd else { return }
+    static func installShutdown(_ signals: ShutdownSignals, loop: EventLoop, context: ServerContext,
+                                supervisor: MonitorSupervisor, log: @escaping @Sendable (String) -> Void) {
         var draining = false
-        loop.watchSignals(fd: fd) { signalNumber in
+        loop.watchSignals(fd: signals.fd) { signalNumber in
             if signalNumber == SIGHUP {
                 reloadTLS(loop: loop, config: context.config, log: log)
                 return
@@ -176,10 +186,10 @@ public enum ServerRunner {
             log("shutting down: stopping monitors, closing clients with 1001")
             // Monitors first (their last messages and cursors still get committed and pushed),
             // then the clients; the loop keeps serving while the monitor threads wind down.
-            let unchecked = UncheckedContext(context: context)
+            let bound = LoopBound(context, on: loop)
             DispatchQueue.global().async {
                 _ = supervisor.stop(timeoutSeconds: 3)
-                loop.post { beginDrain(unchecked.context, log: log) }
+                bound.post { beginDrain($0, log: log) }
             }
         }
     }
@@ -247,24 +257,23 @@ public enum ServerRunner {
         check()
     }
 
-    static func loadLedgerConfig(next instrumentsFile: String) throws(StartupError) -> LedgerConfig {
-        let path = ((instrumentsFile as NSString).deletingLastPathComponent as NSString).appendingPathComponent("accounts.json")
-        guard let data = FileManager.default.contents(atPath: path) else { return LedgerConfig() }
+    static func loadLedgerConfig(_ config: ServerConfig) throws(StartupError) -> LedgerConfig {
+        let (path, required) = config.effectiveAccountsFile
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if required { throw StartupError(description: "accounts file \(path): cannot read it") }
+            return LedgerConfig()
+        }
         do { return try LedgerConfig(json: data) } catch { throw StartupError(description: "accounts file \(path): \(error)") }
     }
 
     static func loadTokens(_ config: ServerConfig) throws(StartupError) -> TokenStore {
-        let path = config.tokensFile ?? "config/tokens.\(config.environment.rawValue).json"
+        let (path, required) = config.effectiveTokensFile
         guard FileManager.default.fileExists(atPath: path) else {
-            if config.tokensFile != nil { throw StartupError(description: "tokens file \(path): not found") }
+            if required { throw StartupError(description: "tokens file \(path): not found") }
             return TokenStore()
         }
         do { return try TokenStore(path: path) } catch { throw StartupError(description: error.description) }
     }
-}
-
-struct UncheckedContext: @unchecked Sendable {
-    let context: ServerContext
 }
 
 /// One line to stdout, unbuffered (scripts wait for "listening on").
@@ -278,11 +287,3 @@ public func writeError(_ text: String) {
     let bytes = Array((text + "\n").utf8)
     bytes.withUnsafeBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
 }
-
-/// The context is created after the pipeline (which needs the publish hook first); the hook
-/// reads it on the loop thread only.
-final class ContextBox: @unchecked Sendable {
-    var context: ServerContext?
-}
-
-

@@ -1,9 +1,12 @@
+import Bytes
 import HTTPCore
 import Hub
 import Ingest
+import JSON
 import Ledger
 import Reactor
 import WebSocketCore
+import Wire
 
 /// `/ws`: snapshot (or journal replay) on connect, then live deltas; client messages change the
 /// filter or ask for views. Text mode (`?format=text`) takes typed commands instead of JSON.
@@ -13,6 +16,8 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     private let resumeSince: Int64?
     private let resumeEpoch: String?
     private var subscriber: Subscriber?
+    /// The session this endpoint serves (it owns the endpoint, hence weak).
+    private weak var session: WebSocketSession?
     private let format: WireFormat
     private var initialFilter: SubscriptionFilter
     private var filterError: String?
@@ -40,8 +45,9 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     }
 
     func opened(_ session: WebSocketSession) {
-        let subscriber = Subscriber(connection: session.connection, format: format, filter: initialFilter)
+        let subscriber = Subscriber(id: session.connection.id, sink: session, format: format, filter: initialFilter)
         self.subscriber = subscriber
+        self.session = session
         context.hub.add(subscriber)
         if let since = resumeSince {
             requestResume(since: since, epoch: resumeEpoch)
@@ -51,9 +57,9 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         // After the snapshot request: the mailbox delivers it first, so the snapshot stays the
         // first message and the complaint about the query follows it.
         if let filterError {
-            let target = UncheckedEndpoint(endpoint: self, session: session)
-            context.pipeline.read { [loop = context.loop] _ in
-                loop.post { target.endpoint.sendError(target.session, code: "bad_filter", message: filterError) }
+            let target = LoopBound((endpoint: self, session: session), on: context.loop)
+            context.pipeline.read { _ in
+                target.post { $0.endpoint.sendError($0.session, code: "bad_filter", message: filterError) }
             }
         }
     }
@@ -62,53 +68,53 @@ final class SubscriberEndpoint: WebSocketEndpoint {
 
     private func requestSnapshot(resync: Bool) {
         guard let subscriber else { return }
-        subscriber.phase = .awaitingSnapshot
+        context.hub.awaitSnapshot(subscriber)
         let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
-        let loop = context.loop, hub = context.hub, board = context.statusBoard
-        let deliver = UncheckedHub(hub: hub)
+        let board = context.statusBoard
+        let target = LoopBound((hub: context.hub, session: session), on: context.loop)
         context.pipeline.read { read in
+            if read.writesStopped != nil {
+                // The reason is on /healthz; a close reason must stay within 123 bytes.
+                target.post { $0.session?.close(.internalError, reason: "storage failed: writes stopped") }
+                return
+            }
             let seq = read.lastSeq
             let frame = read.snapshotFrame(filter: filter, format: format, resync: resync, monitors: board.all, now: wallClockNanos())
-            loop.post { deliver.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
+            target.post { $0.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
         }
     }
 
     private func requestResume(since: Int64, epoch: String?, continuing: Bool = false) {
         guard let subscriber else { return }
-        subscriber.phase = .awaitingSnapshot
+        context.hub.awaitSnapshot(subscriber)
         let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
-        let loop = context.loop, board = context.statusBoard
-        let deliver = UncheckedHub(hub: context.hub)
-        let target = UncheckedEndpoint(endpoint: self, session: session(of: subscriber))
+        let board = context.statusBoard
+        let target = LoopBound((endpoint: self, hub: context.hub), on: context.loop)
         // Chunks of half the outbound cap: a long replay never trips the slow-consumer close.
         let chunk = max(context.config.limits.outboundCapBytes / 2, 4096)
         context.pipeline.read { read in
             switch read.resume(since: since, epoch: epoch, filter: filter, format: format, continuing: continuing, maxBytes: chunk) {
             case .replay(let frames, let upTo, let complete):
-                loop.post {
-                    deliver.hub.deliverResume(to: id, frames: frames, upTo: upTo, complete: complete)
-                    if !complete { target.endpoint.continueResumeWhenDrained() }
+                target.post {
+                    $0.hub.deliverResume(to: id, frames: frames, upTo: upTo, complete: complete)
+                    if !complete { $0.endpoint.continueResumeWhenDrained() }
                 }
             case .resync:
                 let seq = read.lastSeq
                 let frame = read.snapshotFrame(filter: filter, format: format, resync: true, monitors: board.all, now: wallClockNanos())
-                loop.post { deliver.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
+                target.post { $0.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
             }
         }
     }
 
     /// Asks for the next replay chunk once the client has read most of the previous one.
     private func continueResumeWhenDrained() {
-        guard let subscriber, !subscriber.connection.isClosed else { return }
-        if subscriber.connection.outbound.byteCount <= context.config.limits.outboundCapBytes / 4 {
+        guard let subscriber, let connection = session?.connection, !connection.isClosed else { return }
+        if connection.outbound.byteCount <= context.config.limits.outboundCapBytes / 4 {
             requestResume(since: subscriber.lastSeq, epoch: nil, continuing: true)
         } else {
             context.loop.schedule(after: 0.002) { [weak self] in self?.continueResumeWhenDrained() }
         }
-    }
-
-    private func session(of subscriber: Subscriber) -> WebSocketSession {
-        subscriber.connection.handler as! WebSocketSession
     }
 
     // MARK: Client messages
@@ -176,7 +182,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         } else {
             filter.channels = Set(Channel.allCases)
         }
-        subscriber.filter = filter
+        context.hub.update(subscriber, filter: filter)
     }
 
     func sendError(_ session: WebSocketSession, code: String, message: String) {
@@ -209,16 +215,4 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     var currentSubscriber: Subscriber? { subscriber }
     var serverContext: ServerContext { context }
     func resnapshot() { requestSnapshot(resync: false) }
-}
-
-/// Carries a loop-confined endpoint through the pipeline thread and back to the loop.
-struct UncheckedEndpoint: @unchecked Sendable {
-    let endpoint: SubscriberEndpoint
-    let session: WebSocketSession
-}
-
-/// Carries the loop-confined hub into a closure that runs on the loop again (posted through the
-/// mailbox); it is never touched on the pipeline thread itself.
-struct UncheckedHub: @unchecked Sendable {
-    let hub: Hub
 }

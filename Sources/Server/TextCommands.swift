@@ -1,7 +1,9 @@
-import Hub
+import Bytes
 import Ingest
+import JSON
 import Ledger
 import Reactor
+import Wire
 
 /// The command language of text-mode subscribers (`?format=text`), one command per message.
 struct TextCommands {
@@ -40,8 +42,7 @@ struct TextCommands {
             }
             let filter = subscriber.filter
             let fillCount = count
-            let loop = context.loop
-            let target = UncheckedSession(session: session)
+            let target = LoopBound(session, on: context.loop)
             context.pipeline.read { read in
                 let renderer = TextRenderer(encoder: read.encoder)
                 let value = read.snapshot(filter: filter, resync: false, monitors: [], now: wallClockNanos())
@@ -66,7 +67,7 @@ struct TextCommands {
                     }
                 }
                 let text = lines.isEmpty ? "(none)" : lines.joined(separator: "\n")
-                loop.post { target.session.sendText(text) }
+                target.post { $0.sendText(text) }
             }
         case "sub", "unsub":
             guard words.count >= 2 else { reply("error: usage: \(command) accounts|instruments|channels [LIST]"); return }
@@ -98,8 +99,4 @@ struct TextCommands {
             reply("error: unknown command '\(command)'; type 'help' for the list")
         }
     }
-}
-
-struct UncheckedSession: @unchecked Sendable {
-    let session: WebSocketSession
 }

@@ -1,4 +1,6 @@
+import Bytes
 import HTTPCore
+import Hub
 import Reactor
 import WebSocketCore
 
@@ -23,7 +25,8 @@ extension WebSocketEndpoint {
 
 /// One upgraded connection: feeds bytes to the sans-I/O `WebSocketConnection`, answers pings and
 /// closes, runs keepalives and the close handshake's deadline, and hands data to the endpoint.
-final class WebSocketSession: ConnectionHandler {
+/// The hub writes a subscriber's frames through its session (`FrameSink`), never to the socket.
+final class WebSocketSession: ConnectionHandler, FrameSink {
     let connection: Connection
     let endpoint: WebSocketEndpoint
     let subprotocol: String?
@@ -86,8 +89,8 @@ final class WebSocketSession: ConnectionHandler {
         }
     }
 
-    /// Sends a complete pre-built frame (the hub's shared buffers).
-    func send(frame: SharedBuffer) {
+    /// Sends a complete pre-built frame (the hub's shared buffers). Nothing follows a close.
+    func send(_ frame: SharedBuffer) {
         guard isOpen else { return }
         connection.send(frame)
     }

@@ -2,5 +2,5 @@ import Foundation
 import Server
 
 // Before any thread exists: every thread inherits the blocked shutdown signals (see ServerRunner).
-ShutdownSignals.block()
-exit(LadderwireCommand.main(CommandLine.arguments))
+let signals = ShutdownSignals.block()
+exit(LadderwireCommand.main(CommandLine.arguments, signals: signals))

@@ -1,3 +1,4 @@
+import Bytes
 import Testing
 @testable import HTTPCore
 
@@ -373,23 +374,10 @@ import Testing
 
     @Test(arguments: 0..<64)
     func garbageIs400NotACrash(seed: Int) {
-        var generator = SplitMix(seed: UInt64(seed))
+        var generator = SeededRandom(seed: UInt64(seed))
         let input = (0..<(seed * 37 % 300 + 1)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
         let result = parseAll(input)
         if let error = result.error { #expect((400...599).contains(error.status)) }
         #expect(result.requests.isEmpty)
-    }
-}
-
-/// Deterministic pseudo-random bytes for garbage inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 @testable import HTTPCore
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -10,19 +11,18 @@ func parseAll(_ text: String, limits: HTTPLimits = HTTPLimits()) -> (requests: [
 func parseAll(_ input: [UInt8], limits: HTTPLimits = HTTPLimits(), chunkSize: Int? = nil) -> (requests: [HTTPRequest], error: HTTPError?) {
     var parser = HTTPRequestParser(limits: limits)
     var requests: [HTTPRequest] = []
-    var offset = 0
-    let step = chunkSize ?? max(input.count, 1)
-    repeat {
-        let end = min(offset + step, input.count)
-        parser.feed(input[offset..<end])
-        offset = end
-        do {
+    var failure: HTTPError?
+    feedInChunks(input, size: chunkSize) { chunk in
+        parser.feed(chunk)
+        do throws(HTTPError) {
             while let request = try parser.nextRequest() { requests.append(request) }
+            return true
         } catch {
-            return (requests, error)
+            failure = error
+            return false
         }
-    } while offset < input.count
-    return (requests, nil)
+    }
+    return (requests, failure)
 }
 
 /// The status of the error `text` produces, or nil if it parses.

@@ -1,8 +1,9 @@
 import Foundation
-import Hub
+import JSON
 import Journal
 import Ledger
 import Synchronization
+import Wire
 @testable import Ingest
 
 /// A pipeline over a fresh journal in a temporary directory, with helpers that wait for answers.
@@ -15,6 +16,8 @@ final class PipelineHarness: @unchecked Sendable {
     let order = Mutex<[String]>([])
     var pipeline: IngestPipeline!
     var journal: Journal!
+    /// The journal as the pipeline sees it: faults can be injected under it.
+    var store: FailingStore!
 
     static func repositoryFile(_ relative: String) -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -31,9 +34,10 @@ final class PipelineHarness: @unchecked Sendable {
 
     func open(checkpointEvery: Int = 10_000) throws {
         journal = try Journal(JournalOptions(path: journalPath))
+        store = FailingStore(journal)
         var options = IngestPipeline.Options()
         options.checkpointEvery = checkpointEvery
-        pipeline = try IngestPipeline(journal: journal, catalog: catalog, config: LedgerConfig(), options: options) { [unowned self] events in
+        pipeline = try IngestPipeline(journal: store, catalog: catalog, config: LedgerConfig(), options: options) { [unowned self] events in
             published.withLock { $0 += events }
             order.withLock { $0 += events.map { "publish:\($0.seq)" } }
         }

@@ -1,8 +1,9 @@
 import Foundation
-import Hub
+import JSON
 import Journal
 import Ledger
 import Testing
+import Wire
 @testable import Ingest
 
 @Suite struct PipelineTests {

@@ -1,3 +1,5 @@
+import Bytes
+import TestSupport
 import Testing
 @testable import Journal
 
@@ -25,7 +27,7 @@ import Testing
         let journal = try Journal(JournalOptions(path: directory.file("j.db")))
         let event = NewEvent(kind: "fill", account: "ACC1", instrument: "ZNZ6", execId: "E1", time: 1_764_000_000_123_000_000,
                              source: "desk-token", payload: "{\"a\":\"é\"}", deltas: "[1,2]")
-        let before = Journal.now()
+        let before = wallClockNanos()
         try journal.append([event])
         let record = try #require(try journal.events(after: 0, limit: 1).first)
         #expect(record.seq == 1)

@@ -1,3 +1,5 @@
+import Bytes
+import TestSupport
 import Foundation
 import Testing
 @testable import Journal
@@ -107,7 +109,7 @@ import Testing
     @Test func garbageFileIsReportedCorrupt() throws {
         let directory = TemporaryDirectory()
         let path = directory.file("garbage.db")
-        var generator = SeededGenerator(seed: 99)
+        var generator = SeededRandom(seed: 99)
         let bytes = (0..<8192).map { _ in UInt8.random(in: 0...255, using: &generator) }
         #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         let error = #expect(throws: JournalError.self) { _ = try Journal(JournalOptions(path: path)) }

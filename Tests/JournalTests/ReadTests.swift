@@ -1,3 +1,5 @@
+import Bytes
+import TestSupport
 import Testing
 @testable import Journal
 
@@ -18,7 +20,7 @@ import Testing
     func eventsAfterAnySeqAreCompleteAndOrdered(seed: UInt64) throws {
         let directory = TemporaryDirectory()
         let journal = try Journal(JournalOptions(path: directory.file("j.db")))
-        var generator = SeededGenerator(seed: seed)
+        var generator = SeededRandom(seed: seed)
         var next = 0
         for _ in 0..<25 {
             let size = Int.random(in: 0...9, using: &generator)

@@ -1,9 +1,10 @@
+import Bytes
 @testable import Ledger
 
 /// Random but valid-looking event streams: fills with flips and partials, late fills, busts and
 /// corrections (some of unknown, busted or closed-day fills), SOD, marks and day rolls.
 struct EventGenerator {
-    var random: SplitMix64
+    var random: SeededRandom
     var accounts = ["A", "B", "C"]
     var instruments = ["ZNZ6", "ZTZ6", "ESZ6"]
     var execIds: [String] = []
@@ -11,7 +12,7 @@ struct EventGenerator {
     var now: Nanos = parseISO8601("2026-11-24T14:00:00Z")!
     var counter = 0
 
-    init(seed: UInt64) { random = SplitMix64(seed: seed) }
+    init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
     mutating func price(_ symbol: String) -> Price {
         let instrument = defaultCatalog[symbol]!

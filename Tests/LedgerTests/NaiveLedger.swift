@@ -1,3 +1,4 @@
+import Bytes
 @testable import Ledger
 
 /// An independent oracle written the slow, obvious way: it keeps the log of accepted events and

@@ -1,3 +1,4 @@
+import Bytes
 import Testing
 @testable import Ledger
 
@@ -58,7 +59,7 @@ import Testing
         var full = Ledger(catalog: defaultCatalog, config: config)
         var deltas: [[LedgerDelta]] = []
         var checkpoints: [Int: [UInt8]] = [:]
-        var random = SplitMix64(seed: seed ^ 0xFEED)
+        var random = SeededRandom(seed: seed ^ 0xFEED)
         let cuts = Set((0..<4).map { _ in random.below(events.count) })
         for (step, event) in events.enumerated() {
             if cuts.contains(step) { checkpoints[step] = full.encodeState() }
@@ -109,7 +110,7 @@ import Testing
         let events = generator.events(240, openingMarks: seed % 2 == 1)
         var ledger = Ledger(catalog: defaultCatalog)
         var start = 0
-        var random = SplitMix64(seed: seed)
+        var random = SeededRandom(seed: seed)
         while start < events.count {
             let batch = Array(events[start..<min(events.count, start + 1 + random.below(8))])
             start += batch.count
@@ -165,7 +166,7 @@ import Testing
                 try Ledger.restore(from: Array(bytes[0..<length]), catalog: defaultCatalog, config: LedgerConfig())
             }
         }
-        var random = SplitMix64(seed: 11)
+        var random = SeededRandom(seed: 11)
         for _ in 0..<2000 {
             var corrupted = bytes
             corrupted[4 + random.below(bytes.count - 4)] ^= UInt8(1 + random.below(255))

@@ -1,6 +1,8 @@
+import Bytes
 import Foundation
 import Glibc
 import Synchronization
+import TestSupport
 import Testing
 @testable import Reactor
 
@@ -49,37 +51,11 @@ private final class LoopBox: @unchecked Sendable {
     func stop() { loop.post { [loop] in loop.stop() } }
 }
 
-private func connectClient(port: Int) -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    precondition(rc == 0, "connect failed")
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    return fd
-}
-
-private func readExactly(_ fd: Int32, _ count: Int) -> [UInt8] {
-    var result: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while result.count < count {
-        let n = read(fd, &buffer, min(buffer.count, count - result.count))
-        if n <= 0 { break }
-        result += buffer[0..<n]
-    }
-    return result
-}
-
 @Suite(.serialized) struct EventLoopTests {
     @Test func echoesBytesOverARealSocket() throws {
         let box = try LoopBox()
         defer { box.stop() }
-        let fd = connectClient(port: box.port)
+        let fd = connectTCP(port: box.port)
         defer { close(fd) }
         let payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         var sent = 0
@@ -120,7 +96,7 @@ private func readExactly(_ fd: Int32, _ count: Int) -> [UInt8] {
         options.outboundCapBytes = 256 * 1024
         let box = try LoopBox(options: options)
         defer { box.stop() }
-        let fd = connectClient(port: box.port)
+        let fd = connectTCP(port: box.port)
         defer { close(fd) }
         var small: Int32 = 4096
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
@@ -143,11 +119,11 @@ private func readExactly(_ fd: Int32, _ count: Int) -> [UInt8] {
         options.maxConnections = 1
         let box = try LoopBox(options: options)
         defer { box.stop() }
-        let first = connectClient(port: box.port)
+        let first = connectTCP(port: box.port)
         defer { close(first) }
         _ = write(first, "x", 1)
         #expect(readExactly(first, 1) == Array("x".utf8))
-        let second = connectClient(port: box.port)
+        let second = connectTCP(port: box.port)
         defer { close(second) }
         let answer = String(decoding: readExactly(second, 12), as: UTF8.self)
         #expect(answer == "HTTP/1.1 503")

@@ -2,6 +2,7 @@ import COpenSSL
 import Foundation
 import Glibc
 import Synchronization
+import TestSupport
 @testable import Reactor
 
 /// Certificates made with the openssl command line in a fresh temporary directory.
@@ -135,24 +136,6 @@ final class TLSLoopBox: @unchecked Sendable {
         }
         done.wait()
     }
-}
-
-func connectTCP(port: Int, receiveBuffer: Int32? = nil) -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    if var size = receiveBuffer {   // before connect, so the advertised window is small too
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-    }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    precondition(rc == 0, "connect failed")
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    return fd
 }
 
 /// A blocking OpenSSL client for the tests (5 s receive timeout on the socket).

@@ -1,6 +1,7 @@
 import COpenSSL
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 @testable import Reactor
 

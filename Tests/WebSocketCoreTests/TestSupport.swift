@@ -1,3 +1,4 @@
+import TestSupport
 @testable import WebSocketCore
 
 let testKey: (UInt8, UInt8, UInt8, UInt8) = (0x37, 0xFA, 0x21, 0x3D)
@@ -31,19 +32,16 @@ func receive(_ input: [UInt8], limits: WebSocketLimits = WebSocketLimits(), chun
 
 func receive(_ input: [UInt8], on connection: inout WebSocketConnection, chunkSize: Int? = nil) -> Received {
     var received = Received()
-    var offset = 0
-    let step = chunkSize ?? max(input.count, 1)
-    repeat {
-        let end = min(offset + step, input.count)
-        connection.receive(input[offset..<end])
-        offset = end
-        do {
+    feedInChunks(input, size: chunkSize) { chunk in
+        connection.receive(chunk)
+        do throws(ProtocolViolation) {
             while let event = try connection.nextEvent() { received.events.append(event) }
+            return true
         } catch {
             received.violation = error
-            return received
+            return false
         }
-    } while offset < input.count
+    }
     return received
 }
 

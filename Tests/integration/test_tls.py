@@ -31,7 +31,7 @@ from websockets.asyncio.client import connect
 from conftest import (OP_BINARY, OP_CLOSE, WS_GUID, PeerClosed, RawWebSocket, build_frame,
                       parse_prometheus, parse_response_head, run_cli)
 
-HANDSHAKE_TIMEOUT = 1.5   # seconds, via LADDERWIRE_TLS_HANDSHAKE_TIMEOUT, so stalled-client tests stay short
+HANDSHAKE_TIMEOUT = 1.5   # seconds, via limits.tlsHandshakeTimeoutSeconds, so stalled-client tests stay short
 
 
 # -- certificates ---------------------------------------------------------------------------------
@@ -72,7 +72,7 @@ def tls_server(server_factory, certs, tmp_path):
     shutil.copy(certs["a"][0], cert)
     shutil.copy(certs["a"][1], key)
     server = server_factory(echo=True, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)],
-                            env={"LADDERWIRE_TLS_HANDSHAKE_TIMEOUT": str(HANDSHAKE_TIMEOUT)})
+                            config={"shared": {"limits": {"tlsHandshakeTimeoutSeconds": HANDSHAKE_TIMEOUT}}})
     server.tls_files = (cert, key)
     server.ssl_context = client_context(certs["a"][0])   # for the conftest helpers (metrics, get_json)
     return server

@@ -1,10 +1,8 @@
-// Compiled only once ladderwire-bench depends on Hub (Package.swift): until then the import
-// would resolve against the built module but fail to link, breaking every build of the package.
-// Wiring it: add "Hub" to the target's dependencies and `.define("LADDERWIRE_BENCH_HUB")` to its
-// swiftSettings (or delete this #if), and `case "encode": runEncodeBench(...)` in main.swift.
+import Bytes
 import Foundation
-import Hub
+import JSON
 import Ledger
+import Wire
 
 /// `ladderwire-bench encode [--fills N] [--passes P] [--path all|tree|bytes|encode|none] [--instruments FILE]`
 ///
@@ -82,7 +80,7 @@ func runEncodeBench(arguments: [String]) {
 /// Each fill's deltas, as the ingest thread would hand them to the encoder.
 private func generateDeltas(ledger: inout Ledger, fillCount: Int) -> [[LedgerDelta]] {
     let instruments = ledger.catalog.all
-    var random = EncodeBenchRandom(seed: 42)
+    var random = SeededRandom(seed: 42)
     var walk = Array(repeating: Int64(0), count: instruments.count)
     var perFill: [[LedgerDelta]] = []
     perFill.reserveCapacity(fillCount)
@@ -217,17 +215,4 @@ private func formatted(_ value: Double, _ places: Int) -> String {
 private func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("encode bench: \(message)\n".utf8))
     exit(2)
-}
-
-/// SplitMix64, so every run encodes the same stream.
-private struct EncodeBenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

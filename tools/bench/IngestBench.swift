@@ -13,10 +13,10 @@ func runIngestBench(arguments: [String]) {
     let url = ServerURL.required(options)
     let duration = options.nanoseconds("seconds", defaultSeconds: 10)
     let pipeline = options.int("pipeline", default: 64, minimum: 1)
-    let feedPath = options.string("feed") ?? RecordedFeed.locateDefault()
+    let feedPath = options.string("feed") ?? BenchFeed.locateDefault()
     let server = ServerProcess.from(options)
-    let feed: RecordedFeed
-    do { feed = try RecordedFeed.load(path: feedPath, includeMarks: false) } catch {
+    let feed: BenchFeed
+    do { feed = try BenchFeed.load(path: feedPath, includeMarks: false) } catch {
         BenchOptions.fail("ingest: cannot read feed \(feedPath): \(error.localizedDescription)")
     }
     let fd: Int32

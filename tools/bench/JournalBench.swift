@@ -1,3 +1,4 @@
+import Bytes
 import Foundation
 import Journal
 import Synchronization
@@ -133,7 +134,7 @@ func runJournalCrashChild(arguments: [String]) {
         JournalBenchFlags.fail("usage: ladderwire-bench journal-crash-child --db PATH [--count N] [--seed S] [--durability normal|full]")
     }
     let count = flags.integer("--count", default: Int.max)
-    var generator = CrashChildRandom(seed: UInt64(flags.integer("--seed", default: Int(getpid()))))
+    var generator = SeededRandom(seed: UInt64(flags.integer("--seed", default: Int(getpid()))))
     var options = JournalOptions(path: path)
     options.durability = durability
     let journal = JournalBenchFlags.open(options)
@@ -290,20 +291,6 @@ enum BenchFill {
                         mark: MarkRow(instrument: instrument, price: "110-16", priceUnits: 28_288, time: time))
     }
 }
-
-/// SplitMix64: reproducible batch sizes for a given --seed.
-struct CrashChildRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// `--name value` flags for the two journal subcommands.
 struct JournalBenchFlags {
     private var values: [String: String] = [:]

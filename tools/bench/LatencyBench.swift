@@ -18,12 +18,12 @@ func runLatencyBench(arguments: [String]) {
     let subscriberCount = options.int("subscribers", default: 1, minimum: 1)
     let duration = options.nanoseconds("seconds", defaultSeconds: 10)
     let drain = options.nanoseconds("drain", defaultSeconds: 5)
-    let feedPath = options.string("feed") ?? RecordedFeed.locateDefault()
+    let feedPath = options.string("feed") ?? BenchFeed.locateDefault()
     let server = ServerProcess.from(options)
     _ = ClientSocket.raiseDescriptorLimit()
 
-    let feed: RecordedFeed
-    do { feed = try RecordedFeed.load(path: feedPath, includeMarks: options.flag("with-marks")) } catch {
+    let feed: BenchFeed
+    do { feed = try BenchFeed.load(path: feedPath, includeMarks: options.flag("with-marks")) } catch {
         BenchOptions.fail("latency: cannot read feed \(feedPath): \(error.localizedDescription)")
     }
     let eventCount = Int(Int64(rate) * duration / 1_000_000_000)
@@ -101,7 +101,7 @@ final class SendProgress: Sendable {
 /// event that is already due into one write, and never waits for an ack.
 struct FeedSender: Sendable {
     let fd: Int32
-    let feed: RecordedFeed
+    let feed: BenchFeed
     let runTag: [UInt8]
     let eventCount: Int
     let schedule: SendSchedule
@@ -155,7 +155,7 @@ struct SubscriberStream {
 /// The receiving side of a latency run: one epoll loop over every subscriber socket and the
 /// producer socket's replies, on the main thread.
 struct LatencyRun {
-    let feed: RecordedFeed
+    let feed: BenchFeed
     let eventCount: Int
     let runTag: [UInt8]
     var schedule = SendSchedule(rate: 1, start: 0)
@@ -178,7 +178,7 @@ struct LatencyRun {
 
     private var readBuffer = [UInt8](repeating: 0, count: 1 << 18)
 
-    init(feed: RecordedFeed, eventCount: Int, runTag: [UInt8]) {
+    init(feed: BenchFeed, eventCount: Int, runTag: [UInt8]) {
         self.feed = feed
         self.eventCount = eventCount
         self.runTag = runTag

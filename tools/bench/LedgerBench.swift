@@ -1,3 +1,4 @@
+import Bytes
 import Glibc
 import Ledger
 
@@ -37,7 +38,7 @@ func runLedgerBench(arguments: [String]) {
     let books = (0..<bookCount).map { index in
         (account: "ACC\(index / instruments.count)", instrument: instruments[index % instruments.count])
     }
-    var random = BenchRandom(seed: 42)
+    var random = SeededRandom(seed: 42)
     var walk = Array(repeating: Int64(0), count: instruments.count)
     var events: [LedgerEvent] = []
     events.reserveCapacity(fillCount + fillCount / 100 + 1)
@@ -151,17 +152,4 @@ private func benchCatalog() -> InstrumentCatalog {
                    display: .decimal(places: 2), priceBandTicks: 4000),
     ]
     do { return try InstrumentCatalog(instruments: instruments) } catch { fail("\(error)") }
-}
-
-/// SplitMix64, so every run applies the same stream.
-private struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

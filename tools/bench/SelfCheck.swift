@@ -52,14 +52,14 @@ func runSelfCheck(arguments: [String]) {
 
     // Feed lines: the execId is replaced, the recording's `at` dropped.
     let line = "{\"at\":\"2026-11-24T13:30:00.845Z\",\"type\":\"fill\",\"execId\":\"E1\",\"account\":\"A\",\"qty\":1}"
-    if let feed = try? RecordedFeed.parse(text: line, includeMarks: false) {
+    if let feed = try? BenchFeed.parse(text: line, includeMarks: false) {
         let text = String(decoding: feed.payload(event: 12, runTag: Array("Bq".utf8)), as: UTF8.self)
         check(text == "{\"type\":\"fill\",\"execId\":\"Bq-12\",\"account\":\"A\",\"qty\":1}", "feed payload is \(text)")
     } else { check(false, "feed line parses") }
 
     // Expected deliveries count fills only, across repetitions of the file.
     let twoLines = line + "\n{\"at\":\"x\",\"type\":\"mark\",\"instrument\":\"ZNZ6\",\"price\":\"110-16\"}"
-    if let feed = try? RecordedFeed.parse(text: twoLines, includeMarks: true) {
+    if let feed = try? BenchFeed.parse(text: twoLines, includeMarks: true) {
         let run = LatencyRun(feed: feed, eventCount: 10, runTag: Array("Bq".utf8))
         check(feed.lines.count == 2 && feed.fillCount == 1, "marks kept with includeMarks")
         check(run.expectedFills(sent: 5) == 3, "5 events of fill, mark, fill, mark, fill hold 3 fills")

@@ -1,9 +1,10 @@
+import Bytes
 import Foundation
-#if canImport(FoundationNetworking)
 import FoundationNetworking
-#endif
-import Hub
+import JSON
 import Ledger
+#if canImport(FoundationNetworking)
+#endif
 
 /// Command-line clients of a running server: `mark`, `day-roll`, `record`.
 enum AdminCommands {

@@ -1,4 +1,4 @@
-import Hub
+import JSON
 
 /// Parses a config or secrets file with Hub's JSON parser, turning its byte offset into the
 /// line and column a person looks for.

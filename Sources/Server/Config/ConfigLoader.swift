@@ -1,5 +1,5 @@
+import EventSources
 import Foundation
-import Monitors
 
 /// Builds the effective ServerConfig: embedded defaults, then the file's `shared` section, then
 /// the chosen environment's section (`sim`, `uat`, `live`), then secrets from the environment or

@@ -1,14 +1,15 @@
-import Hub
-import Monitors
+import EventSources
+import JSON
 
 /// The keys a `shared`/`sim`/`uat`/`live` section may hold, and how each overlays a ServerConfig.
 /// A section sets only what it names, so `shared` then the environment's section layer cleanly.
 enum ConfigSchema {
-    static let sectionKeys = ["host", "port", "staticDir", "databasePath", "durability", "instrumentsFile", "tokensFile",
+    static let sectionKeys = ["host", "port", "staticDir", "databasePath", "durability", "instrumentsFile", "accountsFile", "tokensFile",
                               "allowAnonymousViewers", "echo", "sources", "limits", "checkpointEvery", "scheduledDayRoll", "allowedOrigins", "tlsCert", "tlsKey",
                               "debugLogging"]
     static let limitKeys = ["maxConnections", "outboundCapBytes", "maxMessageBytes", "idleTimeoutSeconds",
-                            "pingIntervalSeconds", "heartbeatSeconds", "snapshotFills", "maxResumeEvents"]
+                            "pingIntervalSeconds", "heartbeatSeconds", "snapshotFills", "maxResumeEvents",
+                            "tlsHandshakeTimeoutSeconds"]
     static let sourcesKeys = ["enabled", "restartBackoffCapSeconds", "replay", "sim", "tt"]
     static let replayKeys = ["file", "speed", "loop", "keepTimes"]
     static let simKeys = ["accounts", "instruments", "fillsPerSecond", "markIntervalMilliseconds", "maxQty", "seed"]
@@ -27,6 +28,7 @@ enum ConfigSchema {
         if let path = try section.nonEmptyString("databasePath") { config.databasePath = path }
         if let durability = try section.oneOf("durability", ["normal", "full"]) { config.durability = durability }
         if let file = try section.nonEmptyString("instrumentsFile") { config.instrumentsFile = file }
+        if let file = try section.nullableString("accountsFile") { config.accountsFile = file }
         if let file = try section.nullableString("tokensFile") { config.tokensFile = file }
         if let flag = try section.bool("allowAnonymousViewers") { config.allowAnonymousViewers = flag }
         if let flag = try section.bool("echo") { config.echo = flag }
@@ -51,6 +53,7 @@ enum ConfigSchema {
         if let value = try limits.integer("heartbeatSeconds", in: 1...3600) { target.heartbeatSeconds = value }
         if let value = try limits.integer("snapshotFills", in: 0...100_000) { target.snapshotFills = value }
         if let value = try limits.integer("maxResumeEvents", in: 0...Int(Int32.max)) { target.maxResumeEvents = value }
+        if let value = try limits.rate("tlsHandshakeTimeoutSeconds", minimum: 0.1, maximum: 300) { target.tlsHandshakeTimeoutSeconds = value }
     }
 
     static func apply(sources: ConfigSection, to config: inout ServerConfig) throws(ConfigError) {
@@ -94,10 +97,10 @@ enum ConfigSchema {
                 guard let symbol = try entry.nonEmptyString("symbol") else { throw missing(entry.keyPath("symbol")) }
                 guard let tick = try entry.decimalText("tick") else { throw missing(entry.keyPath("tick")) }
                 guard let start = try entry.decimalText("start") else { throw missing(entry.keyPath("start")) }
-                guard let tickValue = ExactDecimal(tick), tickValue.units > 0 else {
+                guard let tickValue = ScaledDecimal(tick), tickValue.units > 0 else {
                     throw ConfigError(path: entry.keyPath("tick"), message: "must be positive")
                 }
-                guard ExactDecimal(start)?.wholeMultiple(of: tickValue) != nil else {
+                guard ScaledDecimal(start)?.wholeMultiple(of: tickValue) != nil else {
                     throw ConfigError(path: entry.keyPath("start"), message: "\(start) is not on the \(tick) tick grid")
                 }
                 instruments.append(SimulatedInstrument(symbol: symbol, tick: tick, start: start))

@@ -1,5 +1,5 @@
-import Hub
-import Monitors
+import EventSources
+import JSON
 
 /// Typed reading of one JSON object of the config file. Every error names the full key path and
 /// says what was expected and what was found; unknown keys get a did-you-mean.
@@ -70,7 +70,7 @@ struct ConfigSection {
         let text: String
         switch value {
         case .int(let integer): whole = integer; text = String(integer)
-        case .number(let exact): whole = ExactDecimal(exact)?.integerValue; text = exact   // "3.0" and "1e3" are integers too
+        case .number(let exact): whole = ScaledDecimal(exact)?.integerValue; text = exact   // "3.0" and "1e3" are integers too
         default: throw wrongType(key, "an integer", value)
         }
         guard let whole, let number = Int(exactly: whole) else {
@@ -104,7 +104,7 @@ struct ConfigSection {
         guard case .string(let text) = value else {
             throw ConfigError(path: keyPath(key), message: "wrong type: expected a decimal string such as \"0.015625\" (numbers may be rounded), found \(value.kindName)")
         }
-        guard ExactDecimal(text) != nil else { throw ConfigError(path: keyPath(key), message: "not a decimal: \"\(text)\"") }
+        guard ScaledDecimal(text) != nil else { throw ConfigError(path: keyPath(key), message: "not a decimal: \"\(text)\"") }
         return text
     }
 

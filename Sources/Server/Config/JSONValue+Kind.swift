@@ -1,4 +1,4 @@
-import Hub
+import JSON
 
 extension JSONValue {
     /// "object", "array", "string", "number", "boolean" or "null": what config errors say was found.

@@ -1,4 +1,4 @@
-import Hub
+import JSON
 
 extension JSONValue {
     /// Indented JSON text (two spaces) for `config check`: Hub only renders compact JSON, which

@@ -1,5 +1,5 @@
-import Hub
-import Monitors
+import EventSources
+import JSON
 
 extension ServerConfig {
     /// The effective configuration as indented JSON, in the file's key names, with every secret
@@ -23,6 +23,7 @@ extension ServerConfig {
             ("databasePath", .string(databasePath)),
             ("durability", .string(durability)),
             ("instrumentsFile", .string(instrumentsFile)),
+            ("accountsFile", text(accountsFile)),
             ("tokensFile", text(tokensFile)),
             ("allowAnonymousViewers", .bool(allowAnonymousViewers)),
             ("echo", .bool(echo)),
@@ -41,6 +42,7 @@ extension ServerConfig {
                 ("heartbeatSeconds", number(limits.heartbeatSeconds)),
                 ("snapshotFills", number(limits.snapshotFills)),
                 ("maxResumeEvents", number(limits.maxResumeEvents)),
+                ("tlsHandshakeTimeoutSeconds", rate(limits.tlsHandshakeTimeoutSeconds)),
             ])),
             ("sources", .object([
                 ("enabled", .array(sources.map { .string($0) })),

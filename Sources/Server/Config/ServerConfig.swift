@@ -1,4 +1,4 @@
-import Monitors
+import EventSources
 
 /// The effective configuration of one `serve` run: the embedded defaults, overlaid by
 /// `config/ladderwire.json` (shared section, then the chosen environment's section), overlaid
@@ -13,6 +13,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var databasePath = "var/ladderwire-sim.db"
     public var durability = "normal"            // "normal" or "full"
     public var instrumentsFile = "config/instruments.json"
+    /// Cost methods and loss limits per account; nil: `accounts.json` beside the instruments
+    /// file, if there is one (else every account is FIFO with no limit).
+    public var accountsFile: String? = nil
     public var tokensFile: String? = nil        // nil: config/tokens.<env>.json if present
     public var allowAnonymousViewers = true     // only honoured on a loopback listener
     public var echo = false
@@ -41,8 +44,23 @@ public struct ServerConfig: Sendable, Equatable {
         public var heartbeatSeconds = 5
         public var snapshotFills = 200
         public var maxResumeEvents = 200_000
+        /// A TLS client must finish its handshake within this many seconds.
+        public var tlsHandshakeTimeoutSeconds: Double = 10
         public init() {}
     }
 
     public init() {}
+
+    /// The accounts file this run reads, and whether it must exist (named explicitly).
+    public var effectiveAccountsFile: (path: String, required: Bool) {
+        if let accountsFile { return (accountsFile, true) }
+        let folder = instrumentsFile.contains("/") ? String(instrumentsFile[..<instrumentsFile.lastIndex(of: "/")!]) : "."
+        return (folder + "/accounts.json", false)
+    }
+
+    /// The tokens file this run reads, and whether it must exist (named explicitly).
+    public var effectiveTokensFile: (path: String, required: Bool) {
+        if let tokensFile { return (tokensFile, true) }
+        return ("config/tokens.\(environment.rawValue).json", false)
+    }
 }

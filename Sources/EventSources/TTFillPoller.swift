@@ -1,0 +1,155 @@
+import Bytes
+import Synchronization
+import Wire
+
+/// Polls TT's REST ledger for fills (`tt` source): every `pollSeconds`, asks for
+/// `(cursor, now]` in pages (next `minTimestamp` = last `timeStamp` + 1, until an empty page:
+/// `lastPage` is not trusted), halves the window on 408, and submits each page with the cursor
+/// (the page's last `timeStamp`) in the same transaction. Network errors, 5xx, 429 and malformed
+/// replies are retried with jittered exponential backoff (or `Retry-After`) while the monitor is
+/// `degraded`; configuration errors are thrown to the supervisor.
+public final class TTFillPoller: Monitor {
+    public let name: String
+    private let config: TTConfig
+    private let transport: any OutboundHTTP
+    private let clock: any MonitorClock
+    private let catalogSymbols: [String: String]
+    private let rateLimit: TokenBucket
+    public let tokens: TTTokenManager
+    private let jitter: Mutex<SeededRandom>
+    private let counts = Mutex(SubmissionCounts())
+    private let submitTimeoutSeconds: Int
+
+    /// The smallest window a 408 may narrow to before the poller gives up on that window for now.
+    static let minimumWindow: Int64 = 1_000_000   // 1 ms
+
+    public struct PollSummary: Sendable, Equatable {
+        public var requests = 0
+        public var pages = 0
+        public var fillsSubmitted = 0
+        public var skipped: [String] = []
+        /// Window halvings after 408s.
+        public var narrowed = 0
+        public var cursor: Int64?
+    }
+
+    /// `catalogSymbols`: TT instrumentId → symbol from the instrument catalog (`ttInstrumentId`);
+    /// `config.instruments` entries win over it.
+    public init(config: TTConfig, name: String = "tt", transport: any OutboundHTTP = URLSessionTransport(),
+                clock: any MonitorClock = SystemClock(), catalogSymbols: [String: String] = [:],
+                jitterSeed: UInt64 = UInt64.random(in: 0...UInt64.max), submitTimeoutSeconds: Int = 30) {
+        self.name = name
+        self.config = config
+        self.transport = transport
+        self.clock = clock
+        self.catalogSymbols = catalogSymbols
+        self.rateLimit = TokenBucket(ratePerSecond: config.requestsPerSecond, burst: 1, clock: clock)
+        self.tokens = TTTokenManager(config: config, transport: transport, clock: clock, rateLimit: rateLimit)
+        self.jitter = Mutex(SeededRandom(seed: jitterSeed))
+        self.submitTimeoutSeconds = submitTimeoutSeconds
+    }
+
+    public var submissionCounts: SubmissionCounts { counts.withLock { $0 } }
+
+    public func run(sink: any MessageSink, status: any MonitorStatusSink, stopping: StopSignal) throws {
+        let backoff = Backoff(initialMilliseconds: 500, capSeconds: Int64(max(1, config.backoffCapSeconds)), jitter: true)
+        var failures = 0
+        var lastSuccess: Int64?
+        while !stopping.isStopped {
+            let delay: Int64
+            do {
+                let summary = try pollOnce(sink: sink, stopping: stopping)
+                failures = 0
+                lastSuccess = clock.now()
+                let problem = summary.skipped.last.map { "skipped \(summary.skipped.count) fill(s): \($0)" }
+                    ?? counts.withLock { $0.lastRejection }.map { "rejected \($0)" }
+                status.report(MonitorStatus(name: name, state: .running, lastError: problem, lastSuccess: lastSuccess))
+                delay = Int64(max(1, config.pollSeconds)) * 1_000_000_000
+            } catch .stopped {
+                return
+            } catch {
+                guard error.isTransient else { throw error }
+                failures += 1
+                status.report(MonitorStatus(name: name, state: .degraded, lastError: error.description, lastSuccess: lastSuccess))
+                delay = error.retryAfterSeconds.map { $0 * 1_000_000_000 }
+                    ?? jitter.withLock { backoff.delay(attempt: failures, random: &$0) }
+            }
+            if !clock.sleep(nanoseconds: delay, stopping: stopping) { return }
+        }
+    }
+
+    /// One poll: every page from the cursor to now. Public so tests and `ladderwire` tools can
+    /// drive a single cycle.
+    public func pollOnce(sink: any MessageSink, stopping: StopSignal) throws(TTError) -> PollSummary {
+        var summary = PollSummary()
+        let end = clock.now()
+        var stored: Int64?
+        if let text = sink.cursor(named: name) {
+            guard let value = Int64(text) else { throw .notConfigured("stored cursor '\(text)' is not a TT timeStamp") }
+            stored = value
+        }
+        summary.cursor = stored
+        var low = (stored ?? (end - Int64(config.lookbackSeconds) * 1_000_000_000)) + 1
+        var window = end - low
+        while low <= end {
+            if stopping.isStopped { throw .stopped }
+            let high = min(low + window, end)
+            let reply = try fetchFills(min: low, max: high, stopping: stopping)
+            summary.requests += 1
+            if reply.status == 408 {
+                guard window > TTFillPoller.minimumWindow else {
+                    throw .status(code: 408, retryAfterSeconds: nil, detail: "still timing out with a 1 ms window")
+                }
+                window /= 2
+                summary.narrowed += 1
+                continue
+            }
+            guard (200..<300).contains(reply.status) else {
+                throw .status(code: reply.status, retryAfterSeconds: retryAfter(reply), detail: String(reply.body.prefix(200)))
+            }
+            let page = try TTFillMapping.page(from: reply.body, config: config, catalogSymbols: catalogSymbols)
+            summary.pages += 1
+            summary.skipped += page.skipped
+            guard let last = page.lastTimeStamp, last >= low else {
+                low = high + 1   // this window is exhausted
+                continue
+            }
+            var seen = Set<String>()
+            let messages = page.fills.map(\.message).filter { seen.insert($0.ref).inserted }
+            let results: [SubmitResult]
+            do {
+                results = try submitAndWait(messages, to: sink, source: name, cursor: (name, String(last)),
+                                            timeoutSeconds: submitTimeoutSeconds)
+            } catch {
+                throw .network(error.description)
+            }
+            counts.withLock { $0.add(results, refs: messages.map(\.ref)) }
+            summary.fillsSubmitted += messages.count
+            summary.cursor = last
+            low = last + 1
+        }
+        return summary
+    }
+
+    private func fetchFills(min low: Int64, max high: Int64, stopping: StopSignal) throws(TTError) -> OutboundReply {
+        let token = try tokens.bearer(stopping: stopping)
+        let reply = try get(min: low, max: high, token: token, stopping: stopping)
+        guard reply.status == 401 else { return reply }
+        // Exactly one refresh and one retry: a second 401 is not a stale token.
+        let fresh = try tokens.refresh(replacing: token, stopping: stopping)
+        let retried = try get(min: low, max: high, token: fresh, stopping: stopping)
+        if retried.status == 401 { throw .unauthorized("fills request still 401 with a new token") }
+        return retried
+    }
+
+    private func get(min low: Int64, max high: Int64, token: String, stopping: StopSignal) throws(TTError) -> OutboundReply {
+        guard let key = config.appKey?.reveal() else { throw .notConfigured("app key is not set") }
+        if !rateLimit.acquire(stopping: stopping) { throw .stopped }
+        let requestId = formEncoded(ttRequestId(app: config.appName, company: config.company))
+        let url = "\(config.baseURL)/ttledger/\(config.environment)/fills?minTimestamp=\(low)&maxTimestamp=\(high)&requestId=\(requestId)"
+        return try transport.send(
+            OutboundRequest(method: "GET", url: url,
+                            headers: ["x-api-key": key, "Authorization": "Bearer \(token)", "Accept": "application/json"]),
+            timeoutSeconds: config.requestTimeoutSeconds)
+    }
+}

@@ -1,0 +1,28 @@
+/// What the single writer needs of its store: sequenced appends in one transaction and the reads
+/// that recovery and resumes use.
+///
+/// `Journal` (SQLite) is the store the server runs on. The protocol exists so that the ingest
+/// pipeline's failure paths can be tested: a test wraps a real journal and makes chosen commits
+/// fail, the way SQLite's own tests inject I/O faults.
+public protocol EventStore: AnyObject {
+    /// A random id created with the database; a different epoch means a different database.
+    var epoch: String { get }
+    /// The seq of the last committed event (0 for an empty store).
+    var lastSeq: Seq { get }
+
+    /// Commits events (seqs lastSeq+1, …), audit entries, cursors and an optional ledger
+    /// checkpoint in ONE transaction, or nothing at all: on error `lastSeq` is unchanged.
+    @discardableResult
+    func append(_ events: [NewEvent], audit: [AuditEntry], cursors: [SourceCursor],
+                checkpoint: (seq: Seq, state: [UInt8])?) throws(JournalError) -> [Seq]
+    /// Events after `seq` in seq order, at most `limit`.
+    func events(after seq: Seq, limit: Int) throws(JournalError) -> [EventRecord]
+    /// The newest ledger checkpoint, if any.
+    func latestCheckpoint() throws(JournalError) -> Checkpoint?
+    /// Every execId ever stored, with the seq of the event that stored it.
+    func allExecIds() throws(JournalError) -> [String: Seq]
+    /// The last stored value of a source cursor.
+    func cursor(_ name: String) throws(JournalError) -> String?
+    /// Stored fills, newest last (`GET /api/fills`).
+    func fills(account: String?, instrument: String?, since: Seq?, limit: Int) throws(JournalError) -> [FillRow]
+}

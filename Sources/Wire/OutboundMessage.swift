@@ -1,0 +1,58 @@
+import Bytes
+import JSON
+
+/// One subscriber message, encoded once: the JSON frame on the ingest thread right after the
+/// commit; the text frame on first use by a text subscriber (most deployments have none, so the
+/// hot path never renders text it would throw away).
+///
+/// Sendable by hand: everything is immutable after init except the text cache, which only the
+/// loop thread touches (the hub is loop-confined).
+public final class OutboundMessage: @unchecked Sendable {
+    public let channel: Channel
+    public let account: String?
+    public let instrument: String?
+    /// The JSON bytes (also what the journal stores for resumes).
+    public let jsonBytes: [UInt8]
+    public let jsonFrame: SharedBuffer
+    /// Renders the text line, only if a text subscriber ever asks.
+    private let makeText: (@Sendable () -> String)?
+    private var cachedTextFrame: SharedBuffer?
+
+    /// A message whose text line is known up front (monitor status).
+    public init(channel: Channel, account: String?, instrument: String?, json: String, text: String) {
+        self.channel = channel
+        self.account = account
+        self.instrument = instrument
+        jsonBytes = Array(json.utf8)
+        jsonFrame = Frames.text(bytes: jsonBytes)
+        cachedTextFrame = Frames.text(text)
+        makeText = nil
+    }
+
+    /// The hot path: JSON written straight to bytes (`MessageEncoder.encode`); the text line is
+    /// rendered from a tree built on demand.
+    public init(channel: Channel, account: String?, instrument: String?, jsonBytes: [UInt8], renderer: TextRenderer,
+                makeValue: @escaping @Sendable () -> JSONValue) {
+        self.channel = channel
+        self.account = account
+        self.instrument = instrument
+        self.jsonBytes = jsonBytes
+        jsonFrame = Frames.text(bytes: jsonBytes)
+        makeText = { renderer.line(makeValue()) }
+    }
+
+    /// The JSON as text (tests and diagnostics; the hot path uses the bytes).
+    public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    /// Loop thread only.
+    public var textFrame: SharedBuffer {
+        if let cachedTextFrame { return cachedTextFrame }
+        let frame = Frames.text(makeText?() ?? json)
+        cachedTextFrame = frame
+        return frame
+    }
+
+    public func frame(for format: WireFormat) -> SharedBuffer {
+        format == .json ? jsonFrame : textFrame
+    }
+}

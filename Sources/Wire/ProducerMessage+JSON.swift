@@ -1,0 +1,113 @@
+import JSON
+
+/// Why a producer message could not even be read: answered with `ref: null` when no ref is known.
+public struct MessageFormatError: Error, Sendable, Equatable {
+    public var code: String
+    public var message: String
+    public var ref: String?
+}
+
+extension ProducerMessage {
+    /// Parses one producer message from JSON text (one `/feed` frame, one line of a feed file).
+    public static func parse(json text: String) throws(MessageFormatError) -> ProducerMessage {
+        let value: JSONValue
+        do { value = try JSONValue.parse(text) } catch {
+            throw MessageFormatError(code: "malformed_json", message: "message is not valid JSON (\(error.message) at byte \(error.offset))", ref: nil)
+        }
+        return try parse(value)
+    }
+
+    /// Parses one producer message from a decoded JSON value (an element of a POST array).
+    public static func parse(_ value: JSONValue) throws(MessageFormatError) -> ProducerMessage {
+        guard case .object = value else {
+            throw MessageFormatError(code: "malformed_json", message: "message must be a JSON object", ref: nil)
+        }
+        var reader = FieldReader(value: value)
+        guard let type = value["type"]?.stringValue else {
+            throw MessageFormatError(code: "missing_field", message: "field 'type' is required (fill, bust, correct, mark, sod)", ref: nil)
+        }
+        switch type {
+        case "fill":
+            reader.ref = value["execId"]?.stringValue
+            let execId = try reader.string("execId")
+            let side = try reader.string("side")
+            guard side == "buy" || side == "sell" else {
+                throw reader.failure("invalid_side", "side must be \"buy\" or \"sell\", got \"\(side)\"")
+            }
+            return .fill(execId: execId, account: try reader.string("account"), instrument: try reader.string("instrument"),
+                         side: side, qty: try reader.positiveQuantity("qty"), price: try reader.price("price"),
+                         time: try reader.optionalString("time"))
+        case "bust":
+            reader.ref = value["execId"]?.stringValue
+            return .bust(execId: try reader.string("execId"))
+        case "correct":
+            reader.ref = value["execId"]?.stringValue
+            let execId = try reader.string("execId")
+            let qty: Int64? = reader.isAbsent("qty") ? nil : try reader.positiveQuantity("qty")
+            let price: String? = reader.isAbsent("price") ? nil : try reader.price("price")
+            if qty == nil && price == nil { throw reader.failure("missing_field", "a correction needs 'qty' or 'price'") }
+            return .correct(execId: execId, qty: qty, price: price)
+        case "mark":
+            reader.ref = value["instrument"]?.stringValue
+            return .mark(instrument: try reader.string("instrument"), price: try reader.price("price"),
+                         time: try reader.optionalString("time"))
+        case "sod":
+            reader.ref = value["instrument"]?.stringValue
+            return .sod(account: try reader.string("account"), instrument: try reader.string("instrument"),
+                        qty: try reader.integer("qty"), price: try reader.price("price"))
+        default:
+            throw MessageFormatError(code: "unknown_type", message: "unknown message type '\(type)' (fill, bust, correct, mark, sod)", ref: nil)
+        }
+    }
+}
+
+/// Typed field access with errors that name the field.
+private struct FieldReader {
+    let value: JSONValue
+    var ref: String?
+
+    func failure(_ code: String, _ message: String) -> MessageFormatError {
+        MessageFormatError(code: code, message: message, ref: ref)
+    }
+
+    func isAbsent(_ name: String) -> Bool {
+        value[name] == nil || value[name] == .null
+    }
+
+    func string(_ name: String) throws(MessageFormatError) -> String {
+        guard let raw = value[name], raw != .null else { throw failure("missing_field", "field '\(name)' is required") }
+        guard let text = raw.stringValue else { throw failure("invalid_field", "field '\(name)' must be a string") }
+        guard !text.isEmpty else { throw failure("invalid_field", "field '\(name)' must not be empty") }
+        return text
+    }
+
+    func optionalString(_ name: String) throws(MessageFormatError) -> String? {
+        guard let raw = value[name], raw != .null else { return nil }
+        guard let text = raw.stringValue else { throw failure("invalid_field", "field '\(name)' must be a string") }
+        return text
+    }
+
+    /// Prices are exact text; a JSON number is refused because a sender may already have rounded it.
+    func price(_ name: String) throws(MessageFormatError) -> String {
+        guard let raw = value[name], raw != .null else { throw failure("missing_field", "field '\(name)' is required") }
+        guard let text = raw.stringValue else {
+            throw failure("invalid_price", "field '\(name)' must be a string such as \"110-08.5\" (numbers may be rounded)")
+        }
+        return text
+    }
+
+    func integer(_ name: String) throws(MessageFormatError) -> Int64 {
+        guard let raw = value[name], raw != .null else { throw failure("missing_field", "field '\(name)' is required") }
+        guard let number = raw.intValue else {
+            if case .number(let text) = raw { throw failure("invalid_quantity", "field '\(name)' must be an integer, got \(text)") }
+            throw failure("invalid_quantity", "field '\(name)' must be an integer")
+        }
+        return number
+    }
+
+    func positiveQuantity(_ name: String) throws(MessageFormatError) -> Int64 {
+        let number = try integer(name)
+        guard number > 0 else { throw failure("invalid_quantity", "field '\(name)' must be a positive integer, got \(number)") }
+        return number
+    }
+}

@@ -1,0 +1,62 @@
+import Journal
+import Synchronization
+
+/// A real journal with faults on demand, the way SQLite's tests inject I/O errors: the next
+/// `failAppends` commits fail (nothing stored), and while `failReads` is set every read fails
+/// too, so the pipeline's ledger rebuild after a failed commit fails as well.
+final class FailingStore: EventStore, @unchecked Sendable {
+    // Safety: `journal` is used only on the pipeline thread (and by the test once the pipeline
+    // is idle, between answers); the knobs are behind a mutex.
+    let journal: Journal
+    private let knobs = Mutex<(failAppends: Int, failReads: Bool, appendsFailed: Int)>((0, false, 0))
+
+    init(_ journal: Journal) { self.journal = journal }
+
+    func failNextAppends(_ count: Int) { knobs.withLock { $0.failAppends = count } }
+    func setFailReads(_ fail: Bool) { knobs.withLock { $0.failReads = fail } }
+    var appendsFailed: Int { knobs.withLock { $0.appendsFailed } }
+
+    var epoch: String { journal.epoch }
+    var lastSeq: Seq { journal.lastSeq }
+
+    func append(_ events: [NewEvent], audit: [AuditEntry], cursors: [SourceCursor],
+                checkpoint: (seq: Seq, state: [UInt8])?) throws(JournalError) -> [Seq] {
+        let fail = knobs.withLock { state -> Bool in
+            guard state.failAppends > 0 else { return false }
+            state.failAppends -= 1
+            state.appendsFailed += 1
+            return true
+        }
+        if fail { throw JournalError(code: "io", message: "injected: disk I/O error") }
+        return try journal.append(events, audit: audit, cursors: cursors, checkpoint: checkpoint)
+    }
+
+    private func checkReads() throws(JournalError) {
+        if knobs.withLock({ $0.failReads }) { throw JournalError(code: "io", message: "injected: read error") }
+    }
+
+    func events(after seq: Seq, limit: Int) throws(JournalError) -> [EventRecord] {
+        try checkReads()
+        return try journal.events(after: seq, limit: limit)
+    }
+
+    func latestCheckpoint() throws(JournalError) -> Checkpoint? {
+        try checkReads()
+        return try journal.latestCheckpoint()
+    }
+
+    func allExecIds() throws(JournalError) -> [String: Seq] {
+        try checkReads()
+        return try journal.allExecIds()
+    }
+
+    func cursor(_ name: String) throws(JournalError) -> String? {
+        try checkReads()
+        return try journal.cursor(name)
+    }
+
+    func fills(account: String?, instrument: String?, since: Seq?, limit: Int) throws(JournalError) -> [FillRow] {
+        try checkReads()
+        return try journal.fills(account: account, instrument: instrument, since: since, limit: limit)
+    }
+}

@@ -1,0 +1,228 @@
+import TestSupport
+import Foundation
+import EventSources
+import JSON
+import Testing
+@testable import Server
+
+@Suite struct ConfigLoaderTests {
+    /// Parses `text` as a config file for `environment` and returns the error it raises.
+    func error(_ text: String, environment: ServerConfig.Environment = .sim) -> ConfigError? {
+        do { _ = try ConfigLoader.parse(text: text, file: "test.json", environment: environment); return nil }
+        catch { return error }
+    }
+
+    @Test func noFileGivesTheEmbeddedDefaults() throws {
+        let folder = TemporaryDirectory(); defer { folder.remove() }
+        let config = try ConfigLoader.load(path: nil, environment: nil, variables: [:],
+                                               defaultFile: folder.file("config/ladderwire.json"))
+        #expect(config == ServerConfig())
+        #expect(config.host == "127.0.0.1" && config.port == 8080)
+        #expect(config.databasePath == "var/ladderwire-sim.db")
+        #expect(config.sources == ["replay"])
+        #expect(config.monitors.replay.file == "tools/feeds/sample-day.ndjson" && config.monitors.replay.loop)
+        #expect(config.allowAnonymousViewers)
+    }
+
+    @Test func shippedConfigForSimEqualsTheEmbeddedDefaults() throws {
+        let config = try ConfigLoader.load(path: "\(repositoryRoot)/config/ladderwire.json", environment: "sim", variables: [:])
+        #expect(config == ServerConfig())
+    }
+
+    @Test func shippedConfigSelectsLiveSection() throws {
+        let variables = [ConfigLoader.appKeyVariable: "key-123", ConfigLoader.appSecretVariable: "secret-456"]
+        let config = try ConfigLoader.load(path: "\(repositoryRoot)/config/ladderwire.json", environment: "live", variables: variables)
+        #expect(config.environment == .live)
+        #expect(config.databasePath == "var/ladderwire-live.db")
+        #expect(config.sources == ["tt"])
+        #expect(config.monitors.tt.environment == "ext_prod_live")
+        #expect(config.monitors.tt.baseURL == "https://ttrestapi.trade.tt")
+        #expect(config.monitors.tt.pollSeconds == 5)              // from shared
+        #expect(config.allowAnonymousViewers == false)
+        #expect(config.monitors.tt.appKey?.reveal() == "key-123")
+    }
+
+    @Test func environmentComesFromFlagThenVariableThenSim() throws {
+        #expect(try ConfigLoader.resolveEnvironment(flag: nil, variables: [:]) == .sim)
+        #expect(try ConfigLoader.resolveEnvironment(flag: nil, variables: ["LADDERWIRE_ENV": "uat"]) == .uat)
+        #expect(try ConfigLoader.resolveEnvironment(flag: "live", variables: ["LADDERWIRE_ENV": "uat"]) == .live)
+        #expect(throws: ConfigError(path: "LADDERWIRE_ENV", message: "bad value 'prod' (allowed: sim, uat, live)")) {
+            try ConfigLoader.resolveEnvironment(flag: nil, variables: ["LADDERWIRE_ENV": "prod"])
+        }
+        #expect(throws: ConfigError(path: "--env", message: "bad value 'liev'; did you mean 'live'? (allowed: sim, uat, live)")) {
+            try ConfigLoader.resolveEnvironment(flag: "liev", variables: [:])
+        }
+    }
+
+    @Test func environmentSectionOverridesShared() throws {
+        let config = try ConfigLoader.parse(text: """
+            {"shared": {"port": 9000, "host": "0.0.0.0"}, "uat": {"port": 9100}}
+            """, file: "x.json", environment: .uat)
+        #expect(config.port == 9100)
+        #expect(config.host == "0.0.0.0")
+        #expect(config.databasePath == "var/ladderwire-uat.db")
+    }
+
+    @Test func unknownKeyNamesThePathAndSuggests() {
+        let failure = error(#"{"live": {"sources": {"tt": {"pollSecond": 5}}}}"#)
+        #expect(failure?.path == "live.sources.tt.pollSecond")
+        #expect(failure?.message.hasPrefix("unknown key; did you mean 'pollSeconds'?") == true)
+        #expect(error(#"{"shared": {"prot": 1}}"#)?.message.hasPrefix("unknown key; did you mean 'port'?") == true)
+        #expect(error(#"{"staging": {}}"#)?.path == "staging")
+    }
+
+    @Test func wrongTypeNamesExpectedAndFound() {
+        #expect(error(#"{"live": {"sources": {"tt": {"pollSeconds": "5"}}}}"#)
+                == ConfigError(path: "live.sources.tt.pollSeconds", message: "wrong type: expected an integer, found string"))
+        #expect(error(#"{"shared": {"echo": 1}}"#)
+                == ConfigError(path: "shared.echo", message: "wrong type: expected true or false, found number"))
+        #expect(error(#"{"shared": {"port": 80.5}}"#)
+                == ConfigError(path: "shared.port", message: "wrong type: expected an integer, found 80.5"))
+        #expect(error(#"{"sim": {"sources": {"enabled": "replay"}}}"#)
+                == ConfigError(path: "sim.sources.enabled", message: "wrong type: expected an array of strings, found string"))
+        #expect(error(#"{"sim": {"sources": {"sim": {"instruments": [{"symbol": "ZNZ6", "tick": 0.015625, "start": "110.5"}]}}}}"#)?.path
+                == "sim.sources.sim.instruments[0].tick")
+        #expect(error(#"{"shared": []}"#) == ConfigError(path: "shared", message: "wrong type: expected an object, found array"))
+    }
+
+    @Test func portOutOfRange() {
+        #expect(error(#"{"uat": {"port": 70000}}"#)
+                == ConfigError(path: "uat.port", message: "out of range: 70000 (allowed 0...65535)"))
+        #expect(error(#"{"shared": {"port": -1}}"#)?.path == "shared.port")
+    }
+
+    @Test func badEnumValues() {
+        #expect(error(#"{"shared": {"durability": "ful"}}"#)
+                == ConfigError(path: "shared.durability", message: "bad value 'ful'; did you mean 'full'? (allowed: normal, full)"))
+        #expect(error(#"{"live": {"sources": {"tt": {"environment": "prod"}}}}"#)?.path == "live.sources.tt.environment")
+        #expect(error(#"{"sim": {"sources": {"enabled": ["replay", "simm"]}}}"#)
+                == ConfigError(path: "sim.sources.enabled[1]", message: "bad value 'simm'; did you mean 'sim'? (allowed: replay, sim, tt)"))
+    }
+
+    @Test func otherEnvironmentsAreCheckedToo() {
+        // A typo in `live` is reported while loading `sim`, not on the day live is started.
+        #expect(error(#"{"live": {"hots": "x"}}"#, environment: .sim)?.path == "live.hots")
+    }
+
+    @Test func simulatorStartMustBeOnTheGrid() {
+        let failure = error(#"{"sim": {"sources": {"sim": {"instruments": [{"symbol": "ZNZ6", "tick": "0.015625", "start": "110.51"}]}}}}"#)
+        #expect(failure == ConfigError(path: "sim.sources.sim.instruments[0].start", message: "110.51 is not on the 0.015625 tick grid"))
+    }
+
+    @Test func missingRequiredValues() throws {
+        var config = ServerConfig()
+        config.environment = .uat
+        config.sources = ["tt"]
+        #expect(throws: ConfigError(path: "uat.sources.tt.baseURL", message: "missing required value: the tt source is enabled")) {
+            try ConfigLoader.validate(config)
+        }
+        config.monitors.tt.baseURL = "https://ttrestapi.trade.tt"
+        #expect((try? ConfigLoader.validate(config)) == nil)
+        #expect(throws: ConfigError.self) { try ConfigLoader.validate(config) }
+        do { try ConfigLoader.validate(config) } catch { #expect(error.path == "LADDERWIRE_TT_APP_KEY") }
+        config.monitors.tt.appKey = Secret("k")
+        do { try ConfigLoader.validate(config) } catch { #expect(error.path == "LADDERWIRE_TT_APP_SECRET") }
+        config.monitors.tt.appSecret = Secret("s")
+        try ConfigLoader.validate(config)
+        config.tlsCert = "cert.pem"
+        do { try ConfigLoader.validate(config); Issue.record("expected an error") } catch { #expect(error.path == "uat.tlsKey") }
+    }
+
+    @Test func unreadableOrMissingFile() throws {
+        let folder = TemporaryDirectory(); defer { folder.remove() }
+        #expect(throws: ConfigError(path: folder.file("nope.json"), message: "file not found")) {
+            try ConfigLoader.load(path: folder.file("nope.json"), environment: nil, variables: [:])
+        }
+        let broken = folder.write("broken.json", "{\"shared\": {\"port\": 80,}}")
+        do {
+            _ = try ConfigLoader.load(path: broken, environment: nil, variables: [:])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.path == broken)
+            #expect(error.message == "invalid JSON at line 1, column 24: expected a quoted key")
+        }
+        if getuid() != 0 {   // root reads anything
+            let locked = folder.write("locked.json", "{}", mode: 0o000)
+            #expect(throws: ConfigError(path: locked, message: "unreadable file (check permissions)")) {
+                try ConfigLoader.load(path: locked, environment: nil, variables: [:])
+            }
+        }
+    }
+
+    @Test func secretsAreRefusedInTheConfigFile() {
+        let failure = error(#"{"live": {"sources": {"tt": {"appSecret": "hunter2"}}}}"#)
+        #expect(failure?.path == "live.sources.tt.appSecret")
+        #expect(failure?.message.hasPrefix("secrets are never read from the config file") == true)
+        #expect(failure?.description.contains("hunter2") == false)
+    }
+
+    @Test func secretsFileMustBePrivate() throws {
+        let folder = TemporaryDirectory(); defer { folder.remove() }
+        let open = folder.write("tt-secrets.json", #"{"appKey": "k1", "appSecret": "s1"}"#, mode: 0o644)
+        var config = ServerConfig()
+        do {
+            try ConfigLoader.loadSecrets(into: &config, variables: [ConfigLoader.secretsFileVariable: open])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.path == open)
+            #expect(error.message == "is readable by group or others (mode 644); run chmod 600 \(open)")
+        }
+        chmod(open, 0o600)
+        try ConfigLoader.loadSecrets(into: &config, variables: [ConfigLoader.secretsFileVariable: open])
+        #expect(config.monitors.tt.appKey?.reveal() == "k1")
+        #expect(config.monitors.tt.appSecret?.reveal() == "s1")
+        // Environment variables win over the file.
+        try ConfigLoader.loadSecrets(into: &config, variables: [ConfigLoader.secretsFileVariable: open, ConfigLoader.appKeyVariable: "env-key"])
+        #expect(config.monitors.tt.appKey?.reveal() == "env-key")
+    }
+
+    @Test func checkOutputMasksSecrets() throws {
+        var config = ServerConfig()
+        config.monitors.tt.appKey = Secret("very-secret-key")
+        config.monitors.tt.appSecret = Secret("very-secret-secret")
+        let text = config.redactedDescription()
+        #expect(!text.contains("very-secret"))
+        #expect(text.contains(#""appKey": "****""#))
+        #expect(text.contains(#""appSecret": "****""#))
+        #expect("\(config)".contains("very-secret") == false)
+        // The rendering is valid JSON with the file's key names.
+        let json = try JSONValue.parse(text)
+        #expect(json["port"] == .int(8080))
+        #expect(json["sources"]?["enabled"] == .array([.string("replay")]))
+        // Unset secrets show as null, not as a mask.
+        #expect(ServerConfig().redactedJSON()["sources"]?["tt"]?["appKey"] == .null)
+    }
+
+    @Test func checkOutputIsIndentedAndRoundTrips() throws {
+        let config = ServerConfig()
+        let text = config.redactedDescription()
+        #expect(try JSONValue.parse(text) == config.redactedJSON())
+        #expect(text.hasPrefix("{\n  \"environment\": \"sim\",\n"))
+        #expect(text.contains(#""enabled": ["replay"]"#))   // plain lists stay on one line
+        #expect(JSONValue.object([("a", .array([])), ("b", .object([]))]).prettyRendered == "{\n  \"a\": [],\n  \"b\": {}\n}")
+    }
+
+    @Test func jsonErrorsNameLineAndColumn() {
+        #expect(throws: ConfigError(path: "f.json", message: "invalid JSON at line 2, column 3: expected ',' or '}'")) {
+            try ConfigJSON.parse("{\"a\": 1\n  \"b\": 2}", file: "f.json")
+        }
+        #expect(TextPosition(offset: 0, in: "") == TextPosition(line: 1, column: 1))
+        #expect(TextPosition(offset: 6, in: "ab\n\ncd") == TextPosition(line: 3, column: 3))
+        #expect(TextPosition(offset: 99, in: "ab\nc") == TextPosition(line: 2, column: 2))
+    }
+
+    @Test func integersAndRatesAcceptEveryExactNumberForm() throws {
+        let config = try ConfigLoader.parse(text: #"{"shared": {"port": 8.08e3, "sources": {"replay": {"speed": 2}, "sim": {"maxQty": 5.0}}}}"#,
+                                            file: "x", environment: .sim)
+        #expect(config.port == 8080)
+        #expect(config.monitors.replay.speed == 2)
+        #expect(config.monitors.sim.maxQty == 5)
+        #expect(error(#"{"shared": {"port": 80.5}}"#) == ConfigError(path: "shared.port", message: "wrong type: expected an integer, found 80.5"))
+        #expect(error(#"{"shared": {"port": "80"}}"#) == ConfigError(path: "shared.port", message: "wrong type: expected an integer, found string"))
+    }
+
+    @Test func commentKeysAreIgnored() throws {
+        let config = try ConfigLoader.parse(text: #"{"//": "note", "shared": {"// why": "x", "port": 1234}}"#, file: "x", environment: .sim)
+        #expect(config.port == 1234)
+    }
+}
