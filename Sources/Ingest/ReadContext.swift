@@ -19,39 +19,36 @@ public struct ReadContext: ~Copyable {
 
     // MARK: Snapshot
 
-    /// The snapshot object of docs/protocol.md, consistent at `lastSeq`, honouring the filter.
-    public func snapshot(filter: SubscriptionFilter, resync: Bool, monitors: [MonitorStatus], now: Int64) -> JSONValue {
-        let ledger = pipeline.ledger
-        let encoder = pipeline.encoder
-        let positions = ledger.positions.filter { filter.permits(account: $0.account) && filter.permits(instrument: $0.instrument) }
-        let accounts = ledger.accounts.filter { filter.permits(account: $0.account) }
-        let marks = ledger.marks.filter { filter.permits(instrument: $0.instrument) }
-        let fills = ledger.recentFills(limit: pipeline.options.snapshotFills * 4)
-            .filter { filter.permits(account: $0.fill.account) && filter.permits(instrument: $0.fill.instrument) }
-            .suffix(pipeline.options.snapshotFills)
-        var fields: [(String, JSONValue)] = [
-            ("type", .string("snapshot")), ("seq", .int(lastSeq)), ("epoch", .string(epoch)), ("resync", .bool(resync)),
-            ("time", .string(isoString(now))),
-            ("instruments", .array(encoder.catalog.all.map { encoder.instrument($0) })),
-            ("positions", .array(positions.map { stripType(encoder.position($0, seq: nil)) })),
-            ("accounts", .array(accounts.map { stripType(encoder.account($0, seq: nil, type: "account")) })),
-        ]
-        // Desk totals aggregate every account: not for a viewer scoped to some of them.
-        fields.append(("desk", filter.allowedAccounts == nil ? stripType(encoder.desk(ledger.desk, seq: nil)) : .null))
-        fields += [
-            ("marks", .array(marks.map { stripType(encoder.mark($0, seq: nil)) })),
-            ("fills", .array(fills.map { encoder.fill($0, seq: pipeline.execIndex[$0.fill.execId]) })),
-            ("monitors", .array(monitors.map(MessageEncoder.monitor))),
-            ("filter", filter.jsonValue),
-        ]
-        return .object(fields)
+    /// What a snapshot holds for one filter: the ledger's views it lets through.
+    public struct SnapshotContent {
+        public var positions: [PositionLine]
+        public var accounts: [AccountTotals]
+        /// Nil for a viewer scoped to some accounts: desk totals aggregate them all.
+        public var desk: DeskTotals?
+        public var marks: [MarkRecord]
+        /// The newest fills, each with the seq of the event that stored it.
+        public var fills: [(record: FillRecord, seq: Int64?)]
     }
 
-    /// The same snapshot written straight to JSON bytes (the connect path; `snapshot` builds the
-    /// tree for the text format and for tests, which check the two agree).
-    public func snapshotBytes(filter: SubscriptionFilter, resync: Bool, monitors: [MonitorStatus], now: Int64) -> [UInt8] {
+    public func snapshotContent(filter: SubscriptionFilter, fills fillCount: Int? = nil) -> SnapshotContent {
         let ledger = pipeline.ledger
+        let count = fillCount ?? pipeline.options.snapshotFills
+        let fills = ledger.recentFills(limit: count * 4)
+            .filter { filter.permits(account: $0.fill.account) && filter.permits(instrument: $0.fill.instrument) }
+            .suffix(count)
+        return SnapshotContent(
+            positions: ledger.positions.filter { filter.permits(account: $0.account) && filter.permits(instrument: $0.instrument) },
+            accounts: ledger.accounts.filter { filter.permits(account: $0.account) },
+            desk: filter.allowedAccounts == nil ? ledger.desk : nil,
+            marks: ledger.marks.filter { filter.permits(instrument: $0.instrument) },
+            fills: fills.map { ($0, pipeline.execIndex[$0.fill.execId]) })
+    }
+
+    /// The snapshot object of docs/protocol.md, consistent at `lastSeq`, honouring the filter,
+    /// written straight to JSON bytes.
+    public func snapshotBytes(filter: SubscriptionFilter, resync: Bool, monitors: [MonitorStatus], now: Int64) -> [UInt8] {
         let encoder = pipeline.encoder
+        let content = snapshotContent(filter: filter)
         var out = JSONBytes(reservingCapacity: 64 * 1024)
         out.openObject()
         out.key("type"); out.string(static: "snapshot")
@@ -63,26 +60,21 @@ public struct ReadContext: ~Copyable {
         for instrument in encoder.catalog.all { encoder.appendInstrument(instrument, to: &out) }
         out.closeArray()
         out.key("positions"); out.openArray()
-        for line in ledger.positions where filter.permits(account: line.account) && filter.permits(instrument: line.instrument) {
-            encoder.appendSnapshotPosition(line, to: &out)
-        }
+        for line in content.positions { encoder.appendSnapshotPosition(line, to: &out) }
         out.closeArray()
         out.key("accounts"); out.openArray()
-        for totals in ledger.accounts where filter.permits(account: totals.account) { encoder.appendSnapshotAccount(totals, to: &out) }
+        for totals in content.accounts { encoder.appendSnapshotAccount(totals, to: &out) }
         out.closeArray()
         out.key("desk")
-        if filter.allowedAccounts == nil { encoder.appendSnapshotDesk(ledger.desk, to: &out) } else { out.null() }
+        if let desk = content.desk { encoder.appendSnapshotDesk(desk, to: &out) } else { out.null() }
         out.key("marks"); out.openArray()
-        for mark in ledger.marks where filter.permits(instrument: mark.instrument) { encoder.appendSnapshotMark(mark, to: &out) }
+        for mark in content.marks { encoder.appendSnapshotMark(mark, to: &out) }
         out.closeArray()
         out.key("fills"); out.openArray()
-        let fills = ledger.recentFills(limit: pipeline.options.snapshotFills * 4)
-            .filter { filter.permits(account: $0.fill.account) && filter.permits(instrument: $0.fill.instrument) }
-            .suffix(pipeline.options.snapshotFills)
-        for record in fills { encoder.appendFill(record, seq: pipeline.execIndex[record.fill.execId], to: &out) }
+        for (record, seq) in content.fills { encoder.appendFill(record, seq: seq, to: &out) }
         out.closeArray()
         out.key("monitors"); out.openArray()
-        for status in monitors { out.value(MessageEncoder.monitor(status)) }
+        for status in monitors { encoder.appendMonitor(status, to: &out) }
         out.closeArray()
         out.key("filter"); out.value(filter.jsonValue)
         out.closeObject()
@@ -116,43 +108,23 @@ public struct ReadContext: ~Copyable {
         let frame: SharedBuffer
         switch format {
         case .json: frame = Frames.text(bytes: snapshotBytes(filter: filter, resync: resync, monitors: monitors, now: now))
-        case .text: frame = Frames.text(textSnapshot(snapshot(filter: filter, resync: resync, monitors: monitors, now: now)))
+        case .text: frame = Frames.text(textSnapshot(snapshotContent(filter: filter), resync: resync))
         }
         if cache.frames.count >= 64 { cache.frames.removeAll(keepingCapacity: true) }
         cache.frames[key] = frame
         return frame
     }
 
-    private func textSnapshot(_ value: JSONValue) -> String {
+    /// The snapshot for terminals: a header line, then one line per position, account, desk
+    /// total and mark, rendered like the deltas that will follow.
+    private func textSnapshot(_ content: SnapshotContent, resync: Bool) -> String {
         let renderer = TextRenderer(encoder: pipeline.encoder)
-        var lines: [String] = []
-        let resync = value["resync"] == .bool(true) ? " (resync)" : ""
-        lines.append("#\(lastSeq) SNAPSHOT epoch \(epoch)\(resync) — type 'help' for commands")
-        func each(_ key: String, as type: String) {
-            guard case .array(let items)? = value[key] else { return }
-            for item in items {
-                guard case .object(var fields) = item else { continue }
-                fields.removeAll { $0.0 == "type" }
-                fields.insert(("type", .string(type)), at: 0)
-                if type == "pnl" { fields.insert(("scope", .string(key == "desk" ? "desk" : "account")), at: 1) }
-                lines.append(renderer.line(.object(fields)))
-            }
-        }
-        each("positions", as: "position")
-        each("accounts", as: "pnl")
-        if let desk = value["desk"], desk != .null {
-            guard case .object(var fields) = desk else { return lines.joined(separator: "\n") }
-            fields.insert(("type", .string("pnl")), at: 0)
-            fields.insert(("scope", .string("desk")), at: 1)
-            lines.append(renderer.line(.object(fields)))
-        }
-        each("marks", as: "mark")
+        var lines = ["#\(lastSeq) SNAPSHOT epoch \(epoch)\(resync ? " (resync)" : "") — type 'help' for commands"]
+        lines += content.positions.map { renderer.line(.position($0, seq: nil)) }
+        lines += content.accounts.map { renderer.line(.accountPnL($0, seq: nil)) }
+        if let desk = content.desk { lines.append(renderer.line(.deskPnL(desk, seq: nil))) }
+        lines += content.marks.map { renderer.line(.mark($0, seq: nil)) }
         return lines.joined(separator: "\n")
-    }
-
-    private func stripType(_ value: JSONValue) -> JSONValue {
-        guard case .object(let fields) = value else { return value }
-        return .object(fields.filter { $0.0 != "type" && $0.0 != "scope" })
     }
 
     // MARK: Resume
@@ -175,27 +147,32 @@ public struct ReadContext: ~Copyable {
             guard since >= 0, since <= last else { return .resync(reason: "since is beyond the journal") }
             guard last - since <= Int64(pipeline.options.maxResumeEvents) else { return .resync(reason: "too far behind") }
         }
-        let renderer = TextRenderer(encoder: pipeline.encoder)
+        let encoder = pipeline.encoder
+        let renderer = TextRenderer(encoder: encoder)
+        func frame(_ message: SubscriberMessage) -> SharedBuffer {
+            format == .json ? Frames.text(bytes: encoder.json(message)) : Frames.text(renderer.line(message))
+        }
         var frames: [SharedBuffer] = []
         var bytes = 0
-        if !continuing {
-            let resumed = JSONValue.object([("type", .string("resumed")), ("since", .int(since)), ("seq", .int(last)), ("epoch", .string(epoch))])
-            frames.append(Frames.text(format == .json ? resumed.serialized : renderer.line(resumed)))
-        }
+        if !continuing { frames.append(frame(.resumed(since: since, seq: last, epoch: epoch))) }
         var after = since
         while after < last {
             guard let records = try? journal.events(after: after, limit: 1_000), !records.isEmpty else {
                 return .resync(reason: "journal read failed")
             }
             for record in records where record.seq <= last {
-                if case .array(let messages)? = try? JSONValue.parse(record.deltas) {
-                    for message in messages {
-                        guard let (channel, account, instrument) = MessageEncoder.routing(of: message),
-                              filter.matches(channel: channel, account: account, instrument: instrument) else { continue }
-                        let frame = Frames.text(format == .json ? message.serialized : renderer.line(message))
-                        bytes += frame.count
-                        frames.append(frame)
+                guard case .array(let items)? = try? JSONValue.parse(record.deltas) else {
+                    return .resync(reason: "event \(record.seq) has no readable messages")
+                }
+                for item in items {
+                    guard let message = SubscriberMessage(delta: item) else {
+                        return .resync(reason: "event \(record.seq) has a message this server cannot read")
                     }
+                    let route = message.route
+                    guard filter.matches(channel: route.channel, account: route.account, instrument: route.instrument) else { continue }
+                    let next = frame(message)
+                    bytes += next.count
+                    frames.append(next)
                 }
                 after = record.seq
                 if bytes >= maxBytes && after < last { return .replay(frames: frames, upTo: after, complete: false) }

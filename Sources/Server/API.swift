@@ -115,7 +115,13 @@ enum API {
                 let response: HTTPResponse
                 do {
                     let rows = try read.journal.fills(account: account, instrument: instrument, since: fromSeq, limit: maxRows)
-                    response = .json(200, JSONValue.object([("fills", .array(rows.map { fillJSON($0, encoder: read.encoder) }))]).serialized)
+                    var out = JSONBytes(reservingCapacity: 256 * rows.count + 16)
+                    out.openObject()
+                    out.key("fills"); out.openArray()
+                    for row in rows { read.encoder.write(.fill(fillRecord(row, catalog: read.encoder.catalog), seq: row.seq), to: &out) }
+                    out.closeArray()
+                    out.closeObject()
+                    response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: out.bytes)
                 } catch let error as JournalError {
                     response = .json(500, JSONValue.object([("error", .string("storage_error")), ("message", .string(error.message))]).serialized)
                 } catch {
@@ -126,17 +132,14 @@ enum API {
         }
     }
 
-    static func fillJSON(_ row: FillRow, encoder: MessageEncoder) -> JSONValue {
-        var fields: [(String, JSONValue)] = [
-            ("type", .string("fill")), ("seq", .int(row.seq)), ("execId", .string(row.execId)),
-            ("account", .string(row.account)), ("instrument", .string(row.instrument)), ("side", .string(row.side)),
-            ("qty", .int(row.qty)), ("price", .string(row.price)),
-            ("priceDecimal", .string(Price(units: row.priceUnits).decimalString)),
-            ("time", .string(isoString(row.time))), ("status", .string(row.status)), ("source", .string(row.source)),
-        ]
-        if let q = row.originalQty { fields.append(("origQty", .int(q))) }
-        if let p = row.originalPrice { fields.append(("origPrice", .string(p))) }
-        return .object(fields)
+    /// A stored fill row as the ledger's record, so `/api/fills` is written by the same writer
+    /// as the live `fill` deltas.
+    static func fillRecord(_ row: FillRow, catalog: InstrumentCatalog) -> FillRecord {
+        let fill = Fill(execId: row.execId, account: row.account, instrument: row.instrument,
+                        side: row.side == "sell" ? .sell : .buy, qty: row.qty, price: Price(units: row.priceUnits),
+                        time: row.time, source: row.source)
+        let originalPrice = row.originalPrice.flatMap { text in try? catalog[row.instrument]?.parsePrice(text) }
+        return FillRecord(fill: fill, status: FillStatus(rawValue: row.status) ?? .live, originalQty: row.originalQty,
+                          originalPrice: originalPrice)
     }
 }
-

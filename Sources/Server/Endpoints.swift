@@ -11,25 +11,28 @@ enum Endpoints {
         let monitors = context.statusBoard.all
         let storage = context.pipeline.statistics.storage.withLock { $0 }
         let degraded = storage != .ok || monitors.contains { $0.state == .degraded || $0.state == .stopped }
-        let storageJSON: JSONValue
+        var out = JSONBytes(reservingCapacity: 1024)
+        out.openObject()
+        out.key("status"); out.string(static: degraded ? "degraded" : "ok")
+        out.key("storage"); out.openObject()
         switch storage {
-        case .ok: storageJSON = .object([("state", .string("ok")), ("error", .null)])
-        case .failing(let error): storageJSON = .object([("state", .string("failing")), ("error", .string(error))])
-        case .stopped(let reason): storageJSON = .object([("state", .string("stopped")), ("error", .string(reason))])
+        case .ok: out.key("state"); out.string(static: "ok"); out.key("error"); out.null()
+        case .failing(let error): out.key("state"); out.string(static: "failing"); out.key("error"); out.string(error)
+        case .stopped(let reason): out.key("state"); out.string(static: "stopped"); out.key("error"); out.string(reason)
         }
-        let body = JSONValue.object([
-            ("status", .string(degraded ? "degraded" : "ok")),
-            ("storage", storageJSON),
-            ("version", .string(context.version)),
-            ("environment", .string(context.config.environment.rawValue)),
-            ("uptime", .int(Int64(context.uptimeSeconds))),
-            ("connections", .int(Int64(context.loop.connectionCount))),
-            ("subscribers", .int(Int64(context.hub.subscribers.count))),
-            ("seq", .int(context.pipeline.statistics.lastSeq.load(ordering: .relaxed))),
-            ("epoch", .string(context.pipeline.epoch)),
-            ("monitors", .array(monitors.map(MessageEncoder.monitor))),
-        ])
-        var response = HTTPResponse.json(200, body.serialized)
+        out.closeObject()
+        out.key("version"); out.string(context.version)
+        out.key("environment"); out.string(context.config.environment.rawValue)
+        out.key("uptime"); out.int(Int64(context.uptimeSeconds))
+        out.key("connections"); out.int(Int64(context.loop.connectionCount))
+        out.key("subscribers"); out.int(Int64(context.hub.subscribers.count))
+        out.key("seq"); out.int(context.pipeline.statistics.lastSeq.load(ordering: .relaxed))
+        out.key("epoch"); out.string(context.pipeline.epoch)
+        out.key("monitors"); out.openArray()
+        for status in monitors { context.pipeline.encoder.appendMonitor(status, to: &out) }
+        out.closeArray()
+        out.closeObject()
+        var response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: out.bytes)
         response.headers.add("Cache-Control", "no-store")
         return response
     }

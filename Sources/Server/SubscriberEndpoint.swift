@@ -141,10 +141,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
                 sendError(session, code: "bad_filter", message: error.description)
             }
         case "ping":
-            var fields: [(String, JSONValue)] = [("type", .string("pong"))]
-            if let id = message["id"] { fields.append(("id", id)) }
-            fields.append(("seq", .int(subscriber?.lastSeq ?? 0)))
-            session.sendText(JSONValue.object(fields).serialized)
+            send(.pong(id: message["id"], seq: subscriber?.lastSeq ?? 0), on: session)
         default:
             sendError(session, code: "bad_message", message: "unknown message type '\(type)' (subscribe, ping)")
         }
@@ -186,8 +183,16 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     }
 
     func sendError(_ session: WebSocketSession, code: String, message: String) {
-        let value = JSONValue.object([("type", .string("error")), ("code", .string(code)), ("message", .string(message))])
-        session.sendText(format == .json ? value.serialized : TextRenderer(encoder: context.pipeline.encoder).line(value))
+        send(.error(code: code, message: message), on: session)
+    }
+
+    /// One message outside the hub's fan-out (errors, pongs, heartbeats), in this client's format.
+    private func send(_ message: SubscriberMessage, on session: WebSocketSession) {
+        let encoder = context.pipeline.encoder
+        switch format {
+        case .json: session.send(Frames.text(bytes: encoder.json(message)))
+        case .text: session.sendText(TextRenderer(encoder: encoder).line(message))
+        }
     }
 
     // MARK: Housekeeping
@@ -199,9 +204,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         }
         guard let subscriber, subscriber.phase == .live,
               now.seconds(since: subscriber.lastSendTime) >= Double(context.config.limits.heartbeatSeconds) else { return }
-        let heartbeat = JSONValue.object([("type", .string("heartbeat")), ("seq", .int(subscriber.lastSeq)),
-                                          ("time", .string(isoString(wallClockNanos())))])
-        session.sendText(format == .json ? heartbeat.serialized : TextRenderer(encoder: context.pipeline.encoder).line(heartbeat))
+        send(.heartbeat(seq: subscriber.lastSeq, time: wallClockNanos()), on: session)
         subscriber.lastSendTime = now
     }
 

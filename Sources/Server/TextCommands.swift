@@ -45,26 +45,14 @@ struct TextCommands {
             let target = LoopBound(session, on: context.loop)
             context.pipeline.read { read in
                 let renderer = TextRenderer(encoder: read.encoder)
-                let value = read.snapshot(filter: filter, resync: false, monitors: [], now: wallClockNanos())
-                var lines: [String] = []
-                func render(_ key: String, type: String, scope: String? = nil) {
-                    let items: [JSONValue]
-                    if case .array(let list)? = value[key] { items = list } else if let one = value[key], one != .null { items = [one] } else { items = [] }
-                    for item in items {
-                        guard case .object(var fields) = item else { continue }
-                        fields.removeAll { $0.0 == "type" }
-                        fields.insert(("type", .string(type)), at: 0)
-                        if let scope { fields.insert(("scope", .string(scope)), at: 1) }
-                        lines.append(renderer.line(.object(fields)))
-                    }
-                }
+                let content = read.snapshotContent(filter: filter)
+                let lines: [String]
                 switch command {
-                case "positions": render("positions", type: "position")
-                case "pnl": render("accounts", type: "pnl", scope: "account"); render("desk", type: "pnl", scope: "desk")
-                default:
-                    if case .array(let fills)? = value["fills"] {
-                        for fill in fills.suffix(fillCount) { lines.append(renderer.line(fill)) }
-                    }
+                case "positions": lines = content.positions.map { renderer.line(.position($0, seq: nil)) }
+                case "pnl":
+                    lines = content.accounts.map { renderer.line(.accountPnL($0, seq: nil)) }
+                        + (content.desk.map { [renderer.line(.deskPnL($0, seq: nil))] } ?? [])
+                default: lines = content.fills.suffix(fillCount).map { renderer.line(.fill($0.record, seq: $0.seq)) }
                 }
                 let text = lines.isEmpty ? "(none)" : lines.joined(separator: "\n")
                 target.post { $0.sendText(text) }

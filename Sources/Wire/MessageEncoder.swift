@@ -2,151 +2,266 @@ import Bytes
 import JSON
 import Ledger
 
-/// Turns ledger views into subscriber messages (JSON objects and text lines).
-///
-/// Field names follow docs/protocol.md; this is the only place that knows them, so the snapshot,
-/// live deltas and `/api/*` answers can never disagree on a shape.
+/// The one JSON writer of the wire schema: every subscriber message, the snapshot's entries and
+/// the instruments, written straight to bytes (no tree, no intermediate `String`s: the ingest
+/// thread runs this for every delta of every fill). Field names follow docs/protocol.md.
 public struct MessageEncoder: Sendable {
     public let catalog: InstrumentCatalog
 
     public init(catalog: InstrumentCatalog) { self.catalog = catalog }
 
-    // MARK: Prices, money, times
-
-    func priceFields(_ price: Price?, instrument: String, name: String) -> [(String, JSONValue)] {
-        guard let price else { return [(name, .null), (name + "Decimal", .null)] }
-        let display = catalog[instrument]?.format(price, style: .tt) ?? price.decimalString
-        return [(name, .string(display)), (name + "Decimal", .string(price.decimalString))]
+    /// The JSON object of one message.
+    public func json(_ message: SubscriberMessage) -> [UInt8] {
+        var out = JSONBytes(reservingCapacity: 320)
+        write(message, to: &out)
+        return out.bytes
     }
 
-    func cmePrice(_ price: Price?, instrument: String) -> String {
-        guard let price else { return "—" }
-        return catalog[instrument]?.format(price, style: .cme) ?? price.decimalString
-    }
-
-    static func money(_ money: Money) -> JSONValue { .string(money.decimalString) }
-    static func money(_ money: Money?) -> JSONValue { money.map { .string($0.decimalString) } ?? .null }
-    static func time(_ nanos: Nanos?) -> JSONValue { nanos.map { .string(isoString($0)) } ?? .null }
-
-    /// Money for terminals: explicit sign, exact digits, at least two decimals.
-    static func signed(_ money: Money) -> String {
-        var text = money.decimalString
-        if let dot = text.firstIndex(of: ".") {
-            let decimals = text.distance(from: dot, to: text.endIndex) - 1
-            if decimals < 2 { text += String(repeating: "0", count: 2 - decimals) }
-        } else {
-            text += ".00"
+    public func write(_ message: SubscriberMessage, to out: inout JSONBytes) {
+        switch message {
+        case .fill(let record, let seq): appendFill(record, seq: seq, to: &out)
+        case .position(let line, let seq): appendPosition(line, seq: seq, to: &out)
+        case .accountPnL(let totals, let seq): appendAccount(totals, seq: seq, to: &out)
+        case .deskPnL(let totals, let seq): appendDesk(totals, seq: seq, to: &out)
+        case .mark(let record, let seq): appendMark(record, seq: seq, to: &out)
+        case .limit(let totals, let seq): appendLimit(totals, seq: seq, to: &out)
+        case .status(let status):
+            out.openObject()
+            writeHeader("status", seq: nil, to: &out)
+            out.key("monitor"); out.string(status.name)
+            writeMonitorFields(status, to: &out)
+            out.closeObject()
+        case .heartbeat(let seq, let time):
+            out.openObject()
+            writeHeader("heartbeat", seq: seq, to: &out)
+            out.key("time"); out.time(time)
+            out.closeObject()
+        case .resumed(let since, let seq, let epoch):
+            out.openObject()
+            out.key("type"); out.string(static: "resumed")
+            out.key("since"); out.int(since)
+            out.key("seq"); out.int(seq)
+            out.key("epoch"); out.string(epoch)
+            out.closeObject()
+        case .error(let code, let message):
+            out.openObject()
+            out.key("type"); out.string(static: "error")
+            out.key("code"); out.string(code)
+            out.key("message"); out.string(message)
+            out.closeObject()
+        case .pong(let id, let seq):
+            out.openObject()
+            out.key("type"); out.string(static: "pong")
+            if let id { out.key("id"); out.value(id) }
+            out.key("seq"); out.int(seq)
+            out.closeObject()
         }
-        return money.units >= 0 ? "+" + text : text
     }
 
-    static func signed(_ qty: Int64) -> String { qty > 0 ? "+\(qty)" : "\(qty)" }
-
-    // MARK: Objects
-
-    public func fill(_ record: FillRecord, seq: Int64?) -> JSONValue {
-        let f = record.fill
-        var fields: [(String, JSONValue)] = [("type", .string("fill"))]
-        if let seq { fields.append(("seq", .int(seq))) }
-        fields += [
-            ("execId", .string(f.execId)), ("account", .string(f.account)), ("instrument", .string(f.instrument)),
-            ("side", .string(f.side.rawValue)), ("qty", .int(f.qty)),
-        ]
-        fields += priceFields(f.price, instrument: f.instrument, name: "price")
-        fields += [("time", Self.time(f.time)), ("status", .string(record.status.rawValue)), ("source", .string(f.source))]
-        if record.status == .corrected {
-            if let q = record.originalQty { fields.append(("origQty", .int(q))) }
-            if let p = record.originalPrice { fields += priceFields(p, instrument: f.instrument, name: "origPrice") }
-        }
-        return .object(fields)
-    }
-
-    public func position(_ line: PositionLine, seq: Int64?) -> JSONValue {
-        var fields: [(String, JSONValue)] = [("type", .string("position"))]
-        if let seq { fields.append(("seq", .int(seq))) }
-        fields += [("account", .string(line.account)), ("instrument", .string(line.instrument)),
-                   ("sodQty", .int(line.sodQty)), ("bought", .int(line.bought)), ("sold", .int(line.sold)),
-                   ("net", .int(line.net))]
-        fields += priceFields(line.avgPrice, instrument: line.instrument, name: "avgPrice")
-        fields += priceFields(line.mark, instrument: line.instrument, name: "mark")
-        fields += [("markSource", .string(line.markSource.rawValue)),
-                   ("realized", Self.money(line.realized)), ("unrealized", Self.money(line.unrealized)),
-                   ("total", Self.money(line.total)), ("dv01", Self.money(line.dv01)),
-                   ("lastFillTime", Self.time(line.lastFillTime))]
-        return .object(fields)
-    }
-
-    public func account(_ totals: AccountTotals, seq: Int64?, type: String = "pnl") -> JSONValue {
-        var fields: [(String, JSONValue)] = [("type", .string(type))]
-        if let seq { fields.append(("seq", .int(seq))) }
-        if type == "pnl" { fields.append(("scope", .string("account"))) }
-        fields += [("account", .string(totals.account)),
-                   ("realized", Self.money(totals.realized)), ("unrealized", Self.money(totals.unrealized)),
-                   ("total", Self.money(totals.total)), ("netContracts", .int(totals.netContracts)),
-                   ("grossContracts", .int(totals.grossContracts)), ("dv01", Self.money(totals.dv01)),
-                   ("lossLimit", Self.money(totals.lossLimit)), ("limitUsed", Self.money(totals.limitUsed)),
-                   ("limitState", .string(totals.limitState.rawValue))]
-        return .object(fields)
-    }
-
-    public func desk(_ totals: DeskTotals, seq: Int64?) -> JSONValue {
-        var fields: [(String, JSONValue)] = [("type", .string("pnl"))]
-        if let seq { fields.append(("seq", .int(seq))) }
-        fields += [("scope", .string("desk")),
-                   ("realized", Self.money(totals.realized)), ("unrealized", Self.money(totals.unrealized)),
-                   ("total", Self.money(totals.total)), ("grossContracts", .int(totals.grossContracts)),
-                   ("dv01", Self.money(totals.dv01))]
-        return .object(fields)
-    }
-
-    public func mark(_ mark: MarkRecord, seq: Int64?) -> JSONValue {
-        var fields: [(String, JSONValue)] = [("type", .string("mark"))]
-        if let seq { fields.append(("seq", .int(seq))) }
-        fields.append(("instrument", .string(mark.instrument)))
-        fields += priceFields(mark.price, instrument: mark.instrument, name: "price")
-        fields += [("source", .string(mark.source)), ("time", Self.time(mark.time))]
-        return .object(fields)
-    }
-
-    public func limit(_ totals: AccountTotals, seq: Int64?) -> JSONValue {
-        var fields: [(String, JSONValue)] = [("type", .string("limit"))]
-        if let seq { fields.append(("seq", .int(seq))) }
-        fields += [("account", .string(totals.account)), ("lossLimit", Self.money(totals.lossLimit)),
-                   ("limitUsed", Self.money(totals.limitUsed)), ("limitState", .string(totals.limitState.rawValue))]
-        return .object(fields)
-    }
-
-    public func instrument(_ instrument: Instrument) -> JSONValue {
-        .object([("symbol", .string(instrument.symbol)), ("product", .string(instrument.product)),
-                 ("description", .string(instrument.description)),
-                 ("tick", .string(instrument.tick.decimalString)),
-                 ("dollarsPerPoint", .string(String(instrument.dollarsPerPoint))),
-                 ("display", .string(Self.displayName(instrument.display))),
-                 ("dv01", Self.money(instrument.dv01))])
-    }
-
-    /// A monitor's health as the snapshot's "monitors" entries show it.
-    public static func monitor(_ status: MonitorStatus) -> JSONValue {
-        .object([("name", .string(status.name))] + monitorFields(status))
-    }
-
-    /// A `status` message: a monitor changed state (no seq: it is not a committed event).
-    public static func statusMessage(_ status: MonitorStatus) -> JSONValue {
-        .object([("type", .string("status")), ("monitor", .string(status.name))] + monitorFields(status))
-    }
-
-    private static func monitorFields(_ status: MonitorStatus) -> [(String, JSONValue)] {
-        [("state", .string(status.state.rawValue)),
-         ("lastError", status.lastError.map { .string($0) } ?? .null),
-         ("lastSuccess", status.lastSuccess.map { .string(isoString($0)) } ?? .null),
-         ("stale", .bool(status.state != .running))]
-    }
-
-    /// The `status` message for every subscriber of the status channel, in both formats.
+    /// The message every subscriber of the status channel gets when a monitor changes state.
     public func statusMessage(_ status: MonitorStatus) -> OutboundMessage {
-        let json = Self.statusMessage(status)
-        return OutboundMessage(channel: .status, account: nil, instrument: nil, json: json.serialized,
-                               text: TextRenderer(encoder: self).line(json))
+        OutboundMessage(.status(status), encoder: self)
+    }
+
+    /// The messages one committed event caused, encoded once (JSON now, text on first use).
+    public func messages(for deltas: [LedgerDelta], seq: Int64) -> [OutboundMessage] {
+        deltas.map { OutboundMessage(SubscriberMessage($0, seq: seq), encoder: self) }
+    }
+
+    // MARK: Delta objects (with "type" and "seq")
+
+    /// A fill object; the snapshot's "fills" use it as is (with the fill's own seq, or none).
+    public func appendFill(_ record: FillRecord, seq: Int64?, to out: inout JSONBytes) {
+        let fill = record.fill
+        out.openObject()
+        writeHeader("fill", seq: seq, to: &out)
+        out.key("execId"); out.string(fill.execId)
+        out.key("account"); out.string(fill.account)
+        out.key("instrument"); out.string(fill.instrument)
+        out.key("side"); out.string(static: fill.side == .buy ? "buy" : "sell")
+        out.key("qty"); out.int(fill.qty)
+        let instrument = catalogInstrument(fill.instrument)
+        writePrice(fill.price, instrument: instrument, key: "price", decimalKey: "priceDecimal", to: &out)
+        out.key("time"); out.time(fill.time)
+        out.key("status"); out.string(static: Self.statusText(record.status))
+        out.key("source"); out.string(fill.source)
+        if record.status == .corrected {
+            if let qty = record.originalQty { out.key("origQty"); out.int(qty) }
+            if let price = record.originalPrice {
+                writePrice(price, instrument: instrument, key: "origPrice", decimalKey: "origPriceDecimal", to: &out)
+            }
+        }
+        out.closeObject()
+    }
+
+    public func appendPosition(_ line: PositionLine, seq: Int64?, to out: inout JSONBytes) {
+        out.openObject()
+        writeHeader("position", seq: seq, to: &out)
+        writePositionFields(line, to: &out)
+        out.closeObject()
+    }
+
+    /// An account P&L delta (`"type":"pnl","scope":"account"`).
+    public func appendAccount(_ totals: AccountTotals, seq: Int64?, to out: inout JSONBytes) {
+        out.openObject()
+        writeHeader("pnl", seq: seq, to: &out)
+        out.key("scope"); out.string(static: "account")
+        writeAccountFields(totals, to: &out)
+        out.closeObject()
+    }
+
+    /// The desk P&L delta (`"type":"pnl","scope":"desk"`).
+    public func appendDesk(_ totals: DeskTotals, seq: Int64?, to out: inout JSONBytes) {
+        out.openObject()
+        writeHeader("pnl", seq: seq, to: &out)
+        out.key("scope"); out.string(static: "desk")
+        writeDeskFields(totals, to: &out)
+        out.closeObject()
+    }
+
+    public func appendMark(_ mark: MarkRecord, seq: Int64?, to out: inout JSONBytes) {
+        out.openObject()
+        writeHeader("mark", seq: seq, to: &out)
+        writeMarkFields(mark, to: &out)
+        out.closeObject()
+    }
+
+    public func appendLimit(_ totals: AccountTotals, seq: Int64?, to out: inout JSONBytes) {
+        out.openObject()
+        writeHeader("limit", seq: seq, to: &out)
+        out.key("account"); out.string(totals.account)
+        out.key("lossLimit"); out.money(totals.lossLimit)
+        out.key("limitUsed"); out.money(totals.limitUsed)
+        out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
+        out.closeObject()
+    }
+
+    /// The snapshot's "instruments" entries, as `instrument(_:)`.
+    public func appendInstrument(_ instrument: Instrument, to out: inout JSONBytes) {
+        out.openObject()
+        out.key("symbol"); out.string(instrument.symbol)
+        out.key("product"); out.string(instrument.product)
+        out.key("description"); out.string(instrument.description)
+        out.key("tick"); out.price(instrument.tick)
+        out.key("dollarsPerPoint"); out.string(String(instrument.dollarsPerPoint))
+        out.key("display"); out.string(Self.displayName(instrument.display))
+        out.key("dv01"); out.money(instrument.dv01)
+        out.closeObject()
+    }
+
+    // MARK: Snapshot entries (the same fields without "type", "seq" or "scope")
+
+    public func appendSnapshotPosition(_ line: PositionLine, to out: inout JSONBytes) {
+        out.openObject()
+        writePositionFields(line, to: &out)
+        out.closeObject()
+    }
+
+    public func appendSnapshotAccount(_ totals: AccountTotals, to out: inout JSONBytes) {
+        out.openObject()
+        writeAccountFields(totals, to: &out)
+        out.closeObject()
+    }
+
+    public func appendSnapshotDesk(_ totals: DeskTotals, to out: inout JSONBytes) {
+        out.openObject()
+        writeDeskFields(totals, to: &out)
+        out.closeObject()
+    }
+
+    public func appendSnapshotMark(_ mark: MarkRecord, to out: inout JSONBytes) {
+        out.openObject()
+        writeMarkFields(mark, to: &out)
+        out.closeObject()
+    }
+
+    /// A monitor's health as the snapshot's "monitors" entries and `/healthz` show it.
+    public func appendMonitor(_ status: MonitorStatus, to out: inout JSONBytes) {
+        out.openObject()
+        out.key("name"); out.string(status.name)
+        writeMonitorFields(status, to: &out)
+        out.closeObject()
+    }
+
+    // MARK: Fields
+
+    private func writeMonitorFields(_ status: MonitorStatus, to out: inout JSONBytes) {
+        out.key("state"); out.string(status.state.rawValue)
+        out.key("lastError")
+        if let error = status.lastError { out.string(error) } else { out.null() }
+        out.key("lastSuccess"); out.time(status.lastSuccess)
+        out.key("stale"); out.bool(status.state != .running)
+    }
+
+    private func writeHeader(_ type: StaticString, seq: Int64?, to out: inout JSONBytes) {
+        out.key("type"); out.string(static: type)
+        if let seq { out.key("seq"); out.int(seq) }
+    }
+
+    private func writePositionFields(_ line: PositionLine, to out: inout JSONBytes) {
+        out.key("account"); out.string(line.account)
+        out.key("instrument"); out.string(line.instrument)
+        out.key("sodQty"); out.int(line.sodQty)
+        out.key("bought"); out.int(line.bought)
+        out.key("sold"); out.int(line.sold)
+        out.key("net"); out.int(line.net)
+        let instrument = catalogInstrument(line.instrument)
+        writePrice(line.avgPrice, instrument: instrument, key: "avgPrice", decimalKey: "avgPriceDecimal", to: &out)
+        writePrice(line.mark, instrument: instrument, key: "mark", decimalKey: "markDecimal", to: &out)
+        out.key("markSource"); out.string(static: Self.markSourceText(line.markSource))
+        out.key("realized"); out.money(line.realized)
+        out.key("unrealized"); out.money(line.unrealized)
+        out.key("total"); out.money(line.total)
+        out.key("dv01"); out.money(line.dv01)
+        out.key("lastFillTime"); out.time(line.lastFillTime)
+    }
+
+    private func writeAccountFields(_ totals: AccountTotals, to out: inout JSONBytes) {
+        out.key("account"); out.string(totals.account)
+        out.key("realized"); out.money(totals.realized)
+        out.key("unrealized"); out.money(totals.unrealized)
+        out.key("total"); out.money(totals.total)
+        out.key("netContracts"); out.int(totals.netContracts)
+        out.key("grossContracts"); out.int(totals.grossContracts)
+        out.key("dv01"); out.money(totals.dv01)
+        out.key("lossLimit"); out.money(totals.lossLimit)
+        out.key("limitUsed"); out.money(totals.limitUsed)
+        out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
+    }
+
+    private func writeDeskFields(_ totals: DeskTotals, to out: inout JSONBytes) {
+        out.key("realized"); out.money(totals.realized)
+        out.key("unrealized"); out.money(totals.unrealized)
+        out.key("total"); out.money(totals.total)
+        out.key("grossContracts"); out.int(totals.grossContracts)
+        out.key("dv01"); out.money(totals.dv01)
+    }
+
+    private func writeMarkFields(_ mark: MarkRecord, to out: inout JSONBytes) {
+        out.key("instrument"); out.string(mark.instrument)
+        writePrice(mark.price, instrument: catalogInstrument(mark.instrument), key: "price", decimalKey: "priceDecimal", to: &out)
+        out.key("source"); out.string(mark.source)
+        out.key("time"); out.time(mark.time)
+    }
+
+    /// `priceFields`: the display text (one `String` from the instrument's formatter) and the
+    /// exact decimal written from the units; both null without a price.
+    private func writePrice(_ price: Price?, instrument: Int?, key: StaticString, decimalKey: StaticString,
+                            to out: inout JSONBytes) {
+        out.key(key)
+        guard let price else {
+            out.null()
+            out.key(decimalKey); out.null()
+            return
+        }
+        if let instrument { out.string(catalog.all[instrument].format(price, style: .tt)) } else { out.price(price) }
+        out.key(decimalKey); out.price(price)
+    }
+
+    /// The instrument's place in the catalog (not a copy: an `Instrument` holds several strings
+    /// to retain and release). A desk catalog is small, so `index(of:)` scans instead of hashing.
+    private func catalogInstrument(_ symbol: String) -> Int? {
+        catalog.index(of: symbol)
     }
 
     static func displayName(_ display: PriceDisplay) -> String {
@@ -156,55 +271,29 @@ public struct MessageEncoder: Sendable {
         }
     }
 
-    // MARK: Deltas
-
-    /// The messages one committed event caused, encoded once for both formats.
-    public func messages(for deltas: [LedgerDelta], seq: Int64) -> [OutboundMessage] {
-        let renderer = TextRenderer(encoder: self)
-        return deltas.map { delta in
-            let encoded = encode(delta, seq: seq)
-            return OutboundMessage(channel: encoded.channel, account: encoded.account, instrument: encoded.instrument,
-                                   jsonBytes: encoded.json, renderer: renderer,
-                                   makeValue: { [self] in route(delta, seq: seq).json })
+    // Raw values as static text, so the enums' rawValue Strings are never materialized.
+    private static func statusText(_ status: FillStatus) -> StaticString {
+        switch status {
+        case .live: return "live"
+        case .busted: return "busted"
+        case .corrected: return "corrected"
         }
     }
 
-    public struct Routed {
-        public var channel: Channel
-        public var account: String?
-        public var instrument: String?
-        public var json: JSONValue
-    }
-
-    public func route(_ delta: LedgerDelta, seq: Int64) -> Routed {
-        switch delta {
-        case .fill(let record):
-            return Routed(channel: .fills, account: record.fill.account, instrument: record.fill.instrument, json: fill(record, seq: seq))
-        case .position(let line):
-            return Routed(channel: .positions, account: line.account, instrument: line.instrument, json: position(line, seq: seq))
-        case .account(let totals):
-            return Routed(channel: .pnl, account: totals.account, instrument: nil, json: account(totals, seq: seq))
-        case .desk(let totals):
-            return Routed(channel: .pnl, account: nil, instrument: nil, json: desk(totals, seq: seq))
-        case .mark(let record):
-            return Routed(channel: .marks, account: nil, instrument: record.instrument, json: mark(record, seq: seq))
-        case .limit(let totals):
-            return Routed(channel: .risk, account: totals.account, instrument: nil, json: limit(totals, seq: seq))
+    private static func markSourceText(_ source: MarkSource) -> StaticString {
+        switch source {
+        case .mark: return "mark"
+        case .lastFill: return "lastFill"
+        case .sod: return "sod"
+        case .none: return "none"
         }
     }
 
-    /// Channel and routing keys of a journaled message (resume path).
-    public static func routing(of message: JSONValue) -> (Channel, String?, String?)? {
-        guard let type = message["type"]?.stringValue else { return nil }
-        let account = message["account"]?.stringValue
-        let instrument = message["instrument"]?.stringValue
-        switch type {
-        case "fill": return (.fills, account, instrument)
-        case "position": return (.positions, account, instrument)
-        case "pnl": return (.pnl, account, nil)
-        case "mark": return (.marks, nil, instrument)
-        case "limit": return (.risk, account, nil)
-        default: return nil
+    private static func limitText(_ state: LimitState) -> StaticString {
+        switch state {
+        case .ok: return "ok"
+        case .warning: return "warning"
+        case .breached: return "breached"
         }
     }
 }

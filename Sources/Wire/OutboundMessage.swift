@@ -18,7 +18,20 @@ public final class OutboundMessage: @unchecked Sendable {
     private let makeText: (@Sendable () -> String)?
     private var cachedTextFrame: SharedBuffer?
 
-    /// A message whose text line is known up front (monitor status).
+    /// A message of the wire schema: its JSON written now (the hot path), its text line
+    /// rendered from the same value only if a text subscriber ever asks.
+    public init(_ message: SubscriberMessage, encoder: MessageEncoder) {
+        let route = message.route
+        channel = route.channel
+        account = route.account
+        instrument = route.instrument
+        jsonBytes = encoder.json(message)
+        jsonFrame = Frames.text(bytes: jsonBytes)
+        let renderer = TextRenderer(encoder: encoder)
+        makeText = { renderer.line(message) }
+    }
+
+    /// A message whose bytes were made elsewhere (a journal replay, a test), with its text line.
     public init(channel: Channel, account: String?, instrument: String?, json: String, text: String) {
         self.channel = channel
         self.account = account
@@ -27,18 +40,6 @@ public final class OutboundMessage: @unchecked Sendable {
         jsonFrame = Frames.text(bytes: jsonBytes)
         cachedTextFrame = Frames.text(text)
         makeText = nil
-    }
-
-    /// The hot path: JSON written straight to bytes (`MessageEncoder.encode`); the text line is
-    /// rendered from a tree built on demand.
-    public init(channel: Channel, account: String?, instrument: String?, jsonBytes: [UInt8], renderer: TextRenderer,
-                makeValue: @escaping @Sendable () -> JSONValue) {
-        self.channel = channel
-        self.account = account
-        self.instrument = instrument
-        self.jsonBytes = jsonBytes
-        jsonFrame = Frames.text(bytes: jsonBytes)
-        makeText = { renderer.line(makeValue()) }
     }
 
     /// The JSON as text (tests and diagnostics; the hot path uses the bytes).

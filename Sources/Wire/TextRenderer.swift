@@ -1,14 +1,56 @@
+import Bytes
 import JSON
 import Ledger
 
 /// The readable line format for terminal watchers (`?format=text`): one aligned line per
-/// message, prices in CME 32nds style, money with an explicit sign.
+/// message, rendered from the same typed values as the JSON, prices in CME 32nds style, money
+/// with an explicit sign.
 ///
 ///     #1043 FILL     ACC1       ZNZ6   BUY      3 @ 110-18+     live  E1
 public struct TextRenderer: Sendable {
-    public let encoder: MessageEncoder
+    public let catalog: InstrumentCatalog
 
-    public init(encoder: MessageEncoder) { self.encoder = encoder }
+    public init(catalog: InstrumentCatalog) { self.catalog = catalog }
+    public init(encoder: MessageEncoder) { self.catalog = encoder.catalog }
+
+    public func line(_ message: SubscriberMessage) -> String {
+        switch message {
+        case .fill(let record, let seq):
+            let fill = record.fill
+            let label = record.status == .busted ? "BUST" : record.status == .corrected ? "CORRECT" : "FILL"
+            return "\(pad(number(seq), 7)) \(pad(label, 8)) \(pad(fill.account, 10)) \(pad(fill.instrument, 6)) \(pad(fill.side.rawValue.uppercased(), 4)) \(padLeft(String(fill.qty), 5)) @ \(pad(cme(fill.price, fill.instrument), 12)) \(pad(record.status.rawValue, 9)) \(fill.execId)"
+        case .position(let line, let seq):
+            return "\(pad(number(seq), 7)) \(pad("POS", 8)) \(pad(line.account, 10)) \(pad(line.instrument, 6)) net \(padLeft(Self.signed(line.net), 5)) avg \(pad(cme(line.avgPrice, line.instrument), 11)) mark \(pad(cme(line.mark, line.instrument), 11)) \(pad("(" + line.markSource.rawValue + ")", 10)) real \(padLeft(Self.signed(line.realized), 12)) unreal \(padLeft(Self.signed(line.unrealized), 12)) total \(padLeft(Self.signed(line.total), 12))"
+        case .accountPnL(let totals, let seq):
+            return pnl(scope: totals.account, seq: seq, realized: totals.realized, unrealized: totals.unrealized, total: totals.total,
+                       dv01: totals.dv01) + " limit \(totals.limitState.rawValue)"
+        case .deskPnL(let totals, let seq):
+            return pnl(scope: "DESK", seq: seq, realized: totals.realized, unrealized: totals.unrealized, total: totals.total, dv01: totals.dv01)
+        case .mark(let record, let seq):
+            return "\(pad(number(seq), 7)) \(pad("MARK", 8)) \(pad(record.instrument, 10)) \(pad(cme(record.price, record.instrument), 12)) (\(record.source))"
+        case .limit(let totals, let seq):
+            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad(totals.account, 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit?.decimalString ?? "—")"
+        case .status(let status):
+            let error = status.lastError.map { " — \($0)" } ?? ""
+            return "\(pad("--", 7)) \(pad("STATUS", 8)) \(pad(status.name, 10)) \(status.state.rawValue)\(error)"
+        case .heartbeat(let seq, let time):
+            return "\(pad(number(seq), 7)) HEARTBEAT \(isoString(time))"
+        case .resumed(let since, let seq, let epoch):
+            return "\(pad(number(seq), 7)) RESUMED after #\(since) (epoch \(epoch))"
+        case .error(let code, let message):
+            return "ERROR \(code): \(message)"
+        case .pong(_, let seq):
+            return "\(pad(number(seq), 7)) PONG"
+        }
+    }
+
+    private func pnl(scope: String, seq: Int64?, realized: Money, unrealized: Money, total: Money, dv01: Money) -> String {
+        "\(pad(number(seq), 7)) \(pad("PNL", 8)) \(pad(scope, 10)) real \(padLeft(Self.signed(realized), 12)) unreal \(padLeft(Self.signed(unrealized), 12)) total \(padLeft(Self.signed(total), 12)) dv01 \(padLeft(Self.signed(dv01), 10))"
+    }
+
+    // MARK: Pieces
+
+    private func number(_ seq: Int64?) -> String { seq.map { "#\($0)" } ?? "--" }
 
     func pad(_ s: String, _ width: Int) -> String {
         s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
@@ -18,54 +60,23 @@ public struct TextRenderer: Sendable {
         s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
     }
 
-    /// Re-reads a price from its exact decimal field, to print it CME style.
-    func cme(_ message: JSONValue, _ field: String, instrument: String) -> String {
-        guard let decimal = message[field + "Decimal"]?.stringValue, let price = Price(decimal: decimal) else { return "—" }
-        return encoder.cmePrice(price, instrument: instrument)
+    /// A price CME style ("110-18+"), or a dash when there is none.
+    func cme(_ price: Price?, _ instrument: String) -> String {
+        guard let price else { return "—" }
+        return catalog[instrument]?.format(price, style: .cme) ?? price.decimalString
     }
 
-    func moneyText(_ value: JSONValue?) -> String {
-        guard let text = value?.stringValue, let money = Money(decimal: text) else { return "—" }
-        return MessageEncoder.signed(money)
-    }
-
-    public func line(_ message: JSONValue) -> String {
-        let seq = message["seq"]?.intValue.map { "#\($0)" } ?? "--"
-        let type = message["type"]?.stringValue ?? "?"
-        let account = message["account"]?.stringValue ?? ""
-        let instrument = message["instrument"]?.stringValue ?? ""
-        switch type {
-        case "fill":
-            let side = (message["side"]?.stringValue ?? "").uppercased()
-            let qty = message["qty"]?.intValue ?? 0
-            let status = message["status"]?.stringValue ?? ""
-            let label = status == "busted" ? "BUST" : status == "corrected" ? "CORRECT" : "FILL"
-            return "\(pad(seq, 7)) \(pad(label, 8)) \(pad(account, 10)) \(pad(instrument, 6)) \(pad(side, 4)) \(padLeft(String(qty), 5)) @ \(pad(cme(message, "price", instrument: instrument), 12)) \(pad(status, 9)) \(message["execId"]?.stringValue ?? "")"
-        case "position":
-            let net = MessageEncoder.signed(message["net"]?.intValue ?? 0)
-            return "\(pad(seq, 7)) \(pad("POS", 8)) \(pad(account, 10)) \(pad(instrument, 6)) net \(padLeft(net, 5)) avg \(pad(cme(message, "avgPrice", instrument: instrument), 11)) mark \(pad(cme(message, "mark", instrument: instrument), 11)) \(pad("(" + (message["markSource"]?.stringValue ?? "") + ")", 10)) real \(padLeft(moneyText(message["realized"]), 12)) unreal \(padLeft(moneyText(message["unrealized"]), 12)) total \(padLeft(moneyText(message["total"]), 12))"
-        case "pnl":
-            let scope = message["scope"]?.stringValue == "desk" ? "DESK" : account
-            var line = "\(pad(seq, 7)) \(pad("PNL", 8)) \(pad(scope, 10)) real \(padLeft(moneyText(message["realized"]), 12)) unreal \(padLeft(moneyText(message["unrealized"]), 12)) total \(padLeft(moneyText(message["total"]), 12)) dv01 \(padLeft(moneyText(message["dv01"]), 10))"
-            if let state = message["limitState"]?.stringValue { line += " limit \(state)" }
-            return line
-        case "mark":
-            return "\(pad(seq, 7)) \(pad("MARK", 8)) \(pad(instrument, 10)) \(pad(cme(message, "price", instrument: instrument), 12)) (\(message["source"]?.stringValue ?? ""))"
-        case "limit":
-            return "\(pad(seq, 7)) \(pad("LIMIT", 8)) \(pad(account, 10)) \(message["limitState"]?.stringValue ?? "") used \(moneyText(message["limitUsed"])) of \(message["lossLimit"]?.stringValue ?? "—")"
-        case "heartbeat":
-            return "\(pad(seq, 7)) HEARTBEAT \(message["time"]?.stringValue ?? "")"
-        case "status":
-            let error = message["lastError"]?.stringValue.map { " — \($0)" } ?? ""
-            return "\(pad("--", 7)) \(pad("STATUS", 8)) \(pad(message["monitor"]?.stringValue ?? "", 10)) \(message["state"]?.stringValue ?? "")\(error)"
-        case "resumed":
-            return "\(pad(seq, 7)) RESUMED after #\(message["since"]?.intValue ?? 0) (epoch \(message["epoch"]?.stringValue ?? ""))"
-        case "error":
-            return "ERROR \(message["code"]?.stringValue ?? ""): \(message["message"]?.stringValue ?? "")"
-        case "pong":
-            return "\(pad(seq, 7)) PONG"
-        default:
-            return message.serialized
+    /// Money for terminals: explicit sign, exact digits, at least two decimals.
+    public static func signed(_ money: Money) -> String {
+        var text = money.decimalString
+        if let dot = text.firstIndex(of: ".") {
+            let decimals = text.distance(from: dot, to: text.endIndex) - 1
+            if decimals < 2 { text += String(repeating: "0", count: 2 - decimals) }
+        } else {
+            text += ".00"
         }
+        return money.units >= 0 ? "+" + text : text
     }
+
+    public static func signed(_ qty: Int64) -> String { qty > 0 ? "+\(qty)" : "\(qty)" }
 }

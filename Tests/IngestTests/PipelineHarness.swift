@@ -82,8 +82,10 @@ final class PipelineHarness: @unchecked Sendable {
         return box.value!
     }
 
-    func snapshot() -> JSONValue {
-        read { $0.snapshot(filter: SubscriptionFilter(), resync: false, monitors: [], now: 0) }
+    /// The snapshot a subscriber with `filter` would get now, parsed.
+    func snapshot(filter: SubscriptionFilter = SubscriptionFilter()) -> JSONValue {
+        let bytes = read { $0.snapshotBytes(filter: filter, resync: false, monitors: [], now: 0) }
+        return (try? JSONValue.parse(String(decoding: bytes, as: UTF8.self))) ?? .null
     }
 }
 

@@ -141,7 +141,9 @@ import Wire
         guard case .resync = ahead else { Issue.record("since beyond the journal must resync"); return }
     }
 
-    @Test func theSnapshotBytesEqualTheSnapshotTreeForAnyFilter() throws {
+    /// The snapshot is the writer's entries around the state a filter lets through, as valid JSON
+    /// (hostile monitor text included), whatever the filter.
+    @Test func theSnapshotIsValidJSONWithTheFilteredContentForAnyFilter() throws {
         let harness = try PipelineHarness()
         defer { harness.close() }
         var generator = MessageGenerator(seed: 5)
@@ -150,9 +152,19 @@ import Wire
                        SubscriptionFilter(accounts: ["ACC1"], instruments: ["ZNZ6"], channels: [.fills])]
         let monitors = [MonitorStatus(name: "replay", state: .degraded, lastError: "gone \"x\"", lastSuccess: 5)]
         for filter in filters {
-            let (tree, bytes) = harness.read { ($0.snapshot(filter: filter, resync: true, monitors: monitors, now: 42),
-                                                $0.snapshotBytes(filter: filter, resync: true, monitors: monitors, now: 42)) }
-            #expect(String(decoding: bytes, as: UTF8.self) == tree.serialized)
+            let (bytes, positions, fills) = harness.read { read in
+                let content = read.snapshotContent(filter: filter)
+                return (read.snapshotBytes(filter: filter, resync: true, monitors: monitors, now: 42),
+                        content.positions.count, content.fills.map { $0.record.fill.execId })
+            }
+            let snapshot = try JSONValue.parse(String(decoding: bytes, as: UTF8.self))
+            #expect(snapshot["type"] == .string("snapshot"))
+            #expect(snapshot["resync"] == .bool(true))
+            #expect(snapshot["positions"]?.arrayCount == positions)
+            guard case .array(let listed)? = snapshot["fills"] else { Issue.record("no fills"); continue }
+            #expect(listed.map { $0["execId"]?.stringValue ?? "" } == fills)
+            #expect(snapshot["monitors"]?.serialized == #"[{"name":"replay","state":"degraded","lastError":"gone \"x\"","lastSuccess":"1970-01-01T00:00:00.000Z","stale":true}]"#)
+            #expect((snapshot["desk"] == .null) == (filter.allowedAccounts != nil))
         }
     }
 
@@ -163,9 +175,7 @@ import Wire
             #"{"type":"fill","execId":"A1","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#,
             #"{"type":"fill","execId":"B1","account":"ACC2","instrument":"ZBZ6","side":"sell","qty":2,"price":"115-18"}"#,
         ])
-        let scoped = harness.read {
-            $0.snapshot(filter: SubscriptionFilter(allowedAccounts: ["ACC2"]), resync: false, monitors: [], now: 0)
-        }
+        let scoped = harness.snapshot(filter: SubscriptionFilter(allowedAccounts: ["ACC2"]))
         guard case .array(let positions)? = scoped["positions"], case .array(let fills)? = scoped["fills"] else {
             Issue.record("snapshot lacks positions or fills")
             return

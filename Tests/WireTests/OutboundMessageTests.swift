@@ -4,7 +4,9 @@ import Testing
 @testable import Wire
 
 @Suite struct OutboundMessageTests {
-    @Test func theHotPathFramesEqualTheTreePathInBothFormats() throws {
+    /// What the hub queues is the writer's JSON and the renderer's line, framed, routed by the
+    /// message's own route.
+    @Test func framesComeFromTheOneWriterAndTheOneRenderer() throws {
         let encoder = try TextRendererTests.encoder()
         var ledger = Ledger(catalog: encoder.catalog, config: LedgerConfig())
         let zn = try #require(encoder.catalog["ZNZ6"])
@@ -17,11 +19,21 @@ import Testing
         let messages = encoder.messages(for: deltas, seq: 7)
         #expect(messages.count == deltas.count)
         let renderer = TextRenderer(encoder: encoder)
-        for (message, delta) in zip(messages, deltas) {
-            let tree = encoder.route(delta, seq: 7).json
-            #expect(message.json == tree.serialized)
-            #expect(message.jsonFrame.bytes == Frames.text(tree.serialized).bytes)
-            #expect(message.textFrame.bytes == Frames.text(renderer.line(tree)).bytes)
+        for (outbound, delta) in zip(messages, deltas) {
+            let message = SubscriberMessage(delta, seq: 7)
+            #expect(outbound.jsonBytes == encoder.json(message))
+            #expect(outbound.jsonFrame.bytes == Frames.text(bytes: encoder.json(message)).bytes)
+            #expect(outbound.textFrame.bytes == Frames.text(renderer.line(message)).bytes)
+            #expect(outbound.channel == message.route.channel)
+            #expect(outbound.account == message.route.account)
+            #expect(outbound.instrument == message.route.instrument)
+        }
+    }
+
+    @Test func textFramesOfAnyLengthEqualTheirBytesFrames() {
+        for length in [0, 5, 125, 126, 300, 65_535, 65_536] {
+            let payload = String(repeating: "x", count: length)
+            #expect(Frames.text(bytes: Array(payload.utf8)).bytes == Frames.text(payload).bytes)
         }
     }
 }

@@ -11,36 +11,49 @@ import Testing
         return MessageEncoder(catalog: try InstrumentCatalog.load(path: path))
     }
 
+    static func fill(_ execId: String, side: Side, qty: Int64, price: String, status: FillStatus = .live) throws -> FillRecord {
+        let zn = try #require(try encoder().catalog["ZNZ6"])
+        return FillRecord(fill: Fill(execId: execId, account: "ACC1", instrument: "ZNZ6", side: side, qty: qty,
+                                     price: try zn.parsePrice(price), time: 0), status: status)
+    }
+
     @Test func aFillLineReadsLikeATerminalWatcherExpects() throws {
-        let encoder = try Self.encoder()
-        let message = try JSONValue.parse(#"{"type":"fill","seq":1043,"execId":"E1","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":5,"price":"110'085","priceDecimal":"110.265625","status":"live"}"#)
-        let line = TextRenderer(encoder: encoder).line(message)
-        #expect(line.hasPrefix("#1043"))
-        #expect(line.contains("FILL"))
-        #expect(line.contains("ACC1"))
-        #expect(line.contains("BUY"))
-        #expect(line.contains("@ 110-08+"))
-        #expect(line.hasSuffix("E1"))
+        let renderer = TextRenderer(encoder: try Self.encoder())
+        let line = renderer.line(.fill(try Self.fill("E1", side: .buy, qty: 5, price: "110'085"), seq: 1043))
+        #expect(line == "#1043   FILL     ACC1       ZNZ6   BUY      5 @ 110-08+      live      E1")
     }
 
     @Test func moneyHasASignAndExactDigits() throws {
-        let encoder = try Self.encoder()
-        let message = try JSONValue.parse(#"{"type":"pnl","seq":9,"scope":"desk","realized":"453.125","unrealized":"-31.25","total":"421.875","dv01":"-72"}"#)
-        let line = TextRenderer(encoder: encoder).line(message)
-        #expect(line.contains("+453.125"))
-        #expect(line.contains("-31.25"))
-        #expect(line.contains("DESK"))
-        #expect(MessageEncoder.signed(Money(units: 0)) == "+0.00")
-        #expect(MessageEncoder.signed(Money(units: 1_562_500_000)) == "+15.625")
+        let renderer = TextRenderer(encoder: try Self.encoder())
+        let desk = DeskTotals(realized: Money(units: 45_312_500_000), unrealized: Money(units: -3_125_000_000),
+                              total: Money(units: 42_187_500_000), dv01: Money(units: -7_200_000_000))
+        let line = renderer.line(.deskPnL(desk, seq: 9))
+        #expect(line == "#9      PNL      DESK       real     +453.125 unreal       -31.25 total     +421.875 dv01     -72.00")
+        #expect(TextRenderer.signed(Money(units: 0)) == "+0.00")
+        #expect(TextRenderer.signed(Money(units: 1_562_500_000)) == "+15.625")
+        #expect(TextRenderer.signed(Int64(-3)) == "-3")
     }
 
-    @Test func bustsAndUnknownValuesRenderWithoutGarbage() throws {
-        let encoder = try Self.encoder()
-        let bust = try JSONValue.parse(#"{"type":"fill","seq":5,"execId":"F3","account":"ACC1","instrument":"ZNZ6","side":"sell","qty":4,"priceDecimal":"110.671875","status":"busted"}"#)
-        #expect(TextRenderer(encoder: encoder).line(bust).contains("BUST"))
-        let position = try JSONValue.parse(#"{"type":"position","seq":6,"account":"ACC1","instrument":"ZNZ6","net":0,"avgPriceDecimal":null,"markDecimal":null,"markSource":"none","realized":"0","unrealized":"0","total":"0"}"#)
-        let line = TextRenderer(encoder: encoder).line(position)
-        #expect(line.contains("avg —"))
-        #expect(!line.contains("nil"))
+    @Test func bustsAndMissingPricesRenderWithoutGarbage() throws {
+        let renderer = TextRenderer(encoder: try Self.encoder())
+        let bust = renderer.line(.fill(try Self.fill("F3", side: .sell, qty: 4, price: "110-21+", status: .busted), seq: 5))
+        #expect(bust.contains("BUST") && bust.contains("busted"))
+        let flat = renderer.line(.position(PositionLine(account: "ACC1", instrument: "ZNZ6"), seq: 6))
+        #expect(flat.contains("avg —"))
+        #expect(flat.contains("(none)"))
+        #expect(!flat.contains("nil"))
+    }
+
+    @Test func everyOtherMessageHasItsLine() throws {
+        let renderer = TextRenderer(encoder: try Self.encoder())
+        #expect(renderer.line(.heartbeat(seq: 3, time: 0)) == "#3      HEARTBEAT 1970-01-01T00:00:00.000Z")
+        #expect(renderer.line(.resumed(since: 2, seq: 9, epoch: "E")) == "#9      RESUMED after #2 (epoch E)")
+        #expect(renderer.line(.error(code: "bad_filter", message: "no")) == "ERROR bad_filter: no")
+        #expect(renderer.line(.pong(id: nil, seq: 4)) == "#4      PONG")
+        #expect(renderer.line(.status(MonitorStatus(name: "tt", state: .degraded, lastError: "HTTP 500")))
+                == "--      STATUS   tt         degraded — HTTP 500")
+        let limit = AccountTotals(account: "ACC1", lossLimit: Money(units: 500_000_000_000), limitUsed: Money(units: 400_000_000_000),
+                                  limitState: .warning)
+        #expect(renderer.line(.limit(limit, seq: 8)) == "#8      LIMIT    ACC1       warning used +4000.00 of 5000")
     }
 }

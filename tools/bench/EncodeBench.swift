@@ -4,18 +4,18 @@ import JSON
 import Ledger
 import Wire
 
-/// `ladderwire-bench encode [--fills N] [--passes P] [--path all|tree|bytes|encode|none] [--instruments FILE]`
+/// `ladderwire-bench encode [--fills N] [--passes P] [--path all|messages|json|text|none] [--instruments FILE]`
 ///
 /// Applies N generated fills (a mark every 100) to a LIFO ledger over 15 accounts × the default
 /// instruments (105 books, the size of the snapshot storm), keeps every fill's deltas, then times
 /// only the encoding of those deltas, best of P passes:
-/// - tree:  `MessageEncoder.messages(for:seq:)` as the ingest thread calls it today (JSONValue
-///          tree, String serialization, OutboundMessage with its JSON frame);
-/// - bytes: `MessageEncoder.encode(_:seq:)` into `[UInt8]`, plus what wiring it costs: the JSON
-///          frame (`Frames.text(bytes:)`) and the journal's `String`.
-/// Then a snapshot body (105 positions, accounts, desk, marks, 200 fills) both ways.
-/// `--path tree|bytes|encode|none` runs one path once (`encode`: bytes without frame and String), for `valgrind --tool=callgrind`: instructions per
-/// fill = (Ir of the path − Ir of `none`) / N.
+/// - messages: `MessageEncoder.messages(for:seq:)` as the ingest thread calls it (the JSON bytes,
+///             the frame, the `OutboundMessage`);
+/// - json:     `MessageEncoder.json(_:)` alone, the one JSON writer;
+/// - text:     `TextRenderer.line(_:)`, what a text subscriber costs on first use.
+/// Then a snapshot body (105 positions, accounts, desk, marks, 200 fills).
+/// `--path messages|json|text|none` runs one path once, for `valgrind --tool=callgrind`:
+/// instructions per fill = (Ir of the path − Ir of `none`) / N.
 func runEncodeBench(arguments: [String]) {
     var fillCount = 20_000
     var passes = 5
@@ -30,10 +30,10 @@ func runEncodeBench(arguments: [String]) {
         case "--fills": fillCount = positive(flag, value)
         case "--passes": passes = positive(flag, value)
         case "--path":
-            guard ["all", "tree", "bytes", "encode", "none"].contains(value) else { fail("--path is all, tree, bytes, encode or none") }
+            guard ["all", "messages", "json", "text", "none"].contains(value) else { fail("--path is all, messages, json, text or none") }
             path = value
         case "--instruments": instrumentsPath = value
-        default: fail("unknown flag \(flag) (--fills N, --passes P, --path all|tree|bytes|encode|none, --instruments FILE)")
+        default: fail("unknown flag \(flag) (--fills N, --passes P, --path all|messages|json|text|none, --instruments FILE)")
         }
     }
 
@@ -48,33 +48,30 @@ func runEncodeBench(arguments: [String]) {
     case "none":
         print("encode bench: generated \(fillCount) fills, \(messageCount) messages, nothing encoded")
         return
-    case "tree":
-        print("encode bench: tree path once, checksum \(encodeTree(encoder, perFill))")
+    case "messages":
+        print("encode bench: messages path once, checksum \(encodeMessages(encoder, perFill))")
         return
-    case "bytes":
-        print("encode bench: bytes path once, checksum \(encodeBytes(encoder, perFill))")
+    case "json":
+        print("encode bench: json path once, checksum \(encodeJSON(encoder, perFill))")
         return
-    case "encode":
-        print("encode bench: encode only once, checksum \(encodeBytesOnly(encoder, perFill))")
+    case "text":
+        print("encode bench: text path once, checksum \(renderText(encoder, perFill))")
         return
     default:
         break
     }
 
     print("encode bench: \(fillCount) fills, \(messageCount) messages (\(formatted(Double(messageCount) / Double(fillCount), 2)) per fill), best of \(passes)")
-    let tree = best(passes) { encodeTree(encoder, perFill) }
-    let bytes = best(passes) { encodeBytes(encoder, perFill) }
-    let bare = best(passes) { encodeBytesOnly(encoder, perFill) }
-    report("tree  (messages(for:seq:))", tree, fills: fillCount, messages: messageCount)
-    report("bytes (encode + frame + String)", bytes, fills: fillCount, messages: messageCount)
-    report("bytes (encode only)", bare, fills: fillCount, messages: messageCount)
-    print("  speed-up     \(formatted(tree / bytes, 1))× with the frame, \(formatted(tree / bare, 1))× encode only")
+    let messages = best(passes) { encodeMessages(encoder, perFill) }
+    let json = best(passes) { encodeJSON(encoder, perFill) }
+    let text = best(passes) { renderText(encoder, perFill) }
+    report("messages (json + frame + OutboundMessage)", messages, fills: fillCount, messages: messageCount)
+    report("json only", json, fills: fillCount, messages: messageCount)
+    report("text lines", text, fills: fillCount, messages: messageCount)
 
-    let snapshotTree = best(passes) { snapshotAsTree(encoder, ledger) }
-    let snapshotBytes = best(passes) { snapshotAsBytes(encoder, ledger) }
+    let snapshot = best(passes) { snapshotAsBytes(encoder, ledger) }
     print("snapshot body: \(ledger.positions.count) positions, \(ledger.accounts.count) accounts, \(ledger.marks.count) marks, 200 fills")
-    print("  tree         \(formatted(snapshotTree * 1e6, 1)) µs")
-    print("  bytes        \(formatted(snapshotBytes * 1e6, 1)) µs (\(formatted(snapshotTree / snapshotBytes, 1))×)")
+    print("  bytes        \(formatted(snapshot * 1e6, 1)) µs")
 }
 
 /// Each fill's deltas, as the ingest thread would hand them to the encoder.
@@ -105,7 +102,7 @@ private func generateDeltas(ledger: inout Ledger, fillCount: Int) -> [[LedgerDel
     return perFill
 }
 
-private func encodeTree(_ encoder: MessageEncoder, _ perFill: [[LedgerDelta]]) -> Int {
+private func encodeMessages(_ encoder: MessageEncoder, _ perFill: [[LedgerDelta]]) -> Int {
     var checksum = 0
     for (index, deltas) in perFill.enumerated() {
         for message in encoder.messages(for: deltas, seq: Int64(index + 1)) { checksum &+= message.jsonFrame.count }
@@ -113,44 +110,21 @@ private func encodeTree(_ encoder: MessageEncoder, _ perFill: [[LedgerDelta]]) -
     return checksum
 }
 
-/// What the ingest thread would do once wired: bytes, one frame, and the journal's text.
-private func encodeBytes(_ encoder: MessageEncoder, _ perFill: [[LedgerDelta]]) -> Int {
+private func encodeJSON(_ encoder: MessageEncoder, _ perFill: [[LedgerDelta]]) -> Int {
     var checksum = 0
     for (index, deltas) in perFill.enumerated() {
-        for delta in deltas {
-            let encoded = encoder.encode(delta, seq: Int64(index + 1))
-            let frame = Frames.text(bytes: encoded.json)
-            let journalText = String(decoding: encoded.json, as: UTF8.self)
-            checksum &+= frame.count &+ journalText.utf8.count
-        }
+        for delta in deltas { checksum &+= encoder.json(SubscriberMessage(delta, seq: Int64(index + 1))).count }
     }
     return checksum
 }
 
-private func encodeBytesOnly(_ encoder: MessageEncoder, _ perFill: [[LedgerDelta]]) -> Int {
+private func renderText(_ encoder: MessageEncoder, _ perFill: [[LedgerDelta]]) -> Int {
+    let renderer = TextRenderer(encoder: encoder)
     var checksum = 0
     for (index, deltas) in perFill.enumerated() {
-        for delta in deltas { checksum &+= encoder.encode(delta, seq: Int64(index + 1)).json.count }
+        for delta in deltas { checksum &+= renderer.line(SubscriberMessage(delta, seq: Int64(index + 1))).utf8.count }
     }
     return checksum
-}
-
-private func stripped(_ value: JSONValue) -> JSONValue {
-    guard case .object(let fields) = value else { return value }
-    return .object(fields.filter { $0.0 != "type" && $0.0 != "scope" })
-}
-
-/// The body of ReadContext.snapshot as it is built today.
-private func snapshotAsTree(_ encoder: MessageEncoder, _ ledger: Ledger) -> Int {
-    let value = JSONValue.object([
-        ("instruments", .array(encoder.catalog.all.map { encoder.instrument($0) })),
-        ("positions", .array(ledger.positions.map { stripped(encoder.position($0, seq: nil)) })),
-        ("accounts", .array(ledger.accounts.map { stripped(encoder.account($0, seq: nil, type: "account")) })),
-        ("desk", stripped(encoder.desk(ledger.desk, seq: nil))),
-        ("marks", .array(ledger.marks.map { stripped(encoder.mark($0, seq: nil)) })),
-        ("fills", .array(ledger.recentFills(limit: 200).map { encoder.fill($0, seq: nil) })),
-    ])
-    return value.serialized.utf8.count
 }
 
 private func snapshotAsBytes(_ encoder: MessageEncoder, _ ledger: Ledger) -> Int {
