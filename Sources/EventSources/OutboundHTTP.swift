@@ -1,7 +1,7 @@
 import Foundation
-import FoundationNetworking
 import Synchronization
 #if canImport(FoundationNetworking)
+import FoundationNetworking
 #endif
 
 /// One outbound HTTP call made by a poller. Header names are matched case-insensitively.

@@ -122,13 +122,14 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         if let cached = cursorCache.withLock({ $0[name] }) { return cached }
         // Before the thread starts (monitor start-up), the journal is not yet shared.
         let semaphore = DispatchSemaphore(value: 0)
-        let box = ResultBox<String?>(nil)
+        let value = Mutex<String?>(nil)
         enqueue(.read { context in
-            box.value = try? context.journal.cursor(name)
+            let stored = try? context.journal.cursor(name)
+            value.withLock { $0 = stored }
             semaphore.signal()
         })
         semaphore.wait()
-        return box.value
+        return value.withLock { $0 }
     }
 
     /// Records an audit entry (login failures, config loads) in the next transaction.
@@ -445,10 +446,4 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         statistics.rejected.add(count, ordering: .relaxed)
         completion(Array(repeating: .rejected(code: "storage_error", message: "writes stopped: \(reason)"), count: count))
     }
-}
-
-/// Lets a value cross from the pipeline thread to a waiting caller.
-final class ResultBox<T>: @unchecked Sendable {
-    var value: T
-    init(_ value: T) { self.value = value }
 }

@@ -1,8 +1,8 @@
 @testable import EventSources
 import Foundation
-import Glibc
 import Synchronization
 #if canImport(Glibc)
+import Glibc
 #endif
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 (ephemeral port) for the TT tests: one connection at a

@@ -1,9 +1,10 @@
 import Bytes
 import Foundation
-import FoundationNetworking
+import Synchronization
 import JSON
 import Ledger
 #if canImport(FoundationNetworking)
+import FoundationNetworking
 #endif
 
 /// Command-line clients of a running server: `mark`, `day-roll`, `record`.
@@ -19,22 +20,18 @@ enum AdminCommands {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let done = DispatchSemaphore(value: 0)
-        let box = Box()
+        let answer = Mutex<(status: Int, body: String, error: String?)>((0, "", nil))
         URLSession.shared.dataTask(with: request) { data, response, error in
-            box.status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            box.body = data.map { String(decoding: $0, as: UTF8.self) } ?? ""
-            box.error = error.map { "\($0.localizedDescription)" }
+            answer.withLock {
+                $0 = ((response as? HTTPURLResponse)?.statusCode ?? 0, data.map { String(decoding: $0, as: UTF8.self) } ?? "",
+                      error.map { "\($0.localizedDescription)" })
+            }
             done.signal()
         }.resume()
         guard done.wait(timeout: .now() + 30) == .success else { throw Failure(description: "no answer from \(url) in 30 s") }
-        if let error = box.error { throw Failure(description: "\(url): \(error)") }
-        return (box.status, box.body)
-    }
-
-    final class Box: @unchecked Sendable {
-        var status = 0
-        var body = ""
-        var error: String?
+        let (status, body, error) = answer.withLock { $0 }
+        if let error { throw Failure(description: "\(url): \(error)") }
+        return (status, body)
     }
 
     /// `ladderwire mark ZNZ6 110-08+`: a manual mark, validated and journaled like any mark.

@@ -1,5 +1,5 @@
 // libFuzzer harness for WebSocketConnection (compiled together with Sources/WebSocketCore by
-// Fuzz/build.sh). The first input byte picks a mode:
+// tools/fuzz/build.sh). The first input byte picks a mode:
 // - raw (even): the rest is fed as client bytes, as is;
 // - structured (odd): the rest is read as frame specs `[flags, length, payload…]` turned into
 //   correctly masked frames, so the fuzzer reaches fragmentation, UTF-8 and close handling

@@ -1,5 +1,5 @@
 // libFuzzer harness for HTTPRequestParser (compiled together with Sources/HTTPCore by
-// Fuzz/build.sh, so internal names are visible). Invariants checked on every input:
+// tools/fuzz/build.sh, so internal names are visible). Invariants checked on every input:
 // - no crash, no sanitizer report, no infinite loop;
 // - every error is a 4xx/5xx status with a non-empty reason;
 // - the outcome does not depend on how the bytes are split: feeding everything at once and
