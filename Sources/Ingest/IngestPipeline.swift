@@ -24,6 +24,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         public var checkpointSeconds: Double = 60
         public var snapshotFills = 200
         public var maxResumeEvents = 200_000
+        /// Gets start-up recovery's progress lines when it takes more than a second.
+        public var recoveryProgress: (@Sendable (String) -> Void)? = nil
         public init() {}
     }
 
@@ -79,7 +81,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         self.encoder = MessageEncoder(catalog: catalog)
         self.translation = MessageTranslation(catalog: catalog)
         self.epoch = journal.epoch
-        let recovered = try Recovery.recover(journal: journal, catalog: catalog, config: config)
+        let recovered = try Recovery.recover(journal: journal, catalog: catalog, config: config, progress: options.recoveryProgress)
         self.ledger = recovered.ledger
         self.execIndex = recovered.execIndex
         statistics.recoveredEvents.store(recovered.replayed, ordering: .relaxed)

@@ -416,7 +416,7 @@ public final class Journal: EventStore {
 
     // MARK: Private: plumbing
 
-    private func openConnection() throws(JournalError) -> SQLiteConnection {
+    func openConnection() throws(JournalError) -> SQLiteConnection {
         guard let connection else {
             throw JournalError(code: "closed", message: "journal \(path) is closed")
         }
@@ -432,7 +432,7 @@ public final class Journal: EventStore {
     }
 
     /// Runs `body`, turning whatever it throws into a JournalError that names the file.
-    private func guarded<T>(_ activity: String, _ body: () throws -> T) throws(JournalError) -> T {
+    func guarded<T>(_ activity: String, _ body: () throws -> T) throws(JournalError) -> T {
         do {
             return try body()
         } catch let error as JournalError {

@@ -15,7 +15,7 @@ public final class SQLiteConnection {
     }
 
     public let path: String
-    private var handle: OpaquePointer?
+    private(set) var handle: OpaquePointer?
     private var cache: [String: SQLiteStatement] = [:]
 
     /// Opens `path`. `busyTimeoutMilliseconds` bounds how long a statement waits for another

@@ -15,7 +15,16 @@ public enum LadderwireCommand {
       ladderwire mark INSTRUMENT PRICE [--server URL] [--token T]     (a manual mark, e.g. ZNZ6 110-08+)
       ladderwire day-roll [--server URL] [--token T]                  (positions to the next day's SOD)
       ladderwire record --url ws://HOST:PORT [--out FILE] [--count N] [--token T]
+      ladderwire backup --out FILE [--db PATH]                          (online copy, verified)
+      ladderwire export fills|positions|audit [--db PATH] [--date YYYY-MM-DD] [--account A] [--format csv|ndjson] [--out FILE]
+      ladderwire audit [--since T] [--kind K] [--limit N] [--db PATH]    (the audit trail, readable)
+      ladderwire db check [--db PATH]                                  (integrity + journal/ledger consistency)
+      ladderwire COMMAND --help                                        (one command in detail)
       ladderwire --help | --version
+
+    The database commands read the database of the configuration (--config FILE, --env E) unless
+    --db names one; they open it read-only and are safe while `serve` runs. Full guide:
+    docs/operations.md.
 
     `serve` with no flags runs the embedded default: sim environment, database under var/,
     the demo feed replaying, loopback only.
@@ -83,8 +92,10 @@ public enum LadderwireCommand {
                 return try tokenAdd(args.dropFirst(2))
             case "mark", "day-roll", "record":
                 return try client(command, args.dropFirst())
+            case "backup", "export", "audit", "db":
+                return try operation(command, args.dropFirst())
             default:
-                throw UsageError(message: "unknown command '\(command)' (serve, config check, token add, mark, day-roll, record, --help, --version)")
+                throw UsageError(message: "unknown command '\(command)' (serve, config check, token add, mark, day-roll, record, backup, export, audit, db check, --help, --version)")
             }
         } catch {
             writeError("ladderwire: \(error.message)")
@@ -166,7 +177,7 @@ public enum LadderwireCommand {
             expires = (Int64(Date().timeIntervalSince1970) + seconds) * 1_000_000_000
         }
         let config = try loadConfig(flags)
-        let path = flags.values["file"] ?? config.tokensFile ?? "config/tokens.\(config.environment.rawValue).json"
+        let path = flags.values["file"] ?? config.effectiveTokensFile.path
         do {
             let token = try TokenStore.addToken(path: path, name: name, role: role, accounts: accounts, expires: expires)
             writeLine(token)
@@ -200,6 +211,119 @@ public enum LadderwireCommand {
                 return try AdminCommands.record(url: url, out: flags.values["out"] ?? "var/recorded.ndjson", token: token, count: count)
             }
         } catch let failure as AdminCommands.Failure {
+            throw UsageError(message: failure.description)
+        } catch let usage as UsageError {
+            throw usage
+        } catch {
+            throw UsageError(message: "\(error)")
+        }
+    }
+
+    static let operationHelp: [String: String] = [
+        "backup": """
+        usage: ladderwire backup --out FILE [--db PATH] [--config FILE] [--env E]
+
+        Copies the database with SQLite's online backup API while `serve` keeps running (the copy
+        is the database at one instant; the server is never blocked), prints progress, then opens
+        the copy and verifies it (integrity check, same epoch). FILE must not exist yet.
+        Restore: stop the server, put the copy in place of the database file (delete its -wal and
+        -shm files), start the server.
+        """,
+        "export": """
+        usage: ladderwire export fills|positions|audit [--date YYYY-MM-DD] [--account A]
+                                 [--format csv|ndjson] [--out FILE] [--db PATH] [--config FILE] [--env E]
+
+          fills      every fill, oldest first: trade date, ISO time (UTC), seq, execId, account,
+                     instrument, side, qty, price in the instrument's display format and as an exact
+                     decimal, status (busted/corrected fills keep their row), original qty/price
+          positions  positions and P&L, rebuilt from the journal (with --date: as they stood at
+                     that trading day's close, 17:00 America/Chicago); money is exact dollars
+          audit      the audit trail
+
+        --date is a trading day (it starts at 17:00 America/Chicago the evening before). CSV is
+        RFC 4180 with a header row and CRLF line ends (Excel opens it as it is); ndjson is one JSON
+        object per row with every value a string. Output goes to stdout unless --out FILE.
+        """,
+        "audit": """
+        usage: ladderwire audit [--since T] [--kind K] [--limit N] [--db PATH] [--config FILE] [--env E]
+
+        Prints the audit trail, oldest first, one line per entry: time (UTC), actor, kind, detail
+        and the seq it concerns. --since takes an ISO 8601 time (2026-11-24T14:30:00Z) or a date;
+        --kind keeps one kind (e.g. config_load, refused, day_roll, token_denied); --limit keeps
+        the last N lines.
+        """,
+        "db": """
+        usage: ladderwire db check [--db PATH] [--config FILE] [--env E]
+
+        Checks the database: SQLite's integrity check; the seqs have no gaps; every fill event has
+        its fill row; and the ledger restored from the newest checkpoint and replayed to the end
+        equals the ledger replayed from the first event. Exit 0 when all hold, 1 with a PROBLEM
+        line for each that does not. Read-only; safe while `serve` runs.
+        """,
+    ]
+
+    /// `backup`, `export`, `audit`, `db check`: the operator's commands on the database file.
+    static func operation(_ command: String, _ arguments: ArraySlice<String>) throws(UsageError) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            writeLine(operationHelp[command] ?? usage)
+            return 0
+        }
+        let flags = try Flags(arguments, valued: ["db", "config", "env", "out", "date", "account", "format", "since", "kind", "limit"],
+                              switches: [])
+        let allowed: Set<String> = switch command {
+        case "backup": ["db", "config", "env", "out"]
+        case "export": ["db", "config", "env", "out", "date", "account", "format"]
+        case "audit": ["db", "config", "env", "since", "kind", "limit"]
+        default: ["db", "config", "env"]
+        }
+        if let extra = flags.values.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw UsageError(message: "\(command) does not take --\(extra) (see ladderwire \(command) --help)")
+        }
+        let config = try loadConfig(flags)
+        let database = flags.values["db"] ?? config.databasePath
+        let log: @Sendable (String) -> Void = writeError
+        do {
+            switch command {
+            case "backup":
+                guard flags.positional.isEmpty, let out = flags.values["out"], !out.isEmpty else {
+                    throw UsageError(message: "usage: ladderwire backup --out FILE [--db PATH] (see ladderwire backup --help)")
+                }
+                return try Operations.backup(database: database, out: out, log: log)
+            case "export":
+                guard flags.positional.count == 1, let what = flags.positional.first, ["fills", "positions", "audit"].contains(what) else {
+                    throw UsageError(message: "usage: ladderwire export fills|positions|audit [--date YYYY-MM-DD] [--account A] [--format csv|ndjson] (see ladderwire export --help)")
+                }
+                var date: Int?
+                if let text = flags.values["date"] {
+                    guard let day = Operations.parseDate(text) else { throw UsageError(message: "--date takes YYYY-MM-DD, got '\(text)'") }
+                    date = day
+                }
+                let formatText = flags.values["format"] ?? "csv"
+                guard let format = Operations.Format(rawValue: formatText) else {
+                    throw UsageError(message: "--format takes csv or ndjson, got '\(formatText)'")
+                }
+                return try Operations.export(what: what, config: config, database: database, date: date, account: flags.values["account"],
+                                             format: format, out: flags.values["out"], log: log)
+            case "audit":
+                if let extra = flags.positional.first { throw UsageError(message: "unexpected argument '\(extra)' (see ladderwire audit --help)") }
+                var since: Int64?
+                if let text = flags.values["since"] {
+                    guard let nanos = Operations.parseSince(text) else {
+                        throw UsageError(message: "--since takes an ISO 8601 time like 2026-11-24T14:30:00Z or a date like 2026-11-24, got '\(text)'")
+                    }
+                    since = nanos
+                }
+                var limit: Int?
+                if let text = flags.values["limit"] {
+                    guard let n = Int(text), n > 0 else { throw UsageError(message: "--limit must be a positive number, got '\(text)'") }
+                    limit = n
+                }
+                return try Operations.audit(database: database, since: since, kind: flags.values["kind"], limit: limit)
+            default:
+                guard flags.positional == ["check"] else { throw UsageError(message: "usage: ladderwire db check [--db PATH] (see ladderwire db --help)") }
+                return try Operations.dbCheck(config: config, database: database, log: log)
+            }
+        } catch let failure as Operations.Failure {
             throw UsageError(message: failure.description)
         } catch let usage as UsageError {
             throw usage

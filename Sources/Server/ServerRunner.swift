@@ -36,10 +36,12 @@ public enum ServerRunner {
 
     public static func run(config: ServerConfig, signals: ShutdownSignals?,
                            log: @escaping @Sendable (String) -> Void = writeLine) throws(StartupError) -> Int32 {
+        try requireFile(config.instrumentsFile, what: "instruments file", key: "instrumentsFile")
         let catalog: InstrumentCatalog
         do { catalog = try InstrumentCatalog.load(path: config.instrumentsFile) } catch {
-            throw StartupError(description: "instruments file \(config.instrumentsFile): \(error)")
+            throw StartupError(description: "instruments file \(config.instrumentsFile): \(humane(error.description)) (fix the file or point instrumentsFile at a good one)")
         }
+        try requireFolder(config.staticDir, what: "static folder", key: "staticDir")
         // Certificate problems are start-up errors, reported before anything is opened.
         let tls = try loadTLSContext(config)
         let ledgerConfig = try loadLedgerConfig(config)
@@ -56,7 +58,9 @@ public enum ServerRunner {
         let started = Monotonic.now()
         let pipeline: IngestPipeline
         do {
-            pipeline = try IngestPipeline(journal: journal, catalog: catalog, config: ledgerConfig, options: pipelineOptions(config)) { events in
+            var options = pipelineOptions(config)
+            options.recoveryProgress = log
+            pipeline = try IngestPipeline(journal: journal, catalog: catalog, config: ledgerConfig, options: options) { events in
                 let committedAt = Monotonic.now()
                 fanOut.post { target in
                     target.hub.publish(events)
@@ -112,6 +116,37 @@ public enum ServerRunner {
         journal.close()
         log("stopped cleanly")
         return 0
+    }
+
+    /// A file the server must read: one line naming it, the config key that sets it and the fix.
+    static func requireFile(_ path: String, what: String, key: String) throws(StartupError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw StartupError(description: "\(what) \(path): not found (set \(key) in the config file to an existing file; relative paths start at the config file's folder)")
+        }
+        guard !isDirectory.boolValue else {
+            throw StartupError(description: "\(what) \(path): is a folder (set \(key) in the config file to a file)")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw StartupError(description: "\(what) \(path): not readable by this user (fix its permissions)")
+        }
+    }
+
+    /// The static folder: missing is a start-up error, not a server that answers 404 to the browser.
+    static func requireFolder(_ path: String, what: String, key: String) throws(StartupError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw StartupError(description: "\(what) \(path): not a folder (set \(key) in the config file or pass --static DIR)")
+        }
+    }
+
+    /// Drops a Foundation error dump (`Error Domain=NSCocoaErrorDomain …`) from a message: the
+    /// operator gets the sentence, not the object.
+    static func humane(_ text: String) -> String {
+        guard let range = text.range(of: "Error Domain=") else { return text }
+        var head = String(text[..<range.lowerBound])
+        while head.hasSuffix(" ") || head.hasSuffix(":") { head.removeLast() }
+        return head.isEmpty ? "cannot be read" : head
     }
 
     static func openJournal(_ config: ServerConfig) throws(StartupError) -> Journal {
@@ -260,16 +295,16 @@ public enum ServerRunner {
     static func loadLedgerConfig(_ config: ServerConfig) throws(StartupError) -> LedgerConfig {
         let (path, required) = config.effectiveAccountsFile
         guard let data = FileManager.default.contents(atPath: path) else {
-            if required { throw StartupError(description: "accounts file \(path): cannot read it") }
+            if required { throw StartupError(description: "accounts file \(path): cannot read it (set accountsFile in the config file to an existing file, or null)") }
             return LedgerConfig()
         }
-        do { return try LedgerConfig(json: data) } catch { throw StartupError(description: "accounts file \(path): \(error)") }
+        do { return try LedgerConfig(json: data) } catch { throw StartupError(description: "accounts file \(path): \(humane("\(error)")) (fix the file)") }
     }
 
     static func loadTokens(_ config: ServerConfig) throws(StartupError) -> TokenStore {
         let (path, required) = config.effectiveTokensFile
         guard FileManager.default.fileExists(atPath: path) else {
-            if required { throw StartupError(description: "tokens file \(path): not found") }
+            if required { throw StartupError(description: "tokens file \(path): not found (create it with `ladderwire token add`, or fix tokensFile in the config file)") }
             return TokenStore()
         }
         do { return try TokenStore(path: path) } catch { throw StartupError(description: error.description) }

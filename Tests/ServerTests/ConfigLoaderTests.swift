@@ -15,7 +15,7 @@ import Testing
     @Test func noFileGivesTheEmbeddedDefaults() throws {
         let folder = TemporaryDirectory(); defer { folder.remove() }
         let config = try ConfigLoader.load(path: nil, environment: nil, variables: [:],
-                                               defaultFile: folder.file("config/ladderwire.json"))
+                                               defaultFile: folder.file("config/ladderwire.json"), root: nil)
         #expect(config == ServerConfig())
         #expect(config.host == "127.0.0.1" && config.port == 8080)
         #expect(config.databasePath == "var/ladderwire-sim.db")
@@ -25,21 +25,67 @@ import Testing
     }
 
     @Test func shippedConfigForSimEqualsTheEmbeddedDefaults() throws {
-        let config = try ConfigLoader.load(path: "\(repositoryRoot)/config/ladderwire.json", environment: "sim", variables: [:])
-        #expect(config == ServerConfig())
+        // The shipped file names its paths relative to its own folder; the defaults resolve against
+        // the install root (here the checkout): both land on the same files.
+        let config = try ConfigLoader.load(path: "\(repositoryRoot)/config/ladderwire.json", environment: "sim", variables: [:],
+                                           root: repositoryRoot)
+        #expect(config == ServerConfig().resolvingPaths(against: repositoryRoot))
+        #expect(config.instrumentsFile == "\(repositoryRoot)/config/instruments.json")
+        #expect(config.staticDir == "\(repositoryRoot)/static")
     }
 
     @Test func shippedConfigSelectsLiveSection() throws {
         let variables = [ConfigLoader.appKeyVariable: "key-123", ConfigLoader.appSecretVariable: "secret-456"]
         let config = try ConfigLoader.load(path: "\(repositoryRoot)/config/ladderwire.json", environment: "live", variables: variables)
         #expect(config.environment == .live)
-        #expect(config.databasePath == "var/ladderwire-live.db")
+        #expect(config.databasePath == "\(repositoryRoot)/var/ladderwire-live.db")
         #expect(config.sources == ["tt"])
         #expect(config.monitors.tt.environment == "ext_prod_live")
         #expect(config.monitors.tt.baseURL == "https://ttrestapi.trade.tt")
         #expect(config.monitors.tt.pollSeconds == 5)              // from shared
         #expect(config.allowAnonymousViewers == false)
         #expect(config.monitors.tt.appKey?.reveal() == "key-123")
+    }
+
+    @Test func relativePathsInAFileResolveAgainstItsFolderAndDefaultsAgainstTheRoot() throws {
+        let folder = TemporaryDirectory(); defer { folder.remove() }
+        try FileManager.default.createDirectory(atPath: folder.file("etc"), withIntermediateDirectories: true)
+        let file = folder.file("etc/ladderwire.json")
+        try Data(#"{"shared": {"instrumentsFile": "instruments.json", "staticDir": "../www", "databasePath": "/abs/x.db", "tokensFile": "./t.json", "sources": {"replay": {"file": "feeds/day.ndjson"}}}}"#.utf8)
+            .write(to: URL(fileURLWithPath: file))
+        let config = try ConfigLoader.load(path: file, environment: "sim", variables: [:], root: "/opt/lw")
+        #expect(config.instrumentsFile == folder.file("etc/instruments.json"))
+        #expect(config.staticDir == folder.file("www"))
+        #expect(config.databasePath == "/abs/x.db")
+        #expect(config.tokensFile == folder.file("etc/t.json"))
+        #expect(config.monitors.replay.file == folder.file("etc/feeds/day.ndjson"))
+        // Not named in the file: the install root's.
+        #expect(config.effectiveAccountsFile.path == folder.file("etc/accounts.json"))
+        let defaults = try ConfigLoader.load(path: nil, environment: "uat", variables: [:], defaultFile: folder.file("none.json"), root: "/opt/lw")
+        #expect(defaults.instrumentsFile == "/opt/lw/config/instruments.json")
+        #expect(defaults.databasePath == "/opt/lw/var/ladderwire-uat.db")
+        #expect(defaults.effectiveTokensFile.path == "/opt/lw/config/tokens.uat.json")
+    }
+
+    @Test func pathsFold() {
+        #expect(ConfigPaths.resolve("../static", against: "/a/b/config") == "/a/b/static")
+        #expect(ConfigPaths.resolve("/x/./y//z/..", against: "/a") == "/x/y")
+        #expect(ConfigPaths.resolve("x", against: nil) == "x")
+        #expect(ConfigPaths.resolve("../../..", against: "/a") == "/")
+    }
+
+    @Test func theInstallRootIsShareLadderwireOrTheCheckoutAboveTheBinary() throws {
+        let folder = TemporaryDirectory(); defer { folder.remove() }
+        for dir in ["bin", "share/ladderwire/config", "etc/ladderwire"] {
+            try FileManager.default.createDirectory(atPath: folder.file(dir), withIntermediateDirectories: true)
+        }
+        #expect(ConfigPaths.installRoot(executableFolder: folder.file("bin")) == nil)
+        #expect(ConfigPaths.defaultConfigFile(executableFolder: folder.file("bin")) == nil)
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: folder.file("share/ladderwire/config/instruments.json")))
+        #expect(ConfigPaths.installRoot(executableFolder: folder.file("bin")) == folder.file("share/ladderwire"))
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: folder.file("etc/ladderwire/ladderwire.json")))
+        #expect(ConfigPaths.defaultConfigFile(executableFolder: folder.file("bin")) == folder.file("etc/ladderwire/ladderwire.json"))
+        #expect(ConfigPaths.installRoot(executableFolder: "\(repositoryRoot)/.build/debug") == repositoryRoot)
     }
 
     @Test func environmentComesFromFlagThenVariableThenSim() throws {
@@ -130,7 +176,7 @@ import Testing
 
     @Test func unreadableOrMissingFile() throws {
         let folder = TemporaryDirectory(); defer { folder.remove() }
-        #expect(throws: ConfigError(path: folder.file("nope.json"), message: "file not found")) {
+        #expect(throws: ConfigError(path: folder.file("nope.json"), message: "config file not found (check the --config path; relative paths start at the current directory)")) {
             try ConfigLoader.load(path: folder.file("nope.json"), environment: nil, variables: [:])
         }
         let broken = folder.write("broken.json", "{\"shared\": {\"port\": 80,}}")
@@ -143,7 +189,7 @@ import Testing
         }
         if getuid() != 0 {   // root reads anything
             let locked = folder.write("locked.json", "{}", mode: 0o000)
-            #expect(throws: ConfigError(path: locked, message: "unreadable file (check permissions)")) {
+            #expect(throws: ConfigError(path: locked, message: "cannot read the config file (check its permissions for this user)")) {
                 try ConfigLoader.load(path: locked, environment: nil, variables: [:])
             }
         }

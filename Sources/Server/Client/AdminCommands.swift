@@ -69,7 +69,9 @@ enum AdminCommands {
         }
         file.write(Data("# recorded by ladderwire record from \(url)\n".utf8))
         var recorded = 0
+        let meter = ProgressMeter("record", unit: "events", total: count, write: writeError)
         while true {
+            meter.update(recorded)
             let text: String?
             do { text = try client.nextText() } catch { break }
             guard let text, let message = try? JSONValue.parse(text), let type = message["type"]?.stringValue else { break }
@@ -117,6 +119,7 @@ enum AdminCommands {
             }
             if let count, recorded >= count { break }
         }
+        meter.finish(recorded)
         writeError("recorded \(recorded) events to \(out)")
         return 0
     }

@@ -5,7 +5,6 @@ import Foundation
 /// the chosen environment's section (`sim`, `uat`, `live`), then secrets from the environment or
 /// a 0600 secrets file. The CLI applies its flags afterwards and calls `validate` again.
 public enum ConfigLoader {
-    public static let defaultPath = "config/ladderwire.json"
     public static let environmentVariable = "LADDERWIRE_ENV"
     public static let appKeyVariable = "LADDERWIRE_TT_APP_KEY"
     public static let appSecretVariable = "LADDERWIRE_TT_APP_SECRET"
@@ -13,27 +12,39 @@ public enum ConfigLoader {
     static let topLevelKeys = ["shared"] + ServerConfig.Environment.allCases.map(\.rawValue)
 
     /// - Parameters:
-    ///   - path: `--config`; nil uses `config/ladderwire.json` when it exists, else the embedded defaults.
-    ///     An explicitly named file that cannot be read is an error.
+    ///   - path: `--config`; nil uses the default file (`ConfigPaths.defaultConfigFile`: the installed
+    ///     `<bin>/../etc/ladderwire/ladderwire.json`, else `config/ladderwire.json` of the install
+    ///     root), else the embedded defaults. An explicitly named file that cannot be read is an error.
     ///   - environment: `--env`; nil falls back to `LADDERWIRE_ENV`, then `sim`.
-    ///   - defaultFile: where to look when `path` is nil (tests point it elsewhere).
+    ///   - defaultFile: where to look when `path` is nil (tests point it elsewhere); nil searches.
+    ///   - root: the install root that paths left at their defaults resolve against (nil: the
+    ///     current directory). Paths written in the file resolve against the file's folder.
     public static func load(path: String?, environment: String?,
                             variables: [String: String] = ProcessInfo.processInfo.environment,
-                            defaultFile: String = defaultPath) throws(ConfigError) -> ServerConfig {
+                            defaultFile: String? = nil,
+                            root: String? = ConfigPaths.installRoot()) throws(ConfigError) -> ServerConfig {
         let chosen = try resolveEnvironment(flag: environment, variables: variables)
-        let filePath = path ?? defaultFile
-        let text: String?
-        if let data = FileManager.default.contents(atPath: filePath) {
-            text = String(decoding: data, as: UTF8.self)
-        } else if path == nil && !FileManager.default.fileExists(atPath: filePath) {
-            text = nil   // no file: the embedded defaults
-        } else {
-            let reason = FileManager.default.fileExists(atPath: filePath) ? "unreadable file (check permissions)" : "file not found"
-            throw ConfigError(path: filePath, message: reason)
+        let filePath = path ?? defaultFile ?? ConfigPaths.defaultConfigFile(installRoot: root)
+        var text: String?
+        if let filePath {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: filePath, isDirectory: &isDirectory)
+            if exists && isDirectory.boolValue {
+                throw ConfigError(path: filePath, message: "is a folder, not a config file (name the .json file with --config)")
+            } else if let data = FileManager.default.contents(atPath: filePath) {
+                text = String(decoding: data, as: UTF8.self)
+            } else if path == nil && !exists {
+                text = nil   // no file: the embedded defaults
+            } else if exists {
+                throw ConfigError(path: filePath, message: "cannot read the config file (check its permissions for this user)")
+            } else {
+                throw ConfigError(path: filePath, message: "config file not found (check the --config path; relative paths start at the current directory)")
+            }
         }
         var config = try text.map { (text: String) throws(ConfigError) in
-            try parse(text: text, file: filePath, environment: chosen)
+            try parse(text: text, file: filePath ?? "", environment: chosen, base: ConfigPaths.folder(of: filePath ?? "."))
         } ?? defaults(for: chosen)
+        config = config.resolvingPaths(against: root)
         try loadSecrets(into: &config, variables: variables)
         try validate(config)
         return config
@@ -64,9 +75,11 @@ public enum ConfigLoader {
 
     /// Reads the file's text. Every section is checked (a typo in `live` is caught while running
     /// `sim`), but only `shared` and the chosen environment's section are applied.
-    public static func parse(text: String, file: String, environment: ServerConfig.Environment) throws(ConfigError) -> ServerConfig {
+    /// Paths in the file resolve against `base` (the file's folder) when it is given.
+    public static func parse(text: String, file: String, environment: ServerConfig.Environment,
+                             base: String? = nil) throws(ConfigError) -> ServerConfig {
         let json = try ConfigJSON.parse(text, file: file)
-        let root = try ConfigSection(json, path: "")
+        let root = try ConfigSection(json, path: "", base: base)
         try root.checkKeys(topLevelKeys)
         for other in ServerConfig.Environment.allCases where other != environment {
             if let section = try root.section(other.rawValue) {

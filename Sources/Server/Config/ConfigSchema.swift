@@ -24,19 +24,19 @@ enum ConfigSchema {
         try section.checkKeys(sectionKeys)
         if let host = try section.nonEmptyString("host") { config.host = host }
         if let port = try section.integer("port", in: 0...65_535) { config.port = port }
-        if let dir = try section.nonEmptyString("staticDir") { config.staticDir = dir }
-        if let path = try section.nonEmptyString("databasePath") { config.databasePath = path }
+        if let dir = try section.filePath("staticDir") { config.staticDir = dir }
+        if let path = try section.filePath("databasePath") { config.databasePath = path }
         if let durability = try section.oneOf("durability", ["normal", "full"]) { config.durability = durability }
-        if let file = try section.nonEmptyString("instrumentsFile") { config.instrumentsFile = file }
-        if let file = try section.nullableString("accountsFile") { config.accountsFile = file }
-        if let file = try section.nullableString("tokensFile") { config.tokensFile = file }
+        if let file = try section.filePath("instrumentsFile") { config.instrumentsFile = file }
+        if let file = try section.nullableFilePath("accountsFile") { config.accountsFile = file }
+        if let file = try section.nullableFilePath("tokensFile") { config.tokensFile = file }
         if let flag = try section.bool("allowAnonymousViewers") { config.allowAnonymousViewers = flag }
         if let flag = try section.bool("echo") { config.echo = flag }
         if let flag = try section.bool("scheduledDayRoll") { config.scheduledDayRoll = flag }
         if let origins = try section.stringArray("allowedOrigins") { config.allowedOrigins = origins }
         if let every = try section.integer("checkpointEvery", in: 1...100_000_000) { config.checkpointEvery = every }
-        if let cert = try section.nullableString("tlsCert") { config.tlsCert = cert }
-        if let key = try section.nullableString("tlsKey") { config.tlsKey = key }
+        if let cert = try section.nullableFilePath("tlsCert") { config.tlsCert = cert }
+        if let key = try section.nullableFilePath("tlsKey") { config.tlsKey = key }
         if let flag = try section.bool("debugLogging") { config.debugLogging = flag }
         if let limits = try section.section("limits") { try apply(limits: limits, to: &config.limits) }
         if let sources = try section.section("sources") { try apply(sources: sources, to: &config) }
@@ -74,7 +74,7 @@ enum ConfigSchema {
 
     static func apply(replay: ConfigSection, to target: inout ReplayConfig) throws(ConfigError) {
         try replay.checkKeys(replayKeys)
-        if let file = try replay.nonEmptyString("file") { target.file = file }
+        if let file = try replay.filePath("file") { target.file = file }
         if let speed = try replay.rate("speed", minimum: 0, maximum: 1_000_000) { target.speed = speed }
         if let loop = try replay.bool("loop") { target.loop = loop }
         if let keep = try replay.bool("keepTimes") { target.keepTimes = keep }
@@ -131,11 +131,11 @@ enum ConfigSchema {
         if let seconds = try tt.integer("pollSeconds", in: 1...3600) { target.pollSeconds = seconds }
         if let rate = try tt.integer("requestsPerSecond", in: 1...25) { target.requestsPerSecond = rate }
         if let buffer = try tt.integer("tokenRefreshBufferSeconds", in: 0...86_400) { target.tokenRefreshBufferSeconds = buffer }
-        if let file = try tt.nullableString("tokenFile") { target.tokenFile = file }
+        if let file = try tt.nullableFilePath("tokenFile") { target.tokenFile = file }
         if let seconds = try tt.integer("lookbackSeconds", in: 1...(30 * 86_400)) { target.lookbackSeconds = seconds }
         if let seconds = try tt.integer("requestTimeoutSeconds", in: 1...600) { target.requestTimeoutSeconds = seconds }
         if let seconds = try tt.integer("backoffCapSeconds", in: 1...3600) { target.backoffCapSeconds = seconds }
-        if let file = try tt.nullableString("secretsFile") { target.secretsFile = file }
+        if let file = try tt.nullableFilePath("secretsFile") { target.secretsFile = file }
         if let accounts = try tt.section("accounts") {
             for (id, value) in accounts.members where !id.hasPrefix("//") {
                 guard case .string(let account) = value, !account.isEmpty else {

@@ -6,12 +6,15 @@ import JSON
 struct ConfigSection {
     let path: String
     let members: [(key: String, value: JSONValue)]
+    /// The folder of the file this section came from: relative file paths in it resolve there.
+    var base: String? = nil
 
-    init(_ value: JSONValue, path: String) throws(ConfigError) {
+    init(_ value: JSONValue, path: String, base: String? = nil) throws(ConfigError) {
         guard case .object(let members) = value else {
             throw ConfigError(path: path, message: "wrong type: expected an object, found \(value.kindName)")
         }
         self.path = path
+        self.base = base
         self.members = members.map { (key: $0.0, value: $0.1) }
     }
 
@@ -45,6 +48,17 @@ struct ConfigSection {
         guard let text = try string(key) else { return nil }
         guard !text.isEmpty else { throw ConfigError(path: keyPath(key), message: "must not be empty") }
         return text
+    }
+
+    /// A file or folder path, resolved against the config file's folder (see `ConfigPaths`).
+    func filePath(_ key: String) throws(ConfigError) -> String? {
+        try nonEmptyString(key).map { ConfigPaths.resolve($0, against: base) }
+    }
+
+    /// `nullableString` for a path, resolved like `filePath`.
+    func nullableFilePath(_ key: String) throws(ConfigError) -> String?? {
+        guard let value = try nullableString(key) else { return nil }
+        return .some(value.map { ConfigPaths.resolve($0, against: base) })
     }
 
     /// For optional settings: `null` clears the value (`.some(nil)`), a missing key leaves it (`nil`).
@@ -132,7 +146,7 @@ struct ConfigSection {
 
     func section(_ key: String) throws(ConfigError) -> ConfigSection? {
         guard let value = value(key) else { return nil }
-        return try ConfigSection(value, path: keyPath(key))
+        return try ConfigSection(value, path: keyPath(key), base: base)
     }
 }
 

@@ -49,6 +49,10 @@ public struct ServerConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// The install root the built-in default paths were resolved against (nil: the current
+    /// directory); implied files such as `config/tokens.<env>.json` live there too.
+    public var defaultsRoot: String? = nil
+
     public init() {}
 
     /// The accounts file this run reads, and whether it must exist (named explicitly).
@@ -61,6 +65,6 @@ public struct ServerConfig: Sendable, Equatable {
     /// The tokens file this run reads, and whether it must exist (named explicitly).
     public var effectiveTokensFile: (path: String, required: Bool) {
         if let tokensFile { return (tokensFile, true) }
-        return ("config/tokens.\(environment.rawValue).json", false)
+        return (ConfigPaths.resolve("config/tokens.\(environment.rawValue).json", against: defaultsRoot), false)
     }
 }
