@@ -9,6 +9,7 @@ public enum LadderwireCommand {
     usage:
       ladderwire serve [--config FILE] [--env sim|uat|live] [--host H] [--port P] [--static DIR]
                        [--db PATH] [--sources none|NAME,NAME] [--echo] [--tls-cert PEM --tls-key PEM]
+                       [--log-format text|json]
       ladderwire config check [--config FILE] [--env E]
       ladderwire token add NAME --role viewer|producer|admin [--accounts A,B] [--expires DURATION]
                        [--config FILE] [--env E]       (DURATION: 30d, 12h, 90m, 3600s)
@@ -112,7 +113,7 @@ public enum LadderwireCommand {
     }
 
     static func serve(_ arguments: ArraySlice<String>, signals: ShutdownSignals?) throws(UsageError) -> Int32 {
-        let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "db", "sources", "tls-cert", "tls-key"],
+        let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "db", "sources", "tls-cert", "tls-key", "log-format"],
                               switches: ["echo"])
         if let extra = flags.positional.first { throw UsageError(message: "unexpected argument '\(extra)'") }
         var config = try loadConfig(flags)
@@ -140,6 +141,10 @@ public enum LadderwireCommand {
             if config.sources.isEmpty && sources != "none" { throw UsageError(message: "--sources takes none or NAME,NAME") }
         }
         if flags.switches.contains("echo") { config.echo = true }
+        if let format = flags.values["log-format"] {
+            guard format == "text" || format == "json" else { throw UsageError(message: "--log-format takes text or json, got '\(format)'") }
+            config.logFormat = format
+        }
         config.tlsCert = flags.values["tls-cert"] ?? config.tlsCert
         config.tlsKey = flags.values["tls-key"] ?? config.tlsKey
         if (config.tlsCert == nil) != (config.tlsKey == nil) {
@@ -147,7 +152,7 @@ public enum LadderwireCommand {
         }
         do { try ConfigLoader.validate(config) } catch { throw UsageError(message: "config: \(error.description)") }
         do {
-            return try ServerRunner.run(config: config, signals: signals)
+            return try ServerRunner.run(config: config, signals: signals, log: config.logFormat == "json" ? writeJSONLogLine : writeLine)
         } catch {
             throw UsageError(message: error.description)
         }
@@ -249,7 +254,7 @@ public enum LadderwireCommand {
 
         Prints the audit trail, oldest first, one line per entry: time (UTC), actor, kind, detail
         and the seq it concerns. --since takes an ISO 8601 time (2026-11-24T14:30:00Z) or a date;
-        --kind keeps one kind (e.g. config_load, refused, day_roll, token_denied); --limit keeps
+        --kind keeps one kind (config_load, sod, bust, correct, reject, dayroll, login_failure); --limit keeps
         the last N lines.
         """,
         "db": """

@@ -317,6 +317,14 @@ public func writeLine(_ text: String) {
     bytes.withUnsafeBytes { _ = Glibc.write(1, $0.baseAddress, $0.count) }
 }
 
+/// One log line as a JSON object on stdout, for collectors (Loki, Elasticsearch, journald's
+/// JSON output): `{"time":"2026-11-24T14:30:00.123Z","level":"info","msg":"listening on …"}`.
+/// `level` is `warn` for lines starting with WARNING, `error` for failures, else `info`.
+public func writeJSONLogLine(_ text: String) {
+    let level = text.hasPrefix("WARNING") ? "warn" : (text.contains("failed") || text.hasPrefix("ERROR") ? "error" : "info")
+    writeLine("{\"time\":\(Operations.jsonString(isoString(wallClockNanos()))),\"level\":\"\(level)\",\"msg\":\(Operations.jsonString(text))}")
+}
+
 /// One line to stderr.
 public func writeError(_ text: String) {
     let bytes = Array((text + "\n").utf8)

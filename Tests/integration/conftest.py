@@ -8,7 +8,7 @@ bytes those tests are about.
 Interface other test files rely on (keep it stable):
 - fixture `server_factory(**kw) -> Server` (echo, static, sources, db_path, extra_args, env,
   config, start), fixture `server` (started with --echo)
-- `Server.url`, `.ws_url`, `.port`, `.db_path`, `.proc`, `.post_fills()`, `.get_json()`,
+- `Server.url`, `.ws_url`, `.port`, `.db_path`, `.cwd`, `.proc`, `.post_fills()`, `.get_json()`,
   `.metrics()`, `.stop(sig)`, `.kill()`, `.start()`, `.stdout_text()`, `.stderr_text()`,
   `.ssl_context` (set it to trust a test certificate when the server runs TLS)
 - `RawWebSocket`, `build_frame`, `RawHttp`, `HttpResponse`, `run_cli` (import from conftest)
@@ -91,6 +91,7 @@ class Server:
         self.extra_args = list(extra_args)
         self.env = env
         self.host = host
+        self.cwd = REPO_ROOT   # the folder the process starts in
         self.port = 0
         self.scheme = "http"
         self.ssl_context: ssl.SSLContext | None = None   # trusted by the helpers when scheme is https
@@ -140,7 +141,7 @@ class Server:
         env = dict(os.environ)
         if self.env:
             env.update(self.env)
-        self.proc = subprocess.Popen(self.command(port), cwd=str(REPO_ROOT), env=env,
+        self.proc = subprocess.Popen(self.command(port), cwd=str(self.cwd), env=env,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1,
                                      start_new_session=True, preexec_fn=_die_with_parent)

@@ -44,6 +44,7 @@ public enum ConfigLoader {
         var config = try text.map { (text: String) throws(ConfigError) in
             try parse(text: text, file: filePath ?? "", environment: chosen, base: ConfigPaths.folder(of: filePath ?? "."))
         } ?? defaults(for: chosen)
+        if text != nil, let filePath { config.configFolder = ConfigPaths.folder(of: filePath) }
         config = config.resolvingPaths(against: root)
         try loadSecrets(into: &config, variables: variables)
         try validate(config)

@@ -98,8 +98,9 @@ extension ServerConfig {
         fix(&copy.monitors.replay.file)
         fix(&copy.monitors.tt.tokenFile)
         fix(&copy.monitors.tt.secretsFile)
-        if copy.monitors.tt.tokenFile == nil, sources.contains("tt") {
-            copy.monitors.tt.tokenFile = ConfigPaths.resolve(monitors.tt.effectiveTokenFile, against: base)
+        if copy.monitors.tt.tokenFile == nil {   // the TT token cache lives beside the database
+            let folder = copy.databasePath.contains("/") ? ConfigPaths.folder(of: copy.databasePath) : base
+            copy.monitors.tt.tokenFile = folder + "/tt-token.\(monitors.tt.environment).json"
         }
         copy.defaultsRoot = base
         return copy

@@ -6,7 +6,7 @@ import JSON
 enum ConfigSchema {
     static let sectionKeys = ["host", "port", "staticDir", "databasePath", "durability", "instrumentsFile", "accountsFile", "tokensFile",
                               "allowAnonymousViewers", "echo", "sources", "limits", "checkpointEvery", "scheduledDayRoll", "allowedOrigins", "tlsCert", "tlsKey",
-                              "debugLogging"]
+                              "debugLogging", "logFormat"]
     static let limitKeys = ["maxConnections", "outboundCapBytes", "maxMessageBytes", "idleTimeoutSeconds",
                             "pingIntervalSeconds", "heartbeatSeconds", "snapshotFills", "maxResumeEvents",
                             "tlsHandshakeTimeoutSeconds"]
@@ -38,6 +38,7 @@ enum ConfigSchema {
         if let cert = try section.nullableFilePath("tlsCert") { config.tlsCert = cert }
         if let key = try section.nullableFilePath("tlsKey") { config.tlsKey = key }
         if let flag = try section.bool("debugLogging") { config.debugLogging = flag }
+        if let format = try section.oneOf("logFormat", ["text", "json"]) { config.logFormat = format }
         if let limits = try section.section("limits") { try apply(limits: limits, to: &config.limits) }
         if let sources = try section.section("sources") { try apply(sources: sources, to: &config) }
     }

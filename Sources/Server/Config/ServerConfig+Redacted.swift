@@ -33,6 +33,7 @@ extension ServerConfig {
             ("tlsCert", text(tlsCert)),
             ("tlsKey", text(tlsKey)),
             ("debugLogging", .bool(debugLogging)),
+            ("logFormat", .string(logFormat)),
             ("limits", .object([
                 ("maxConnections", number(limits.maxConnections)),
                 ("outboundCapBytes", number(limits.outboundCapBytes)),

@@ -16,7 +16,7 @@ public struct ServerConfig: Sendable, Equatable {
     /// Cost methods and loss limits per account; nil: `accounts.json` beside the instruments
     /// file, if there is one (else every account is FIFO with no limit).
     public var accountsFile: String? = nil
-    public var tokensFile: String? = nil        // nil: config/tokens.<env>.json if present
+    public var tokensFile: String? = nil        // nil: tokens.<env>.json beside the config file (or config/ of the install root) if present
     public var allowAnonymousViewers = true     // only honoured on a loopback listener
     public var echo = false
     public var sources: [String] = ["replay"]   // monitor names; [] = none
@@ -32,6 +32,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var tlsCert: String? = nil
     public var tlsKey: String? = nil
     public var debugLogging = false
+    /// `text`: one plain line per event on stdout; `json`: one JSON object per line for log
+    /// collectors (`{"time":…,"level":…,"msg":…}`). Start-up errors stay one plain line on stderr.
+    public var logFormat = "text"
     /// Settings of each background monitor (`replay`, `sim`, `tt`); `sources` says which run.
     public var monitors = MonitorsConfig()
 
@@ -52,6 +55,9 @@ public struct ServerConfig: Sendable, Equatable {
     /// The install root the built-in default paths were resolved against (nil: the current
     /// directory); implied files such as `config/tokens.<env>.json` live there too.
     public var defaultsRoot: String? = nil
+    /// The folder of the config file this came from (nil: no file); the implied tokens file
+    /// `tokens.<env>.json` lives there.
+    public var configFolder: String? = nil
 
     public init() {}
 
@@ -65,6 +71,7 @@ public struct ServerConfig: Sendable, Equatable {
     /// The tokens file this run reads, and whether it must exist (named explicitly).
     public var effectiveTokensFile: (path: String, required: Bool) {
         if let tokensFile { return (tokensFile, true) }
+        if let configFolder { return (configFolder + "/tokens.\(environment.rawValue).json", false) }
         return (ConfigPaths.resolve("config/tokens.\(environment.rawValue).json", against: defaultsRoot), false)
     }
 }
