@@ -202,9 +202,11 @@ enum Operations {
         defer { journal.close() }
         var entries: [AuditEntry]
         do { entries = try journal.auditEntries(from: since, to: nil, action: kind) } catch { throw Failure(description: error.message) }
-        if let limit, entries.count > limit { entries = Array(entries.suffix(limit)) }
+        // Columns as wide as the longest value of the selection (before --limit, so a limited
+        // listing prints the same lines as the full one).
         let actorWidth = min(24, entries.map(\.actor.count).max() ?? 5)
         let actionWidth = min(24, entries.map(\.action.count).max() ?? 6)
+        if let limit, entries.count > limit { entries = Array(entries.suffix(limit)) }
         func pad(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
         var out = ""
         for entry in entries {
