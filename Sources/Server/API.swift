@@ -27,6 +27,8 @@ enum API {
         let itemRefs = refs
         return .deferred { reply in
             let reply = LoopBound(reply, on: context.loop)
+            let submitted = Monotonic.now()
+            let metrics = LoopBound(context.metrics, on: context.loop)
             context.pipeline.submit(items: items, source: principal.name, atomic: true) { results in
                 var rows: [JSONValue] = []
                 var errors: [JSONValue] = []
@@ -41,7 +43,9 @@ enum API {
                 var body: [(String, JSONValue)] = [("accepted", .bool(errors.isEmpty)), ("results", .array(rows))]
                 if !errors.isEmpty { body.append(("errors", .array(errors))) }
                 let response = HTTPResponse.json(status, JSONValue.object(body).serialized)
+                let count = results.count
                 reply.post { $0(response) }
+                metrics.post { $0.ack.record(micros: Int((Monotonic.now().nanoseconds - submitted.nanoseconds) / 1000), count: count) }
             }
         }
     }

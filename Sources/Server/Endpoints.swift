@@ -52,8 +52,8 @@ enum Endpoints {
         metric("ladderwire_connections_rejected_total", "counter", "Connections refused at the connection limit (503).", [("", "\(loop.rejectedOverLimit)")])
         metric("ladderwire_slow_consumer_disconnects_total", "counter", "Connections closed with 4008 for passing the outbound cap.", [("", "\(m.slowConsumerCloses)")])
         metric("ladderwire_messages_out_total", "counter", "Subscriber messages queued.", [("", "\(context.hub.messagesOut)")])
-        metric("ladderwire_bytes_out_total", "counter", "Bytes written to sockets.", [("", "\(loop.bytesOut)")])
-        metric("ladderwire_bytes_in_total", "counter", "Bytes read from sockets.", [("", "\(loop.bytesIn)")])
+        metric("ladderwire_sent_bytes_total", "counter", "Bytes written to sockets.", [("", "\(loop.bytesOut)")])
+        metric("ladderwire_received_bytes_total", "counter", "Bytes read from sockets.", [("", "\(loop.bytesIn)")])
         var queued = 0
         for connection in loop.allConnections { queued += connection.outbound.byteCount }
         metric("ladderwire_outbound_queue_bytes", "gauge", "Bytes queued and not yet written, all connections.", [("", "\(queued)")])
@@ -78,13 +78,20 @@ enum Endpoints {
         metric("ladderwire_storage_state", "gauge", "Journal state: ok, failing (last commit failed, ledger rebuilt) or stopped (writes refused).",
                ["ok", "failing", "stopped"].map { ("{state=\"\($0)\"}", $0 == storageState ? "1" : "0") })
         metric("ladderwire_storage_errors_total", "counter", "Journal commits that failed.", [("", "\(stats.storageErrors.load(ordering: .relaxed))")])
+        metric("ladderwire_commits_total", "counter", "Journal commits (group commits).", [("", "\(stats.commits.load(ordering: .relaxed))")])
+        metric("ladderwire_committed_events_total", "counter", "Events committed to the journal.", [("", "\(stats.committedEvents.load(ordering: .relaxed))")])
+        metric("ladderwire_recovered_events", "gauge", "Events replayed by start-up recovery.", [("", "\(stats.recoveredEvents.load(ordering: .relaxed))")])
         metric("ladderwire_last_seq", "gauge", "Highest committed seq.", [("", "\(stats.lastSeq.load(ordering: .relaxed))")])
         let buckets = stats.commitBuckets.withLock { $0 }
         out += histogram("ladderwire_commit_seconds", "Journal commit latency (one group commit).",
                          bounds: PipelineStatistics.commitBucketsMicros, counts: buckets,
                          sumMicros: stats.commitMicrosTotal.load(ordering: .relaxed))
         out += histogram("ladderwire_event_to_push_seconds", "Commit done to frames queued on subscriber sockets.",
-                         bounds: ServerMetrics.pushBucketsMicros, counts: m.pushBuckets, sumMicros: m.pushMicrosTotal)
+                         bounds: LatencyHistogram.boundsMicros, counts: m.push.buckets, sumMicros: m.push.sumMicros)
+        out += histogram("ladderwire_fanout_seconds", "Fan-out of one committed batch to every subscriber's queue (Hub.publish).",
+                         bounds: LatencyHistogram.boundsMicros, counts: m.fanOut.buckets, sumMicros: m.fanOut.sumMicros)
+        out += histogram("ladderwire_ack_latency_seconds", "Producer message handed to the pipeline to its reply queued (per message, /feed and POST /api/fills).",
+                         bounds: LatencyHistogram.boundsMicros, counts: m.ack.buckets, sumMicros: m.ack.sumMicros)
         var monitorLines: [(String, String)] = []
         for status in context.statusBoard.all {
             for state in ["starting", "running", "degraded", "stopped"] {

@@ -46,18 +46,20 @@ final class ProducerEndpoint: WebSocketEndpoint {
         pendingItems.removeAll(keepingCapacity: true)
         pendingRefs.removeAll(keepingCapacity: true)
         let target = LoopBound((endpoint: self, session: session), on: context.loop)
+        let submitted = Monotonic.now()
         unanswered += items.count
         if unanswered > Self.maxUnanswered { session.connection.pauseReading() }
         context.pipeline.submit(items: items, source: principal.name, atomic: false) { results in
             let frames = zip(results, refs).map { result, ref in
                 FrameEncoder.frame(.text, payload: Array(ProducerItems.reply(result, ref: ref).utf8))
             }
-            target.post { $0.endpoint.answered(frames, on: $0.session) }
+            target.post { $0.endpoint.answered(frames, on: $0.session, submitted: submitted) }
         }
     }
 
-    private func answered(_ frames: [[UInt8]], on session: WebSocketSession) {
+    private func answered(_ frames: [[UInt8]], on session: WebSocketSession, submitted: Monotonic) {
         session.sendFrames(frames)
+        context.metrics.ack.record(micros: Int((Monotonic.now().nanoseconds - submitted.nanoseconds) / 1000), count: frames.count)
         unanswered -= frames.count
         if unanswered <= Self.maxUnanswered / 2 { session.connection.resumeReading() }
     }

@@ -63,8 +63,11 @@ public enum ServerRunner {
             pipeline = try IngestPipeline(journal: journal, catalog: catalog, config: ledgerConfig, options: options) { events in
                 let committedAt = Monotonic.now()
                 fanOut.post { target in
+                    let start = Monotonic.now()
                     target.hub.publish(events)
-                    target.metrics.recordPush(micros: Int((Monotonic.now().nanoseconds - committedAt.nanoseconds) / 1000))
+                    let done = Monotonic.now()
+                    target.metrics.fanOut.record(micros: Int((done.nanoseconds - start.nanoseconds) / 1000))
+                    target.metrics.recordPush(micros: Int((done.nanoseconds - committedAt.nanoseconds) / 1000))
                 }
             }
         } catch {
