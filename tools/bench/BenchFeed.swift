@@ -1,3 +1,4 @@
+import Bytes
 import Foundation
 
 /// A recorded feed (`{"at":…, <producer message>}` per line) turned into producer messages the
@@ -12,6 +13,9 @@ struct BenchFeed: Sendable {
 
     let lines: [Line]
     let fillCount: Int
+    /// Each line's recorded time (`at`) in nanoseconds after the first kept line's; nil when a
+    /// line has no readable `at` (then `--pace recorded` cannot be used).
+    let offsets: [Int64]?
 
     static let defaultPath = "tools/feeds/sample-day.ndjson"
 
@@ -37,6 +41,7 @@ struct BenchFeed: Sendable {
     static func parse(text: String, includeMarks: Bool) throws -> BenchFeed {
         var lines: [Line] = []
         var fills = 0
+        var times: [Int64?] = []
         for raw in text.split(separator: "\n") where raw.hasPrefix("{") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any],
                   let type = object["type"] as? String,
@@ -56,9 +61,20 @@ struct BenchFeed: Sendable {
             default:
                 continue
             }
+            times.append((object["at"] as? String).flatMap(parseISO8601))
         }
-        guard !lines.isEmpty else { throw CocoaError(.fileReadCorruptFile) }
-        return BenchFeed(lines: lines, fillCount: fills)
+        guard !lines.isEmpty else { throw BenchFeedError(errorDescription: "no fill lines (one compact JSON producer message per line, with \"type\" and \"execId\")") }
+        var offsets: [Int64]? = nil
+        if let first = times.first ?? nil, times.allSatisfy({ $0 != nil }) {
+            // A recording is in time order; a line stamped earlier than the one before it is
+            // sent right after it (the schedule never runs backwards).
+            var last: Int64 = 0
+            offsets = times.map { time in
+                last = max(last, time! - first)
+                return last
+            }
+        }
+        return BenchFeed(lines: lines, fillCount: fills, offsets: offsets)
     }
 
     func isFill(event index: Int) -> Bool {
@@ -91,4 +107,9 @@ func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
 /// A short random tag that makes this run's execIds unique, e.g. `B3f9a1c`.
 func makeRunTag() -> String {
     "B" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+}
+
+/// Why a feed file cannot be used, as one line.
+struct BenchFeedError: LocalizedError {
+    var errorDescription: String?
 }

@@ -3,15 +3,19 @@ import Foundation
 import Synchronization
 import WebSocketCore
 
-/// `ladderwire-bench latency --url ws://HOST:PORT [--feed FILE] [--rate N/s] [--subscribers N]
-/// [--seconds S] [--drain S] [--with-marks] [--server-pid PID] [--json]`
+/// `ladderwire-bench latency --url ws://HOST:PORT [--feed FILE] [--rate N/s | --pace recorded [--speed X]]
+/// [--subscribers N] [--seconds S] [--drain S] [--with-marks] [--server-pid PID] [--svg FILE] [--json]`
 ///
-/// Open loop: event i is due at start + i/rate and is sent then, whatever the server did with
-/// event i-1, and every latency is measured from that due time, so a server stall shows up as
-/// latency instead of silently lowering the offered rate (coordinated omission).
+/// Open loop: event i is due at start + i/rate (`--rate`) or at start + its recorded offset / X
+/// (`--pace recorded --speed X`: the day as it was recorded, bursts and lulls included, X times
+/// faster) and is sent then, whatever the server did with event i-1, and every latency is
+/// measured from that due time, so a server stall shows up as latency instead of silently
+/// lowering the offered rate (coordinated omission). The report breaks delivery latency down by
+/// second of the replay; `--svg` draws the distribution and the per-second p99.
 func runLatencyBench(arguments: [String]) {
     let options = BenchOptions(command: "latency", arguments: arguments,
-                               valued: ["url", "feed", "rate", "subscribers", "seconds", "drain", "server-pid", "build", "durability"],
+                               valued: ["url", "feed", "rate", "subscribers", "seconds", "drain", "server-pid", "build", "durability",
+                                        "pace", "speed", "svg"],
                                switches: ["json", "with-marks"])
     let url = ServerURL.required(options)
     let rate = options.rate("rate", default: 1000)
@@ -26,7 +30,33 @@ func runLatencyBench(arguments: [String]) {
     do { feed = try BenchFeed.load(path: feedPath, includeMarks: options.flag("with-marks")) } catch {
         BenchOptions.fail("latency: cannot read feed \(feedPath): \(error.localizedDescription)")
     }
-    let eventCount = Int(Int64(rate) * duration / 1_000_000_000)
+    let pace = options.string("pace", default: "rate")
+    guard pace == "rate" || pace == "recorded" else { BenchOptions.fail("latency: --pace takes rate or recorded, got '\(pace)'") }
+    let speedText = options.string("speed", default: "1")
+    guard let speed = Double(speedText), speed > 0, speed <= 1_000_000 else {
+        BenchOptions.fail("latency: --speed must be a positive number (2 = twice the recorded pace), got '\(speedText)'")
+    }
+    if pace == "rate" && options.string("speed") != nil { BenchOptions.fail("latency: --speed goes with --pace recorded") }
+    if pace == "recorded" && options.string("rate") != nil { BenchOptions.fail("latency: --rate and --pace recorded exclude each other") }
+    var recordedOffsets: [Int64]? = nil
+    var eventCount = Int(Int64(rate) * duration / 1_000_000_000)
+    var period: Int64 = 0
+    if pace == "recorded" {
+        guard let offsets = feed.offsets else {
+            BenchOptions.fail("latency: --pace recorded needs an \"at\" time on every line of \(feedPath)")
+        }
+        let scaled = offsets.map { Int64(Double($0) / speed) }
+        let span = scaled.last ?? 0
+        period = span + max(1, span / Int64(max(1, scaled.count)))   // the file again after one average gap
+        recordedOffsets = scaled
+        // One pass over the recording unless --seconds says otherwise (longer: the file repeats).
+        if options.string("seconds") != nil {
+            let loops = Int(duration / period)
+            eventCount = loops * scaled.count + scaled.filter { $0 < duration - Int64(loops) * period }.count
+        } else {
+            eventCount = scaled.count
+        }
+    }
     guard eventCount > 0 else { BenchOptions.fail("latency: --rate × --seconds gives no events") }
     let runTag = Array(makeRunTag().utf8)
 
@@ -42,7 +72,7 @@ func runLatencyBench(arguments: [String]) {
     let clientCPUBefore = benchCPUSeconds()
     let rssBefore = server?.residentKiB()
     let progress = SendProgress()
-    let schedule = SendSchedule(rate: rate, start: monotonicNanoseconds() + 20_000_000)
+    let schedule = SendSchedule(rate: rate, start: monotonicNanoseconds() + 20_000_000, offsets: recordedOffsets, period: period)
     run.schedule = schedule
     let sender = FeedSender(fd: run.feedFD, feed: feed, runTag: runTag, eventCount: eventCount,
                             schedule: schedule, progress: progress)
@@ -58,8 +88,12 @@ func runLatencyBench(arguments: [String]) {
     var report = BenchReport(run: RunDescription(options: options))
     report.add("url", "ws://\(url.host):\(url.port)/ws?channels=fills + /feed")
     report.add("feed", "\(feedPath) (\(feed.lines.count) lines, marks \(options.flag("with-marks") ? "included" : "left out"))")
-    report.add("rate_per_s", rate)
-    report.add("seconds", Double(duration) / 1e9)
+    if let recordedOffsets {
+        report.add("pace", "recorded × \(speedText) (\(String(format: "%.1f", Double(recordedOffsets.last ?? 0) / 1e9)) s per pass over the file)")
+    } else {
+        report.add("rate_per_s", rate)
+    }
+    report.add("seconds", recordedOffsets == nil ? Double(duration) / 1e9 : Double(schedule.due(eventCount - 1) - schedule.start) / 1e9)
     report.add("connections", subscriberCount + 1)
     run.addResults(to: &report, progress: progress)
     let window = Double(max(run.lastActivity, progress.finishedAt.load(ordering: .acquiring)) - schedule.start) / 1e9
@@ -75,16 +109,39 @@ func runLatencyBench(arguments: [String]) {
         report.add("server_cpu_percent_of_one_core", wall > 0 ? (cpuSeconds / wall * 1000).rounded() / 10 : 0)
         report.add("server_rss_kib_before_after", "\(rssBefore) \(rssAfter)")
     }
+    let seconds = run.perSecond()
+    if options.flag("json") {
+        report.add("by_second", seconds.map { ["second": $0.second, "deliveries": $0.count, "p50_us": $0.p50 / 1000,
+                                               "p99_us": $0.p99 / 1000, "max_us": $0.max / 1000] })
+    }
     report.print(json: options.flag("json"))
+    if !options.flag("json") { printPerSecond(seconds) }
+    if let svgPath = options.string("svg") {
+        let title = recordedOffsets != nil ? "\(feedPath) at the recorded pace × \(speedText)" : "\(feedPath) at \(rate)/s"
+        do { try LatencyPlot.svg(title: title, deliveries: run.deliveryLatencies.map(\.latency), seconds: seconds)
+                .write(toFile: svgPath, atomically: true, encoding: .utf8) } catch {
+            BenchOptions.fail("latency: cannot write \(svgPath): \(error.localizedDescription)")
+        }
+        writeError("latency: plot written to \(svgPath)")
+    }
     if let failure = progress.failure { writeError("latency: sender stopped early: \(failure)") }
 }
 
-/// Event i is due at `start + i × 1e9 / rate` nanoseconds on the monotonic clock.
+/// Event i is due at `start + i × 1e9 / rate` nanoseconds on the monotonic clock, or, at the
+/// recorded pace, at `start + offsets[i mod n] + (i / n) × period` (offsets already divided by
+/// the speed; the file repeats every `period`).
 struct SendSchedule: Sendable {
     var rate: Int
     var start: Int64
+    var offsets: [Int64]? = nil
+    var period: Int64 = 0
 
-    func due(_ event: Int) -> Int64 { start + Int64(event) * 1_000_000_000 / Int64(rate) }
+    func due(_ event: Int) -> Int64 {
+        if let offsets {
+            return start + offsets[event % offsets.count] + Int64(event / offsets.count) * period
+        }
+        return start + Int64(event) * 1_000_000_000 / Int64(rate)
+    }
 }
 
 /// What the sender thread tells the receiving loop: how far it got and when it finished.
@@ -166,6 +223,8 @@ struct LatencyRun {
     var epoll: Int32 = -1
 
     var deliveries = LatencyHistogram()
+    /// Every delivery's (second of the replay it was due in, latency in ns), for the per-second view.
+    var deliveryLatencies: [(second: Int, latency: Int64)] = []
     var acks = LatencyHistogram()
     var ackCount = 0
     var duplicateReplies = 0
@@ -293,7 +352,9 @@ struct LatencyRun {
         subscribers[index].arrived[word] |= bit
         subscribers[index].received += 1
         if event < subscribers[index].highestEvent { subscribers[index].outOfOrder += 1 } else { subscribers[index].highestEvent = event }
-        deliveries.record(UInt64(max(0, now - schedule.due(event))))
+        let due = schedule.due(event)
+        deliveries.record(UInt64(max(0, now - due)))
+        deliveryLatencies.append((second: Int((due - schedule.start) / 1_000_000_000), latency: max(0, now - due)))
     }
 
     private mutating func readFeedReplies() {
@@ -329,6 +390,18 @@ struct LatencyRun {
         }
     }
 
+    /// Delivery latency by second of the replay (the second each event was due in), seconds
+    /// without events left out.
+    func perSecond() -> [SecondStats] {
+        var bySecond: [Int: [Int64]] = [:]
+        for (second, latency) in deliveryLatencies { bySecond[second, default: []].append(latency) }
+        return bySecond.keys.sorted().map { second in
+            let values = bySecond[second]!.sorted()
+            func at(_ fraction: Double) -> Int64 { values[min(values.count - 1, max(0, Int((fraction * Double(values.count)).rounded(.up)) - 1))] }
+            return SecondStats(second: second, count: values.count, p50: at(0.5), p99: at(0.99), max: values.last!)
+        }
+    }
+
     static let ackPrefix = Array("{\"type\":\"ack\"".utf8)
     static let duplicatePrefix = Array("{\"type\":\"duplicate\"".utf8)
 
@@ -355,4 +428,29 @@ struct LatencyRun {
         for (name, value) in latencyFields("delivery", deliveries) { report.add(name, value) }
         for (name, value) in latencyFields("ack", acks) { report.add(name, value) }
     }
+}
+
+/// Delivery latency of one second of the replay (nanoseconds).
+struct SecondStats {
+    var second: Int
+    var count: Int
+    var p50: Int64
+    var p99: Int64
+    var max: Int64
+}
+
+/// The per-second table after the summary: one line per second that had deliveries.
+func printPerSecond(_ seconds: [SecondStats]) {
+    guard !seconds.isEmpty else { return }
+    print("by second of the replay (delivery latency, ms):")
+    print("  second  deliveries      p50      p99      max")
+    func ms(_ nanos: Int64) -> String { String(format: "%8.3f", Double(nanos) / 1e6) }
+    for s in seconds {
+        let second = String(s.second).leftPadded(to: 8), count = String(s.count).leftPadded(to: 12)
+        print("\(second)\(count) \(ms(s.p50)) \(ms(s.p99)) \(ms(s.max))")
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

@@ -3,8 +3,9 @@ import Glibc
 // ladderwire-bench: the performance tools of Ladderwire (docs/benchmarks.md records their figures).
 let usage = """
 usage: ladderwire-bench COMMAND [options]
-  latency  --url ws://HOST:PORT [--feed FILE] [--rate N/s] [--subscribers N] [--seconds S]
-           [--drain S] [--with-marks] [--server-pid PID] [--build B] [--durability D] [--json]
+  latency  --url ws://HOST:PORT [--feed FILE] [--rate N/s | --pace recorded [--speed X]] [--subscribers N]
+           [--seconds S] [--drain S] [--with-marks] [--server-pid PID] [--build B] [--durability D]
+           [--svg FILE] [--json]
   connect  --url ws://HOST:PORT --clients K [--path /ws?...] [--json]
   connect  --url ws://HOST:PORT --idle N --server-pid PID [--settle S] [--json]
   ingest   --url ws://HOST:PORT [--seconds S] [--pipeline N] [--server-pid PID] [--json]
