@@ -45,6 +45,7 @@ REPO_STATIC = REPO_ROOT / "static"
 STARTUP_TIMEOUT = 20.0
 LISTENING_LINE = re.compile(r"listening on (https?)://([^\s:/]+|\[[^\]]+\]):(\d+)")
 MIB = 1 << 20
+FOUNDATION_DUMPS = ("NSCocoaErrorDomain", "Error Domain=")
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 # The load tests open ~1,000 sockets and the server inherits our limit: raise the soft limit once.
@@ -60,9 +61,13 @@ def ladderwire_binary() -> Path:
 
 
 def run_cli(*args: str, timeout: float = 20.0, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Runs the binary to completion (for --help, --version, bad flags)."""
-    return subprocess.run([str(ladderwire_binary()), *args], capture_output=True, text=True,
+    """Runs the binary to completion (for --help, --version, bad flags). Fails on a Foundation
+    error dump in its output: errors are sentences."""
+    done = subprocess.run([str(ladderwire_binary()), *args], capture_output=True, text=True,
                           timeout=timeout, cwd=str(cwd or REPO_ROOT), stdin=subprocess.DEVNULL)
+    for marker in FOUNDATION_DUMPS:
+        assert marker not in done.stdout and marker not in done.stderr, f"Foundation error dump from {args}:\n{done.stderr}"
+    return done
 
 
 def _die_with_parent() -> None:
@@ -321,6 +326,12 @@ def server_factory(tmp_path_factory, request):
     if crashed:
         details = "\n".join(s.diagnostics() for s in crashed)
         pytest.fail(f"ladderwire died from a signal during the test:\n{details}", pytrace=False)
+    # Operators get sentences, never a Foundation error object (issue 18).
+    dumps = [s for s in registry.servers if any(marker in run_text for run in s.runs for marker in FOUNDATION_DUMPS
+                                                 for run_text in ("".join(run["stdout"]), "".join(run["stderr"])))]
+    if dumps:
+        details = "\n".join(s.diagnostics() for s in dumps)
+        pytest.fail(f"ladderwire printed a Foundation error dump:\n{details}", pytrace=False)
 
 
 @pytest.fixture
