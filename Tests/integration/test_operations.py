@@ -421,12 +421,26 @@ def test_audit_prints_a_readable_trail_filtered_by_kind_and_time(day_server, out
 
 # -- db check -----------------------------------------------------------------------------------------
 
+def post_until_checkpointed(server) -> None:
+    """DAY one commit at a time, then marks until a ledger checkpoint is stored. A checkpoint is
+    encoded off the ingest thread and stored with a later commit, so how many commits that takes
+    depends on the scheduler: wait for the row, not for a time."""
+    for item in DAY:
+        status, body = server.post_fills([item])
+        assert status == 200, body
+    for n in range(500):
+        with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
+            if db.execute("SELECT count(*) FROM checkpoints").fetchone()[0] >= 1:
+                return
+        status, body = server.post_fills([{"type": "mark", "instrument": "ZNZ6", "price": f"110-{10 + n % 2}"}])
+        assert status == 200, body
+    pytest.fail("no ledger checkpoint after 500 more commits")
+
+
 def test_db_check_passes_on_a_good_database_while_serving(server_factory, tmp_path, outside):
     from test_push_support import write_config
     server = server_factory(extra_args=["--config", str(write_config(tmp_path, checkpointEvery=3))])
-    for item in DAY:   # one commit each: a checkpoint is stored with a commit after it was due
-        status, body = server.post_fills([item])
-        assert status == 200, body
+    post_until_checkpointed(server)
     done = cli("db", "check", "--db", str(server.db_path), cwd=outside)
     assert done.returncode == 0, done.stderr
     assert "integrity: ok" in done.stderr
@@ -437,9 +451,7 @@ def test_db_check_passes_on_a_good_database_while_serving(server_factory, tmp_pa
 def test_db_check_finds_a_missing_fill_row_and_a_journal_that_disagrees_with_its_checkpoint(server_factory, tmp_path, outside):
     from test_push_support import write_config
     server = server_factory(extra_args=["--config", str(write_config(tmp_path, checkpointEvery=3))])
-    for item in DAY:   # one commit each: a checkpoint is stored with a commit after it was due
-        status, body = server.post_fills([item])
-        assert status == 200, body
+    post_until_checkpointed(server)
     server.stop()
     with sqlite3.connect(server.db_path) as db:
         assert db.execute("SELECT count(*) FROM checkpoints").fetchone()[0] >= 1
