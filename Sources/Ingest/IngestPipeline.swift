@@ -33,11 +33,14 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         case refused(code: String, message: String, ref: String?)
         /// Carry every open position to the next trading day's SOD (admin command or the scheduled roll).
         case dayRoll
+        /// A bust or correction from a producer whose token is scoped to `accounts`: it may only
+        /// touch fills of those accounts (the fill's account is known only to the ledger).
+        case scoped(ProducerMessage, accounts: Set<String>)
 
         /// What a reply or audit entry names.
         var ref: String? {
             switch self {
-            case .message(let message): return message.ref
+            case .message(let message), .scoped(let message, _): return message.ref
             case .refused(_, _, let ref): return ref
             case .dayRoll: return "dayroll"
             }
@@ -237,11 +240,12 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             case .dayRoll:
                 events.append(.dayRoll(time: now))
                 eventItem.append(index)
-            case .message(let message):
+            case .message(let message), .scoped(let message, _):
                 if case .fill(let execId, _, _, _, _, _, _) = message {
                     if execIndex[execId] != nil || batch.newExecIds[execId] != nil || !seen.insert(execId).inserted { continue }
                 }
                 do throws(Rejection) {
+                    if case .scoped(_, let accounts) = item { try checkScope(message, accounts: accounts, ledger: ledger) }
                     let event = try translation.event(for: message, source: source, now: now, ledger: ledger, pendingFills: pendingFills)
                     if case .fill(let fill) = event { pendingFills[fill.execId] = fill.instrument }
                     events.append(event)
@@ -285,13 +289,14 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                     anyRejected = true
                     results.append(.rejected(code: error.code, message: error.message))
                 }
-            case .message(let message):
+            case .message(let message), .scoped(let message, _):
                 if case .fill(let execId, _, _, _, _, _, _) = message,
                    let seq = execIndex[execId] ?? batch.newExecIds[execId] {
                     results.append(.duplicate(seq: seq))
                     continue
                 }
                 do throws(Rejection) {
+                    if case .scoped(_, let accounts) = item { try checkScope(message, accounts: accounts, ledger: ledger) }
                     let event = try translation.event(for: message, source: source, now: now, ledger: ledger)
                     let deltas: [LedgerDelta]
                     do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
@@ -314,6 +319,19 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             }
         }
         return (results, anyRejected)
+    }
+
+    /// A scoped producer's bust or correction must name a fill of one of its accounts. A fill
+    /// that does not exist is left to the translation (`unknown_fill`).
+    private func checkScope(_ message: ProducerMessage, accounts: Set<String>, ledger: Ledger) throws(Rejection) {
+        switch message {
+        case .bust(let execId), .correct(let execId, _, _):
+            if let account = ledger.fill(execId: execId)?.fill.account, !accounts.contains(account) {
+                throw Rejection(code: "unauthorized_account", message: "this token may not change fill '\(execId)' of account '\(account)'")
+            }
+        default:
+            break
+        }
     }
 
     // MARK: Ledger checkpoints, encoded off the ingest thread
