@@ -54,6 +54,9 @@ let package = Package(
                           dependencies: ["Ledger", "Journal", "Wire", "JSON", "Bytes", "HTTPCore", "WebSocketCore", "CSystem"],
                           path: "tools/bench", swiftSettings: strict),
 
+        // A SQLite VFS that fails chosen writes, syncs, reads and locks (storage-fault tests).
+        .target(name: "CFaultVFS", dependencies: ["CSQLite"], path: "Tests/CFaultVFS"),
+
         // What tests share: seeded random data, temporary folders, loopback sockets.
         .target(name: "TestSupport", dependencies: ["Bytes"], path: "Tests/TestSupport", swiftSettings: strict),
 
@@ -65,9 +68,10 @@ let package = Package(
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Ledger", "JSON", "Bytes", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "Bytes", "TestSupport", "CFaultVFS", "CSQLite"], swiftSettings: strict),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Wire", "Bytes", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Journal", "Ledger", "Wire", "JSON", "Bytes", "TestSupport"],
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Journal", "Ledger", "Wire", "JSON", "Bytes", "TestSupport",
+                                                       "CFaultVFS", "CSQLite"],
                     swiftSettings: strict),
         .testTarget(name: "EventSourcesTests", dependencies: ["EventSources", "Wire", "JSON", "Bytes", "Ledger", "TestSupport"],
                     swiftSettings: strict),

@@ -24,7 +24,11 @@ final class PipelineHarness: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent(relative).path
     }
 
-    init(checkpointEvery: Int = 10_000, directory: String? = nil) throws {
+    /// The SQLite VFS the journal is opened through (nil: the default; tests pass the faulty one).
+    let vfs: String?
+
+    init(checkpointEvery: Int = 10_000, directory: String? = nil, vfs: String? = nil) throws {
+        self.vfs = vfs
         self.directory = directory ?? NSTemporaryDirectory() + "ingest-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         journalPath = self.directory + "/journal.db"
@@ -33,7 +37,9 @@ final class PipelineHarness: @unchecked Sendable {
     }
 
     func open(checkpointEvery: Int = 10_000) throws {
-        journal = try Journal(JournalOptions(path: journalPath))
+        var journalOptions = JournalOptions(path: journalPath)
+        journalOptions.vfs = vfs
+        journal = try Journal(journalOptions)
         store = FailingStore(journal)
         var options = IngestPipeline.Options()
         options.checkpointEvery = checkpointEvery
