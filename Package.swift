@@ -38,6 +38,10 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["Ledger", "Journal", "Wire", "JSON", "Bytes"], swiftSettings: strict),
         .target(name: "Hub", dependencies: ["Wire", "Bytes"], swiftSettings: strict),
 
+        // Configuration files read through JSONValue (instruments, accounts, tokens) and the
+        // key-path errors the server config shares; Ledger itself reads no files.
+        .target(name: "ConfigFiles", dependencies: ["Ledger", "JSON"], swiftSettings: strict),
+
         // The event loop.
         .target(name: "Reactor", dependencies: ["CSystem", "COpenSSL", "Bytes"], swiftSettings: strict),
 
@@ -47,7 +51,7 @@ let package = Package(
         // Wiring and the command line: the only module that sees both the Hub and the Reactor.
         .target(name: "Server",
                 dependencies: ["HTTPCore", "WebSocketCore", "Reactor", "Ledger", "Journal", "Hub", "Wire", "JSON",
-                               "Bytes", "Ingest", "EventSources", "COpenSSL", "CSystem"],
+                               "Bytes", "Ingest", "EventSources", "ConfigFiles", "COpenSSL", "CSystem"],
                 swiftSettings: strict),
         .executableTarget(name: "ladderwire", dependencies: ["Server"], swiftSettings: strict),
         .executableTarget(name: "ladderwire-bench",
@@ -64,6 +68,7 @@ let package = Package(
         .testTarget(name: "WebSocketCoreTests", dependencies: ["WebSocketCore", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Ledger", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Ledger", "JSON", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Wire", "Bytes", "TestSupport"], swiftSettings: strict),
@@ -71,6 +76,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "EventSourcesTests", dependencies: ["EventSources", "Wire", "JSON", "Bytes", "Ledger", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "EventSources", "JSON", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "EventSources", "ConfigFiles", "JSON", "TestSupport"],
+                    swiftSettings: strict),
     ]
 )
