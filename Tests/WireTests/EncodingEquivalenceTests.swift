@@ -1,4 +1,5 @@
 import Bytes
+import ConfigFiles
 import Foundation
 import JSON
 import Ledger
@@ -12,11 +13,11 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent("config")
 
     static func catalog() throws -> InstrumentCatalog {
-        try InstrumentCatalog.load(path: root.appendingPathComponent("instruments.json").path)
+        try InstrumentsFile.load(path: root.appendingPathComponent("instruments.json").path)
     }
 
     static func config() throws -> LedgerConfig {
-        try LedgerConfig(json: Data(contentsOf: root.appendingPathComponent("accounts.json")))
+        try AccountsFile.load(path: root.appendingPathComponent("accounts.json").path)
     }
 
     static func treeBytes(_ value: JSONValue) -> [UInt8] { Array(value.serialized.utf8) }
