@@ -1,4 +1,5 @@
 import Bytes
+import ConfigFiles
 import CSystem
 import Dispatch
 import EventSources
@@ -6,8 +7,8 @@ import Foundation
 import Glibc
 import Hub
 import Ingest
-import JSON
 import Journal
+import JSON
 import Ledger
 import Reactor
 import Synchronization
@@ -37,8 +38,8 @@ public enum ServerRunner {
     public static func run(config: ServerConfig, signals: ShutdownSignals?,
                            log: @escaping @Sendable (String) -> Void = writeLine) throws(StartupError) -> Int32 {
         let catalog: InstrumentCatalog
-        do { catalog = try InstrumentCatalog.load(path: config.instrumentsFile) } catch {
-            throw StartupError(description: "instruments file \(config.instrumentsFile): \(error)")
+        do { catalog = try InstrumentsFile.load(path: config.instrumentsFile) } catch {
+            throw StartupError(description: "instruments file \(error)")
         }
         // Certificate problems are start-up errors, reported before anything is opened.
         let tls = try loadTLSContext(config)
@@ -259,11 +260,8 @@ public enum ServerRunner {
 
     static func loadLedgerConfig(_ config: ServerConfig) throws(StartupError) -> LedgerConfig {
         let (path, required) = config.effectiveAccountsFile
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if required { throw StartupError(description: "accounts file \(path): cannot read it") }
-            return LedgerConfig()
-        }
-        do { return try LedgerConfig(json: data) } catch { throw StartupError(description: "accounts file \(path): \(error)") }
+        guard required || FileManager.default.fileExists(atPath: path) else { return LedgerConfig() }
+        do { return try AccountsFile.load(path: path) } catch { throw StartupError(description: "accounts file \(error)") }
     }
 
     static func loadTokens(_ config: ServerConfig) throws(StartupError) -> TokenStore {

@@ -1,3 +1,4 @@
+import ConfigFiles
 import Foundation
 import JSON
 import Journal
@@ -32,7 +33,7 @@ final class PipelineHarness: @unchecked Sendable {
         self.directory = directory ?? NSTemporaryDirectory() + "ingest-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         journalPath = self.directory + "/journal.db"
-        catalog = try InstrumentCatalog.load(path: Self.repositoryFile("config/instruments.json"))
+        catalog = try InstrumentsFile.load(path: Self.repositoryFile("config/instruments.json"))
         try open(checkpointEvery: checkpointEvery)
     }
 

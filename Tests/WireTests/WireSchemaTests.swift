@@ -1,4 +1,5 @@
 import Bytes
+import ConfigFiles
 import Foundation
 import JSON
 import Ledger
@@ -13,11 +14,11 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent("config")
 
     static func catalog() throws -> InstrumentCatalog {
-        try InstrumentCatalog.load(path: root.appendingPathComponent("instruments.json").path)
+        try InstrumentsFile.load(path: root.appendingPathComponent("instruments.json").path)
     }
 
     static func config() throws -> LedgerConfig {
-        try LedgerConfig(json: Data(contentsOf: root.appendingPathComponent("accounts.json")))
+        try AccountsFile.load(path: root.appendingPathComponent("accounts.json").path)
     }
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

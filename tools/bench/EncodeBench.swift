@@ -1,4 +1,5 @@
 import Bytes
+import ConfigFiles
 import Foundation
 import JSON
 import Ledger
@@ -38,7 +39,7 @@ func runEncodeBench(arguments: [String]) {
     }
 
     let catalog: InstrumentCatalog
-    do { catalog = try InstrumentCatalog.load(path: instrumentsPath) } catch { fail("\(error)") }
+    do { catalog = try InstrumentsFile.load(path: instrumentsPath) } catch { fail("\(error)") }
     let encoder = MessageEncoder(catalog: catalog)
     var ledger = Ledger(catalog: catalog, config: LedgerConfig(defaultMethod: .lifo, defaultLossLimit: Money(dollars: 25_000)))
     let perFill = generateDeltas(ledger: &ledger, fillCount: fillCount)
