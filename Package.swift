@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(name: "ladderwire-bench",
                           dependencies: ["Ledger", "ConfigFiles", "Journal", "Wire", "JSON", "Bytes", "HTTPCore", "WebSocketCore",
                                          "CSystem"],
-                          path: "tools/bench", swiftSettings: strict),
+                          path: "tools/bench", exclude: ["floor-relay.c"], swiftSettings: strict),
 
         // A SQLite VFS that fails chosen writes, syncs, reads and locks (storage-fault tests).
         .target(name: "CFaultVFS", dependencies: ["CSQLite"], path: "Tests/CFaultVFS"),
