@@ -38,6 +38,10 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["Ledger", "Journal", "Wire", "JSON", "Bytes"], swiftSettings: strict),
         .target(name: "Hub", dependencies: ["Wire", "Bytes"], swiftSettings: strict),
 
+        // Configuration files read through JSONValue (instruments, accounts, tokens) and the
+        // key-path errors the server config shares; Ledger itself reads no files.
+        .target(name: "ConfigFiles", dependencies: ["Ledger", "JSON"], swiftSettings: strict),
+
         // The event loop.
         .target(name: "Reactor", dependencies: ["CSystem", "COpenSSL", "Bytes"], swiftSettings: strict),
 
@@ -47,12 +51,16 @@ let package = Package(
         // Wiring and the command line: the only module that sees both the Hub and the Reactor.
         .target(name: "Server",
                 dependencies: ["HTTPCore", "WebSocketCore", "Reactor", "Ledger", "Journal", "Hub", "Wire", "JSON",
-                               "Bytes", "Ingest", "EventSources", "COpenSSL", "CSystem"],
+                               "Bytes", "Ingest", "EventSources", "ConfigFiles", "COpenSSL", "CSystem"],
                 swiftSettings: strict),
         .executableTarget(name: "ladderwire", dependencies: ["Server"], swiftSettings: strict),
         .executableTarget(name: "ladderwire-bench",
-                          dependencies: ["Ledger", "Journal", "Wire", "JSON", "Bytes", "HTTPCore", "WebSocketCore", "CSystem"],
-                          path: "tools/bench", swiftSettings: strict),
+                          dependencies: ["Ledger", "ConfigFiles", "Journal", "Wire", "JSON", "Bytes", "HTTPCore", "WebSocketCore",
+                                         "CSystem"],
+                          path: "tools/bench", exclude: ["floor-relay.c"], swiftSettings: strict),
+
+        // A SQLite VFS that fails chosen writes, syncs, reads and locks (storage-fault tests).
+        .target(name: "CFaultVFS", dependencies: ["CSQLite"], path: "Tests/CFaultVFS"),
 
         // What tests share: seeded random data, temporary folders, loopback sockets.
         .target(name: "TestSupport", dependencies: ["Bytes"], path: "Tests/TestSupport", swiftSettings: strict),
@@ -63,14 +71,17 @@ let package = Package(
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WebSocketCoreTests", dependencies: ["WebSocketCore", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Bytes", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Bytes", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "Ledger", "JSON", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ConfigFiles", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Ledger", "JSON", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Ledger", "ConfigFiles", "JSON", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HubTests", dependencies: ["Hub", "Wire", "Bytes", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Journal", "Ledger", "Wire", "JSON", "Bytes", "TestSupport"],
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "Journal", "Ledger", "ConfigFiles", "Wire", "JSON", "Bytes",
+                                                        "TestSupport", "CFaultVFS", "CSQLite"],
                     swiftSettings: strict),
         .testTarget(name: "EventSourcesTests", dependencies: ["EventSources", "Wire", "JSON", "Bytes", "Ledger", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "EventSources", "JSON", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "EventSources", "ConfigFiles", "JSON", "TestSupport"],
+                    swiftSettings: strict),
     ]
 )

@@ -1,3 +1,4 @@
+import Bytes
 import Foundation
 
 /// Wall time and sleeping, injectable so tests can check pacing and backoff without sleeping.
@@ -8,15 +9,11 @@ public protocol MonitorClock: Sendable {
     func sleep(nanoseconds: Int64, stopping: StopSignal) -> Bool
 }
 
-/// The real clock: `Date()` for time, the stop signal's condition for sleeping.
+/// The real clock: the wall clock for time, the stop signal's condition for sleeping.
 public struct SystemClock: MonitorClock {
     public init() {}
 
-    public func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
-    }
+    public func now() -> Int64 { wallClockNanos() }
 
     public func sleep(nanoseconds: Int64, stopping: StopSignal) -> Bool {
         stopping.sleep(nanoseconds: nanoseconds)

@@ -50,6 +50,7 @@ public final class ReplayMonitor: Monitor {
             position = cursor
         }
         status.report(MonitorStatus(name: name, state: .running, lastError: badSummary))
+        var storageFailures = 0
 
         while !stopping.isStopped {
             var index = feed.lines.firstIndex { $0.number > position.line } ?? feed.lines.endIndex
@@ -66,6 +67,7 @@ public final class ReplayMonitor: Monitor {
                     // Everything already due goes in one batch.
                     let now = clock.now()
                     var batch: [ProducerMessage] = []
+                    let first = index
                     var last = index
                     while index < feed.lines.endIndex, batch.count < batchLimit,
                           dueTime(of: feed.lines[index].at, anchorAt: anchorAt, anchorWall: anchorWall) <= now {
@@ -73,10 +75,24 @@ public final class ReplayMonitor: Monitor {
                         last = index
                         index += 1
                     }
+                    let before = position
                     position.line = feed.lines[last].number
                     if batch.isEmpty { continue }   // only skipped SOD lines: nothing to store yet
                     let results = try submitAndWait(batch, to: sink, source: name,
                                                     cursor: (name, position.description), timeoutSeconds: submitTimeoutSeconds)
+                    if let failure = results.storageFailure {
+                        // Not stored, cursor included: the same lines go again after a pause,
+                        // and the monitor says it is not keeping up rather than skip them.
+                        storageFailures += 1
+                        status.report(MonitorStatus(name: name, state: .degraded,
+                                                    lastError: "lines \(feed.lines[first].number)–\(feed.lines[last].number) not stored, retrying: \(failure)"))
+                        let pause = min(Int64(1) << min(storageFailures, 5), 30) * 100_000_000
+                        if !clock.sleep(nanoseconds: pause, stopping: stopping) { return }
+                        position = before
+                        index = first
+                        continue
+                    }
+                    storageFailures = 0
                     let rejection = counts.withLock { counts -> String? in
                         counts.submissions.add(results, refs: batch.map(\.ref))
                         return counts.submissions.lastRejection

@@ -21,6 +21,16 @@ func submitAndWait(_ messages: [ProducerMessage], to sink: any MessageSink, sour
     return results.withLock { $0 }
 }
 
+extension Array where Element == SubmitResult {
+    /// The message of the first `storage_error`, if the server could not store the submission.
+    var storageFailure: String? {
+        for result in self {
+            if case .rejected("storage_error", let message) = result { return message }
+        }
+        return nil
+    }
+}
+
 /// Running totals of what a monitor's submissions came back as.
 public struct SubmissionCounts: Sendable, Equatable {
     public var acked = 0

@@ -9,11 +9,14 @@ public enum TTError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Still 401 after one token refresh.
     case unauthorized(String)
     case tokenFile(String)
+    /// The server could not store a page (`storage_error`): the cursor stays, the page is asked
+    /// for again after the backoff, so nothing is skipped.
+    case storage(String)
     case stopped
 
     public var isTransient: Bool {
         switch self {
-        case .network, .malformedReply, .unauthorized: return true
+        case .network, .malformedReply, .unauthorized, .storage: return true
         case .status(let code, _, _): return code == 429 || code == 408 || code >= 500
         case .notConfigured, .tokenFile, .stopped: return false
         }
@@ -33,6 +36,7 @@ public enum TTError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedReply(let detail): return "TT reply malformed: \(detail)"
         case .unauthorized(let detail): return "TT refused the token after a refresh: \(detail)"
         case .tokenFile(let detail): return "TT token file: \(detail)"
+        case .storage(let detail): return "fills not stored, will ask TT again: \(detail)"
         case .stopped: return "stopped"
         }
     }

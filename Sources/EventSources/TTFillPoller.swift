@@ -89,6 +89,7 @@ public final class TTFillPoller: Monitor {
             stored = value
         }
         summary.cursor = stored
+        guard (stored ?? 0) < end else { return summary }   // a cursor at or past now: nothing to ask yet
         var low = (stored ?? (end - Int64(config.lookbackSeconds) * 1_000_000_000)) + 1
         var window = end - low
         while low <= end {
@@ -110,12 +111,17 @@ public final class TTFillPoller: Monitor {
             let page = try TTFillMapping.page(from: reply.body, config: config, catalogSymbols: catalogSymbols)
             summary.pages += 1
             summary.skipped += page.skipped
-            guard let last = page.lastTimeStamp, last >= low else {
+            // TT answered for (low, high]: a timeStamp outside it is not trusted to move the cursor
+            // (a timeStamp of Int64.max would otherwise overflow the next window).
+            let outside = page.fills.filter { $0.timeStamp < low || $0.timeStamp > high }
+            summary.skipped += outside.map { "fill \($0.message.ref) at timeStamp \($0.timeStamp), outside the window asked for" }
+            guard let last = page.lastTimeStamp.map({ min($0, high) }), last >= low else {
                 low = high + 1   // this window is exhausted
                 continue
             }
             var seen = Set<String>()
-            let messages = page.fills.map(\.message).filter { seen.insert($0.ref).inserted }
+            let messages = page.fills.filter { $0.timeStamp >= low && $0.timeStamp <= high }.map(\.message)
+                .filter { seen.insert($0.ref).inserted }
             let results: [SubmitResult]
             do {
                 results = try submitAndWait(messages, to: sink, source: name, cursor: (name, String(last)),
@@ -123,6 +129,8 @@ public final class TTFillPoller: Monitor {
             } catch {
                 throw .network(error.description)
             }
+            // Not stored: the cursor did not move either; ask for the same page again later.
+            if let failure = results.storageFailure { throw .storage(failure) }
             counts.withLock { $0.add(results, refs: messages.map(\.ref)) }
             summary.fillsSubmitted += messages.count
             summary.cursor = last

@@ -90,7 +90,10 @@ public final class TTTokenManager: Sendable {
         }
         var tokenType = "bearer"
         if case .string(let type)? = json["token_type"] { tokenType = type }
-        let token = Token(accessToken: access, tokenType: tokenType, expiresAt: clock.now() + seconds * 1_000_000_000)
+        // A lifetime beyond 30 days is TT's number, not a reason to trap: it is capped.
+        guard seconds >= 0 else { throw .malformedReply("token reply has a negative seconds_until_expiry") }
+        let token = Token(accessToken: access, tokenType: tokenType,
+                          expiresAt: clock.now() + min(seconds, 30 * 86_400) * 1_000_000_000)
         refreshes.add(1, ordering: .relaxed)
         try storeTokenFile(token)
         return token
@@ -122,9 +125,13 @@ public final class TTTokenManager: Sendable {
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is treated as "unspecified").
+/// `Retry-After` in seconds, capped at an hour: a server's number must not become an overflow
+/// (or a poller asleep for years) when it is turned into nanoseconds.
 func retryAfter(_ reply: OutboundReply) -> Int64? {
     guard let text = reply.headers["retry-after"]?.trimmingCharacters(in: .whitespaces), let seconds = Int64(text), seconds >= 0 else {
         return nil
     }
-    return seconds
+    return min(seconds, maximumRetryAfterSeconds)
 }
+
+let maximumRetryAfterSeconds: Int64 = 3600

@@ -35,11 +35,14 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         case refused(code: String, message: String, ref: String?)
         /// Carry every open position to the next trading day's SOD (admin command or the scheduled roll).
         case dayRoll
+        /// A bust or correction from a producer whose token is scoped to `accounts`: it may only
+        /// touch fills of those accounts (the fill's account is known only to the ledger).
+        case scoped(ProducerMessage, accounts: Set<String>)
 
         /// What a reply or audit entry names.
         var ref: String? {
             switch self {
-            case .message(let message): return message.ref
+            case .message(let message), .scoped(let message, _): return message.ref
             case .refused(_, _, let ref): return ref
             case .dayRoll: return "dayroll"
             }
@@ -61,7 +64,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     let journal: any EventStore
     let translation: MessageTranslation
     var execIndex: [String: Int64]
-    var eventsSinceCheckpoint = 0
+    private let checkpoints: LedgerCheckpointer
     private let publish: @Sendable ([CommittedEvent]) -> Void
     private let inbox = Mutex<[Work]>([])
     private let wake = DispatchSemaphore(value: 0)
@@ -77,6 +80,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                 publish: @escaping @Sendable ([CommittedEvent]) -> Void) throws(RecoveryError) {
         self.journal = journal
         self.options = options
+        self.checkpoints = LedgerCheckpointer(every: options.checkpointEvery, seconds: options.checkpointSeconds)
         self.publish = publish
         self.encoder = MessageEncoder(catalog: catalog)
         self.translation = MessageTranslation(catalog: catalog)
@@ -147,9 +151,9 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     private func run() {
         while true {
             if wake.wait(timeout: .now() + 1) == .timedOut {
-                checkpointIfDue()
+                if writesStopped == nil { checkpoints.startIfDue(ledger: ledger, seq: journal.lastSeq) }
                 var idle = Batch()
-                idle.checkpoint = takeEncodedCheckpoint()
+                idle.checkpoint = checkpoints.takeEncoded()
                 commit(&idle)
                 continue
             }
@@ -178,28 +182,15 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                 case .stop(let done):
                     // A checkpoint being encoded is waited for and stored: a clean stop leaves a
                     // checkpoint as recent as the work allowed.
-                    if checkpointInFlight { checkpointEncoded.wait(); checkpointEncoded.signal() }
-                    batch.checkpoint = takeEncodedCheckpoint() ?? batch.checkpoint
+                    batch.checkpoint = checkpoints.finishInFlight() ?? batch.checkpoint
                     commit(&batch)
                     done()
                     return
                 }
             }
-            if batch.checkpoint == nil { batch.checkpoint = takeEncodedCheckpoint() }
+            if batch.checkpoint == nil { batch.checkpoint = checkpoints.takeEncoded() }
             commit(&batch)
         }
-    }
-
-    /// Everything one transaction will hold, and what to do once it is durable.
-    struct Batch {
-        var events: [NewEvent] = []
-        var committed: [CommittedEvent] = []
-        var audit: [AuditEntry] = []
-        var cursors: [SourceCursor] = []
-        var replies: [(results: [SubmitResult], completion: @Sendable ([SubmitResult]) -> Void)] = []
-        var newExecIds: [String: Int64] = [:]
-        var checkpoint: (seq: Seq, state: [UInt8])?
-        var isEmpty: Bool { events.isEmpty && audit.isEmpty && cursors.isEmpty && replies.isEmpty && checkpoint == nil }
     }
 
     private func process(_ items: [Item], source: String, atomic: Bool, cursor: (name: String, value: String)?,
@@ -222,161 +213,6 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         batch.replies.append((results, completion))
     }
 
-    /// Checks a whole request against the ledger without changing anything (`Ledger.check(batch:)`
-    /// sees the effect of earlier items of the batch). Nil when every item would be accepted;
-    /// else the rejection of each failing item (nil for the ones that would pass).
-    private func validateAtomically(_ items: [Item], source: String, batch: Batch) -> [SubmitResult?]? {
-        let now = wallClockNanos()
-        var refusals = [SubmitResult?](repeating: nil, count: items.count)
-        var events: [LedgerEvent] = []
-        var eventItem: [Int] = []
-        var seen = Set<String>()
-        var pendingFills: [String: String] = [:]
-        for (index, item) in items.enumerated() {
-            switch item {
-            case .refused(let code, let message, _):
-                refusals[index] = .rejected(code: code, message: message)
-            case .dayRoll:
-                events.append(.dayRoll(time: now))
-                eventItem.append(index)
-            case .message(let message):
-                if case .fill(let execId, _, _, _, _, _, _) = message {
-                    if execIndex[execId] != nil || batch.newExecIds[execId] != nil || !seen.insert(execId).inserted { continue }
-                }
-                do throws(Rejection) {
-                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger, pendingFills: pendingFills)
-                    if case .fill(let fill) = event { pendingFills[fill.execId] = fill.instrument }
-                    events.append(event)
-                    eventItem.append(index)
-                } catch {
-                    refusals[index] = .rejected(code: error.code, message: error.message)
-                }
-            }
-        }
-        for (position, failure) in ledger.check(batch: events).enumerated() {
-            if let failure { refusals[eventItem[position]] = .rejected(code: failure.code, message: failure.message) }
-        }
-        return refusals.contains { $0 != nil } ? refusals : nil
-    }
-
-    /// Applies items one by one; a rejected item changes nothing but the audit.
-    private func apply(_ items: [Item], source: String, firstSeq: Int64, ledger: inout Ledger,
-                       into batch: inout Batch) -> ([SubmitResult], Bool) {
-        let now = wallClockNanos()
-        var results: [SubmitResult] = []
-        results.reserveCapacity(items.count)
-        var nextSeq = firstSeq
-        var anyRejected = false
-        for item in items {
-            switch item {
-            case .refused(let code, let message, let ref):
-                anyRejected = true
-                results.append(.rejected(code: code, message: message))
-                batch.audit.append(AuditEntry(time: now, actor: source, action: "reject", detail: "\(ref ?? "-") \(code): \(message)"))
-            case .dayRoll:
-                do throws(Rejection) {
-                    let event = LedgerEvent.dayRoll(time: now)
-                    let deltas: [LedgerDelta]
-                    do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
-                    let seq = nextSeq
-                    nextSeq += 1
-                    record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
-                    batch.audit.append(AuditEntry(time: now, actor: source, action: "dayroll", detail: "positions carried to the next trading day", seq: seq))
-                    results.append(.ack(seq: seq))
-                } catch {
-                    anyRejected = true
-                    results.append(.rejected(code: error.code, message: error.message))
-                }
-            case .message(let message):
-                if case .fill(let execId, _, _, _, _, _, _) = message,
-                   let seq = execIndex[execId] ?? batch.newExecIds[execId] {
-                    results.append(.duplicate(seq: seq))
-                    continue
-                }
-                do throws(Rejection) {
-                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger)
-                    let deltas: [LedgerDelta]
-                    do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
-                    let seq = nextSeq
-                    nextSeq += 1
-                    record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
-                    switch event {
-                    case .fill(let fill): batch.newExecIds[fill.execId] = seq
-                    case .bust: batch.audit.append(AuditEntry(time: now, actor: source, action: "bust", detail: message.ref, seq: seq))
-                    case .correct: batch.audit.append(AuditEntry(time: now, actor: source, action: "correct", detail: message.ref, seq: seq))
-                    case .sod: batch.audit.append(AuditEntry(time: now, actor: source, action: "sod", detail: message.ref, seq: seq))
-                    default: break
-                    }
-                    results.append(.ack(seq: seq))
-                } catch {
-                    anyRejected = true
-                    results.append(.rejected(code: error.code, message: error.message))
-                    batch.audit.append(AuditEntry(time: now, actor: source, action: "reject", detail: "\(message.ref) \(error.code): \(error.message)"))
-                }
-            }
-        }
-        return (results, anyRejected)
-    }
-
-    // MARK: Ledger checkpoints, encoded off the ingest thread
-
-    private var lastCheckpoint = Monotonic.now()
-    private var checkpointInFlight = false
-    private let encodedCheckpoint = Mutex<(seq: Seq, state: [UInt8])?>(nil)
-    private let checkpointEncoded = DispatchSemaphore(value: 0)
-
-    /// The time-based checkpoint: between batches, only when events arrived since the last one.
-    private func checkpointIfDue() {
-        guard eventsSinceCheckpoint > 0, Monotonic.now().seconds(since: lastCheckpoint) >= options.checkpointSeconds else { return }
-        startCheckpoint()
-    }
-
-    /// Encodes the ledger as of now on another thread: the ledger is a value, so the copy is
-    /// taken in O(1) and ingest goes on (its next change copies only the storage it touches);
-    /// the bytes come back to be stored with a later commit. Encoding a day's fills takes ~0.1 s
-    /// at a million fills: on this thread it would be a stall every subscriber sees.
-    private func startCheckpoint() {
-        guard !checkpointInFlight, writesStopped == nil else { return }
-        checkpointInFlight = true
-        eventsSinceCheckpoint = 0
-        lastCheckpoint = Monotonic.now()
-        let copy = ledger, seq = journal.lastSeq
-        DispatchQueue.global(qos: .utility).async { [self] in
-            let state = copy.encodeState()
-            encodedCheckpoint.withLock { $0 = (seq, state) }
-            checkpointEncoded.signal()
-        }
-    }
-
-    /// The encoded checkpoint if it is ready (never waits).
-    private func takeEncodedCheckpoint() -> (seq: Seq, state: [UInt8])? {
-        guard checkpointInFlight, checkpointEncoded.wait(timeout: .now()) == .success else { return nil }
-        checkpointInFlight = false
-        return encodedCheckpoint.withLock { value in
-            defer { value = nil }
-            return value
-        }
-    }
-
-    /// Encodes an applied event's deltas once and adds its journal row and published messages.
-    private func record(_ event: LedgerEvent, deltas: [LedgerDelta], seq: Int64, source: String, ledger: Ledger,
-                        into batch: inout Batch) {
-        // An event that changed nothing (a repeated SOD, a roll with no positions) still used a
-        // seq: the desk totals carry it, so an unfiltered client can tell that seqs are gapless.
-        let messages = encoder.messages(for: deltas.isEmpty ? [.desk(ledger.desk)] : deltas, seq: seq)
-        // The journal keeps the same bytes the subscribers got, as one JSON array.
-        var array: [UInt8] = [UInt8(ascii: "[")]
-        array.reserveCapacity(messages.reduce(2) { $0 + $1.jsonBytes.count + 1 })
-        for (index, message) in messages.enumerated() {
-            if index > 0 { array.append(UInt8(ascii: ",")) }
-            array.append(contentsOf: message.jsonBytes)
-        }
-        array.append(UInt8(ascii: "]"))
-        let deltasJSON = String(decoding: array, as: UTF8.self)
-        batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
-        batch.committed.append(CommittedEvent(seq: seq, messages: messages))
-    }
-
     private func commit(_ batch: inout Batch) {
         guard !batch.isEmpty else { return }
         defer { batch = Batch() }
@@ -384,7 +220,6 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             answer(batch.replies)
             return
         }
-        eventsSinceCheckpoint += batch.events.count
         let started = Monotonic.now()
         do {
             _ = try journal.append(batch.events, audit: batch.audit, cursors: batch.cursors, checkpoint: batch.checkpoint)
@@ -394,7 +229,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         }
         statistics.recordCommit(nanoseconds: Monotonic.now().nanoseconds - started.nanoseconds, events: batch.events.count)
         if case .failing = statistics.storage.withLock({ $0 }) { statistics.storage.withLock { $0 = .ok } }
-        if eventsSinceCheckpoint >= options.checkpointEvery { startCheckpoint() }
+        checkpoints.committed(batch.events.count, ledger: ledger, seq: journal.lastSeq)
         for (execId, seq) in batch.newExecIds { execIndex[execId] = seq }
         for cursor in batch.cursors { cursorCache.withLock { $0[cursor.name] = cursor.value } }
         statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)

@@ -19,66 +19,27 @@ public struct ReadContext: ~Copyable {
 
     // MARK: Snapshot
 
-    /// What a snapshot holds for one filter: the ledger's views it lets through.
-    public struct SnapshotContent {
-        public var positions: [PositionLine]
-        public var accounts: [AccountTotals]
-        /// Nil for a viewer scoped to some accounts: desk totals aggregate them all.
-        public var desk: DeskTotals?
-        public var marks: [MarkRecord]
-        /// The newest fills, each with the seq of the event that stored it.
-        public var fills: [(record: FillRecord, seq: Int64?)]
-    }
-
-    public func snapshotContent(filter: SubscriptionFilter, fills fillCount: Int? = nil) -> SnapshotContent {
+    /// The snapshot at `lastSeq` for one filter: the ledger's views it lets through.
+    public func snapshot(filter: SubscriptionFilter, resync: Bool = false, monitors: [MonitorStatus] = [],
+                         now: Nanos = wallClockNanos(), fills fillCount: Int? = nil) -> Snapshot {
         let ledger = pipeline.ledger
         let count = fillCount ?? pipeline.options.snapshotFills
         let fills = ledger.recentFills(limit: count * 4)
             .filter { filter.permits(account: $0.fill.account) && filter.permits(instrument: $0.fill.instrument) }
             .suffix(count)
-        return SnapshotContent(
+        return Snapshot(
+            seq: lastSeq, epoch: epoch, resync: resync, time: now,
             positions: ledger.positions.filter { filter.permits(account: $0.account) && filter.permits(instrument: $0.instrument) },
             accounts: ledger.accounts.filter { filter.permits(account: $0.account) },
             desk: filter.allowedAccounts == nil ? ledger.desk : nil,
             marks: ledger.marks.filter { filter.permits(instrument: $0.instrument) },
-            fills: fills.map { ($0, pipeline.execIndex[$0.fill.execId]) })
+            fills: fills.map { ($0, pipeline.execIndex[$0.fill.execId]) },
+            monitors: monitors, filter: filter)
     }
 
-    /// The snapshot object of docs/protocol.md, consistent at `lastSeq`, honouring the filter,
-    /// written straight to JSON bytes.
+    /// The snapshot object of docs/protocol.md as JSON bytes (`/api/snapshot`, tests).
     public func snapshotBytes(filter: SubscriptionFilter, resync: Bool, monitors: [MonitorStatus], now: Int64) -> [UInt8] {
-        let encoder = pipeline.encoder
-        let content = snapshotContent(filter: filter)
-        var out = JSONBytes(reservingCapacity: 64 * 1024)
-        out.openObject()
-        out.key("type"); out.string(static: "snapshot")
-        out.key("seq"); out.int(lastSeq)
-        out.key("epoch"); out.string(epoch)
-        out.key("resync"); out.bool(resync)
-        out.key("time"); out.time(now)
-        out.key("instruments"); out.openArray()
-        for instrument in encoder.catalog.all { encoder.appendInstrument(instrument, to: &out) }
-        out.closeArray()
-        out.key("positions"); out.openArray()
-        for line in content.positions { encoder.appendSnapshotPosition(line, to: &out) }
-        out.closeArray()
-        out.key("accounts"); out.openArray()
-        for totals in content.accounts { encoder.appendSnapshotAccount(totals, to: &out) }
-        out.closeArray()
-        out.key("desk")
-        if let desk = content.desk { encoder.appendSnapshotDesk(desk, to: &out) } else { out.null() }
-        out.key("marks"); out.openArray()
-        for mark in content.marks { encoder.appendSnapshotMark(mark, to: &out) }
-        out.closeArray()
-        out.key("fills"); out.openArray()
-        for (record, seq) in content.fills { encoder.appendFill(record, seq: seq, to: &out) }
-        out.closeArray()
-        out.key("monitors"); out.openArray()
-        for status in monitors { encoder.appendMonitor(status, to: &out) }
-        out.closeArray()
-        out.key("filter"); out.value(filter.jsonValue)
-        out.closeObject()
-        return out.bytes
+        pipeline.encoder.json(snapshot(filter: filter, resync: resync, monitors: monitors, now: now))
     }
 
     /// The snapshot as one frame in the subscriber's format.
@@ -105,26 +66,15 @@ public struct ReadContext: ~Copyable {
         let key = SnapshotCache.Key(filter: filter, format: format, resync: resync,
                                     monitors: monitors.map { "\($0.name)|\($0.state.rawValue)|\($0.lastError ?? "")" })
         if let frame = cache.frames[key] { return frame }
+        let snapshot = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
         let frame: SharedBuffer
         switch format {
-        case .json: frame = Frames.text(bytes: snapshotBytes(filter: filter, resync: resync, monitors: monitors, now: now))
-        case .text: frame = Frames.text(textSnapshot(snapshotContent(filter: filter), resync: resync))
+        case .json: frame = Frames.text(bytes: pipeline.encoder.json(snapshot))
+        case .text: frame = Frames.text(TextRenderer(encoder: pipeline.encoder).lines(snapshot))
         }
         if cache.frames.count >= 64 { cache.frames.removeAll(keepingCapacity: true) }
         cache.frames[key] = frame
         return frame
-    }
-
-    /// The snapshot for terminals: a header line, then one line per position, account, desk
-    /// total and mark, rendered like the deltas that will follow.
-    private func textSnapshot(_ content: SnapshotContent, resync: Bool) -> String {
-        let renderer = TextRenderer(encoder: pipeline.encoder)
-        var lines = ["#\(lastSeq) SNAPSHOT epoch \(epoch)\(resync ? " (resync)" : "") — type 'help' for commands"]
-        lines += content.positions.map { renderer.line(.position($0, seq: nil)) }
-        lines += content.accounts.map { renderer.line(.accountPnL($0, seq: nil)) }
-        if let desk = content.desk { lines.append(renderer.line(.deskPnL(desk, seq: nil))) }
-        lines += content.marks.map { renderer.line(.mark($0, seq: nil)) }
-        return lines.joined(separator: "\n")
     }
 
     // MARK: Resume

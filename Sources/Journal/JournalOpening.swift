@@ -35,7 +35,7 @@ extension Journal {
         }
         do {
             return try SQLiteConnection(path: path, mode: .init(readOnly: options.readOnly, create: true),
-                                        busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+                                        busyTimeoutMilliseconds: options.busyTimeoutMilliseconds, vfs: options.vfs)
         } catch {
             let folder = directory.isEmpty ? "." : directory
             if error.code == SQLITE_CANTOPEN || error.code == SQLITE_READONLY || error.code == SQLITE_PERM {

@@ -25,6 +25,10 @@ public struct JournalOptions: Sendable {
     public var walAutocheckpointPages = 10_000
     /// SQLite page cache for this connection, in KiB.
     public var cacheKiB = 32_768
+    /// The SQLite VFS to open the file through (nil: the default). Tests register one that
+    /// injects write, sync, read and lock faults under the real SQLite, the way SQLite's own
+    /// test suite does.
+    public var vfs: String? = nil
 
     public init(path: String) {
         self.path = path

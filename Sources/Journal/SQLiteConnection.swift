@@ -20,7 +20,9 @@ public final class SQLiteConnection {
 
     /// Opens `path`. `busyTimeoutMilliseconds` bounds how long a statement waits for another
     /// connection's lock before failing with SQLITE_BUSY, so a held lock is an error, not a hang.
-    public init(path: String, mode: OpenMode = OpenMode(), busyTimeoutMilliseconds: Int32 = 5_000) throws(SQLiteError) {
+    /// `vfs` names a registered SQLite VFS (nil: the default); tests pass a fault-injecting one.
+    public init(path: String, mode: OpenMode = OpenMode(), busyTimeoutMilliseconds: Int32 = 5_000,
+                vfs: String? = nil) throws(SQLiteError) {
         self.path = path
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         if mode.readOnly {
@@ -29,7 +31,7 @@ public final class SQLiteConnection {
             flags |= SQLITE_OPEN_READWRITE | (mode.create ? SQLITE_OPEN_CREATE : 0)
         }
         var opened: OpaquePointer?
-        let result = sqlite3_open_v2(path, &opened, flags, nil)
+        let result = sqlite3_open_v2(path, &opened, flags, vfs)
         guard result == SQLITE_OK, let opened else {
             let error = SQLiteError(resultCode: result, connection: opened)
             sqlite3_close_v2(opened)

@@ -69,6 +69,18 @@ public struct Instrument: Sendable, Equatable, Hashable {
         return tick.decimalString
     }
 
+    /// A tick as config writes it: "1/64" (power-of-two denominators up to 256, any numerator)
+    /// or a decimal "0.25"; nil when it is neither or not exact. The inverse of `tickText`.
+    public static func parseTick(_ text: String) -> Price? {
+        if let slash = text.firstIndex(of: "/") {
+            guard let numerator = Int64(text[..<slash]), let denominator = Int64(text[text.index(after: slash)...]),
+                  numerator > 0, denominator > 0, Price.unitsPerPoint % denominator == 0 else { return nil }
+            let (units, overflow) = numerator.multipliedReportingOverflow(by: Price.unitsPerPoint / denominator)
+            return overflow ? nil : Price(units: units)
+        }
+        return Price(decimal: text)
+    }
+
     /// TT's `lastPx` text (a decimal) to a price, through `ttPriceScale`; exact or an error.
     public func priceFromTT(_ text: String) throws(PriceError) -> Price {
         guard case .success(let scaled) = ExactDecimal.parse(text[...]) else { throw .malformed(text) }

@@ -1,7 +1,5 @@
-import Foundation
-
 /// How a closing fill is matched against open lots.
-public enum CostMethod: String, Sendable, Codable, CaseIterable {
+public enum CostMethod: String, Sendable, CaseIterable {
     /// Newest open lot first (the desk's default view).
     case lifo
     /// Oldest open lot first (how CME clearing matches).
@@ -11,7 +9,7 @@ public enum CostMethod: String, Sendable, Codable, CaseIterable {
 }
 
 /// Per-account settings; absent fields use the defaults.
-public struct AccountConfig: Sendable, Codable, Equatable {
+public struct AccountConfig: Sendable, Equatable {
     public var method: CostMethod?
     /// Loss limit in dollars (positive): warning at 80 % used, breached at 100 %.
     public var lossLimit: Money?
@@ -22,8 +20,8 @@ public struct AccountConfig: Sendable, Codable, Equatable {
     }
 }
 
-/// `{"defaultMethod":"lifo","defaultLossLimit":"25000","accounts":{"ACC1":{"method":"fifo","lossLimit":5000}}}`
-public struct LedgerConfig: Sendable, Codable, Equatable {
+/// Cost methods and loss limits per account (read from `accounts.json` by ConfigFiles.AccountsFile).
+public struct LedgerConfig: Sendable, Equatable {
     public var defaultMethod: CostMethod
     public var defaultLossLimit: Money?
     public var accounts: [String: AccountConfig]
@@ -32,21 +30,6 @@ public struct LedgerConfig: Sendable, Codable, Equatable {
         self.defaultMethod = defaultMethod
         self.defaultLossLimit = defaultLossLimit
         self.accounts = accounts
-    }
-
-    public init(json: Data) throws(ConfigError) {
-        do { self = try JSONDecoder().decode(LedgerConfig.self, from: json) } catch {
-            throw .invalid(InstrumentCatalog.describe(error))
-        }
-    }
-
-    private enum Key: String, CodingKey { case defaultMethod, defaultLossLimit, accounts }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Key.self)
-        self.defaultMethod = try c.decodeIfPresent(CostMethod.self, forKey: .defaultMethod) ?? .lifo
-        self.defaultLossLimit = try c.decodeIfPresent(Money.self, forKey: .defaultLossLimit)
-        self.accounts = try c.decodeIfPresent([String: AccountConfig].self, forKey: .accounts) ?? [:]
     }
 
     public func method(for account: String) -> CostMethod {

@@ -1,6 +1,6 @@
 import Bytes
 
-public enum Side: String, Sendable, Codable {
+public enum Side: String, Sendable {
     case buy, sell
 
     /// +1 for buy, -1 for sell: the sign a fill adds to the position.
@@ -9,7 +9,7 @@ public enum Side: String, Sendable, Codable {
 
 /// One execution. `execId` is the unique execution id (TT's uniqueExecId): two partials with the
 /// same time, side, qty and price are still two fills.
-public struct Fill: Sendable, Codable, Equatable {
+public struct Fill: Sendable, Equatable {
     public var execId: String
     public var account: String
     public var instrument: String
@@ -36,7 +36,7 @@ public struct Fill: Sendable, Codable, Equatable {
 
 /// Everything that changes the ledger. Applying the same events in the same order always gives
 /// the same state and the same deltas.
-public enum LedgerEvent: Sendable, Codable, Equatable {
+public enum LedgerEvent: Sendable, Equatable {
     case fill(Fill)
     /// Cancels an earlier fill (FIX ExecType H): the book is replayed as if it never existed.
     case bust(execId: String, time: Nanos)

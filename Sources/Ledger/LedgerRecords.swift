@@ -1,11 +1,11 @@
 import Bytes
 
-public enum FillStatus: String, Sendable, Codable {
+public enum FillStatus: String, Sendable {
     case live, busted, corrected
 }
 
 /// A fill as the ledger holds it now: `fill` carries the current qty/price after corrections.
-public struct FillRecord: Sendable, Equatable, Codable {
+public struct FillRecord: Sendable, Equatable {
     public var fill: Fill
     public var status: FillStatus
     /// Qty and price as first received, when a correction changed them.
@@ -25,7 +25,7 @@ public struct FillRecord: Sendable, Equatable, Codable {
 }
 
 /// An open lot: signed qty (negative = short) at an entry price.
-public struct Lot: Sendable, Equatable, Codable, Hashable {
+public struct Lot: Sendable, Equatable, Hashable {
     public var qty: Int64
     public var price: Price
 
@@ -36,11 +36,11 @@ public struct Lot: Sendable, Equatable, Codable, Hashable {
 }
 
 /// Which price valued the unrealized P&L (the mark waterfall).
-public enum MarkSource: String, Sendable, Codable {
+public enum MarkSource: String, Sendable {
     case mark, lastFill, sod, none
 }
 
-public enum LimitState: String, Sendable, Codable {
+public enum LimitState: String, Sendable {
     /// Under 80 % of the loss limit used (or no limit).
     case ok
     /// At least 80 % used.
@@ -147,7 +147,7 @@ public struct DeskTotals: Sendable, Equatable {
     }
 }
 
-public struct MarkRecord: Sendable, Equatable, Codable {
+public struct MarkRecord: Sendable, Equatable {
     public var instrument: String
     public var price: Price
     public var time: Nanos

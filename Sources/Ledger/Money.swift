@@ -39,32 +39,6 @@ extension Money: CustomStringConvertible {
     public var description: String { decimalString }
 }
 
-/// Encoded as the exact decimal string; decoding also takes a JSON integer as whole dollars
-/// (convenient in config: `"lossLimit": 25000`).
-extension Money: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let dollars = try? container.decode(Int64.self) {
-            let (units, overflow) = dollars.multipliedReportingOverflow(by: Money.unitsPerDollar)
-            guard !overflow else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "amount too large: \(dollars)")
-            }
-            self.units = units
-            return
-        }
-        let text = try container.decode(String.self)
-        guard let money = Money(decimal: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an exact decimal amount: \(text)")
-        }
-        self = money
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(decimalString)
-    }
-}
-
 /// Checked integer steps used by P&L arithmetic: overflow is `LedgerError.overflow`, never a trap.
 @inline(__always) func checkedMultiply(_ a: Int64, _ b: Int64) throws(LedgerError) -> Int64 {
     let (product, overflow) = a.multipliedReportingOverflow(by: b)

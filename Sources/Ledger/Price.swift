@@ -24,20 +24,3 @@ public struct Price: Hashable, Comparable, Sendable {
 extension Price: CustomStringConvertible {
     public var description: String { decimalString }
 }
-
-/// Encoded as the exact decimal string, so checkpoints and config stay readable and exact.
-extension Price: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let price = Price(decimal: text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an exact decimal price: \(text)")
-        }
-        self = price
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(decimalString)
-    }
-}

@@ -29,7 +29,7 @@ enum Endpoints {
         out.key("seq"); out.int(context.pipeline.statistics.lastSeq.load(ordering: .relaxed))
         out.key("epoch"); out.string(context.pipeline.epoch)
         out.key("monitors"); out.openArray()
-        for status in monitors { context.pipeline.encoder.appendMonitor(status, to: &out) }
+        for status in monitors { context.pipeline.encoder.writeMonitor(status, to: &out) }
         out.closeArray()
         out.closeObject()
         var response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: out.bytes)

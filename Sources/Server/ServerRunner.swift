@@ -1,4 +1,5 @@
 import Bytes
+import ConfigFiles
 import CSystem
 import Dispatch
 import EventSources
@@ -6,8 +7,8 @@ import Foundation
 import Glibc
 import Hub
 import Ingest
-import JSON
 import Journal
+import JSON
 import Ledger
 import Reactor
 import Synchronization
@@ -38,8 +39,8 @@ public enum ServerRunner {
                            log: @escaping @Sendable (String) -> Void = writeLine) throws(StartupError) -> Int32 {
         try requireFile(config.instrumentsFile, what: "instruments file", key: "instrumentsFile")
         let catalog: InstrumentCatalog
-        do { catalog = try InstrumentCatalog.load(path: config.instrumentsFile) } catch {
-            throw StartupError(description: "instruments file \(config.instrumentsFile): \(humane(error.description)) (fix the file or point instrumentsFile at a good one)")
+        do { catalog = try InstrumentsFile.load(path: config.instrumentsFile) } catch {
+            throw StartupError(description: "instruments file \(humane(error.description)) (fix the file, or point instrumentsFile at a good one)")
         }
         try requireFolder(config.staticDir, what: "static folder", key: "staticDir")
         // Certificate problems are start-up errors, reported before anything is opened.
@@ -297,11 +298,10 @@ public enum ServerRunner {
 
     static func loadLedgerConfig(_ config: ServerConfig) throws(StartupError) -> LedgerConfig {
         let (path, required) = config.effectiveAccountsFile
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if required { throw StartupError(description: "accounts file \(path): cannot read it (set accountsFile in the config file to an existing file, or null)") }
-            return LedgerConfig()
+        guard required || FileManager.default.fileExists(atPath: path) else { return LedgerConfig() }
+        do { return try AccountsFile.load(path: path) } catch {
+            throw StartupError(description: "accounts file \(humane(error.description)) (fix the file, or set accountsFile in the config file to a good one or null)")
         }
-        do { return try LedgerConfig(json: data) } catch { throw StartupError(description: "accounts file \(path): \(humane("\(error)")) (fix the file)") }
     }
 
     static func loadTokens(_ config: ServerConfig) throws(StartupError) -> TokenStore {

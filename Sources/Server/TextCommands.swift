@@ -45,7 +45,7 @@ struct TextCommands {
             let target = LoopBound(session, on: context.loop)
             context.pipeline.read { read in
                 let renderer = TextRenderer(encoder: read.encoder)
-                let content = read.snapshotContent(filter: filter)
+                let content = read.snapshot(filter: filter)
                 let lines: [String]
                 switch command {
                 case "positions": lines = content.positions.map { renderer.line(.position($0, seq: nil)) }

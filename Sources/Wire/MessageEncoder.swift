@@ -19,21 +19,19 @@ public struct MessageEncoder: Sendable {
 
     public func write(_ message: SubscriberMessage, to out: inout JSONBytes) {
         switch message {
-        case .fill(let record, let seq): appendFill(record, seq: seq, to: &out)
-        case .position(let line, let seq): appendPosition(line, seq: seq, to: &out)
-        case .accountPnL(let totals, let seq): appendAccount(totals, seq: seq, to: &out)
-        case .deskPnL(let totals, let seq): appendDesk(totals, seq: seq, to: &out)
-        case .mark(let record, let seq): appendMark(record, seq: seq, to: &out)
-        case .limit(let totals, let seq): appendLimit(totals, seq: seq, to: &out)
+        case .fill(let record, let seq): writeFill(record, .message(seq: seq), to: &out)
+        case .position(let line, let seq): writePosition(line, .message(seq: seq), to: &out)
+        case .accountPnL(let totals, let seq): writeAccount(totals, .message(seq: seq), to: &out)
+        case .deskPnL(let totals, let seq): writeDesk(totals, .message(seq: seq), to: &out)
+        case .mark(let record, let seq): writeMark(record, .message(seq: seq), to: &out)
+        case .limit(let totals, let seq): writeLimit(totals, .message(seq: seq), to: &out)
         case .status(let status):
-            out.openObject()
-            writeHeader("status", seq: nil, to: &out)
+            open("status", .message(seq: nil), to: &out)
             out.key("monitor"); out.string(status.name)
             writeMonitorFields(status, to: &out)
             out.closeObject()
         case .heartbeat(let seq, let time):
-            out.openObject()
-            writeHeader("heartbeat", seq: seq, to: &out)
+            open("heartbeat", .message(seq: seq), to: &out)
             out.key("time"); out.time(time)
             out.closeObject()
         case .resumed(let since, let seq, let epoch):
@@ -68,13 +66,27 @@ public struct MessageEncoder: Sendable {
         deltas.map { OutboundMessage(SubscriberMessage($0, seq: seq), encoder: self) }
     }
 
-    // MARK: Delta objects (with "type" and "seq")
+    // MARK: Objects
 
-    /// A fill object; the snapshot's "fills" use it as is (with the fill's own seq, or none).
-    public func appendFill(_ record: FillRecord, seq: Int64?, to out: inout JSONBytes) {
-        let fill = record.fill
+    /// How an object starts: as a message (`"type"`, its seq when it has one, and `"scope"` for
+    /// P&L) or as a snapshot entry (the same fields without them).
+    public enum Header: Sendable {
+        case message(seq: Int64?)
+        case entry
+    }
+
+    private func open(_ type: StaticString, scope: StaticString? = nil, _ header: Header, to out: inout JSONBytes) {
         out.openObject()
-        writeHeader("fill", seq: seq, to: &out)
+        guard case .message(let seq) = header else { return }
+        out.key("type"); out.string(static: type)
+        if let seq { out.key("seq"); out.int(seq) }
+        if let scope { out.key("scope"); out.string(static: scope) }
+    }
+
+    /// A fill; the snapshot's "fills" are whole messages too (with the fill's own seq, or none).
+    public func writeFill(_ record: FillRecord, _ header: Header, to out: inout JSONBytes) {
+        let fill = record.fill
+        open("fill", header, to: &out)
         out.key("execId"); out.string(fill.execId)
         out.key("account"); out.string(fill.account)
         out.key("instrument"); out.string(fill.instrument)
@@ -94,50 +106,69 @@ public struct MessageEncoder: Sendable {
         out.closeObject()
     }
 
-    public func appendPosition(_ line: PositionLine, seq: Int64?, to out: inout JSONBytes) {
-        out.openObject()
-        writeHeader("position", seq: seq, to: &out)
-        writePositionFields(line, to: &out)
+    public func writePosition(_ line: PositionLine, _ header: Header, to out: inout JSONBytes) {
+        open("position", header, to: &out)
+        out.key("account"); out.string(line.account)
+        out.key("instrument"); out.string(line.instrument)
+        out.key("sodQty"); out.int(line.sodQty)
+        out.key("bought"); out.int(line.bought)
+        out.key("sold"); out.int(line.sold)
+        out.key("net"); out.int(line.net)
+        let instrument = catalogInstrument(line.instrument)
+        writePrice(line.avgPrice, instrument: instrument, key: "avgPrice", decimalKey: "avgPriceDecimal", to: &out)
+        writePrice(line.mark, instrument: instrument, key: "mark", decimalKey: "markDecimal", to: &out)
+        out.key("markSource"); out.string(static: Self.markSourceText(line.markSource))
+        out.key("realized"); out.money(line.realized)
+        out.key("unrealized"); out.money(line.unrealized)
+        out.key("total"); out.money(line.total)
+        out.key("dv01"); out.money(line.dv01)
+        out.key("lastFillTime"); out.time(line.lastFillTime)
         out.closeObject()
     }
 
-    /// An account P&L delta (`"type":"pnl","scope":"account"`).
-    public func appendAccount(_ totals: AccountTotals, seq: Int64?, to out: inout JSONBytes) {
-        out.openObject()
-        writeHeader("pnl", seq: seq, to: &out)
-        out.key("scope"); out.string(static: "account")
-        writeAccountFields(totals, to: &out)
-        out.closeObject()
-    }
-
-    /// The desk P&L delta (`"type":"pnl","scope":"desk"`).
-    public func appendDesk(_ totals: DeskTotals, seq: Int64?, to out: inout JSONBytes) {
-        out.openObject()
-        writeHeader("pnl", seq: seq, to: &out)
-        out.key("scope"); out.string(static: "desk")
-        writeDeskFields(totals, to: &out)
-        out.closeObject()
-    }
-
-    public func appendMark(_ mark: MarkRecord, seq: Int64?, to out: inout JSONBytes) {
-        out.openObject()
-        writeHeader("mark", seq: seq, to: &out)
-        writeMarkFields(mark, to: &out)
-        out.closeObject()
-    }
-
-    public func appendLimit(_ totals: AccountTotals, seq: Int64?, to out: inout JSONBytes) {
-        out.openObject()
-        writeHeader("limit", seq: seq, to: &out)
+    /// An account's P&L (`"type":"pnl","scope":"account"`; the snapshot's "accounts").
+    public func writeAccount(_ totals: AccountTotals, _ header: Header, to out: inout JSONBytes) {
+        open("pnl", scope: "account", header, to: &out)
         out.key("account"); out.string(totals.account)
-        out.key("lossLimit"); out.money(totals.lossLimit)
-        out.key("limitUsed"); out.money(totals.limitUsed)
-        out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
+        out.key("realized"); out.money(totals.realized)
+        out.key("unrealized"); out.money(totals.unrealized)
+        out.key("total"); out.money(totals.total)
+        out.key("netContracts"); out.int(totals.netContracts)
+        out.key("grossContracts"); out.int(totals.grossContracts)
+        out.key("dv01"); out.money(totals.dv01)
+        writeLimitFields(totals, to: &out)
         out.closeObject()
     }
 
-    /// The snapshot's "instruments" entries, as `instrument(_:)`.
-    public func appendInstrument(_ instrument: Instrument, to out: inout JSONBytes) {
+    /// The desk's P&L (`"type":"pnl","scope":"desk"`; the snapshot's "desk").
+    public func writeDesk(_ totals: DeskTotals, _ header: Header, to out: inout JSONBytes) {
+        open("pnl", scope: "desk", header, to: &out)
+        out.key("realized"); out.money(totals.realized)
+        out.key("unrealized"); out.money(totals.unrealized)
+        out.key("total"); out.money(totals.total)
+        out.key("grossContracts"); out.int(totals.grossContracts)
+        out.key("dv01"); out.money(totals.dv01)
+        out.closeObject()
+    }
+
+    public func writeMark(_ mark: MarkRecord, _ header: Header, to out: inout JSONBytes) {
+        open("mark", header, to: &out)
+        out.key("instrument"); out.string(mark.instrument)
+        writePrice(mark.price, instrument: catalogInstrument(mark.instrument), key: "price", decimalKey: "priceDecimal", to: &out)
+        out.key("source"); out.string(mark.source)
+        out.key("time"); out.time(mark.time)
+        out.closeObject()
+    }
+
+    public func writeLimit(_ totals: AccountTotals, _ header: Header, to out: inout JSONBytes) {
+        open("limit", header, to: &out)
+        out.key("account"); out.string(totals.account)
+        writeLimitFields(totals, to: &out)
+        out.closeObject()
+    }
+
+    /// The snapshot's "instruments" entries.
+    public func writeInstrument(_ instrument: Instrument, to out: inout JSONBytes) {
         out.openObject()
         out.key("symbol"); out.string(instrument.symbol)
         out.key("product"); out.string(instrument.product)
@@ -149,34 +180,8 @@ public struct MessageEncoder: Sendable {
         out.closeObject()
     }
 
-    // MARK: Snapshot entries (the same fields without "type", "seq" or "scope")
-
-    public func appendSnapshotPosition(_ line: PositionLine, to out: inout JSONBytes) {
-        out.openObject()
-        writePositionFields(line, to: &out)
-        out.closeObject()
-    }
-
-    public func appendSnapshotAccount(_ totals: AccountTotals, to out: inout JSONBytes) {
-        out.openObject()
-        writeAccountFields(totals, to: &out)
-        out.closeObject()
-    }
-
-    public func appendSnapshotDesk(_ totals: DeskTotals, to out: inout JSONBytes) {
-        out.openObject()
-        writeDeskFields(totals, to: &out)
-        out.closeObject()
-    }
-
-    public func appendSnapshotMark(_ mark: MarkRecord, to out: inout JSONBytes) {
-        out.openObject()
-        writeMarkFields(mark, to: &out)
-        out.closeObject()
-    }
-
     /// A monitor's health as the snapshot's "monitors" entries and `/healthz` show it.
-    public func appendMonitor(_ status: MonitorStatus, to out: inout JSONBytes) {
+    public func writeMonitor(_ status: MonitorStatus, to out: inout JSONBytes) {
         out.openObject()
         out.key("name"); out.string(status.name)
         writeMonitorFields(status, to: &out)
@@ -193,58 +198,13 @@ public struct MessageEncoder: Sendable {
         out.key("stale"); out.bool(status.state != .running)
     }
 
-    private func writeHeader(_ type: StaticString, seq: Int64?, to out: inout JSONBytes) {
-        out.key("type"); out.string(static: type)
-        if let seq { out.key("seq"); out.int(seq) }
-    }
-
-    private func writePositionFields(_ line: PositionLine, to out: inout JSONBytes) {
-        out.key("account"); out.string(line.account)
-        out.key("instrument"); out.string(line.instrument)
-        out.key("sodQty"); out.int(line.sodQty)
-        out.key("bought"); out.int(line.bought)
-        out.key("sold"); out.int(line.sold)
-        out.key("net"); out.int(line.net)
-        let instrument = catalogInstrument(line.instrument)
-        writePrice(line.avgPrice, instrument: instrument, key: "avgPrice", decimalKey: "avgPriceDecimal", to: &out)
-        writePrice(line.mark, instrument: instrument, key: "mark", decimalKey: "markDecimal", to: &out)
-        out.key("markSource"); out.string(static: Self.markSourceText(line.markSource))
-        out.key("realized"); out.money(line.realized)
-        out.key("unrealized"); out.money(line.unrealized)
-        out.key("total"); out.money(line.total)
-        out.key("dv01"); out.money(line.dv01)
-        out.key("lastFillTime"); out.time(line.lastFillTime)
-    }
-
-    private func writeAccountFields(_ totals: AccountTotals, to out: inout JSONBytes) {
-        out.key("account"); out.string(totals.account)
-        out.key("realized"); out.money(totals.realized)
-        out.key("unrealized"); out.money(totals.unrealized)
-        out.key("total"); out.money(totals.total)
-        out.key("netContracts"); out.int(totals.netContracts)
-        out.key("grossContracts"); out.int(totals.grossContracts)
-        out.key("dv01"); out.money(totals.dv01)
+    private func writeLimitFields(_ totals: AccountTotals, to out: inout JSONBytes) {
         out.key("lossLimit"); out.money(totals.lossLimit)
         out.key("limitUsed"); out.money(totals.limitUsed)
         out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
     }
 
-    private func writeDeskFields(_ totals: DeskTotals, to out: inout JSONBytes) {
-        out.key("realized"); out.money(totals.realized)
-        out.key("unrealized"); out.money(totals.unrealized)
-        out.key("total"); out.money(totals.total)
-        out.key("grossContracts"); out.int(totals.grossContracts)
-        out.key("dv01"); out.money(totals.dv01)
-    }
-
-    private func writeMarkFields(_ mark: MarkRecord, to out: inout JSONBytes) {
-        out.key("instrument"); out.string(mark.instrument)
-        writePrice(mark.price, instrument: catalogInstrument(mark.instrument), key: "price", decimalKey: "priceDecimal", to: &out)
-        out.key("source"); out.string(mark.source)
-        out.key("time"); out.time(mark.time)
-    }
-
-    /// `priceFields`: the display text (one `String` from the instrument's formatter) and the
+    /// A price: the display text (one `String` from the instrument's formatter) and the
     /// exact decimal written from the units; both null without a price.
     private func writePrice(_ price: Price?, instrument: Int?, key: StaticString, decimalKey: StaticString,
                             to out: inout JSONBytes) {

@@ -31,7 +31,8 @@ public final class OutboundMessage: @unchecked Sendable {
         makeText = { renderer.line(message) }
     }
 
-    /// A message whose bytes were made elsewhere (a journal replay, a test), with its text line.
+    /// A message whose bytes were made elsewhere, with its text line (the hub's tests, which
+    /// need frames but no instrument catalog).
     public init(channel: Channel, account: String?, instrument: String?, json: String, text: String) {
         self.channel = channel
         self.account = account

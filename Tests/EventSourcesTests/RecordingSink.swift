@@ -17,6 +17,10 @@ final class RecordingSink: MessageSink {
         var cursors: [String: String] = [:]
         var submissions: [Submission] = []
         var results: [SubmitResult] = []
+        /// The next this many submissions fail to commit: every item `storage_error`, nothing
+        /// stored (cursor included), as the ingest pipeline answers a failed commit.
+        var failingCommits = 0
+        var failedSubmissions = 0
     }
 
     private let state = Mutex(State())
@@ -35,6 +39,11 @@ final class RecordingSink: MessageSink {
     func submit(_ messages: [ProducerMessage], source: String, cursor: (name: String, value: String)?,
                 completion: @escaping @Sendable ([SubmitResult]) -> Void) {
         let (results, count) = state.withLock { state -> ([SubmitResult], Int) in
+            if state.failingCommits > 0 {
+                state.failingCommits -= 1
+                state.failedSubmissions += 1
+                return (messages.map { _ in .rejected(code: "storage_error", message: "not stored: disk full") }, state.submissions.count)
+            }
             let results = messages.map { message -> SubmitResult in
                 if let reason = reject(message) { return .rejected(code: "rejected", message: reason) }
                 if case .fill(let execId, _, _, _, _, _, _) = message {
@@ -56,6 +65,10 @@ final class RecordingSink: MessageSink {
     }
 
     func cursor(named name: String) -> String? { state.withLock { $0.cursors[name] } }
+
+    /// Makes the next `count` submissions fail as a failed commit does.
+    func failNextCommits(_ count: Int) { state.withLock { $0.failingCommits = count } }
+    var failedSubmissions: Int { state.withLock { $0.failedSubmissions } }
 
     var submissions: [Submission] { state.withLock { $0.submissions } }
     var messages: [ProducerMessage] { submissions.flatMap(\.messages) }

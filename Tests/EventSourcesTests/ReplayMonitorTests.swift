@@ -40,6 +40,26 @@ import Testing
         #expect(monitor.replayCounts.loopsCompleted == 1)
     }
 
+    /// A failed commit stores nothing, cursor included: the replay sends the same lines again
+    /// after a pause, reports `degraded` meanwhile, and never skips a line.
+    @Test func linesThatWereNotStoredAreSentAgainNotSkipped() throws {
+        let clock = ManualClock()
+        let (monitor, folder) = replay(Self.smallFeed, configure: { $0.speed = 2 }, clock: clock)
+        defer { folder.remove() }
+        let sink = RecordingSink()
+        sink.failNextCommits(3)
+        let status = StatusLog()
+        try monitor.run(sink: sink, status: status, stopping: StopSignal())
+        #expect(sink.failedSubmissions == 3)
+        #expect(sink.messages.map(\.ref) == ["ACC1/ZNZ6", "ZNZ6", "E1", "E2", "E1", "E2"])
+        // The pauses (0.2 + 0.4 + 0.8 s) made E1 due too: it joins the retried first batch.
+        #expect(sink.submissions.map(\.cursor) == ["0:5", "0:6", "0:7", "0:8"])
+        #expect(sink.cursor(named: "replay") == "0:8")
+        // Degraded while the first batch is refused, running again once it is stored.
+        #expect(status.states(of: "replay") == [.running, .degraded, .degraded, .degraded] + Array(repeating: .running, count: 4))
+        #expect(status.all[1].lastError?.contains("not stored, retrying") == true)
+    }
+
     @Test func speedZeroSendsEverythingWithoutWaiting() throws {
         let clock = ManualClock()
         let (monitor, folder) = replay(Self.smallFeed, configure: { $0.speed = 0 }, clock: clock)

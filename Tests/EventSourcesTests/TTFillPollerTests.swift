@@ -187,6 +187,52 @@ import Testing
         #expect(sink.duplicateCount == 0)
     }
 
+    /// A page the server could not store leaves the cursor where it was: the poll fails as
+    /// transient (`degraded`), and the next poll asks TT for the same window again.
+    @Test func aPageThatWasNotStoredIsAskedForAgain() throws {
+        let rig = try rig(); defer { rig.finish() }
+        addFills(rig.tt, 1...5)
+        let sink = RecordingSink()
+        sink.failNextCommits(1)
+        do {
+            _ = try rig.poller().pollOnce(sink: sink, stopping: StopSignal())
+            Issue.record("expected a storage error")
+        } catch {
+            guard case .storage = error else { Issue.record("unexpected \(error)"); return }
+            #expect(error.isTransient)
+        }
+        #expect(sink.cursor(named: "tt") == nil)
+        let before = rig.tt.fillRequests.count
+        _ = try rig.poller().pollOnce(sink: sink, stopping: StopSignal())
+        // Not from after the refused page: from the start of the lookback again.
+        let again = try #require(rig.tt.fillRequests[before].query["minTimestamp"].flatMap { Int64($0) })
+        #expect(again <= Self.start - 100 * second + millisecond)
+        #expect(sink.ackedFillIds == (1...5).map { "U\($0)" })
+        #expect(sink.duplicateCount == 0)
+    }
+
+    /// Numbers from outside that used to overflow: a Retry-After of 10^18 seconds, a token
+    /// lifetime of 10^17 seconds, a fill timeStamp of Int64.max.
+    @Test func hostileNumbersFromTTAreCappedOrSkippedNotATrap() throws {
+        let stopping = StopSignal()
+        let clock = ManualClock(start: Self.start, afterSleep: { _, nanoseconds in
+            if nanoseconds == 5 * second { stopping.stop() }   // the regular poll pause
+        })
+        var rig = try rig(clock: clock); defer { rig.finish() }
+        rig.config.lookbackSeconds = 3 * 3600   // the fills are still in reach after the hour's wait
+        rig.tt.update {
+            $0.faults = [.status(429, retryAfter: "1000000000000000000")]
+            $0.tokenLifetimeSeconds = 100_000_000_000_000_000
+        }
+        addFills(rig.tt, 1...2)
+        rig.tt.addFill(timeStamp: Int64.max, execId: "FAR")
+        let sink = RecordingSink()
+        try rig.poller().run(sink: sink, status: StatusLog(), stopping: stopping)
+        #expect(clock.sleeps.contains(3600 * second))   // Retry-After capped at an hour
+        #expect(sink.ackedFillIds == ["U1", "U2"])
+        #expect(sink.cursor(named: "tt").flatMap { Int64($0) }.map { $0 < Int64.max } == true)
+    }
+
     @Test func runBacksOffOn429And500AndMalformedRepliesThenRecovers() throws {
         let stopping = StopSignal()
         // Stop at the first regular poll pause (5 s): by then the poll after the faults succeeded.

@@ -1,3 +1,4 @@
+import ConfigFiles
 import Foundation
 import JSON
 import Journal
@@ -24,16 +25,22 @@ final class PipelineHarness: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent(relative).path
     }
 
-    init(checkpointEvery: Int = 10_000, directory: String? = nil) throws {
+    /// The SQLite VFS the journal is opened through (nil: the default; tests pass the faulty one).
+    let vfs: String?
+
+    init(checkpointEvery: Int = 10_000, directory: String? = nil, vfs: String? = nil) throws {
+        self.vfs = vfs
         self.directory = directory ?? NSTemporaryDirectory() + "ingest-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         journalPath = self.directory + "/journal.db"
-        catalog = try InstrumentCatalog.load(path: Self.repositoryFile("config/instruments.json"))
+        catalog = try InstrumentsFile.load(path: Self.repositoryFile("config/instruments.json"))
         try open(checkpointEvery: checkpointEvery)
     }
 
     func open(checkpointEvery: Int = 10_000) throws {
-        journal = try Journal(JournalOptions(path: journalPath))
+        var journalOptions = JournalOptions(path: journalPath)
+        journalOptions.vfs = vfs
+        journal = try Journal(journalOptions)
         store = FailingStore(journal)
         var options = IngestPipeline.Options()
         options.checkpointEvery = checkpointEvery

@@ -153,7 +153,7 @@ import Wire
         let monitors = [MonitorStatus(name: "replay", state: .degraded, lastError: "gone \"x\"", lastSuccess: 5)]
         for filter in filters {
             let (bytes, positions, fills) = harness.read { read in
-                let content = read.snapshotContent(filter: filter)
+                let content = read.snapshot(filter: filter)
                 return (read.snapshotBytes(filter: filter, resync: true, monitors: monitors, now: 42),
                         content.positions.count, content.fills.map { $0.record.fill.execId })
             }

@@ -1,4 +1,5 @@
 import Bytes
+import ConfigFiles
 import Foundation
 @testable import Ledger
 
@@ -6,7 +7,7 @@ import Foundation
 let defaultCatalog: InstrumentCatalog = {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("config/instruments.json").path
-    do { return try InstrumentCatalog.load(path: path) } catch { fatalError("cannot load \(path): \(error)") }
+    do { return try InstrumentsFile.load(path: path) } catch { fatalError("cannot load \(path): \(error)") }
 }()
 
 func instrument(_ symbol: String) -> Instrument { defaultCatalog[symbol]! }

@@ -21,6 +21,52 @@ import Testing
         #expect(throws: ConfigurationError.self) { try TokenStore.addToken(path: path, name: "desk", role: .admin, accounts: nil, expires: nil) }
     }
 
+    /// A file written by the Foundation encoder that used to write token files: it still loads,
+    /// and `token add` appends to it in the new layout without losing an entry or a scope.
+    @Test func aTokenFileFromTheFoundationEncoderStillLoadsAndGrows() throws {
+        let path = temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let old = """
+        {
+          "tokens" : [
+            {
+              "accounts" : [
+                "ACC1"
+              ],
+              "expires" : "2099-01-01T00:00:00Z",
+              "name" : "desk",
+              "role" : "viewer",
+              "sha256" : "\(TokenStore.sha256Hex("old-token"))"
+            }
+          ]
+        }
+        """
+        try old.write(toFile: path, atomically: true, encoding: .utf8)
+        let before = try TokenStore(path: path)
+        #expect(before.principal(forToken: "old-token") == Principal(name: "desk", role: .viewer, accounts: ["ACC1"],
+                                                                      expires: 4_070_908_800 * 1_000_000_000))
+        let token = try TokenStore.addToken(path: path, name: "ops", role: .admin, accounts: nil, expires: nil)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasPrefix("{\n  \"tokens\": [\n    {\n      \"name\": \"desk\",\n"))
+        #expect(text.contains(#""accounts": ["ACC1"]"#) && text.hasSuffix("}\n"))
+        let after = try TokenStore(path: path)
+        #expect(after.principal(forToken: "old-token") == before.principal(forToken: "old-token"))
+        #expect(after.principal(forToken: token)?.role == .admin && after.entries.map(\.name) == ["desk", "ops"])
+    }
+
+    @Test func aBrokenTokenFileNamesTheKeyAndIsNotOverwritten() throws {
+        let path = temporaryFile()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let broken = #"{"tokens":[{"name":"desk","role":"viewer"}]}"#
+        try broken.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try TokenStore(path: path) }
+        do { _ = try TokenStore(path: path) } catch {
+            #expect(error.description == "tokens file \(path): tokens[0].sha256: missing required value")
+        }
+        #expect(throws: ConfigurationError.self) { try TokenStore.addToken(path: path, name: "ops", role: .admin, accounts: nil, expires: nil) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == broken)
+    }
+
     @Test func sha256MatchesTheKnownVector() {
         #expect(TokenStore.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }

@@ -1,7 +1,8 @@
-import TestSupport
-import Foundation
+import ConfigFiles
 import EventSources
+import Foundation
 import JSON
+import TestSupport
 import Testing
 @testable import Server
 
@@ -249,15 +250,6 @@ import Testing
         #expect(text.hasPrefix("{\n  \"environment\": \"sim\",\n"))
         #expect(text.contains(#""enabled": ["replay"]"#))   // plain lists stay on one line
         #expect(JSONValue.object([("a", .array([])), ("b", .object([]))]).prettyRendered == "{\n  \"a\": [],\n  \"b\": {}\n}")
-    }
-
-    @Test func jsonErrorsNameLineAndColumn() {
-        #expect(throws: ConfigError(path: "f.json", message: "invalid JSON at line 2, column 3: expected ',' or '}'")) {
-            try ConfigJSON.parse("{\"a\": 1\n  \"b\": 2}", file: "f.json")
-        }
-        #expect(TextPosition(offset: 0, in: "") == TextPosition(line: 1, column: 1))
-        #expect(TextPosition(offset: 6, in: "ab\n\ncd") == TextPosition(line: 3, column: 3))
-        #expect(TextPosition(offset: 99, in: "ab\nc") == TextPosition(line: 2, column: 2))
     }
 
     @Test func integersAndRatesAcceptEveryExactNumberForm() throws {

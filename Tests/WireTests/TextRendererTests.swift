@@ -1,3 +1,4 @@
+import ConfigFiles
 import Foundation
 import JSON
 import Ledger
@@ -8,7 +9,7 @@ import Testing
     static func encoder() throws -> MessageEncoder {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("config/instruments.json").path
-        return MessageEncoder(catalog: try InstrumentCatalog.load(path: path))
+        return MessageEncoder(catalog: try InstrumentsFile.load(path: path))
     }
 
     static func fill(_ execId: String, side: Side, qty: Int64, price: String, status: FillStatus = .live) throws -> FillRecord {

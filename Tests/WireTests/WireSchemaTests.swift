@@ -1,4 +1,5 @@
 import Bytes
+import ConfigFiles
 import Foundation
 import JSON
 import Ledger
@@ -13,11 +14,11 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent("config")
 
     static func catalog() throws -> InstrumentCatalog {
-        try InstrumentCatalog.load(path: root.appendingPathComponent("instruments.json").path)
+        try InstrumentsFile.load(path: root.appendingPathComponent("instruments.json").path)
     }
 
     static func config() throws -> LedgerConfig {
-        try LedgerConfig(json: Data(contentsOf: root.appendingPathComponent("accounts.json")))
+        try AccountsFile.load(path: root.appendingPathComponent("accounts.json").path)
     }
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -87,17 +88,17 @@ import Testing
 
         // Snapshot entries are the delta objects without their header.
         for line in ledger.positions {
-            #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.appendSnapshotPosition(line, to: &$0) }))
+            #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.writePosition(line, .entry, to: &$0) }))
                     == Self.withoutHeader(try JSONValue.parse(Self.text(encoder.json(.position(line, seq: 1))))))
         }
         for totals in ledger.accounts {
-            #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.appendSnapshotAccount(totals, to: &$0) }))
+            #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.writeAccount(totals, .entry, to: &$0) }))
                     == Self.withoutHeader(try JSONValue.parse(Self.text(encoder.json(.accountPnL(totals, seq: 1))))))
         }
-        #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.appendSnapshotDesk(ledger.desk, to: &$0) }))
+        #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.writeDesk(ledger.desk, .entry, to: &$0) }))
                 == Self.withoutHeader(try JSONValue.parse(Self.text(encoder.json(.deskPnL(ledger.desk, seq: 1))))))
         for mark in ledger.marks {
-            #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.appendSnapshotMark(mark, to: &$0) }))
+            #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.writeMark(mark, .entry, to: &$0) }))
                     == Self.withoutHeader(try JSONValue.parse(Self.text(encoder.json(.mark(mark, seq: 1))))))
         }
     }

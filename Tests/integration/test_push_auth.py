@@ -267,3 +267,34 @@ def test_account_scoped_viewer_in_a_terminal_sees_only_its_account(secured):
         assert ws.recv(timeout=10).startswith("ok:")
         ws.send("positions")
         assert ws.recv(timeout=10) == "(none)", "asking for ACC2 does not widen the scope"
+
+
+def test_a_producer_scoped_to_one_account_cannot_bust_or_correct_another_accounts_fill(server_factory, tmp_path):
+    tokens = tmp_path / "tokens.json"
+    admin = add_token(tokens, "ops", "admin")
+    producer = add_token(tokens, "feeder", "producer")
+    acc1_producer = add_token(tokens, "acc1-feeder", "producer", accounts=["ACC1"])
+    server = server_factory(extra_args=["--config", str(write_config(tmp_path, tokens))])
+    status, body = server.post_fills(DAY, token=producer)
+    assert status == 200, body
+    seq_before = server.get_json("/api/snapshot", token=admin)[1]["seq"]
+
+    # POST: all or nothing, refused with the reason for the out-of-scope item.
+    status, body = server.post_fills([{"type": "bust", "execId": "B1"}], token=acc1_producer)
+    assert status == 422, body
+    assert body["errors"][0]["code"] == "unauthorized_account", body
+    # /feed: one error per out-of-scope message, in order; its own account's fill is fine.
+    with ws_connect(server, "/feed", token=acc1_producer) as feed:
+        for message in ({"type": "correct", "execId": "B2", "qty": 2}, {"type": "bust", "execId": "B1"},
+                        {"type": "correct", "execId": "A1", "qty": 1}):
+            feed.send(json.dumps(message))
+        replies = [json.loads(feed.recv(timeout=10)) for _ in range(3)]
+    assert [r["type"] for r in replies] == ["error", "error", "ack"], replies
+    assert {replies[0]["code"], replies[1]["code"]} == {"unauthorized_account"}, replies
+    assert replies[2]["seq"] == seq_before + 1
+
+    # ACC2's fills are untouched; ACC1's correction is stored.
+    status, fills = server.get_json("/api/fills?account=ACC2", token=admin)
+    assert status == 200 and {f["execId"]: f["status"] for f in fills["fills"]} == {"B1": "live", "B2": "live"}, fills
+    status, fills = server.get_json("/api/fills?account=ACC1", token=admin)
+    assert [f["status"] for f in fills["fills"] if f["execId"] == "A1"] == ["corrected"], fills

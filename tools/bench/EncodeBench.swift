@@ -1,4 +1,5 @@
 import Bytes
+import ConfigFiles
 import Foundation
 import JSON
 import Ledger
@@ -38,7 +39,7 @@ func runEncodeBench(arguments: [String]) {
     }
 
     let catalog: InstrumentCatalog
-    do { catalog = try InstrumentCatalog.load(path: instrumentsPath) } catch { fail("\(error)") }
+    do { catalog = try InstrumentsFile.load(path: instrumentsPath) } catch { fail("\(error)") }
     let encoder = MessageEncoder(catalog: catalog)
     var ledger = Ledger(catalog: catalog, config: LedgerConfig(defaultMethod: .lifo, defaultLossLimit: Money(dollars: 25_000)))
     let perFill = generateDeltas(ledger: &ledger, fillCount: fillCount)
@@ -128,26 +129,10 @@ private func renderText(_ encoder: MessageEncoder, _ perFill: [[LedgerDelta]]) -
 }
 
 private func snapshotAsBytes(_ encoder: MessageEncoder, _ ledger: Ledger) -> Int {
-    var out = JSONBytes(reservingCapacity: 128 * 1024)
-    out.openObject()
-    out.key("instruments"); out.openArray()
-    for instrument in encoder.catalog.all { encoder.appendInstrument(instrument, to: &out) }
-    out.closeArray()
-    out.key("positions"); out.openArray()
-    for line in ledger.positions { encoder.appendSnapshotPosition(line, to: &out) }
-    out.closeArray()
-    out.key("accounts"); out.openArray()
-    for totals in ledger.accounts { encoder.appendSnapshotAccount(totals, to: &out) }
-    out.closeArray()
-    out.key("desk"); encoder.appendSnapshotDesk(ledger.desk, to: &out)
-    out.key("marks"); out.openArray()
-    for mark in ledger.marks { encoder.appendSnapshotMark(mark, to: &out) }
-    out.closeArray()
-    out.key("fills"); out.openArray()
-    for record in ledger.recentFills(limit: 200) { encoder.appendFill(record, seq: nil, to: &out) }
-    out.closeArray()
-    out.closeObject()
-    return out.bytes.count
+    let snapshot = Snapshot(seq: 1, epoch: "bench", resync: false, time: 0, positions: ledger.positions,
+                            accounts: ledger.accounts, desk: ledger.desk, marks: ledger.marks,
+                            fills: ledger.recentFills(limit: 200).map { ($0, nil) }, monitors: [], filter: SubscriptionFilter())
+    return encoder.json(snapshot).count
 }
 
 /// Best CPU seconds of this thread over `passes` runs (the machine is shared: the minimum is

@@ -1,4 +1,6 @@
 import COpenSSL
+import ConfigFiles
+import EventSources
 import Foundation
 
 /// Who is calling, after authentication.
@@ -18,36 +20,23 @@ public struct Principal: Sendable, Equatable {
     public func allows(account: String) -> Bool { accounts.map { $0.contains(account) } ?? true }
 }
 
-/// A token file: names, roles, account scopes and expiries, with only SHA-256 hashes of tokens.
-///
-///     {"tokens":[{"name":"desk","sha256":"…64 hex…","role":"viewer","accounts":["ACC1"],"expires":"2027-01-01T00:00:00Z"}]}
+/// The tokens a server accepts, from a token file (ConfigFiles.TokensFile): names, roles, account
+/// scopes and expiries, with only SHA-256 hashes of tokens.
 public struct TokenStore: Sendable {
-    public struct Entry: Codable, Sendable, Equatable {
-        public var name: String
-        public var sha256: String
-        public var role: String
-        public var accounts: [String]?
-        public var expires: String?
-    }
-    struct File: Codable { var tokens: [Entry] }
-
-    public private(set) var entries: [Entry] = []
+    public private(set) var entries: [TokensFile.Entry] = []
     private var byHash: [String: Principal] = [:]
 
     public init() {}
 
     public init(path: String) throws(ConfigurationError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError("tokens file \(path): cannot be read")
+        let entries: [TokensFile.Entry]
+        do { entries = try TokensFile.load(path: path) } catch {
+            throw ConfigurationError("tokens file \(error)")
         }
-        let file: File
-        do { file = try JSONDecoder().decode(File.self, from: data) } catch {
-            throw ConfigurationError("tokens file \(path): not a valid token list (\(error))")
-        }
-        for entry in file.tokens { try add(entry, origin: path) }
+        for entry in entries { try add(entry, origin: path) }
     }
 
-    mutating func add(_ entry: Entry, origin: String) throws(ConfigurationError) {
+    mutating func add(_ entry: TokensFile.Entry, origin: String) throws(ConfigurationError) {
         guard let role = Principal.Role(rawValue: entry.role) else {
             throw ConfigurationError("tokens file \(origin): token '\(entry.name)' has unknown role '\(entry.role)' (viewer, producer, admin)")
         }
@@ -88,28 +77,22 @@ public struct TokenStore: Sendable {
 
     /// Appends a new token to the file (creating it, mode 0600) and returns the token to print once.
     public static func addToken(path: String, name: String, role: Principal.Role, accounts: [String]?, expires: Int64?) throws(ConfigurationError) -> String {
-        var file = File(tokens: [])
-        if let data = FileManager.default.contents(atPath: path) {
-            do { file = try JSONDecoder().decode(File.self, from: data) } catch {
-                throw ConfigurationError("tokens file \(path): not a valid token list, refusing to overwrite it")
+        var entries: [TokensFile.Entry] = []
+        if FileManager.default.fileExists(atPath: path) {
+            do { entries = try TokensFile.load(path: path) } catch {
+                throw ConfigurationError("tokens file \(error) (refusing to overwrite it)")
             }
         }
-        if file.tokens.contains(where: { $0.name == name }) {
+        if entries.contains(where: { $0.name == name }) {
             throw ConfigurationError("tokens file \(path): a token named '\(name)' already exists")
         }
         let token = try generateToken()
         let expiry = expires.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval($0 / 1_000_000_000))) }
-        file.tokens.append(Entry(name: name, sha256: sha256Hex(token), role: role.rawValue, accounts: accounts, expires: expiry))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            let data = try encoder.encode(file)
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        } catch {
-            throw ConfigurationError("tokens file \(path): cannot write (\(error.localizedDescription))")
+        entries.append(TokensFile.Entry(name: name, sha256: sha256Hex(token), role: role.rawValue, accounts: accounts, expires: expiry))
+        // Written whole (temporary file and rename) with mode 0600 from the first byte: a reader
+        // never sees half a file, and no one else can read the hashes even for a moment.
+        do { try PrivateFile.write(TokensFile.json(entries).prettyRendered + "\n", to: path) } catch {
+            throw ConfigurationError("tokens file \(path): cannot write (\(error.message))")
         }
         return token
     }

@@ -1,3 +1,4 @@
+import ConfigFiles
 import EventSources
 import Foundation
 
@@ -80,7 +81,8 @@ public enum ConfigLoader {
     public static func parse(text: String, file: String, environment: ServerConfig.Environment,
                              base: String? = nil) throws(ConfigError) -> ServerConfig {
         let json = try ConfigJSON.parse(text, file: file)
-        let root = try ConfigSection(json, path: "", base: base)
+        var root = try ConfigSection(json, path: "")
+        root.base = base
         try root.checkKeys(topLevelKeys)
         for other in ServerConfig.Environment.allCases where other != environment {
             if let section = try root.section(other.rawValue) {

@@ -1,4 +1,5 @@
 import Bytes
+import ConfigFiles
 import Foundation
 import Ingest
 import Journal
@@ -23,8 +24,8 @@ enum Operations {
         guard FileManager.default.isReadableFile(atPath: config.instrumentsFile) else {
             throw Failure(description: "instruments file \(config.instrumentsFile): not found (set instrumentsFile in the config file, or pass --config)")
         }
-        do { return try InstrumentCatalog.load(path: config.instrumentsFile) } catch {
-            throw Failure(description: "instruments file \(config.instrumentsFile): \(ServerRunner.humane(error.description))")
+        do { return try InstrumentsFile.load(path: config.instrumentsFile) } catch {
+            throw Failure(description: "instruments file \(ServerRunner.humane(error.description))")
         }
     }
 

@@ -1,9 +1,9 @@
 import JSON
 
-/// Parses a config or secrets file with Hub's JSON parser, turning its byte offset into the
+/// Parses a config or secrets file with the JSON module's parser, turning its byte offset into the
 /// line and column a person looks for.
-enum ConfigJSON {
-    static func parse(_ text: String, file: String) throws(ConfigError) -> JSONValue {
+public enum ConfigJSON {
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> JSONValue {
         do {
             return try JSONValue.parse(text)
         } catch {

@@ -2,7 +2,7 @@ import JSON
 
 extension JSONValue {
     /// "object", "array", "string", "number", "boolean" or "null": what config errors say was found.
-    var kindName: String {
+    public var kindName: String {
         switch self {
         case .null: return "null"
         case .bool: return "boolean"

@@ -1,0 +1,35 @@
+import Ledger
+
+/// `accounts.json`: cost method and loss limit per account, with defaults for the rest.
+///
+///     {"defaultMethod":"lifo","defaultLossLimit":"25000",
+///      "accounts":{"ACC1":{"method":"fifo","lossLimit":5000}}}
+///
+/// Every key is optional. Loss limits are exact decimal strings or whole dollars. Keys the
+/// reader does not know are ignored and `null` means absent, as they always have been for this
+/// file; inside `accounts`, keys starting with "//" are comments as in the server config.
+public enum AccountsFile {
+    public static func load(path: String) throws(ConfigError) -> LedgerConfig {
+        try parse(TextFile.read(path), file: path)
+    }
+
+    /// `file` only names the source in errors.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> LedgerConfig {
+        let json = try ConfigJSON.parse(text, file: file)
+        do {
+            let root = try ConfigSection(json, path: "", nullMeansAbsent: true)
+            var config = LedgerConfig(defaultMethod: try root.costMethod("defaultMethod") ?? .lifo,
+                                      defaultLossLimit: try root.money("defaultLossLimit"))
+            if let accounts = try root.section("accounts") {
+                for (account, value) in accounts.members where !account.hasPrefix("//") {
+                    let settings = try ConfigSection(value, path: accounts.keyPath(account), nullMeansAbsent: true)
+                    config.accounts[account] = AccountConfig(method: try settings.costMethod("method"),
+                                                             lossLimit: try settings.money("lossLimit"))
+                }
+            }
+            return config
+        } catch {
+            throw error.inFile(file)
+        }
+    }
+}

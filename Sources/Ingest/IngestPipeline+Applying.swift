@@ -1,0 +1,139 @@
+import Bytes
+import Journal
+import Ledger
+import Wire
+
+/// Applying a request's items to the ledger: the all-or-nothing check of `POST /api/fills`, the
+/// one-by-one apply of `/feed` and the sources, account scope, and the journal row and messages
+/// each applied event adds to the batch. Pipeline thread only.
+extension IngestPipeline {
+    /// Checks a whole request against the ledger without changing anything (`Ledger.check(batch:)`
+    /// sees the effect of earlier items of the batch). Nil when every item would be accepted;
+    /// else the rejection of each failing item (nil for the ones that would pass).
+    func validateAtomically(_ items: [Item], source: String, batch: Batch) -> [SubmitResult?]? {
+        let now = wallClockNanos()
+        var refusals = [SubmitResult?](repeating: nil, count: items.count)
+        var events: [LedgerEvent] = []
+        var eventItem: [Int] = []
+        var seen = Set<String>()
+        var pendingFills: [String: String] = [:]
+        for (index, item) in items.enumerated() {
+            switch item {
+            case .refused(let code, let message, _):
+                refusals[index] = .rejected(code: code, message: message)
+            case .dayRoll:
+                events.append(.dayRoll(time: now))
+                eventItem.append(index)
+            case .message(let message), .scoped(let message, _):
+                if case .fill(let execId, _, _, _, _, _, _) = message {
+                    if execIndex[execId] != nil || batch.newExecIds[execId] != nil || !seen.insert(execId).inserted { continue }
+                }
+                do throws(Rejection) {
+                    if case .scoped(_, let accounts) = item { try checkScope(message, accounts: accounts, ledger: ledger) }
+                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger, pendingFills: pendingFills)
+                    if case .fill(let fill) = event { pendingFills[fill.execId] = fill.instrument }
+                    events.append(event)
+                    eventItem.append(index)
+                } catch {
+                    refusals[index] = .rejected(code: error.code, message: error.message)
+                }
+            }
+        }
+        for (position, failure) in ledger.check(batch: events).enumerated() {
+            if let failure { refusals[eventItem[position]] = .rejected(code: failure.code, message: failure.message) }
+        }
+        return refusals.contains { $0 != nil } ? refusals : nil
+    }
+
+    /// Applies items one by one; a rejected item changes nothing but the audit.
+    func apply(_ items: [Item], source: String, firstSeq: Int64, ledger: inout Ledger,
+                       into batch: inout Batch) -> ([SubmitResult], Bool) {
+        let now = wallClockNanos()
+        var results: [SubmitResult] = []
+        results.reserveCapacity(items.count)
+        var nextSeq = firstSeq
+        var anyRejected = false
+        for item in items {
+            switch item {
+            case .refused(let code, let message, let ref):
+                anyRejected = true
+                results.append(.rejected(code: code, message: message))
+                batch.audit.append(AuditEntry(time: now, actor: source, action: "reject", detail: "\(ref ?? "-") \(code): \(message)"))
+            case .dayRoll:
+                do throws(Rejection) {
+                    let event = LedgerEvent.dayRoll(time: now)
+                    let deltas: [LedgerDelta]
+                    do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
+                    let seq = nextSeq
+                    nextSeq += 1
+                    record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
+                    batch.audit.append(AuditEntry(time: now, actor: source, action: "dayroll", detail: "positions carried to the next trading day", seq: seq))
+                    results.append(.ack(seq: seq))
+                } catch {
+                    anyRejected = true
+                    results.append(.rejected(code: error.code, message: error.message))
+                }
+            case .message(let message), .scoped(let message, _):
+                if case .fill(let execId, _, _, _, _, _, _) = message,
+                   let seq = execIndex[execId] ?? batch.newExecIds[execId] {
+                    results.append(.duplicate(seq: seq))
+                    continue
+                }
+                do throws(Rejection) {
+                    if case .scoped(_, let accounts) = item { try checkScope(message, accounts: accounts, ledger: ledger) }
+                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger)
+                    let deltas: [LedgerDelta]
+                    do { deltas = try ledger.apply(event) } catch { throw Rejection(code: error.code, message: error.message) }
+                    let seq = nextSeq
+                    nextSeq += 1
+                    record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
+                    switch event {
+                    case .fill(let fill): batch.newExecIds[fill.execId] = seq
+                    case .bust: batch.audit.append(AuditEntry(time: now, actor: source, action: "bust", detail: message.ref, seq: seq))
+                    case .correct: batch.audit.append(AuditEntry(time: now, actor: source, action: "correct", detail: message.ref, seq: seq))
+                    case .sod: batch.audit.append(AuditEntry(time: now, actor: source, action: "sod", detail: message.ref, seq: seq))
+                    default: break
+                    }
+                    results.append(.ack(seq: seq))
+                } catch {
+                    anyRejected = true
+                    results.append(.rejected(code: error.code, message: error.message))
+                    batch.audit.append(AuditEntry(time: now, actor: source, action: "reject", detail: "\(message.ref) \(error.code): \(error.message)"))
+                }
+            }
+        }
+        return (results, anyRejected)
+    }
+
+    /// A scoped producer's bust or correction must name a fill of one of its accounts. A fill
+    /// that does not exist is left to the translation (`unknown_fill`).
+    func checkScope(_ message: ProducerMessage, accounts: Set<String>, ledger: Ledger) throws(Rejection) {
+        switch message {
+        case .bust(let execId), .correct(let execId, _, _):
+            if let account = ledger.fill(execId: execId)?.fill.account, !accounts.contains(account) {
+                throw Rejection(code: "unauthorized_account", message: "this token may not change fill '\(execId)' of account '\(account)'")
+            }
+        default:
+            break
+        }
+    }
+
+    /// Encodes an applied event's deltas once and adds its journal row and published messages.
+    func record(_ event: LedgerEvent, deltas: [LedgerDelta], seq: Int64, source: String, ledger: Ledger,
+                        into batch: inout Batch) {
+        // An event that changed nothing (a repeated SOD, a roll with no positions) still used a
+        // seq: the desk totals carry it, so an unfiltered client can tell that seqs are gapless.
+        let messages = encoder.messages(for: deltas.isEmpty ? [.desk(ledger.desk)] : deltas, seq: seq)
+        // The journal keeps the same bytes the subscribers got, as one JSON array.
+        var array: [UInt8] = [UInt8(ascii: "[")]
+        array.reserveCapacity(messages.reduce(2) { $0 + $1.jsonBytes.count + 1 })
+        for (index, message) in messages.enumerated() {
+            if index > 0 { array.append(UInt8(ascii: ",")) }
+            array.append(contentsOf: message.jsonBytes)
+        }
+        array.append(UInt8(ascii: "]"))
+        let deltasJSON = String(decoding: array, as: UTF8.self)
+        batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
+        batch.committed.append(CommittedEvent(seq: seq, messages: messages))
+    }
+}
