@@ -207,16 +207,10 @@ public final class Journal: EventStore {
             let order = since == nil ? "DESC" : "ASC"
             var rows: [FillRow] = []
             try db.query("""
-                SELECT exec_id, account, instrument, side, qty, price, price_units, time, source, status, seq,
-                       orig_qty, orig_price
+                SELECT \(FillRow.selectColumns)
                 FROM fills \(filter) ORDER BY seq \(order) LIMIT ?\(values.count)
                 """, values) { row in
-                rows.append(FillRow(
-                    execId: row.string(at: 0), account: row.string(at: 1), instrument: row.string(at: 2),
-                    side: row.string(at: 3), qty: row.int64(at: 4), price: row.string(at: 5),
-                    priceUnits: row.int64(at: 6), time: row.int64(at: 7), source: row.string(at: 8),
-                    status: row.string(at: 9), seq: row.int64(at: 10), originalQty: row.optionalInt64(at: 11),
-                    originalPrice: row.optionalString(at: 12)))
+                rows.append(FillRow(selected: row))
             }
             return since == nil ? rows.reversed() : rows
         }
@@ -228,16 +222,10 @@ public final class Journal: EventStore {
         return try guarded("read fills from journal") {
             var found: FillRow?
             try db.query("""
-                SELECT exec_id, account, instrument, side, qty, price, price_units, time, source, status, seq,
-                       orig_qty, orig_price
+                SELECT \(FillRow.selectColumns)
                 FROM fills WHERE exec_id = ?1
                 """, [.text(execId)]) { row in
-                found = FillRow(
-                    execId: row.string(at: 0), account: row.string(at: 1), instrument: row.string(at: 2),
-                    side: row.string(at: 3), qty: row.int64(at: 4), price: row.string(at: 5),
-                    priceUnits: row.int64(at: 6), time: row.int64(at: 7), source: row.string(at: 8),
-                    status: row.string(at: 9), seq: row.int64(at: 10), originalQty: row.optionalInt64(at: 11),
-                    originalPrice: row.optionalString(at: 12))
+                found = FillRow(selected: row)
             }
             return found
         }

@@ -54,16 +54,10 @@ extension Journal {
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             var rows: [FillRow] = []
             try db.query("""
-                SELECT exec_id, account, instrument, side, qty, price, price_units, time, source, status, seq,
-                       orig_qty, orig_price
+                SELECT \(FillRow.selectColumns)
                 FROM fills \(filter) ORDER BY seq
                 """, values) { row in
-                rows.append(FillRow(
-                    execId: row.string(at: 0), account: row.string(at: 1), instrument: row.string(at: 2),
-                    side: row.string(at: 3), qty: row.int64(at: 4), price: row.string(at: 5),
-                    priceUnits: row.int64(at: 6), time: row.int64(at: 7), source: row.string(at: 8),
-                    status: row.string(at: 9), seq: row.int64(at: 10), originalQty: row.optionalInt64(at: 11),
-                    originalPrice: row.optionalString(at: 12)))
+                rows.append(FillRow(selected: row))
             }
             return rows
         }

@@ -42,6 +42,20 @@ public struct FillRow: Sendable, Equatable {
     }
 }
 
+extension FillRow {
+    /// The columns `init(selected:)` reads, in its order.
+    static let selectColumns = "exec_id, account, instrument, side, qty, price, price_units, time, source, status, seq, orig_qty, orig_price"
+
+    /// The fill on the statement's current row, selected with `selectColumns`.
+    init(selected row: SQLiteStatement) {
+        self.init(execId: row.string(at: 0), account: row.string(at: 1), instrument: row.string(at: 2),
+                  side: row.string(at: 3), qty: row.int64(at: 4), price: row.string(at: 5),
+                  priceUnits: row.int64(at: 6), time: row.int64(at: 7), source: row.string(at: 8),
+                  status: row.string(at: 9), seq: row.int64(at: 10), originalQty: row.optionalInt64(at: 11),
+                  originalPrice: row.optionalString(at: 12))
+    }
+}
+
 /// A bust or correction applied to an already stored fill. For a correction, non-nil `qty` /
 /// `price` replace the stored values and the first values are kept as `originalQty/Price`.
 public struct FillStatusUpdate: Sendable, Equatable {

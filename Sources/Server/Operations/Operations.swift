@@ -1,6 +1,7 @@
 import Bytes
 import ConfigFiles
 import Foundation
+import JSON
 import Ingest
 import Journal
 import Ledger
@@ -179,21 +180,7 @@ enum Operations {
         return out
     }
 
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    static func jsonString(_ text: String) -> String { JSONValue.string(text).serialized }
 
     // MARK: audit
 
