@@ -1,4 +1,5 @@
 import Bytes
+import Foundation
 import Hub
 
 /// A subscriber's socket as the hub sees it, in a test: it keeps every buffer the hub queued and
