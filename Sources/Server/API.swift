@@ -85,6 +85,10 @@ enum API {
         }
     }
 
+    /// The most fills one `GET /api/fills` returns (a larger `limit` is cut to it): a page stays
+    /// well under the 1 MiB outbound cap, so a slow client gets whole pages, never a cut reply.
+    static let maxFillsPage = 1_000
+
     static func getFills(_ request: HTTPRequest, principal: Principal, context: ServerContext) -> RouteResult {
         let account = request.query["account"].flatMap { $0.isEmpty ? nil : $0 }
         if let account, !principal.allows(account: account) {
@@ -106,7 +110,7 @@ enum API {
             guard let value = Int(text), value > 0 else {
                 return .response(.json(400, #"{"error":"bad_limit","message":"limit must be a positive integer"}"#))
             }
-            limit = min(value, 10_000)
+            limit = min(value, maxFillsPage)
         }
         let (fromSeq, maxRows) = (since, limit)
         return .deferred { reply in
@@ -114,12 +118,19 @@ enum API {
             context.pipeline.read { read in
                 let response: HTTPResponse
                 do {
-                    let rows = try read.journal.fills(account: account, instrument: instrument, since: fromSeq, limit: maxRows)
-                    var out = JSONBytes(reservingCapacity: 256 * rows.count + 16)
+                    var rows = try read.journal.fills(account: account, instrument: instrument, since: fromSeq, limit: maxRows + 1)
+                    let more = rows.count > maxRows
+                    if more { rows.removeLast() }
+                    var out = JSONBytes(reservingCapacity: 256 * rows.count + 64)
                     out.openObject()
                     out.key("fills"); out.openArray()
                     for row in rows { read.encoder.write(.fill(fillRecord(row, catalog: read.encoder.catalog), seq: row.seq), to: &out) }
                     out.closeArray()
+                    out.key("limit"); out.int(Int64(maxRows))
+                    out.key("more"); out.bool(more)
+                    // Forward paging (with `since`): the next page starts after the last seq here.
+                    out.key("next")
+                    if more, fromSeq != nil, let last = rows.last { out.int(last.seq) } else { out.null() }
                     out.closeObject()
                     response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: out.bytes)
                 } catch let error as JournalError {

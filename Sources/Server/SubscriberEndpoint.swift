@@ -12,7 +12,7 @@ import Wire
 /// filter or ask for views. Text mode (`?format=text`) takes typed commands instead of JSON.
 final class SubscriberEndpoint: WebSocketEndpoint {
     private unowned let context: ServerContext
-    private let principal: Principal
+    let principal: Principal
     private let resumeSince: Int64?
     private let resumeEpoch: String?
     private var subscriber: Subscriber?
@@ -198,8 +198,8 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     // MARK: Housekeeping
 
     func tick(_ session: WebSocketSession, now: Monotonic) {
-        if let expires = principal.expires, expires <= wallClockNanos() {
-            session.close(.tokenExpired, reason: "token expired")
+        if !context.authenticator.tokens.admits(principal, now: wallClockNanos()) {
+            session.close(.tokenExpired, reason: "token expired or revoked")
             return
         }
         guard let subscriber, subscriber.phase == .live,
