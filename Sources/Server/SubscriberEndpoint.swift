@@ -119,7 +119,39 @@ final class SubscriberEndpoint: WebSocketEndpoint {
 
     // MARK: Client messages
 
+    // Client commands (subscribe, ping, text commands) per connection: a bucket of
+    // `commandBurst` refilled at `commandsPerSecond`. Beyond it a command is dropped with one
+    // `rate_limited` error per second; `floodCloseAfter` drops in a row close with 1008.
+    static let commandsPerSecond = 10.0
+    static let commandBurst = 20.0
+    static let floodCloseAfter = 200
+    private var commandCredit = SubscriberEndpoint.commandBurst
+    private var creditUpdatedAt = Monotonic.now()
+    private var droppedInARow = 0
+    private var lastRateError: Monotonic?
+
+    private func admitCommand(_ session: WebSocketSession) -> Bool {
+        let now = Monotonic.now()
+        commandCredit = min(Self.commandBurst, commandCredit + now.seconds(since: creditUpdatedAt) * Self.commandsPerSecond)
+        creditUpdatedAt = now
+        if commandCredit >= 1 {
+            commandCredit -= 1
+            droppedInARow = 0
+            return true
+        }
+        droppedInARow += 1
+        if droppedInARow >= Self.floodCloseAfter {
+            session.close(.policyViolation, reason: "command flood")
+        } else if lastRateError.map({ now.seconds(since: $0) >= 1 }) ?? true {
+            lastRateError = now
+            sendError(session, code: "rate_limited",
+                      message: "more than \(Int(Self.commandsPerSecond)) commands a second (burst \(Int(Self.commandBurst))): commands dropped")
+        }
+        return false
+    }
+
     func received(_ event: WebSocketEvent, on session: WebSocketSession) {
+        guard admitCommand(session) else { return }
         guard case .text(let text) = event else {
             sendError(session, code: "bad_message", message: "binary messages are not understood on /ws")
             return
