@@ -72,7 +72,7 @@ enum API {
         let chosen = filter
         return .deferred { reply in
             let reply = LoopBound(reply, on: context.loop)
-            context.pipeline.read { read in
+            let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
                 if let reason = read.writesStopped {
                     let error = JSONValue.object([("error", .string("storage_error")), ("message", .string(reason))])
                     reply.post { $0(.json(503, error.serialized)) }
@@ -82,6 +82,7 @@ enum API {
                 let response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body)
                 reply.post { $0(response) }
             }
+            if !queued { reply.post { $0(API.busy()) } }
         }
     }
 
@@ -115,7 +116,7 @@ enum API {
         let (fromSeq, maxRows) = (since, limit)
         return .deferred { reply in
             let reply = LoopBound(reply, on: context.loop)
-            context.pipeline.read { read in
+            let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
                 let response: HTTPResponse
                 do {
                     var rows = try read.journal.fills(account: account, instrument: instrument, since: fromSeq, limit: maxRows + 1)
@@ -140,7 +141,15 @@ enum API {
                 }
                 reply.post { $0(response) }
             }
+            if !queued { reply.post { $0(API.busy()) } }
         }
+    }
+
+    /// 503 for a read refused because the ingest queue is full (`ServerContext.maxQueuedReads`).
+    static func busy() -> HTTPResponse {
+        var response = HTTPResponse.json(503, #"{"error":"busy","message":"the server has too many reads queued; retry shortly"}"#)
+        response.headers.add("Retry-After", "1")
+        return response
     }
 
     /// A stored fill row as the ledger's record, so `/api/fills` is written by the same writer

@@ -83,6 +83,7 @@ enum Endpoints {
             ("{result=\"rejected\"}", "\(stats.rejected.load(ordering: .relaxed))"),
         ])
         metric("ladderwire_ingest_queue_depth", "gauge", "Work items waiting for the ingest thread.", [("", "\(stats.inboxDepth.load(ordering: .relaxed))")])
+        metric("ladderwire_reads_refused_total", "counter", "Viewer reads refused as busy because the ingest queue was full.", [("", "\(stats.readsRefused.load(ordering: .relaxed))")])
         let storageState: String
         switch stats.storage.withLock({ $0 }) {
         case .ok: storageState = "ok"

@@ -38,6 +38,11 @@ final class ServerContext {
     private(set) var bufferedBodyBytes = 0
     /// Refused requests closed after this many on one connection.
     static let refusalsBeforeClose = 3
+    /// Viewer reads (snapshots, resumes, text commands, GET /api/*) refused with "busy" once this
+    /// much work waits for the ingest thread, so viewers cannot grow its queue without bound.
+    static let maxQueuedReads = 10_000
+    /// A subscriber whose snapshot or resume could not be queued: reconnect shortly.
+    static let busyClose = CloseCode(4013)
 
     init(config: ServerConfig, loop: EventLoop, hub: Hub, metrics: ServerMetrics, pipeline: IngestPipeline,
          statusBoard: StatusBoard, authenticator: Authenticator, version: String) {

@@ -58,7 +58,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         // first message and the complaint about the query follows it.
         if let filterError {
             let target = LoopBound((endpoint: self, session: session), on: context.loop)
-            context.pipeline.read { _ in
+            _ = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { _ in
                 target.post { $0.endpoint.sendError($0.session, code: "bad_filter", message: filterError) }
             }
         }
@@ -72,7 +72,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
         let board = context.statusBoard
         let target = LoopBound((hub: context.hub, session: session), on: context.loop)
-        context.pipeline.read { read in
+        let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
             if read.writesStopped != nil {
                 // The reason is on /healthz; a close reason must stay within 123 bytes.
                 target.post { $0.session?.close(.internalError, reason: "storage failed: writes stopped") }
@@ -82,6 +82,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
             let frame = read.snapshotFrame(filter: filter, format: format, resync: resync, monitors: board.all, now: wallClockNanos())
             target.post { $0.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
         }
+        if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }
     }
 
     private func requestResume(since: Int64, epoch: String?, continuing: Bool = false) {
@@ -92,7 +93,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         let target = LoopBound((endpoint: self, hub: context.hub), on: context.loop)
         // Chunks of half the outbound cap: a long replay never trips the slow-consumer close.
         let chunk = max(context.config.limits.outboundCapBytes / 2, 4096)
-        context.pipeline.read { read in
+        let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
             switch read.resume(since: since, epoch: epoch, filter: filter, format: format, continuing: continuing, maxBytes: chunk) {
             case .replay(let frames, let upTo, let complete):
                 target.post {
@@ -105,6 +106,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
                 target.post { $0.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
             }
         }
+        if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }
     }
 
     /// Asks for the next replay chunk once the client has read most of the previous one.
