@@ -121,7 +121,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
 
     // MARK: Client messages
 
-    // Client commands (subscribe, ping, text commands) per connection: a bucket of
+    // Client commands (subscribe, text commands; not JSON pings) per connection: a bucket of
     // `commandBurst` refilled at `commandsPerSecond`. Beyond it a command is dropped with one
     // `rate_limited` error per second; `floodCloseAfter` drops in a row close with 1008.
     static let commandsPerSecond = 10.0
@@ -131,6 +131,11 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     private var creditUpdatedAt = Monotonic.now()
     private var droppedInARow = 0
     private var lastRateError: Monotonic?
+
+    private static func isPing(_ event: WebSocketEvent) -> Bool {
+        guard case .text(let text) = event, text.utf8.count <= 256, text.contains("ping") else { return false }
+        return (try? JSONValue.parse(text))?["type"]?.stringValue == "ping"
+    }
 
     private func admitCommand(_ session: WebSocketSession) -> Bool {
         let now = Monotonic.now()
@@ -153,7 +158,10 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     }
 
     func received(_ event: WebSocketEvent, on session: WebSocketSession) {
-        guard admitCommand(session) else { return }
+        // A JSON `ping` costs the ingest thread nothing (clients use it as a barrier): not counted.
+        if !(format == .json && Self.isPing(event)) {
+            guard admitCommand(session) else { return }
+        }
         guard case .text(let text) = event else {
             sendError(session, code: "bad_message", message: "binary messages are not understood on /ws")
             return

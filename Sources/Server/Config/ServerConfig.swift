@@ -58,8 +58,9 @@ public struct ServerConfig: Sendable, Equatable {
         public var headerTimeoutSeconds: Double = 10
         /// Open connections per peer address.
         public var maxConnectionsPerAddress = 4_096
-        /// Connections per peer address that have not yet sent a whole first request head.
-        public var maxHandshakesPerAddress = 64
+        /// Connections per peer address that have not yet sent a whole first request head (a
+        /// burst of a thousand WebSocket handshakes from one NAT or load tester still fits).
+        public var maxHandshakesPerAddress = 1_024
         /// Connections (all addresses) that have not yet sent a whole first request head.
         public var maxHandshakesInFlight = 4_096
         /// Request body bytes buffered across the whole server; a body that does not fit is 503.
