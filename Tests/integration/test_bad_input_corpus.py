@@ -4,16 +4,19 @@ slow-loris, body flood, command flood — against one real server. Each case get
 answer (docs/protocol.md), and after each one the database is unchanged apart from the audit
 (every table but `audit`, read from the SQLite file).
 
-Storage faults are the one class not here: they need a full filesystem or a fault-injecting VFS,
-and are covered by test_storage_full.py (a real full tmpfs) and the CommitFailureTests unit suite."""
+Storage faults get their own server, on a small tmpfs that is filled up (needs root to mount it,
+as tools/test runs in CI): every message type is then answered `storage_error` (503) and nothing
+but the audit changes; test_storage_full.py checks the recovery when space returns."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import select
 import socket
 import sqlite3
+import subprocess
 import time
 
 import pytest
@@ -29,6 +32,18 @@ SEED = [{"type": "mark", "instrument": "ZNZ6", "price": "110-16"},
         {"type": "sod", "account": "ACC1", "instrument": "ZNZ6", "qty": 2, "price": "110-16"}, F1, F2]
 
 
+def table_digest(db_path) -> str:
+    """Every row of every table but the audit, hashed."""
+    digest = hashlib.sha256()
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as db:
+        tables = [name for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'audit' ORDER BY name")]
+        for table in tables:
+            for row in sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr):
+                digest.update(repr((table, row)).encode())
+    return digest.hexdigest()
+
+
 class Corpus:
     def __init__(self, server: Server, tokens: dict[str, str]):
         self.server, self.tokens = server, tokens
@@ -37,14 +52,7 @@ class Corpus:
         """Every row of every table but the audit, hashed (the barrier makes earlier work land first)."""
         status, body = self.server.post_fills([F1], token=self.tokens["feeder"])   # a duplicate: no event
         assert status == 200 and body["results"][0]["type"] == "duplicate", body
-        digest = hashlib.sha256()
-        with sqlite3.connect(f"file:{self.server.db_path}?mode=ro", uri=True, timeout=10) as db:
-            tables = [name for (name,) in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'audit' ORDER BY name")]
-            for table in tables:
-                for row in sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr):
-                    digest.update(repr((table, row)).encode())
-        return digest.hexdigest()
+        return table_digest(self.server.db_path)
 
 
 @pytest.fixture(scope="module")
@@ -293,5 +301,59 @@ def test_bad_input_gets_its_documented_answer_and_changes_nothing(corpus, name):
     assert corpus.fingerprint() == before, f"{name} changed the database"
 
 
+# ---- storage faults: a real full filesystem --------------------------------------------------------
+
+STORAGE_CASES = {
+    "fill": {**F1, "execId": "D1"},
+    "bust": {"type": "bust", "execId": "F1"},
+    "correct": correct(qty=1, price="110-16"),
+    "mark": {"type": "mark", "instrument": "ZNZ6", "price": "110-17"},
+    "sod": {"type": "sod", "account": "ACC2", "instrument": "ZNZ6", "qty": 3, "price": "110-16"},
+}
+
+
+@pytest.fixture(scope="module")
+def full_disk_server(tmp_path_factory):
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    tmp = tmp_path_factory.mktemp("fulldisk")
+    disk = tmp / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(disk)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    server = Server(tmp, echo=False, static=None, sources="none", db_path=disk / "ladderwire.db", extra_args=[], env=None)
+    try:
+        server.start()
+        assert server.post_fills(SEED)[0] == 200
+        with open(disk / "filler", "wb") as out:
+            try:
+                while True:
+                    out.write(b"\0" * 65536)
+                    out.flush()
+            except OSError:
+                pass
+        # The WAL may still have room it can reuse: post until a commit needs a block it cannot get.
+        for attempt in range(300):
+            batch = [{**F1, "execId": f"W{attempt}-{n}"} for n in range(100)]
+            if server.post_fills(batch)[0] == 503:
+                break
+        else:
+            pytest.fail("the disk never filled up")
+        yield server
+    finally:
+        server.stop()
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+@pytest.mark.parametrize("kind", sorted(STORAGE_CASES))
+def test_a_storage_fault_refuses_every_message_type_and_changes_nothing(full_disk_server, kind):
+    before = table_digest(full_disk_server.db_path)
+    status, body = full_disk_server.post_fills([STORAGE_CASES[kind]])
+    assert status == 503, body
+    assert [e["code"] for e in body["errors"]] == ["storage_error"], body
+    assert table_digest(full_disk_server.db_path) == before
+
+
 def test_the_corpus_has_at_least_40_cases():
-    assert len(CASES) >= 40
+    assert len(CASES) + len(STORAGE_CASES) >= 40
