@@ -333,7 +333,8 @@ public final class EventLoop: @unchecked Sendable {
             return
         }
         var budget = options.readBudgetPerTurn
-        while budget > 0 && !connection.isClosed {
+        // A handler may pause reading from inside `received`: then not one more read this turn.
+        while budget > 0 && !connection.isClosed && !connection.readingPaused {
             let n = readScratch.withUnsafeMutableBytes { Glibc.read(connection.fd, $0.baseAddress, $0.count) }
             if n > 0 {
                 budget -= n
