@@ -48,6 +48,13 @@ public struct HTTPRequestParser: Sendable {
     /// first bytes of the new protocol.
     public var bufferedByteCount: Int { buffer.count - readIndex }
 
+    /// The head of a request whose body has not fully arrived, so the caller can refuse it (auth,
+    /// Host, budget) before reading the body; nil otherwise.
+    public var headAwaitingBody: HTTPRequest? { pendingHead }
+
+    /// The Content-Length of `headAwaitingBody` (0 when there is none).
+    public var awaitedBodyLength: Int { pendingHead == nil ? 0 : pendingBodyLength }
+
     /// Hands over (and forgets) every unconsumed byte, e.g. to a `WebSocketConnection`. After an
     /// accepted Upgrade, call this instead of `nextRequest()`: the rest is no longer HTTP.
     public mutating func takeBufferedBytes() -> [UInt8] {

@@ -146,6 +146,24 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     /// Runs `body` on the pipeline thread between commits (state = exactly what was published).
     public func read(_ body: @escaping @Sendable (borrowing ReadContext) -> Void) { enqueue(.read(body)) }
 
+    /// Like `read`, unless `limit` or more work items are already queued: then nothing is queued
+    /// and it returns false, so the caller answers "busy" instead of the queue growing without
+    /// bound behind viewers (producers' `submit` is never refused this way).
+    public func read(ifQueueBelow limit: Int, _ body: @escaping @Sendable (borrowing ReadContext) -> Void) -> Bool {
+        let depth = inbox.withLock { items -> Int? in
+            guard items.count < limit else { return nil }
+            items.append(.read(body))
+            return items.count
+        }
+        guard let depth else {
+            statistics.readsRefused.add(1, ordering: .relaxed)
+            return false
+        }
+        statistics.inboxDepth.store(depth, ordering: .relaxed)
+        wake.signal()
+        return true
+    }
+
     // MARK: The thread
 
     private func run() {

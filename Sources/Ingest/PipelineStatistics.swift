@@ -24,6 +24,8 @@ public final class PipelineStatistics: Sendable {
     public let recoveredEvents = Atomic<Int>(0)
     /// Work items waiting for the ingest thread (producer messages, reads) at the last hand-off.
     public let inboxDepth = Atomic<Int>(0)
+    /// Reads refused because the queue was full (`read(ifQueueBelow:)`).
+    public let readsRefused = Atomic<Int>(0)
     /// Commit latency histogram, upper bounds in microseconds (last bucket = +Inf).
     public static let commitBucketsMicros: [Int] = [50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000]
     public let commitBuckets = Mutex<[Int]>(Array(repeating: 0, count: PipelineStatistics.commitBucketsMicros.count + 1))

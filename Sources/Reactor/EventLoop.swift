@@ -26,6 +26,9 @@ public final class EventLoop: @unchecked Sendable {
         /// Seconds a TLS client gets to finish its handshake; a stalled or garbage handshake must
         /// not hold a connection slot.
         public var tlsHandshakeTimeout: Double = 10
+        /// Open connections one peer address may hold; beyond it new ones get `overloadResponse`
+        /// and are closed (one host cannot take every slot).
+        public var maxConnectionsPerAddress = Int.max
         public init() {}
     }
 
@@ -41,6 +44,8 @@ public final class EventLoop: @unchecked Sendable {
     private var listeners: [Int32: Listener] = [:]
     private var listenersPaused = false
     private var connections: [UInt64: Connection] = [:]
+    /// Open connections per peer address (without the port), for `maxConnectionsPerAddress`.
+    private var connectionsPerAddress: [String: Int] = [:]
     private var pendingWrites: [Connection] = []
     /// TLS connections with decrypted input left inside OpenSSL, which epoll cannot report.
     private var pendingReads: [Connection] = []
@@ -54,6 +59,8 @@ public final class EventLoop: @unchecked Sendable {
     // Counters for /metrics; read on the loop thread.
     public internal(set) var acceptedTotal = 0
     public internal(set) var rejectedOverLimit = 0
+    /// Connections refused because their address already held `maxConnectionsPerAddress`.
+    public internal(set) var rejectedPerAddress = 0
     public internal(set) var bytesOut = 0
     public internal(set) var bytesIn = 0
     /// TLS handshakes that failed (bad or garbage ClientHello, plain HTTP, refused version) and
@@ -160,6 +167,16 @@ public final class EventLoop: @unchecked Sendable {
                 Glibc.close(fd)
                 continue
             }
+            let (peer, loopback) = Sockets.describe(address)
+            let peerAddress = Connection.address(ofPeer: peer)
+            if connectionsPerAddress[peerAddress, default: 0] >= options.maxConnectionsPerAddress {
+                rejectedPerAddress += 1
+                if listener.tls == nil {
+                    options.overloadResponse.withUnsafeBytes { _ = Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                }
+                Glibc.close(fd)
+                continue
+            }
             var session: TLSSession?
             if let context = listener.tls {
                 session = TLSSession(context: context, fd: fd)
@@ -170,11 +187,11 @@ public final class EventLoop: @unchecked Sendable {
             }
             var one: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let (peer, loopback) = Sockets.describe(address)
             let connection = Connection(id: nextID, fd: fd, peer: peer, isLoopbackPeer: loopback,
                                         outboundCap: options.outboundCapBytes, tls: session, loop: self)
             nextID += 1
             connections[connection.id] = connection
+            connectionsPerAddress[peerAddress, default: 0] += 1
             acceptedTotal += 1
             _ = lw_epoll_ctl(epfd, EPOLL_CTL_ADD, fd, Self.readInterest, connection.id)
             if session != nil { scheduleHandshakeTimeout(connection) }
@@ -316,7 +333,8 @@ public final class EventLoop: @unchecked Sendable {
             return
         }
         var budget = options.readBudgetPerTurn
-        while budget > 0 && !connection.isClosed {
+        // A handler may pause reading from inside `received`: then not one more read this turn.
+        while budget > 0 && !connection.isClosed && !connection.readingPaused {
             let n = readScratch.withUnsafeMutableBytes { Glibc.read(connection.fd, $0.baseAddress, $0.count) }
             if n > 0 {
                 budget -= n
@@ -434,6 +452,10 @@ public final class EventLoop: @unchecked Sendable {
         _ = lw_epoll_ctl(epfd, EPOLL_CTL_DEL, connection.fd, 0, 0)
         Glibc.close(connection.fd)
         connections.removeValue(forKey: connection.id)
+        let peerAddress = connection.peerAddress
+        if let count = connectionsPerAddress[peerAddress] {
+            if count <= 1 { connectionsPerAddress.removeValue(forKey: peerAddress) } else { connectionsPerAddress[peerAddress] = count - 1 }
+        }
         connection.handler?.closed(connection)
         connection.handler = nil   // break the handler ↔ connection cycle
     }

@@ -50,7 +50,7 @@ enum Sockets {
         return (text, endpoint.loopback)
     }
 
-    private static func describeEndpoint(_ storage: sockaddr_storage) -> (host: String, port: Int, loopback: Bool) {
+    static func describeEndpoint(_ storage: sockaddr_storage) -> (host: String, port: Int, loopback: Bool) {
         var address = storage
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(address.ss_family) {

@@ -76,7 +76,7 @@ enum API {
         let chosen = filter
         return .deferred { reply in
             let reply = LoopBound(reply, on: context.loop)
-            context.pipeline.read { read in
+            let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
                 if let reason = read.writesStopped {
                     let error = JSONValue.object([("error", .string("storage_error")), ("message", .string(reason))])
                     reply.post { $0(.json(503, error.serialized)) }
@@ -86,8 +86,13 @@ enum API {
                 let response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body)
                 reply.post { $0(response) }
             }
+            if !queued { reply.post { $0(API.busy()) } }
         }
     }
+
+    /// The most fills one `GET /api/fills` returns (a larger `limit` is cut to it): a page stays
+    /// well under the 1 MiB outbound cap, so a slow client gets whole pages, never a cut reply.
+    static let maxFillsPage = 1_000
 
     static func getFills(_ request: HTTPRequest, principal: Principal, context: ServerContext) -> RouteResult {
         let account = request.query["account"].flatMap { $0.isEmpty ? nil : $0 }
@@ -110,20 +115,27 @@ enum API {
             guard let value = Int(text), value > 0 else {
                 return .response(.json(400, #"{"error":"bad_limit","message":"limit must be a positive integer"}"#))
             }
-            limit = min(value, 10_000)
+            limit = min(value, maxFillsPage)
         }
         let (fromSeq, maxRows) = (since, limit)
         return .deferred { reply in
             let reply = LoopBound(reply, on: context.loop)
-            context.pipeline.read { read in
+            let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
                 let response: HTTPResponse
                 do {
-                    let rows = try read.journal.fills(account: account, instrument: instrument, since: fromSeq, limit: maxRows)
-                    var out = JSONBytes(reservingCapacity: 256 * rows.count + 16)
+                    var rows = try read.journal.fills(account: account, instrument: instrument, since: fromSeq, limit: maxRows + 1)
+                    let more = rows.count > maxRows
+                    if more { rows.removeLast() }
+                    var out = JSONBytes(reservingCapacity: 256 * rows.count + 64)
                     out.openObject()
                     out.key("fills"); out.openArray()
                     for row in rows { read.encoder.write(.fill(fillRecord(row, catalog: read.encoder.catalog), seq: row.seq), to: &out) }
                     out.closeArray()
+                    out.key("limit"); out.int(Int64(maxRows))
+                    out.key("more"); out.bool(more)
+                    // Forward paging (with `since`): the next page starts after the last seq here.
+                    out.key("next")
+                    if more, fromSeq != nil, let last = rows.last { out.int(last.seq) } else { out.null() }
                     out.closeObject()
                     response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: out.bytes)
                 } catch let error as JournalError {
@@ -133,7 +145,15 @@ enum API {
                 }
                 reply.post { $0(response) }
             }
+            if !queued { reply.post { $0(API.busy()) } }
         }
+    }
+
+    /// 503 for a read refused because the ingest queue is full (`ServerContext.maxQueuedReads`).
+    static func busy() -> HTTPResponse {
+        var response = HTTPResponse.json(503, #"{"error":"busy","message":"the server has too many reads queued; retry shortly"}"#)
+        response.headers.add("Retry-After", "1")
+        return response
     }
 
     /// A stored fill row as the ledger's record, so `/api/fills` is written by the same writer

@@ -13,6 +13,7 @@ public enum LadderwireCommand {
       ladderwire config check [--config FILE] [--env E]
       ladderwire token add NAME --role viewer|producer|admin [--accounts A,B] [--expires DURATION]
                        [--config FILE] [--env E]       (DURATION: 30d, 12h, 90m, 3600s)
+      ladderwire token list | token revoke NAME [--config FILE] [--env E]
       ladderwire mark INSTRUMENT PRICE [--server URL] [--token T]     (a manual mark, e.g. ZNZ6 110-08+)
       ladderwire day-roll [--server URL] [--token T]                  (positions to the next day's SOD)
       ladderwire record --url ws://HOST:PORT [--out FILE] [--count N] [--token T]
@@ -89,8 +90,12 @@ public enum LadderwireCommand {
                 guard args.dropFirst().first == "check" else { throw UsageError(message: "usage: ladderwire config check [--config FILE] [--env E]") }
                 return try configCheck(args.dropFirst(2))
             case "token":
-                guard args.dropFirst().first == "add" else { throw UsageError(message: "usage: ladderwire token add NAME --role viewer|producer|admin") }
-                return try tokenAdd(args.dropFirst(2))
+                switch args.dropFirst().first {
+                case "add": return try tokenAdd(args.dropFirst(2))
+                case "list": return try tokenList(args.dropFirst(2))
+                case "revoke": return try tokenRevoke(args.dropFirst(2))
+                default: throw UsageError(message: "usage: ladderwire token add NAME --role viewer|producer|admin | token list | token revoke NAME")
+                }
             case "mark", "day-roll", "record":
                 return try client(command, args.dropFirst())
             case "backup", "export", "audit", "db":
@@ -179,10 +184,13 @@ public enum LadderwireCommand {
         var expires: Int64?
         if let text = flags.values["expires"] {
             guard let seconds = parseDuration(text) else { throw UsageError(message: "--expires takes a duration like 30d, 12h, 90m or 3600s, got '\(text)'") }
-            expires = (Int64(Date().timeIntervalSince1970) + seconds) * 1_000_000_000
+            let (at, overflow) = Int64(Date().timeIntervalSince1970).addingReportingOverflow(seconds)
+            guard !overflow, let nanos = TokenStore.nanoseconds(sinceEpoch: Double(at)) else {
+                throw UsageError(message: "--expires \(text) is too far in the future (the latest expiry is \(TokenStore.latestExpiryText))")
+            }
+            expires = nanos
         }
-        let config = try loadConfig(flags)
-        let path = flags.values["file"] ?? config.effectiveTokensFile.path
+        let path = try tokensPath(flags)
         do {
             let token = try TokenStore.addToken(path: path, name: name, role: role, accounts: accounts, expires: expires)
             writeLine(token)
@@ -191,6 +199,49 @@ public enum LadderwireCommand {
         } catch {
             throw UsageError(message: error.description)
         }
+    }
+
+    static func tokensPath(_ flags: Flags) throws(UsageError) -> String {
+        if let file = flags.values["file"] { return file }
+        return try loadConfig(flags).effectiveTokensFile.path
+    }
+
+    /// `token list`: name, role, accounts and expiry of every token (never a token or its hash).
+    static func tokenList(_ arguments: ArraySlice<String>) throws(UsageError) -> Int32 {
+        let flags = try Flags(arguments, valued: ["config", "env", "file"], switches: [])
+        if let extra = flags.positional.first { throw UsageError(message: "unexpected argument '\(extra)' (usage: ladderwire token list)") }
+        let path = try tokensPath(flags)
+        guard FileManager.default.fileExists(atPath: path) else {
+            writeError("no tokens file at \(path)")
+            return 0
+        }
+        let store: TokenStore
+        do { store = try TokenStore(path: path) } catch { throw UsageError(message: error.description) }
+        let now = Int64(Date().timeIntervalSince1970)
+        writeLine("NAME\tROLE\tACCOUNTS\tEXPIRES")
+        for entry in store.entries {
+            var expiry = entry.expires ?? "never"
+            if let text = entry.expires, let date = ISO8601DateFormatter().date(from: text), Int64(date.timeIntervalSince1970) <= now {
+                expiry += " (expired)"
+            }
+            writeLine("\(entry.name)\t\(entry.role)\t\(entry.accounts?.joined(separator: ",") ?? "*")\t\(expiry)")
+        }
+        return 0
+    }
+
+    /// `token revoke NAME`: removes it from the file; a running server picks the change up (and
+    /// closes that token's connections with 4001) within a second, or at once on SIGHUP.
+    static func tokenRevoke(_ arguments: ArraySlice<String>) throws(UsageError) -> Int32 {
+        let flags = try Flags(arguments, valued: ["config", "env", "file"], switches: [])
+        guard flags.positional.count == 1, let name = flags.positional.first else {
+            throw UsageError(message: "usage: ladderwire token revoke NAME")
+        }
+        let path = try tokensPath(flags)
+        let removed: Bool
+        do { removed = try TokenStore.revokeToken(path: path, name: name) } catch { throw UsageError(message: error.description) }
+        guard removed else { throw UsageError(message: "tokens file \(path): no token named '\(name)'") }
+        writeError("token '\(name)' revoked in \(path); a running server closes its connections within a second")
+        return 0
     }
 
     /// `mark`, `day-roll`, `record`: clients of a running server.
@@ -339,12 +390,15 @@ public enum LadderwireCommand {
 
     static func parseDuration(_ text: String) -> Int64? {
         guard let unit = text.last, let value = Int64(text.dropLast()), value > 0 else { return nil }
+        let scale: Int64
         switch unit {
-        case "s": return value
-        case "m": return value * 60
-        case "h": return value * 3600
-        case "d": return value * 86400
+        case "s": scale = 1
+        case "m": scale = 60
+        case "h": scale = 3600
+        case "d": scale = 86400
         default: return nil
         }
+        let (seconds, overflow) = value.multipliedReportingOverflow(by: scale)
+        return overflow ? Int64.max : seconds   // too far: refused by the caller's checked sum
     }
 }

@@ -6,8 +6,11 @@ import JSON
 import Reactor
 
 /// `/healthz` and `/metrics`: answered on the loop from counters, never blocking on the pipeline.
+/// Both are open to anyone who reaches the port, so neither carries free text: error texts of the
+/// storage and the monitors (which may name files, hosts, execIds) are in `/healthz` only for an
+/// admin (`detailed`); everyone else sees states.
 enum Endpoints {
-    static func health(_ context: ServerContext) -> HTTPResponse {
+    static func health(_ context: ServerContext, detailed: Bool) -> HTTPResponse {
         let monitors = context.statusBoard.all
         let storage = context.pipeline.statistics.storage.withLock { $0 }
         let degraded = storage != .ok || monitors.contains { $0.state == .degraded || $0.state == .stopped }
@@ -17,8 +20,12 @@ enum Endpoints {
         out.key("storage"); out.openObject()
         switch storage {
         case .ok: out.key("state"); out.string(static: "ok"); out.key("error"); out.null()
-        case .failing(let error): out.key("state"); out.string(static: "failing"); out.key("error"); out.string(error)
-        case .stopped(let reason): out.key("state"); out.string(static: "stopped"); out.key("error"); out.string(reason)
+        case .failing(let error):
+            out.key("state"); out.string(static: "failing"); out.key("error")
+            if detailed { out.string(error) } else { out.null() }
+        case .stopped(let reason):
+            out.key("state"); out.string(static: "stopped"); out.key("error")
+            if detailed { out.string(reason) } else { out.null() }
         }
         out.closeObject()
         out.key("version"); out.string(context.version)
@@ -29,8 +36,12 @@ enum Endpoints {
         out.key("seq"); out.int(context.pipeline.statistics.lastSeq.load(ordering: .relaxed))
         out.key("epoch"); out.string(context.pipeline.epoch)
         out.key("monitors"); out.openArray()
-        for status in monitors { context.pipeline.encoder.writeMonitor(status, to: &out) }
+        for var status in monitors {
+            if !detailed { status.lastError = nil }
+            context.pipeline.encoder.writeMonitor(status, to: &out)
+        }
         out.closeArray()
+        out.key("detailed"); out.bool(detailed)
         out.closeObject()
         var response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: out.bytes)
         response.headers.add("Cache-Control", "no-store")
@@ -63,12 +74,16 @@ enum Endpoints {
         metric("ladderwire_http_errors_total", "counter", "Requests refused by the HTTP parser.", [("", "\(m.httpErrors)")])
         metric("ladderwire_websocket_protocol_errors_total", "counter", "WebSocket connections failed for protocol violations.", [("", "\(m.protocolErrors)")])
         metric("ladderwire_auth_failures_total", "counter", "Requests refused for a missing, wrong or expired token.", [("", "\(m.authFailures)")])
+        metric("ladderwire_refused_total", "counter", "Connections and requests refused by the hardening limits (docs/operations.md, Security).",
+               ["host", "header_timeout", "handshakes", "body_budget"].map { ("{reason=\"\($0)\"}", "\(m.refused[$0, default: 0])") }
+                   + [("{reason=\"per_address\"}", "\(loop.rejectedPerAddress)")])
         metric("ladderwire_ingest_total", "counter", "Producer messages by result.", [
             ("{result=\"ack\"}", "\(stats.acked.load(ordering: .relaxed))"),
             ("{result=\"duplicate\"}", "\(stats.duplicates.load(ordering: .relaxed))"),
             ("{result=\"rejected\"}", "\(stats.rejected.load(ordering: .relaxed))"),
         ])
         metric("ladderwire_ingest_queue_depth", "gauge", "Work items waiting for the ingest thread.", [("", "\(stats.inboxDepth.load(ordering: .relaxed))")])
+        metric("ladderwire_reads_refused_total", "counter", "Viewer reads refused as busy because the ingest queue was full.", [("", "\(stats.readsRefused.load(ordering: .relaxed))")])
         let storageState: String
         switch stats.storage.withLock({ $0 }) {
         case .ok: storageState = "ok"

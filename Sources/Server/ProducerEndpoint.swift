@@ -12,7 +12,7 @@ import Wire
 /// in order.
 final class ProducerEndpoint: WebSocketEndpoint {
     private unowned let context: ServerContext
-    private let principal: Principal
+    let principal: Principal
     private var pendingItems: [IngestPipeline.Item] = []
     private var pendingRefs: [String?] = []
     /// Messages submitted and not yet answered. Above `maxUnanswered` the socket is not read
@@ -66,8 +66,8 @@ final class ProducerEndpoint: WebSocketEndpoint {
 
     /// A producer whose token expires mid-connection is closed with 4001, like a subscriber.
     func tick(_ session: WebSocketSession, now: Monotonic) {
-        if let expires = principal.expires, expires <= wallClockNanos() {
-            session.close(.tokenExpired, reason: "token expired")
+        if !context.authenticator.tokens.admits(principal, now: wallClockNanos()) {
+            session.close(.tokenExpired, reason: "token expired or revoked")
         }
     }
 

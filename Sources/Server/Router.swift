@@ -17,6 +17,8 @@ struct Router {
     unowned let context: ServerContext
 
     func route(_ request: HTTPRequest, connection: Connection) -> RouteResult {
+        // DNS rebinding: a page on another domain that now resolves here carries its own Host.
+        if let refused = hostRefusal(request, connection: connection) { return .response(refused) }
         // Browsers send Origin with every WebSocket handshake and every POST: a page from another
         // site must not use the trader's browser (and its loopback access) to read or write.
         if request.method == "POST" || (request.path != "/echo" && request.isUpgradeRequest),
@@ -36,7 +38,7 @@ struct Router {
             guard context.config.echo else { return .response(.text(404, "not found (start with --echo to enable /echo)")) }
             return upgrade(request, connection: connection, role: nil) { _, _ in EchoEndpoint() }
         case "/healthz":
-            return only(["GET", "HEAD"], request) { .response(Endpoints.health(context)) }
+            return only(["GET", "HEAD"], request) { .response(Endpoints.health(context, detailed: mayReadDetail(request))) }
         case "/metrics":
             return only(["GET", "HEAD"], request) { .response(Endpoints.metrics(context)) }
         case "/api/fills":
@@ -63,6 +65,42 @@ struct Router {
         }
     }
 
+    /// Error texts in /healthz: for an admin token (or anonymous admin on a loopback `sim`
+    /// listener). Never a refusal: anyone else just gets the states.
+    private func mayReadDetail(_ request: HTTPRequest) -> Bool {
+        if case .success = context.authenticator.authenticate(request, loopback: context.listenerIsLoopback, needs: .admin, now: wallClockNanos()) {
+            return true
+        }
+        return false
+    }
+
+    /// 421 (and an aggregated audit row) for a Host this server does not answer to.
+    private func hostRefusal(_ request: HTTPRequest, connection: Connection) -> HTTPResponse? {
+        guard !context.hostPolicy.allows(request, localAddress: connection.localAddress) else { return nil }
+        let host = request.headers["host"] ?? ""
+        context.metrics.refused["host", default: 0] += 1
+        context.refusals.record(address: connection.peerAddress, action: "host_refused", kind: "host",
+                                detail: "\(request.method) \(request.path): Host \(host)")
+        return .text(421, "host '\(host)' is not served here (localhost, the listen address, or allowedHosts)")
+    }
+
+    /// The checks a request with a body must pass on its head alone, before the body is read:
+    /// Host, Origin, and the token for the route's role. nil: read the body.
+    func refusal(forHead head: HTTPRequest, connection: Connection) -> HTTPResponse? {
+        if let refused = hostRefusal(head, connection: connection) { return refused }
+        if !OriginPolicy.allows(head, extra: context.config.allowedOrigins) {
+            return .text(403, "origin \(head.headers["origin"] ?? "") is not allowed (same origin or allowedOrigins only)")
+        }
+        let role: Principal.Role
+        switch (head.method, head.path) {
+        case ("POST", "/api/fills"): role = .producer
+        case ("POST", "/api/dayroll"): role = .admin
+        default: return nil
+        }
+        if case .failure(let refusal) = authenticate(head, connection: connection, role: role) { return refusal.response }
+        return nil
+    }
+
     private func only(_ methods: [String], _ request: HTTPRequest, _ body: () -> RouteResult) -> RouteResult {
         guard methods.contains(request.method) else {
             var response = HTTPResponse.text(405, "method \(request.method) not allowed here")
@@ -82,12 +120,15 @@ struct Router {
 
     /// Checks the token; a refusal is counted, audited (never with the token) and answered.
     private func authenticate(_ request: HTTPRequest, connection: Connection, role: Principal.Role) -> Result<Principal, Refusal> {
-        switch context.authenticator.authenticate(request, loopback: connection.isLoopbackPeer, needs: role, now: wallClockNanos()) {
+        // Anonymous access follows the listener (a loopback one), never the peer's address: behind
+        // a proxy on the same box every peer is 127.0.0.1.
+        switch context.authenticator.authenticate(request, loopback: context.listenerIsLoopback, needs: role, now: wallClockNanos()) {
         case .success(let principal):
             return .success(principal)
         case .failure(let failure):
             context.metrics.authFailures += 1
-            context.pipeline.audit(actor: connection.peer, action: "login_failure", detail: "\(request.method) \(request.path): \(failure.reason)")
+            context.refusals.record(address: connection.peerAddress, action: "login_failure", kind: failure.kind,
+                                    detail: "\(request.method) \(request.path): \(failure.reason)")
             var response = HTTPResponse.text(failure.status, failure.reason)
             if failure.status == 401 { response.headers.add("WWW-Authenticate", "Bearer realm=\"ladderwire\"") }
             return .failure(Refusal(response: response))

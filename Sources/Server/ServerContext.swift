@@ -12,7 +12,8 @@ final class ServerContext {
     let hub: Hub
     let pipeline: IngestPipeline
     let statusBoard: StatusBoard
-    let authenticator: Authenticator
+    /// Replaced when the token file is reloaded (SIGHUP or a change on disk).
+    var authenticator: Authenticator
     let staticFiles: StaticFiles
     let metrics: ServerMetrics
     let startedAt = Monotonic.now()
@@ -23,6 +24,25 @@ final class ServerContext {
     let httpIdleTimeout: Double
     var shuttingDown = false
     lazy var router = Router(context: self)
+    // Hardening (docs/operations.md, "Security"): Host allowlist, refusal audit, slow-loris and
+    // body limits.
+    let hostPolicy: HostPolicy
+    /// True when the listener is loopback: only then does anonymous access apply.
+    let listenerIsLoopback: Bool
+    let refusals: RefusalAudit
+    let headerTimeout: Double
+    /// Connections that have not yet sent a whole first request head, per address and in all.
+    private(set) var handshakesByAddress: [String: Int] = [:]
+    private(set) var handshakesInFlight = 0
+    /// Request body bytes reserved (by Content-Length, before the body is read) across the server.
+    private(set) var bufferedBodyBytes = 0
+    /// Refused requests closed after this many on one connection.
+    static let refusalsBeforeClose = 3
+    /// Viewer reads (snapshots, resumes, text commands, GET /api/*) refused with "busy" once this
+    /// much work waits for the ingest thread, so viewers cannot grow its queue without bound.
+    static let maxQueuedReads = 10_000
+    /// A subscriber whose snapshot or resume could not be queued: reconnect shortly.
+    static let busyClose = CloseCode(4013)
 
     init(config: ServerConfig, loop: EventLoop, hub: Hub, metrics: ServerMetrics, pipeline: IngestPipeline,
          statusBoard: StatusBoard, authenticator: Authenticator, version: String) {
@@ -45,7 +65,48 @@ final class ServerContext {
                                                     pongTimeout: Double(config.limits.pingIntervalSeconds),
                                                     idleTimeout: Double(config.limits.idleTimeoutSeconds))
         self.httpIdleTimeout = Double(config.limits.idleTimeoutSeconds)
+        self.hostPolicy = HostPolicy(listenHost: config.host, allowedHosts: config.allowedHosts)
+        self.listenerIsLoopback = ServerContext.isLoopbackListener(config.host)
+        self.refusals = RefusalAudit(pipeline: pipeline)
+        self.headerTimeout = config.limits.headerTimeoutSeconds
     }
+
+    /// 127.0.0.0/8, ::1 and localhost; never the wildcard addresses.
+    static func isLoopbackListener(_ host: String) -> Bool {
+        let name = HostPolicy.name(ofHost: host)
+        return name == "localhost" || name == "::1" || (name.hasPrefix("127.") && name.split(separator: ".").count == 4)
+    }
+
+    /// The Host names served, for the banner.
+    static func describeHosts(_ config: ServerConfig) -> String {
+        HostPolicy(listenHost: config.host, allowedHosts: config.allowedHosts).names.sorted().joined(separator: ", ")
+            + " and the address a connection arrives on"
+    }
+
+    /// Counts a new connection as a handshake in flight; false when its address or the server
+    /// already has as many as allowed (the caller refuses it).
+    func admitHandshake(from address: String) -> Bool {
+        guard handshakesInFlight < config.limits.maxHandshakesInFlight,
+              handshakesByAddress[address, default: 0] < config.limits.maxHandshakesPerAddress else { return false }
+        handshakesInFlight += 1
+        handshakesByAddress[address, default: 0] += 1
+        return true
+    }
+
+    func finishHandshake(from address: String) {
+        handshakesInFlight -= 1
+        let left = handshakesByAddress[address, default: 1] - 1
+        if left == 0 { handshakesByAddress.removeValue(forKey: address) } else { handshakesByAddress[address] = left }
+    }
+
+    /// Reserves room for a body about to be read; false when the server-wide budget is spent.
+    func reserveBody(_ bytes: Int) -> Bool {
+        guard bytes <= config.limits.maxBufferedBodyBytes - bufferedBodyBytes else { return false }
+        bufferedBodyBytes += bytes
+        return true
+    }
+
+    func releaseBody(_ bytes: Int) { bufferedBodyBytes -= bytes }
 
     var uptimeSeconds: Double { Monotonic.now().seconds(since: startedAt) }
 }

@@ -14,6 +14,9 @@ final class ServerMetrics {
     /// Ack latency: a producer message handed to the pipeline → its reply queued on the producer's
     /// socket (validation, ledger, commit and the hops between the threads), per message.
     var ack = LatencyHistogram()
+    /// Requests and connections refused by the hardening limits, by reason (`host`,
+    /// `header_timeout`, `handshakes`, `body_budget`).
+    var refused: [String: Int] = [:]
 
     func recordPush(micros: Int) { push.record(micros: micros) }
 }

@@ -47,7 +47,8 @@ public enum ServerRunner {
         let tls = try loadTLSContext(config)
         let ledgerConfig = try loadLedgerConfig(config)
         let tokens = try loadTokens(config)
-        let anonymousRole: Principal.Role? = config.allowAnonymousViewers
+        // Anonymous access is tied to a loopback listener, never to a peer's address.
+        let anonymousRole: Principal.Role? = config.allowAnonymousViewers && ServerContext.isLoopbackListener(config.host)
             ? (config.environment == .sim ? .admin : .viewer) : nil
         let journal = try openJournal(config)
         let loop = try makeLoop(config)
@@ -93,7 +94,7 @@ public enum ServerRunner {
         let port: Int
         do {
             port = try loop.listen(host: config.host, port: config.port, tls: tls) { connection in
-                connection.handler = HTTPSession(context: context)
+                connection.handler = HTTPSession(context: context, connection: connection)
             }
         } catch {
             throw StartupError(description: "\(error)")
@@ -103,11 +104,14 @@ public enum ServerRunner {
         let supervisor = MonitorSupervisor(monitors: try makeMonitors(config, catalog: catalog), sink: pipeline, status: statusBoard)
         supervisor.start()
 
+        scheduleRefusalAuditFlush(context)
+        let tokenWatch = TokenWatch(config: config, log: log)
+        tokenWatch.start(context)
         if config.scheduledDayRoll { scheduleDayRoll(loop: loop, pipeline: pipeline, log: log) }
 
         // Before announcing the port: a signal that arrives once scripts see "listening on" must
         // find its handler installed, not the default action or an ignored signal.
-        if let signals { installShutdown(signals, loop: loop, context: context, supervisor: supervisor, log: log) }
+        if let signals { installShutdown(signals, loop: loop, context: context, supervisor: supervisor, tokens: tokenWatch, log: log) }
         announce(config, port: port, tls: tls, anonymousRole: anonymousRole, log: log)
 
         loop.run()
@@ -171,6 +175,7 @@ public enum ServerRunner {
         options.maxConnections = config.limits.maxConnections
         options.outboundCapBytes = config.limits.outboundCapBytes
         options.tlsHandshakeTimeout = config.limits.tlsHandshakeTimeoutSeconds
+        options.maxConnectionsPerAddress = config.limits.maxConnectionsPerAddress
         do { return try EventLoop(options: options) } catch { throw StartupError(description: "\(error)") }
     }
 
@@ -197,8 +202,13 @@ public enum ServerRunner {
         let (http, ws) = tls == nil ? ("http", "ws") : ("https", "wss")
         log("ladderwire \(ladderwireVersion) — environment \(config.environment.rawValue), database \(config.databasePath)")
         if let anonymousRole {
-            log("WARNING: anonymous \(anonymousRole.rawValue) access is allowed for loopback clients (allowAnonymousViewers); use tokens on shared hosts")
+            log("OPEN: anonymous \(anonymousRole.rawValue) access for every client of this loopback listener (allowAnonymousViewers); behind a proxy on this host that means every proxied client: use tokens on shared hosts")
+        } else if config.allowAnonymousViewers {
+            log("anonymous access: off (allowAnonymousViewers is honoured only on a loopback listener, not \(config.host)); tokens required")
+        } else {
+            log("anonymous access: off; tokens required")
         }
+        log("hosts served: \(ServerContext.describeHosts(config)); /healthz and /metrics detail: admin token\(anonymousRole == .admin ? " or anonymous" : "")")
         log("sources: \(config.sources.isEmpty ? "none" : config.sources.joined(separator: ", "))\(config.echo ? "; /echo enabled" : "")")
         if let tls { log("TLS: certificate \(tls.certificateChainFile), key \(tls.privateKeyFile) (reloaded on SIGHUP)") }
         log("listening on \(http)://\(hostForURL):\(port)")
@@ -209,10 +219,11 @@ public enum ServerRunner {
     /// every client with 1001, wait for a bounded drain, stop the loop. A second signal exits at once.
     /// SIGHUP: reload the TLS certificate and key for new connections (see `reloadTLS`).
     static func installShutdown(_ signals: ShutdownSignals, loop: EventLoop, context: ServerContext,
-                                supervisor: MonitorSupervisor, log: @escaping @Sendable (String) -> Void) {
+                                supervisor: MonitorSupervisor, tokens: TokenWatch, log: @escaping @Sendable (String) -> Void) {
         var draining = false
         loop.watchSignals(fd: signals.fd) { signalNumber in
             if signalNumber == SIGHUP {
+                tokens.reload(context, reason: "SIGHUP")
                 reloadTLS(loop: loop, config: context.config, log: log)
                 return
             }
@@ -273,8 +284,17 @@ public enum ServerRunner {
         }
     }
 
+    /// Writes the refusal audit's per-address summaries once per interval.
+    static func scheduleRefusalAuditFlush(_ context: ServerContext) {
+        context.loop.schedule(after: RefusalAudit.interval) {
+            context.refusals.flush()
+            scheduleRefusalAuditFlush(context)
+        }
+    }
+
     static func beginDrain(_ context: ServerContext, log: @escaping @Sendable (String) -> Void) {
         context.shuttingDown = true
+        context.refusals.flush()
         context.loop.closeListeners()
         for connection in Array(context.loop.allConnections) {
             if let session = connection.handler as? WebSocketSession {

@@ -12,7 +12,7 @@ import Wire
 /// filter or ask for views. Text mode (`?format=text`) takes typed commands instead of JSON.
 final class SubscriberEndpoint: WebSocketEndpoint {
     private unowned let context: ServerContext
-    private let principal: Principal
+    let principal: Principal
     private let resumeSince: Int64?
     private let resumeEpoch: String?
     private var subscriber: Subscriber?
@@ -58,7 +58,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         // first message and the complaint about the query follows it.
         if let filterError {
             let target = LoopBound((endpoint: self, session: session), on: context.loop)
-            context.pipeline.read { _ in
+            _ = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { _ in
                 target.post { $0.endpoint.sendError($0.session, code: "bad_filter", message: filterError) }
             }
         }
@@ -72,7 +72,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
         let board = context.statusBoard
         let target = LoopBound((hub: context.hub, session: session), on: context.loop)
-        context.pipeline.read { read in
+        let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
             if read.writesStopped != nil {
                 // The reason is on /healthz; a close reason must stay within 123 bytes.
                 target.post { $0.session?.close(.internalError, reason: "storage failed: writes stopped") }
@@ -82,6 +82,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
             let frame = read.snapshotFrame(filter: filter, format: format, resync: resync, monitors: board.all, now: wallClockNanos())
             target.post { $0.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
         }
+        if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }
     }
 
     private func requestResume(since: Int64, epoch: String?, continuing: Bool = false) {
@@ -92,7 +93,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         let target = LoopBound((endpoint: self, hub: context.hub), on: context.loop)
         // Chunks of half the outbound cap: a long replay never trips the slow-consumer close.
         let chunk = max(context.config.limits.outboundCapBytes / 2, 4096)
-        context.pipeline.read { read in
+        let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
             switch read.resume(since: since, epoch: epoch, filter: filter, format: format, continuing: continuing, maxBytes: chunk) {
             case .replay(let frames, let upTo, let complete):
                 target.post {
@@ -105,6 +106,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
                 target.post { $0.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
             }
         }
+        if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }
     }
 
     /// Asks for the next replay chunk once the client has read most of the previous one.
@@ -119,7 +121,47 @@ final class SubscriberEndpoint: WebSocketEndpoint {
 
     // MARK: Client messages
 
+    // Client commands (subscribe, text commands; not JSON pings) per connection: a bucket of
+    // `commandBurst` refilled at `commandsPerSecond`. Beyond it a command is dropped with one
+    // `rate_limited` error per second; `floodCloseAfter` drops in a row close with 1008.
+    static let commandsPerSecond = 10.0
+    static let commandBurst = 20.0
+    static let floodCloseAfter = 200
+    private var commandCredit = SubscriberEndpoint.commandBurst
+    private var creditUpdatedAt = Monotonic.now()
+    private var droppedInARow = 0
+    private var lastRateError: Monotonic?
+
+    private static func isPing(_ event: WebSocketEvent) -> Bool {
+        guard case .text(let text) = event, text.utf8.count <= 256, text.contains("ping") else { return false }
+        return (try? JSONValue.parse(text))?["type"]?.stringValue == "ping"
+    }
+
+    private func admitCommand(_ session: WebSocketSession) -> Bool {
+        let now = Monotonic.now()
+        commandCredit = min(Self.commandBurst, commandCredit + now.seconds(since: creditUpdatedAt) * Self.commandsPerSecond)
+        creditUpdatedAt = now
+        if commandCredit >= 1 {
+            commandCredit -= 1
+            droppedInARow = 0
+            return true
+        }
+        droppedInARow += 1
+        if droppedInARow >= Self.floodCloseAfter {
+            session.close(.policyViolation, reason: "command flood")
+        } else if lastRateError.map({ now.seconds(since: $0) >= 1 }) ?? true {
+            lastRateError = now
+            sendError(session, code: "rate_limited",
+                      message: "more than \(Int(Self.commandsPerSecond)) commands a second (burst \(Int(Self.commandBurst))): commands dropped")
+        }
+        return false
+    }
+
     func received(_ event: WebSocketEvent, on session: WebSocketSession) {
+        // A JSON `ping` costs the ingest thread nothing (clients use it as a barrier): not counted.
+        if !(format == .json && Self.isPing(event)) {
+            guard admitCommand(session) else { return }
+        }
         guard case .text(let text) = event else {
             sendError(session, code: "bad_message", message: "binary messages are not understood on /ws")
             return
@@ -198,8 +240,8 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     // MARK: Housekeeping
 
     func tick(_ session: WebSocketSession, now: Monotonic) {
-        if let expires = principal.expires, expires <= wallClockNanos() {
-            session.close(.tokenExpired, reason: "token expired")
+        if !context.authenticator.tokens.admits(principal, now: wallClockNanos()) {
+            session.close(.tokenExpired, reason: "token expired or revoked")
             return
         }
         guard let subscriber, subscriber.phase == .live,

@@ -43,7 +43,7 @@ struct TextCommands {
             let filter = subscriber.filter
             let fillCount = count
             let target = LoopBound(session, on: context.loop)
-            context.pipeline.read { read in
+            let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
                 let renderer = TextRenderer(encoder: read.encoder)
                 let content = read.snapshot(filter: filter)
                 let lines: [String]
@@ -57,6 +57,7 @@ struct TextCommands {
                 let text = lines.isEmpty ? "(none)" : lines.joined(separator: "\n")
                 target.post { $0.sendText(text) }
             }
+            if !queued { reply("error: server busy, try again shortly") }
         case "sub", "unsub":
             guard words.count >= 2 else { reply("error: usage: \(command) accounts|instruments|channels [LIST]"); return }
             let what = words[1].lowercased()

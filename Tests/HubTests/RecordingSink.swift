@@ -1,5 +1,6 @@
 import Foundation
 import Bytes
+import Foundation
 import Hub
 
 /// A subscriber's socket as the hub sees it, in a test: it keeps every buffer the hub queued and

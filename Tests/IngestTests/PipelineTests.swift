@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import Journal
 import Ledger
+import Synchronization
 import Testing
 import Wire
 @testable import Ingest
@@ -239,5 +240,26 @@ struct MessageGenerator {
             let account = ["ACC1", "ACC2"][random(2)]
             return #"{"type":"fill","execId":"\#(execId)","account":"\#(account)","instrument":"\#(symbol)","side":"\#(side)","qty":\#(1 + random(9)),"price":"\#(price)"}"#
         }
+    }
+}
+
+@Suite struct BoundedReadTests {
+    /// Viewer reads queue behind a bound: past it nothing is queued and the caller is told so.
+    @Test func readsArePastTheBoundRefusedNotQueued() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        harness.pipeline.read { _ in started.signal(); release.wait() }   // holds the thread
+        started.wait()
+        let ran = Mutex(0)
+        var accepted: [Bool] = []
+        for _ in 0..<4 { accepted.append(harness.pipeline.read(ifQueueBelow: 3) { _ in ran.withLock { $0 += 1 } }) }
+        #expect(accepted == [true, true, true, false])
+        #expect(harness.pipeline.statistics.readsRefused.load(ordering: .relaxed) == 1)
+        release.signal()
+        let done = DispatchSemaphore(value: 0)
+        harness.pipeline.read { _ in done.signal() }
+        done.wait()
+        #expect(ran.withLock { $0 } == 3)
     }
 }

@@ -44,7 +44,8 @@ import Testing
         try old.write(toFile: path, atomically: true, encoding: .utf8)
         let before = try TokenStore(path: path)
         #expect(before.principal(forToken: "old-token") == Principal(name: "desk", role: .viewer, accounts: ["ACC1"],
-                                                                      expires: 4_070_908_800 * 1_000_000_000))
+                                                                      expires: 4_070_908_800 * 1_000_000_000,
+                                                                      fingerprint: TokenStore.sha256Hex("old-token")))
         let token = try TokenStore.addToken(path: path, name: "ops", role: .admin, accounts: nil, expires: nil)
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.hasPrefix("{\n  \"tokens\": [\n    {\n      \"name\": \"desk\",\n"))
@@ -189,5 +190,48 @@ import Testing
         #expect(!OriginPolicy.allows(request(origin: "http://127.0.0.1:9999", host: "127.0.0.1:8080"), extra: []))
         #expect(!OriginPolicy.allows(request(origin: "null", host: "127.0.0.1:8080"), extra: []))
         #expect(OriginPolicy.allows(request(origin: "https://ops.example.com", host: "127.0.0.1:8080"), extra: ["https://ops.example.com"]))
+    }
+}
+
+@Suite struct HardeningUnitTests {
+    @Test func anExpiryBeyondInt64NanosecondsIsAClearErrorNotATrap() throws {
+        let path = NSTemporaryDirectory() + "tokens-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let text = #"{"tokens":[{"name":"far","sha256":"\#(String(repeating: "a", count: 64))","role":"viewer","expires":"9999-12-31T00:00:00Z"}]}"#
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try TokenStore(path: path) }
+        #expect(TokenStore.nanoseconds(sinceEpoch: 9.3e9) == nil)
+        #expect(TokenStore.nanoseconds(sinceEpoch: 1.0) == 1_000_000_000)
+        #expect(LadderwireCommand.parseDuration("99999999999999999d") == Int64.max)
+    }
+
+    @Test func aRevokedOrChangedTokenIsNoLongerAdmitted() throws {
+        let path = NSTemporaryDirectory() + "tokens-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let token = try TokenStore.addToken(path: path, name: "desk", role: .viewer, accounts: nil, expires: nil)
+        let store = try TokenStore(path: path)
+        let principal = try #require(store.principal(forToken: token))
+        #expect(store.admits(principal, now: 0))
+        #expect(try TokenStore.revokeToken(path: path, name: "desk"))
+        #expect(try !TokenStore.revokeToken(path: path, name: "desk"))
+        #expect(!(try TokenStore(path: path)).admits(principal, now: 0))
+        #expect(TokenStore().admits(Principal(name: "anonymous", role: .admin, accounts: nil, expires: nil), now: 0))
+    }
+
+    @Test func hostNamesAreComparedWithoutPortCaseOrTrailingDot() {
+        #expect(HostPolicy.name(ofHost: "Desk.Example.com.:8080") == "desk.example.com")
+        #expect(HostPolicy.name(ofHost: "[::1]:8080") == "::1")
+        #expect(HostPolicy.name(ofHost: "10.0.0.7") == "10.0.0.7")
+        let policy = HostPolicy(listenHost: "0.0.0.0", allowedHosts: ["desk.example.com"])
+        #expect(policy.names == ["localhost", "127.0.0.1", "::1", "desk.example.com"])
+        #expect(ServerContext.isLoopbackListener("127.0.0.1") && ServerContext.isLoopbackListener("::1"))
+        #expect(!ServerContext.isLoopbackListener("0.0.0.0") && !ServerContext.isLoopbackListener("10.0.0.7"))
+    }
+
+    @Test func auditDetailsAreCutAtACharacterBoundary() {
+        let detail = String(repeating: "é", count: 500)
+        let cut = RefusalAudit.truncated(detail)
+        #expect(cut.utf8.count <= RefusalAudit.detailLimit + 3 && cut.hasSuffix("…") && !cut.contains("\u{FFFD}"))
+        #expect(RefusalAudit.truncated("short") == "short")
     }
 }

@@ -92,6 +92,17 @@ import Testing
         #expect(ConfigPaths.installRoot(executableFolder: "\(repositoryRoot)/.build/debug") == repositoryRoot)
     }
 
+    /// uat acknowledges to a desk too: no anonymous access, and every commit fsynced.
+    @Test func shippedConfigForUatIsTokensOnlyAndFullDurability() throws {
+        let variables = [ConfigLoader.appKeyVariable: "key-123", ConfigLoader.appSecretVariable: "secret-456"]
+        for environment in ["uat", "live"] {
+            let config = try ConfigLoader.load(path: "\(repositoryRoot)/config/ladderwire.json", environment: environment, variables: variables)
+            #expect(config.allowAnonymousViewers == false && config.durability == "full")
+            let embedded = ConfigLoader.defaults(for: ServerConfig.Environment(rawValue: environment)!)
+            #expect(embedded.allowAnonymousViewers == false && embedded.durability == "full")
+        }
+    }
+
     @Test func environmentComesFromFlagThenVariableThenSim() throws {
         #expect(try ConfigLoader.resolveEnvironment(flag: nil, variables: [:]) == .sim)
         #expect(try ConfigLoader.resolveEnvironment(flag: nil, variables: ["LADDERWIRE_ENV": "uat"]) == .uat)

@@ -85,12 +85,12 @@ def test_if_none_match_gets_304_without_body(site):
     etag = first.header("etag")
     assert etag
     with RawHttp(site.host, site.port) as conn:
-        conn.send(f"GET /probe.css HTTP/1.1\r\nHost: x\r\nIf-None-Match: {etag}\r\n\r\n".encode())
+        conn.send(f"GET /probe.css HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: {etag}\r\n\r\n".encode())
         response = conn.read_response()
         assert response.status == 304
         assert response.header("etag") == etag
         # No body may follow a 304: the next response on the connection must parse cleanly.
-        again = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        again = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert (again.status, again.body) == (200, b"plain text\n")
 
 
@@ -111,14 +111,14 @@ def test_etag_changes_when_the_file_changes(site):
 def test_head_has_get_headers_and_no_body(site):
     full = get(site, "/probe.js")
     with RawHttp(site.host, site.port) as conn:
-        conn.send(b"HEAD /probe.js HTTP/1.1\r\nHost: x\r\n\r\n")
+        conn.send(b"HEAD /probe.js HTTP/1.1\r\nHost: localhost\r\n\r\n")
         head = conn.read_response(head_request=True)
         assert head.status == 200
         assert head.header("content-length") == full.header("content-length")
         assert head.header("content-type") == full.header("content-type")
         assert head.header("etag") == full.header("etag")
         # A body after HEAD would be read as the start of this response and break it.
-        after = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        after = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert (after.status, after.body) == (200, b"plain text\n")
 
 
@@ -185,15 +185,15 @@ def test_other_methods_are_405_with_allow(site, method):
 
 def test_keep_alive_serves_two_requests_on_one_connection(site):
     with RawHttp(site.host, site.port) as conn:
-        first = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-        second = conn.request(b"GET /probe.json HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        second = conn.request(b"GET /probe.json HTTP/1.1\r\nHost: localhost\r\n\r\n")
     assert (first.status, first.body) == (200, b"plain text\n")
     assert (second.status, second.body) == (200, b'{"probe": true}\n')
 
 
 def test_pipelined_requests_are_answered_in_order(site):
     with RawHttp(site.host, site.port) as conn:
-        conn.send(b"GET /probe.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /probe.css HTTP/1.1\r\nHost: x\r\n\r\n")
+        conn.send(b"GET /probe.txt HTTP/1.1\r\nHost: localhost\r\n\r\nGET /probe.css HTTP/1.1\r\nHost: localhost\r\n\r\n")
         first, second = conn.read_response(), conn.read_response()
     assert first.body == b"plain text\n"
     assert second.body == b"body { color: #123; }\n"
@@ -201,7 +201,7 @@ def test_pipelined_requests_are_answered_in_order(site):
 
 def test_connection_close_is_honoured(site):
     with RawHttp(site.host, site.port) as conn:
-        response = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        response = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         assert response.status == 200
         assert conn.closed_by_peer(), "server kept the connection after Connection: close"
 
@@ -234,7 +234,7 @@ def test_header_block_over_64k_is_431(site):
 
 
 def test_request_head_dripped_byte_by_byte_is_parsed(site):
-    raw = b"GET /probe.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    raw = b"GET /probe.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
     with RawHttp(site.host, site.port) as conn:
         for i in range(len(raw)):
             conn.send(raw[i:i + 1])
@@ -244,7 +244,7 @@ def test_request_head_dripped_byte_by_byte_is_parsed(site):
 
 def test_body_on_get_is_413(site):
     with RawHttp(site.host, site.port) as conn:
-        response = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789")
+        response = conn.request(b"GET /probe.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n0123456789")
     assert response.status == 413
 
 
@@ -253,8 +253,8 @@ def test_body_on_get_is_413(site):
     b"GET /probe.txt\r\n\r\n",
     b"GET /probe.txt HTTP/1.1\r\nNo colon here\r\n\r\n",
     b"GET /probe.txt HTTP/1.1\r\n\r\n",                    # HTTP/1.1 without Host
-    b"GET /probe.txt HTTP/1.1\r\nHost: x\r\n Folded: no\r\n\r\n",
-    b"GET /probe.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+    b"GET /probe.txt HTTP/1.1\r\nHost: localhost\r\n Folded: no\r\n\r\n",
+    b"GET /probe.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
 ], ids=["garbage", "no_version", "no_colon", "no_host", "obs_fold", "double_length"])
 def test_malformed_requests_are_400(site, raw):
     with RawHttp(site.host, site.port) as conn:

@@ -201,12 +201,13 @@ def test_login_failures_are_audited(secured):
     assert status == 200
     rows = journal_rows(server.db_path, "SELECT actor, detail FROM audit WHERE action = 'login_failure' ORDER BY id")
     details = [detail for _, detail in rows]
-    assert len(rows) >= 5, rows
+    # One row per kind of failure (missing, unknown, expired, forbidden) per address and minute:
+    # the second missing-token refusal (/api/snapshot) is counted, not written (test_hardening).
+    assert len(rows) == 4, rows
     assert any(" /ws:" in d and "required" in d for d in details), details
     assert any(" /feed:" in d and "unknown token" in d for d in details), details
     assert any("old-ops" in d and "expired" in d for d in details), details
     assert any(" /feed:" in d and "desk-screen" in d for d in details), details
-    assert any("/api/snapshot" in d for d in details), details
     assert all(actor.startswith("127.0.0.1") for actor, _ in rows), rows
     # The secrets themselves never reach the audit.
     assert not any(secured.viewer in d or secured.expired in d for d in details)

@@ -16,6 +16,15 @@ struct Authenticator {
             case .forbidden: return 403
             }
         }
+        /// The kind, for aggregating audit rows.
+        var kind: String {
+            switch self {
+            case .missing: return "missing"
+            case .invalid: return "invalid"
+            case .expired: return "expired"
+            case .forbidden: return "forbidden"
+            }
+        }
         var reason: String {
             switch self {
             case .missing: return "a token is required (Authorization: Bearer, ?token=, or subprotocol ladderwire.token.<token>)"

@@ -16,6 +16,9 @@ public struct Principal: Sendable, Equatable {
     public var accounts: Set<String>?
     /// Nanoseconds since the epoch; nil = never.
     public var expires: Int64?
+    /// SHA-256 of the token this principal came from (nil: anonymous), so a reload can tell
+    /// whether that token is still in the file.
+    public var fingerprint: String? = nil
 
     public func allows(account: String) -> Bool { accounts.map { $0.contains(account) } ?? true }
 }
@@ -48,10 +51,50 @@ public struct TokenStore: Sendable {
             guard let date = ISO8601DateFormatter().date(from: text) else {
                 throw ConfigurationError("tokens file \(origin): token '\(entry.name)' has an unreadable expiry '\(text)'")
             }
-            expires = Int64(date.timeIntervalSince1970) * 1_000_000_000
+            guard let nanos = TokenStore.nanoseconds(sinceEpoch: date.timeIntervalSince1970) else {
+                throw ConfigurationError("tokens file \(origin): token '\(entry.name)' expires '\(text)', beyond \(TokenStore.latestExpiryText), the latest expiry this server can represent")
+            }
+            expires = nanos
         }
         entries.append(entry)
-        byHash[entry.sha256.lowercased()] = Principal(name: entry.name, role: role, accounts: entry.accounts.map(Set.init), expires: expires)
+        let hash = entry.sha256.lowercased()
+        byHash[hash] = Principal(name: entry.name, role: role, accounts: entry.accounts.map(Set.init), expires: expires, fingerprint: hash)
+    }
+
+    /// The latest expiry: Int64 nanoseconds since the epoch end in April 2262.
+    public static let latestExpiryText = "2262-04-11T23:47:16Z"
+
+    /// Whole seconds since the epoch as nanoseconds, or nil when that does not fit an Int64.
+    public static func nanoseconds(sinceEpoch seconds: Double) -> Int64? {
+        guard seconds.isFinite, let whole = Int64(exactly: seconds.rounded(.down)) else { return nil }
+        let (nanos, overflow) = whole.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? nil : nanos
+    }
+
+    /// True while the token `principal` came from is still in the store, unchanged and unexpired
+    /// (anonymous principals always are): open connections of a revoked, changed or expired
+    /// token are closed with 4001.
+    public func admits(_ principal: Principal, now: Int64) -> Bool {
+        guard let fingerprint = principal.fingerprint else { return true }
+        guard let current = byHash[fingerprint], current == principal else { return false }
+        if let expires = current.expires, expires <= now { return false }
+        return true
+    }
+
+    /// Removes the token named `name` from the file (written whole, mode 0600); false when there is none.
+    public static func revokeToken(path: String, name: String) throws(ConfigurationError) -> Bool {
+        guard FileManager.default.fileExists(atPath: path) else { return false }
+        var entries: [TokensFile.Entry]
+        do { entries = try TokensFile.load(path: path) } catch {
+            throw ConfigurationError("tokens file \(error) (refusing to overwrite it)")
+        }
+        let before = entries.count
+        entries.removeAll { $0.name == name }
+        guard entries.count < before else { return false }
+        do { try PrivateFile.write(TokensFile.json(entries).prettyRendered + "\n", to: path) } catch {
+            throw ConfigurationError("tokens file \(path): cannot write (\(error.message))")
+        }
+        return true
     }
 
     public var isEmpty: Bool { byHash.isEmpty }

@@ -59,6 +59,9 @@ public enum ConfigLoader {
         if environment != .sim {
             config.databasePath = "var/ladderwire-\(environment.rawValue).db"
             config.scheduledDayRoll = true
+            // A desk's environments: tokens only, and every acknowledged fill survives power loss.
+            config.allowAnonymousViewers = false
+            config.durability = "full"
         }
         return config
     }

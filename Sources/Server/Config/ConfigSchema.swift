@@ -11,6 +11,10 @@ enum ConfigSchema {
     static let limitKeys = ["maxConnections", "outboundCapBytes", "maxMessageBytes", "idleTimeoutSeconds",
                             "pingIntervalSeconds", "heartbeatSeconds", "snapshotFills", "maxResumeEvents",
                             "tlsHandshakeTimeoutSeconds"]
+    /// Hardening keys (Host allowlist, connection and body limits), kept apart from the lists above.
+    static let securitySectionKeys = ["allowedHosts"]
+    static let securityLimitKeys = ["headerTimeoutSeconds", "maxConnectionsPerAddress", "maxHandshakesPerAddress",
+                                    "maxHandshakesInFlight", "maxBufferedBodyBytes"]
     static let sourcesKeys = ["enabled", "restartBackoffCapSeconds", "replay", "sim", "tt"]
     static let replayKeys = ["file", "speed", "loop", "keepTimes"]
     static let simKeys = ["accounts", "instruments", "fillsPerSecond", "markIntervalMilliseconds", "maxQty", "seed"]
@@ -22,7 +26,7 @@ enum ConfigSchema {
     static let ttEnvironments = ["ext_prod_sim", "ext_uat_cert", "ext_prod_live"]
 
     static func apply(_ section: ConfigSection, to config: inout ServerConfig) throws(ConfigError) {
-        try section.checkKeys(sectionKeys)
+        try section.checkKeys(sectionKeys + securitySectionKeys)
         if let host = try section.nonEmptyString("host") { config.host = host }
         if let port = try section.integer("port", in: 0...65_535) { config.port = port }
         if let dir = try section.filePath("staticDir") { config.staticDir = dir }
@@ -35,6 +39,7 @@ enum ConfigSchema {
         if let flag = try section.bool("echo") { config.echo = flag }
         if let flag = try section.bool("scheduledDayRoll") { config.scheduledDayRoll = flag }
         if let origins = try section.stringArray("allowedOrigins") { config.allowedOrigins = origins }
+        if let hosts = try section.stringArray("allowedHosts") { config.allowedHosts = hosts }
         if let every = try section.integer("checkpointEvery", in: 1...100_000_000) { config.checkpointEvery = every }
         if let cert = try section.nullableFilePath("tlsCert") { config.tlsCert = cert }
         if let key = try section.nullableFilePath("tlsKey") { config.tlsKey = key }
@@ -45,7 +50,7 @@ enum ConfigSchema {
     }
 
     static func apply(limits: ConfigSection, to target: inout ServerConfig.Limits) throws(ConfigError) {
-        try limits.checkKeys(limitKeys)
+        try limits.checkKeys(limitKeys + securityLimitKeys)
         let big = 1...Int(Int32.max)
         if let value = try limits.integer("maxConnections", in: big) { target.maxConnections = value }
         if let value = try limits.integer("outboundCapBytes", in: 1024...Int(Int32.max)) { target.outboundCapBytes = value }
@@ -56,6 +61,11 @@ enum ConfigSchema {
         if let value = try limits.integer("snapshotFills", in: 0...100_000) { target.snapshotFills = value }
         if let value = try limits.integer("maxResumeEvents", in: 0...Int(Int32.max)) { target.maxResumeEvents = value }
         if let value = try limits.rate("tlsHandshakeTimeoutSeconds", minimum: 0.1, maximum: 300) { target.tlsHandshakeTimeoutSeconds = value }
+        if let value = try limits.rate("headerTimeoutSeconds", minimum: 0.5, maximum: 300) { target.headerTimeoutSeconds = value }
+        if let value = try limits.integer("maxConnectionsPerAddress", in: big) { target.maxConnectionsPerAddress = value }
+        if let value = try limits.integer("maxHandshakesPerAddress", in: big) { target.maxHandshakesPerAddress = value }
+        if let value = try limits.integer("maxHandshakesInFlight", in: big) { target.maxHandshakesInFlight = value }
+        if let value = try limits.integer("maxBufferedBodyBytes", in: 4096...Int(Int32.max)) { target.maxBufferedBodyBytes = value }
     }
 
     static func apply(sources: ConfigSection, to config: inout ServerConfig) throws(ConfigError) {

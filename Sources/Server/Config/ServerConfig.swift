@@ -17,7 +17,10 @@ public struct ServerConfig: Sendable, Equatable {
     /// file, if there is one (else every account is FIFO with no limit).
     public var accountsFile: String? = nil
     public var tokensFile: String? = nil        // nil: tokens.<env>.json beside the config file (or config/ of the install root) if present
-    public var allowAnonymousViewers = true     // only honoured on a loopback listener
+    /// Anonymous access (admin in `sim`, viewer elsewhere) for every client of a loopback
+    /// listener (`host` 127.0.0.1, ::1 or localhost), whatever its peer address; ignored on any
+    /// other listener. Off in `uat` and `live`: behind a proxy on the same box every peer is local.
+    public var allowAnonymousViewers = true
     public var echo = false
     public var sources: [String] = ["replay"]   // monitor names; [] = none
     public var limits = Limits()
@@ -29,6 +32,10 @@ public struct ServerConfig: Sendable, Equatable {
     /// page from anywhere else cannot open `/ws` or `/feed` or POST fills with the trader's
     /// browser (cross-site WebSocket hijacking), even on loopback.
     public var allowedOrigins: [String] = []
+    /// Host header names served besides `localhost`, the loopback and listen addresses (e.g.
+    /// "desk.example.com"): any other Host gets 421, so a page whose domain re-resolves to this
+    /// server (DNS rebinding) is refused.
+    public var allowedHosts: [String] = []
     public var tlsCert: String? = nil
     public var tlsKey: String? = nil
     public var debugLogging = false
@@ -49,6 +56,18 @@ public struct ServerConfig: Sendable, Equatable {
         public var maxResumeEvents = 200_000
         /// A TLS client must finish its handshake within this many seconds.
         public var tlsHandshakeTimeoutSeconds: Double = 10
+        /// The whole request head must arrive within this many seconds of its first byte (or of
+        /// the accept): slow-loris clients are answered 408 and closed.
+        public var headerTimeoutSeconds: Double = 10
+        /// Open connections per peer address.
+        public var maxConnectionsPerAddress = 4_096
+        /// Connections per peer address that have not yet sent a whole first request head (a
+        /// burst of a thousand WebSocket handshakes from one NAT or load tester still fits).
+        public var maxHandshakesPerAddress = 1_024
+        /// Connections (all addresses) that have not yet sent a whole first request head.
+        public var maxHandshakesInFlight = 4_096
+        /// Request body bytes buffered across the whole server; a body that does not fit is 503.
+        public var maxBufferedBodyBytes = 64 << 20
         public init() {}
     }
 
