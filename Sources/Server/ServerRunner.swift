@@ -202,7 +202,7 @@ public enum ServerRunner {
         let (http, ws) = tls == nil ? ("http", "ws") : ("https", "wss")
         log("ladderwire \(ladderwireVersion) — environment \(config.environment.rawValue), database \(config.databasePath)")
         if let anonymousRole {
-            log("OPEN: anonymous \(anonymousRole.rawValue) access for every client of this loopback listener (allowAnonymousViewers); behind a proxy on this host that means every proxied client: use tokens on shared hosts")
+            log("WARNING: OPEN: anonymous \(anonymousRole.rawValue) access for every client of this loopback listener (allowAnonymousViewers); behind a proxy on this host that means every proxied client: use tokens on shared hosts")
         } else if config.allowAnonymousViewers {
             log("anonymous access: off (allowAnonymousViewers is honoured only on a loopback listener, not \(config.host)); tokens required")
         } else {
