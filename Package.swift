@@ -30,6 +30,8 @@ let package = Package(
         // Sans-I/O protocol cores.
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "WebSocketCore", dependencies: ["HTTPCore"], swiftSettings: strict),
+        // Redis's wire protocol (RESP2): replies parsed from bytes, commands written to bytes.
+        .target(name: "RESP", swiftSettings: strict),
 
         // Money (pure), the wire schema, persistence, the single writer, fan-out.
         .target(name: "Ledger", dependencies: ["Bytes"], swiftSettings: strict),
@@ -70,6 +72,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON", "Bytes"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WebSocketCoreTests", dependencies: ["WebSocketCore", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ConfigFiles", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Ledger", "JSON", "TestSupport"], swiftSettings: strict),
