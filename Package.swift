@@ -47,13 +47,16 @@ let package = Package(
         // The event loop.
         .target(name: "Reactor", dependencies: ["CSystem", "COpenSSL", "Bytes"], swiftSettings: strict),
 
+        // The stream engine between a core and its edges (Redis Streams behind a protocol of our own).
+        .target(name: "StreamEngine", dependencies: ["RESP", "Reactor", "Bytes"], swiftSettings: strict),
+
         // Background sources of events (recorded feed, simulator, TT poller).
         .target(name: "EventSources", dependencies: ["Wire", "JSON", "Bytes", "Ledger"], swiftSettings: strict),
 
         // Wiring and the command line: the only module that sees both the Hub and the Reactor.
         .target(name: "Server",
                 dependencies: ["HTTPCore", "WebSocketCore", "Reactor", "Ledger", "Journal", "Hub", "Wire", "JSON",
-                               "Bytes", "Ingest", "EventSources", "ConfigFiles", "COpenSSL", "CSystem"],
+                               "Bytes", "Ingest", "EventSources", "ConfigFiles", "COpenSSL", "CSystem", "StreamEngine", "RESP"],
                 swiftSettings: strict),
         .executableTarget(name: "ladderwire", dependencies: ["Server"], swiftSettings: strict),
         .executableTarget(name: "ladderwire-bench",
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WebSocketCoreTests", dependencies: ["WebSocketCore", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StreamEngineTests", dependencies: ["StreamEngine", "RESP", "Reactor", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ConfigFiles", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Ledger", "JSON", "TestSupport"], swiftSettings: strict),

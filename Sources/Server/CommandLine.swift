@@ -1,4 +1,5 @@
 import Foundation
+import StreamEngine
 
 /// The public command line (see docs/operations.md). Every bad flag or value: one line on
 /// stderr and exit code 2.
@@ -9,6 +10,7 @@ public enum LadderwireCommand {
     usage:
       ladderwire serve [--config FILE] [--env sim|uat|live] [--host H] [--port P] [--static DIR]
                        [--db PATH] [--sources none|NAME,NAME] [--echo] [--tls-cert PEM --tls-key PEM]
+                       [--stream redis://HOST:PORT[?key=K&window=N]]   (a core: publish to a Redis Stream)
       ladderwire config check [--config FILE] [--env E]
       ladderwire token add NAME --role viewer|producer|admin [--accounts A,B] [--expires DURATION]
                        [--config FILE] [--env E]       (DURATION: 30d, 12h, 90m, 3600s)
@@ -101,7 +103,7 @@ public enum LadderwireCommand {
     }
 
     static func serve(_ arguments: ArraySlice<String>, signals: ShutdownSignals?) throws(UsageError) -> Int32 {
-        let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "db", "sources", "tls-cert", "tls-key"],
+        let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "db", "sources", "tls-cert", "tls-key", "stream"],
                               switches: ["echo"])
         if let extra = flags.positional.first { throw UsageError(message: "unexpected argument '\(extra)'") }
         var config = try loadConfig(flags)
@@ -129,6 +131,9 @@ public enum LadderwireCommand {
             if config.sources.isEmpty && sources != "none" { throw UsageError(message: "--sources takes none or NAME,NAME") }
         }
         if flags.switches.contains("echo") { config.echo = true }
+        if let stream = flags.values["stream"] {
+            do { config.stream = try RedisEndpoint(parsing: stream) } catch { throw UsageError(message: error.description) }
+        }
         config.tlsCert = flags.values["tls-cert"] ?? config.tlsCert
         config.tlsKey = flags.values["tls-key"] ?? config.tlsKey
         if (config.tlsCert == nil) != (config.tlsKey == nil) {

@@ -22,6 +22,8 @@ final class ServerContext {
     let keepalive: WebSocketSession.Keepalive
     let httpIdleTimeout: Double
     var shuttingDown = false
+    /// `serve --stream`: the publisher's state for /healthz and /metrics.
+    var streamPublication: StreamPublication?
     lazy var router = Router(context: self)
 
     init(config: ServerConfig, loop: EventLoop, hub: Hub, metrics: ServerMetrics, pipeline: IngestPipeline,

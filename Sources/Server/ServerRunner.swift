@@ -11,6 +11,7 @@ import Journal
 import JSON
 import Ledger
 import Reactor
+import StreamEngine
 import Synchronization
 import Wire
 
@@ -56,6 +57,7 @@ public enum ServerRunner {
         let fanOut = LoopBound((hub: hub, metrics: metrics), on: loop)
         let started = Monotonic.now()
         let pipeline: IngestPipeline
+        let publication = config.stream.map { _ in LoopBound(StreamPublication(epoch: journal.epoch), on: loop) }
         do {
             pipeline = try IngestPipeline(journal: journal, catalog: catalog, config: ledgerConfig, options: pipelineOptions(config)) { events in
                 let committedAt = Monotonic.now()
@@ -63,6 +65,7 @@ public enum ServerRunner {
                     target.hub.publish(events)
                     target.metrics.recordPush(micros: Int((Monotonic.now().nanoseconds - committedAt.nanoseconds) / 1000))
                 }
+                publication?.post { $0.committed(events) }
             }
         } catch {
             throw StartupError(description: "recovery failed: \(error.description)")
@@ -79,6 +82,10 @@ public enum ServerRunner {
                                     statusBoard: statusBoard,
                                     authenticator: Authenticator(tokens: tokens, anonymousRole: anonymousRole), version: ladderwireVersion)
         pipeline.start()
+        if let endpoint = config.stream, let publication {
+            context.streamPublication = publication.value
+            publication.value.start(endpoint: endpoint, pipeline: pipeline, loop: loop, lastSeq: journal.lastSeq, log: log)
+        }
         let walCheckpointer = WALCheckpointer(path: config.databasePath)
         walCheckpointer.start()
         pipeline.audit(actor: "server", action: "config_load", detail: "environment \(config.environment.rawValue), sources \(config.sources.joined(separator: ",")), db \(config.databasePath)")

@@ -1,4 +1,5 @@
 import EventSources
+import StreamEngine
 
 /// The effective configuration of one `serve` run: the embedded defaults, overlaid by
 /// `config/ladderwire.json` (shared section, then the chosen environment's section), overlaid
@@ -32,6 +33,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var tlsCert: String? = nil
     public var tlsKey: String? = nil
     public var debugLogging = false
+    /// `serve --stream redis://…`: publish every committed event to this stream (a core).
+    public var stream: RedisEndpoint? = nil
     /// Settings of each background monitor (`replay`, `sim`, `tt`); `sources` says which run.
     public var monitors = MonitorsConfig()
 
