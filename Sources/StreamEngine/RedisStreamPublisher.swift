@@ -99,14 +99,15 @@ public final class RedisStreamPublisher: StreamPublisher {
                 return
             }
             let windowStart = max(1, status.committedSeq - Int64(endpoint.window) + 1)
+            let acknowledged = max(recordedSeq, status.publishedSeq)
             let top: StreamEntry?
             do { top = try StreamEntry.entries(fromRange: reply).first } catch {
                 replaceStream(because: "its last entry is not ours (\(error))", windowStart: windowStart)
                 return
             }
             guard let top else {
-                if recordedSeq > 0 { log("stream \(endpoint.key) is empty although seq \(recordedSeq) was published: refilling from seq \(windowStart)") }
-                if recordedSeq >= windowStart { status.republished += recordedSeq - windowStart + 1 }
+                if acknowledged > 0 { log("stream \(endpoint.key) is empty although seq \(acknowledged) was published: refilling from seq \(windowStart)") }
+                if acknowledged >= windowStart { status.republished += acknowledged - windowStart + 1 }
                 begin(at: windowStart)
                 return
             }
@@ -115,9 +116,9 @@ public final class RedisStreamPublisher: StreamPublisher {
                               windowStart: windowStart)
                 return
             }
-            if top.seq < recordedSeq {
-                log("stream \(endpoint.key) ends at seq \(top.seq) but seq \(recordedSeq) had been acknowledged: Redis lost entries; sending them again from the journal")
-                status.republished += recordedSeq - top.seq
+            if top.seq < acknowledged {
+                log("stream \(endpoint.key) ends at seq \(top.seq) but seq \(acknowledged) had been acknowledged: Redis lost entries; sending them again from the journal")
+                status.republished += acknowledged - top.seq
             }
             begin(at: top.seq + 1)
         }
