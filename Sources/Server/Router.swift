@@ -87,7 +87,7 @@ struct Router {
             return .success(principal)
         case .failure(let failure):
             context.metrics.authFailures += 1
-            context.pipeline.audit(actor: connection.peer, action: "login_failure", detail: "\(request.method) \(request.path): \(failure.reason)")
+            context.pipeline?.audit(actor: connection.peer, action: "login_failure", detail: "\(request.method) \(request.path): \(failure.reason)")
             var response = HTTPResponse.text(failure.status, failure.reason)
             if failure.status == 401 { response.headers.add("WWW-Authenticate", "Bearer realm=\"ladderwire\"") }
             return .failure(Refusal(response: response))

@@ -10,7 +10,11 @@ final class ServerContext {
     let config: ServerConfig
     let loop: EventLoop
     let hub: Hub
-    let pipeline: IngestPipeline
+    /// The single writer; nil on an edge, which holds no journal: `EdgeRoutes` answers every
+    /// path that would need it before the router gets there.
+    let pipeline: IngestPipeline!
+    /// Snapshots and resumes: the pipeline on a core, the stream state on an edge.
+    let source: any SubscriptionSource
     let statusBoard: StatusBoard
     let authenticator: Authenticator
     let staticFiles: StaticFiles
@@ -26,13 +30,14 @@ final class ServerContext {
     var streamPublication: StreamPublication?
     lazy var router = Router(context: self)
 
-    init(config: ServerConfig, loop: EventLoop, hub: Hub, metrics: ServerMetrics, pipeline: IngestPipeline,
-         statusBoard: StatusBoard, authenticator: Authenticator, version: String) {
+    init(config: ServerConfig, loop: EventLoop, hub: Hub, metrics: ServerMetrics, pipeline: IngestPipeline?,
+         source: any SubscriptionSource, statusBoard: StatusBoard, authenticator: Authenticator, version: String) {
         self.config = config
         self.loop = loop
         self.hub = hub
         self.metrics = metrics
         self.pipeline = pipeline
+        self.source = source
         self.statusBoard = statusBoard
         self.authenticator = authenticator
         self.version = version

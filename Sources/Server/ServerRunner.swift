@@ -79,7 +79,7 @@ public enum ServerRunner {
             fanOut.post { $0.hub.broadcast(message) }
         }
         let context = ServerContext(config: config, loop: loop, hub: hub, metrics: metrics, pipeline: pipeline,
-                                    statusBoard: statusBoard,
+                                    source: PipelineSource(pipeline: pipeline), statusBoard: statusBoard,
                                     authenticator: Authenticator(tokens: tokens, anonymousRole: anonymousRole), version: ladderwireVersion)
         pipeline.start()
         if let endpoint = config.stream, let publication {
