@@ -28,6 +28,8 @@ final class ServerContext {
     var shuttingDown = false
     /// `serve --stream`: the publisher's state for /healthz and /metrics.
     var streamPublication: StreamPublication?
+    /// `edge`: the upstream side (stream follower and state); nil on a core.
+    var edgeNode: EdgeNode?
     lazy var router = Router(context: self)
 
     init(config: ServerConfig, loop: EventLoop, hub: Hub, metrics: ServerMetrics, pipeline: IngestPipeline?,

@@ -23,6 +23,7 @@ import Reactor
 public final class RedisStreamPublisher: StreamPublisher {
     public let endpoint: RedisEndpoint
     private let link: RedisLink
+    private let loop: EventLoop
     private let journal: JournalTap
     private let log: (String) -> Void
     public private(set) var status = PublisherStatus()
@@ -42,6 +43,7 @@ public final class RedisStreamPublisher: StreamPublisher {
         self.endpoint = endpoint
         self.journal = journal
         self.log = log
+        self.loop = loop
         link = RedisLink(endpoint: endpoint, loop: loop, log: log)
         recordedSeq = journal.recordedPublished
         status.engine = endpoint.description
@@ -50,8 +52,29 @@ public final class RedisStreamPublisher: StreamPublisher {
         link.onStateChange = { [unowned self] state in linkChanged(state) }
     }
 
-    public func start() { link.start() }
-    public func stop() { link.stop() }
+    public func start() {
+        link.start()
+        scheduleHeartbeat()
+    }
+
+    public func stop() {
+        stopped = true
+        link.stop()
+    }
+    private var stopped = false
+
+    /// While connected, the core refreshes `<key>:core` every second with a 3-second expiry, so
+    /// an edge can tell "no events" from "no core" (`RedisStreamFollower.coreAlive`).
+    private func scheduleHeartbeat() {
+        loop.schedule(after: 1) { [weak self] in
+            guard let self, !stopped else { return }
+            if link.state == .ready {
+                let value = "\(journal.epoch) \(status.publishedSeq)"
+                link.send(RESPCommand(["SET", RedisStreamFollower.heartbeatKey(endpoint), value, "PX", "3000"])) { _ in }
+            }
+            scheduleHeartbeat()
+        }
+    }
 
     public func committed(_ entries: [StreamEntry]) {
         guard let last = entries.last else { return }
