@@ -14,9 +14,11 @@ import Reactor
 /// - top from another epoch, or above this journal's last seq: the stream belongs to another
 ///   database; it is deleted and refilled (edges see the new epoch and resync).
 ///
-/// `XADD` with an explicit ID is refused for an ID not above the top, so a resend after a lost
-/// reply is harmless: "equal or smaller" counts as already published. `MAXLEN ~ window` trims as
-/// it goes (whole macro nodes, so the stream keeps at least `window` entries).
+/// `XADD` with an explicit ID is refused for an ID not above the top, so nothing is ever stored
+/// twice; as this publisher only sends seqs above the top it read on this connection, such a
+/// refusal means another writer: the publisher reconnects and decides again from the top (a
+/// foreign or malformed top entry gets the stream replaced). `MAXLEN ~ window` trims as it goes
+/// (whole macro nodes, so the stream keeps at least `window` entries).
 ///
 /// While Redis is down nothing is buffered in memory: the journal is the outbox. At most
 /// `maxInFlight` XADDs wait for replies; journal reads come in pages of `pageSize`.
@@ -167,10 +169,18 @@ public final class RedisStreamPublisher: StreamPublisher {
     private func refuse(_ reason: String) {
         status.errors += 1
         status.reason = reason
-        log("stream publish: \(reason)")
+        log("stream publish: \(reason); reconnecting in \(refusalPause) s")
         link.stop()
-        link.start()
+        status.reason = reason
+        let pause = refusalPause
+        refusalPause = min(refusalPause * 2, 5)
+        loop.schedule(after: pause) { [weak self] in
+            guard let self, !stopped else { return }
+            link.start()
+        }
     }
+    /// Grows with refusals in a row (a key of the wrong type would otherwise loop at once).
+    private var refusalPause = 0.1
 
     // MARK: Sending
 
@@ -221,9 +231,14 @@ public final class RedisStreamPublisher: StreamPublisher {
             switch reply {
             case .bulk:
                 status.sent += 1
+                refusalPause = 0.1
                 acknowledged(entry.seq)
             case .error(let message) where message.contains("equal or smaller"):
-                acknowledged(entry.seq)   // already there: a resend after a lost reply
+                // On one connection this publisher only sends seqs above the top it read, so
+                // another writer got there first: start over from the top, which replaces the
+                // stream if that entry is not this journal's.
+                refuse("XADD seq \(entry.seq) refused: the stream already holds an entry at or above it (another writer?)")
+                return
             case .error(let message):
                 refuse("XADD seq \(entry.seq) refused: \(message)")
                 return

@@ -179,3 +179,66 @@ def wait_until(predicate, timeout: float = 20.0, what: str = "the condition", in
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+# ---------------------------------------------------------------------------------------------
+# Edges: `ladderwire edge` processes, with the same lifecycle helpers as a core (conftest.Server)
+# ---------------------------------------------------------------------------------------------
+
+from conftest import Server, ServerStartError  # noqa: E402
+
+
+class EdgeServer(Server):
+    """One `ladderwire edge` process following `stream` (a redis:// URL), loading from `core`."""
+
+    def __init__(self, tmp_dir: Path, stream: str, core: str | None, extra_args: list[str] | None = None,
+                 env: dict[str, str] | None = None):
+        super().__init__(tmp_dir, echo=False, static=None, sources=None, db_path=None,
+                         extra_args=list(extra_args or []), env=env)
+        self.stream = stream
+        self.core = core
+
+    def command(self, port: int) -> list[str]:
+        from conftest import ladderwire_binary
+        args = [str(ladderwire_binary()), "edge", "--host", self.host, "--port", str(port), "--stream", self.stream]
+        if self.core:
+            args += ["--core", self.core]
+        return args + self.extra_args
+
+
+@pytest.fixture
+def edge_factory(tmp_path_factory):
+    edges: list[EdgeServer] = []
+
+    def factory(stream: str, core: str | None, extra_args: list[str] | None = None, start: bool = True) -> EdgeServer:
+        edge = EdgeServer(tmp_path_factory.mktemp("edge"), stream, core, extra_args)
+        edges.append(edge)
+        if start:
+            try:
+                edge.start()
+            except ServerStartError as error:
+                pytest.fail(str(error), pytrace=False)
+        return edge
+
+    yield factory
+    crashed = [e for e in edges if e.crashed()]
+    for edge in edges:
+        edge._terminate(signal.SIGTERM, timeout=3)
+    if crashed:
+        pytest.fail("an edge died from a signal during the test:\n" + "\n".join(e.diagnostics() for e in crashed), pytrace=False)
+
+
+def health(server) -> dict:
+    status, body = server.get_json("/healthz")
+    assert status == 200, body
+    return body
+
+
+def wait_edge_at(edge, seq: int, timeout: float = 20.0) -> dict:
+    return wait_until(lambda: (h := health(edge))["seq"] >= seq and h, timeout=timeout, what=f"{edge.url} to reach seq {seq}")
+
+
+def comparable(snapshot: dict) -> dict:
+    """A snapshot without what differs between servers by design (its build time; the edge's
+    own `upstream` monitor)."""
+    return {k: v for k, v in snapshot.items() if k not in ("time", "monitors")}

@@ -37,6 +37,7 @@ final class EdgeNode: StreamFollowerDelegate {
     private(set) var loads = 0
     private(set) var lastProblem: String?
     private var loadGeneration = 0
+    private var epochBeforeLoad: String?
 
     init(state: EdgeState, follower: RedisStreamFollower, core: String?, coreToken: String?, hub: Hub, loop: EventLoop,
          statusBoard: StatusBoard, log: @escaping @Sendable (String) -> Void) {
@@ -157,6 +158,7 @@ final class EdgeNode: StreamFollowerDelegate {
     }
 
     private func load() {
+        if phase == .following || phase == .starting { epochBeforeLoad = state.epoch }
         phase = .loading
         loadGeneration += 1
         let generation = loadGeneration
@@ -272,15 +274,17 @@ final class EdgeNode: StreamFollowerDelegate {
         phase = .following
         lastProblem = nil
         log("state loaded at seq \(state.lastSeq) (epoch \(state.epoch ?? "not yet known")); resumes served after seq \(state.oldestResumable); following \(follower.endpoint)")
-        if loads > 1 { resyncSubscribers() }
+        if loads > 1 { resyncSubscribers(previousEpoch: epochBeforeLoad) }
         report()
         follower.follow(after: state.lastSeq)
     }
 
-    /// After a reload every subscriber gets a `resync` snapshot of the new state.
-    private func resyncSubscribers() {
+    /// After a reload every subscriber gets a `resync` snapshot of the new state, except one
+    /// that is live at exactly the new seq of the same epoch (it already has that state).
+    private func resyncSubscribers(previousEpoch: String?) {
         let seq = state.lastSeq
         for subscriber in hub.subscribers.values {
+            if previousEpoch == state.epoch && subscriber.phase == .live && subscriber.lastSeq == seq { continue }
             hub.awaitSnapshot(subscriber)
             let frame = state.snapshotFrame(filter: subscriber.filter, format: subscriber.format, resync: true,
                                             monitors: statusBoard.all)
