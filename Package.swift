@@ -88,7 +88,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "EventSourcesTests", dependencies: ["EventSources", "Wire", "JSON", "Bytes", "Ledger", "TestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "EventSources", "ConfigFiles", "JSON", "TestSupport"],
+        .testTarget(name: "ServerTests", dependencies: ["Server", "EventSources", "ConfigFiles", "JSON", "TestSupport",
+                                                        "Ingest", "Journal", "Ledger", "Wire", "Bytes", "StreamEngine"],
                     swiftSettings: strict),
     ]
 )

@@ -3,17 +3,29 @@ import Foundation
 import Synchronization
 import WebSocketCore
 
-/// `ladderwire-bench latency --url ws://HOST:PORT [--feed FILE] [--rate N/s] [--subscribers N]
-/// [--seconds S] [--drain S] [--with-marks] [--server-pid PID] [--json]`
+/// `ladderwire-bench latency --url ws://HOST:PORT [--subscribe-url ws://EDGE:PORT] [--feed FILE]
+/// [--rate N/s] [--subscribers N] [--seconds S] [--drain S] [--with-marks] [--server-pid PID]
+/// [--edge-pid PID] [--json]`
+///
+/// With `--subscribe-url` the producer writes to the core (`--url`) and the subscribers read an
+/// edge, so the latency includes the stream hop (core → Redis → edge); `--edge-pid` reports the
+/// edge's CPU per delivery.
 ///
 /// Open loop: event i is due at start + i/rate and is sent then, whatever the server did with
 /// event i-1, and every latency is measured from that due time, so a server stall shows up as
 /// latency instead of silently lowering the offered rate (coordinated omission).
 func runLatencyBench(arguments: [String]) {
     let options = BenchOptions(command: "latency", arguments: arguments,
-                               valued: ["url", "feed", "rate", "subscribers", "seconds", "drain", "server-pid", "build", "durability"],
+                               valued: ["url", "subscribe-url", "feed", "rate", "subscribers", "seconds", "drain", "server-pid", "edge-pid",
+                                        "build", "durability"],
                                switches: ["json", "with-marks"])
     let url = ServerURL.required(options)
+    var subscribeURL = url
+    if let text = options.string("subscribe-url") {
+        guard let parsed = ServerURL(text) else { BenchOptions.fail("latency: --subscribe-url must look like ws://127.0.0.1:8081, got '\(text)'") }
+        subscribeURL = parsed
+    }
+    let edgeProcess = options.string("edge-pid") == nil ? nil : ServerProcess(pid: options.int("edge-pid", default: 0, minimum: 1))
     let rate = options.rate("rate", default: 1000)
     let subscriberCount = options.int("subscribers", default: 1, minimum: 1)
     let duration = options.nanoseconds("seconds", defaultSeconds: 10)
@@ -31,7 +43,7 @@ func runLatencyBench(arguments: [String]) {
     let runTag = Array(makeRunTag().utf8)
 
     var run = LatencyRun(feed: feed, eventCount: eventCount, runTag: runTag)
-    do { try run.connect(url, subscribers: subscriberCount) } catch {
+    do { try run.connect(url, subscribeURL: subscribeURL, subscribers: subscriberCount) } catch {
         BenchOptions.fail("latency: \(error)")
     }
     guard run.awaitSnapshots(timeout: 30_000_000_000) else {
@@ -39,6 +51,7 @@ func runLatencyBench(arguments: [String]) {
     }
 
     let ticksBefore = server?.cpuTicks()
+    let edgeTicksBefore = edgeProcess?.cpuTicks()
     let clientCPUBefore = benchCPUSeconds()
     let rssBefore = server?.residentKiB()
     let progress = SendProgress()
@@ -52,11 +65,12 @@ func runLatencyBench(arguments: [String]) {
 
     run.receive(until: progress, drain: drain)
     let ticksAfter = server?.cpuTicks()
+    let edgeTicksAfter = edgeProcess?.cpuTicks()
     let rssAfter = server?.residentKiB()
     let clientCPU = benchCPUSeconds() - clientCPUBefore
 
     var report = BenchReport(run: RunDescription(options: options))
-    report.add("url", "ws://\(url.host):\(url.port)/ws?channels=fills + /feed")
+    report.add("url", "ws://\(subscribeURL.host):\(subscribeURL.port)/ws?channels=fills + ws://\(url.host):\(url.port)/feed")
     report.add("feed", "\(feedPath) (\(feed.lines.count) lines, marks \(options.flag("with-marks") ? "included" : "left out"))")
     report.add("rate_per_s", rate)
     report.add("seconds", Double(duration) / 1e9)
@@ -74,6 +88,14 @@ func runLatencyBench(arguments: [String]) {
         report.add("server_cpu_us_per_answered_event", answered > 0 ? Int((cpuSeconds * 1e6 / Double(answered)).rounded()) : 0)
         report.add("server_cpu_percent_of_one_core", wall > 0 ? (cpuSeconds / wall * 1000).rounded() / 10 : 0)
         report.add("server_rss_kib_before_after", "\(rssBefore) \(rssAfter)")
+    }
+    if let edgeTicksBefore, let edgeTicksAfter {
+        let cpuSeconds = Double(edgeTicksAfter - edgeTicksBefore) / Double(ServerProcess.ticksPerSecond)
+        let wall = Double(max(run.lastActivity, progress.finishedAt.load(ordering: .acquiring)) - schedule.start) / 1e9
+        report.add("edge_cpu_s", (cpuSeconds * 100).rounded() / 100)
+        report.add("edge_cpu_percent_of_one_core", wall > 0 ? (cpuSeconds / wall * 1000).rounded() / 10 : 0)
+        let delivered = run.deliveryCount
+        report.add("edge_cpu_ns_per_delivery", delivered > 0 ? Int((cpuSeconds * 1e9 / Double(delivered)).rounded()) : 0)
     }
     report.print(json: options.flag("json"))
     if let failure = progress.failure { writeError("latency: sender stopped early: \(failure)") }
@@ -184,11 +206,11 @@ struct LatencyRun {
         self.runTag = runTag
     }
 
-    mutating func connect(_ url: ServerURL, subscribers count: Int) throws(ClientSocket.Failure) {
+    mutating func connect(_ url: ServerURL, subscribeURL: ServerURL, subscribers count: Int) throws(ClientSocket.Failure) {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         let words = (eventCount + 63) / 64
         for index in 0..<count {
-            let (fd, leftover) = try ClientHandshake.open(url, target: "/ws?channels=fills")
+            let (fd, leftover) = try ClientHandshake.open(subscribeURL, target: "/ws?channels=fills")
             ClientSocket.setNonBlocking(fd)
             subscribers.append(SubscriberStream(fd: fd, reader: ServerFrameReader(initial: leftover),
                                                 arrived: [UInt64](repeating: 0, count: words)))
@@ -331,6 +353,9 @@ struct LatencyRun {
 
     static let ackPrefix = Array("{\"type\":\"ack\"".utf8)
     static let duplicatePrefix = Array("{\"type\":\"duplicate\"".utf8)
+
+    /// Deliveries received so far, every subscriber.
+    var deliveryCount: Int { subscribers.reduce(0) { $0 + $1.received } }
 
     func addResults(to report: inout BenchReport, progress: SendProgress) {
         let sent = progress.sent.load(ordering: .acquiring)

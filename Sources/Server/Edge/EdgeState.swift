@@ -88,7 +88,7 @@ final class EdgeState {
         }
         reset(epoch: epoch, seq: seq)
         desk = deskTotals
-        for message in positionMessages + accountMessages + markMessages + fillMessages { apply(message) }
+        for message in positionMessages + accountMessages + markMessages + fillMessages { apply(message, loading: true) }
         loaded = true
     }
 
@@ -160,13 +160,14 @@ final class EdgeState {
         return (CommittedEvent(seq: entry.seq, messages: outbound), messages)
     }
 
-    private func apply(_ message: SubscriberMessage) {
+    /// `loading`: an entry of the core's snapshot (its recent fills in order, busted ones too).
+    private func apply(_ message: SubscriberMessage, loading: Bool = false) {
         switch message {
         case .fill(let record, let seq):
             let execId = record.fill.execId
             if let known = fills[execId] {
                 fills[execId] = (record, known.seq)   // a bust or correction: same place, first seq
-            } else {
+            } else if record.status == .live || loading {
                 fills[execId] = (record, seq)
                 fillOrder.append(execId)
                 let keep = snapshotFills * 4
@@ -179,6 +180,8 @@ final class EdgeState {
                     fillHead = 0
                 }
             }
+            // A bust or correction of a fill older than the recent window: the core's recent
+            // fills keep it at its old place, outside the window too, so it is not added here.
         case .position(let line, _):
             positions[PositionKey(account: line.account, instrument: line.instrument)] = line
         case .accountPnL(let totals, _):
