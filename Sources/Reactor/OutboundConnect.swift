@@ -11,7 +11,12 @@ extension EventLoop {
     ///
     /// The name is resolved with `getaddrinfo` on the loop thread: meant for numeric addresses
     /// and names in /etc/hosts (the Redis engine's address is configuration, not user input).
-    public func connect(host: String, port: Int, handler: ConnectionHandler) throws(ReactorError) -> Connection {
+    ///
+    /// With `tls` (a `TLSContext.client` context) the connection speaks TLS: the handshake starts
+    /// when the connect completes, queued bytes wait for it, and the handler sees only decrypted
+    /// bytes. A handshake that fails (an untrusted certificate, another name) closes the
+    /// connection like a refused connect.
+    public func connect(host: String, port: Int, tls: TLSContext? = nil, handler: ConnectionHandler) throws(ReactorError) -> Connection {
         guard (1...65535).contains(port) else { throw .address("port \(port) is out of range 1-65535") }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -37,8 +42,16 @@ extension EventLoop {
             target.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
         }
         let (peer, loopback) = Sockets.describe(address)
+        var session: TLSSession?
+        if let tls {
+            session = TLSSession(clientOf: tls, fd: fd, serverName: host)
+            if session == nil {
+                Glibc.close(fd)
+                throw .address("cannot set up TLS for \(host):\(port)")
+            }
+        }
         let connection = Connection(id: nextID, fd: fd, peer: peer, isLoopbackPeer: loopback,
-                                    outboundCap: options.outboundCapBytes, tls: nil, loop: self)
+                                    outboundCap: options.outboundCapBytes, tls: session, loop: self)
         nextID += 1
         connection.handler = handler
         connections[connection.id] = connection

@@ -1,6 +1,7 @@
 /// Where the stream lives: `redis://[[user]:password@]host[:port][/db][?key=K&window=N]`
-/// (`rediss://` for TLS). `key` names the stream (default `ladderwire:events`); `window` is how
-/// many entries it keeps (`XADD … MAXLEN ~ N`, default 100,000).
+/// (`rediss://` for TLS, with `&ca=PATH` for a CA certificate other than the system's). `key`
+/// names the stream (default `ladderwire:events`); `window` is how many entries it keeps
+/// (`XADD … MAXLEN ~ N`, default 100,000).
 public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int = 6379
@@ -10,6 +11,8 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var database: Int?
     public var key = "ladderwire:events"
     public var window = 100_000
+    /// PEM CA certificate to verify a `rediss://` server with (nil: the system's trust store).
+    public var caFile: String?
 
     public init(host: String, port: Int = 6379) { self.host = host; self.port = port }
 
@@ -69,7 +72,10 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
             case "window":
                 guard let count = Int(value), count >= 100 else { throw fail("window must be a whole number of at least 100 entries") }
                 window = count
-            default: throw fail("unknown option '\(name)' (known: key, window)")
+            case "ca":
+                guard !value.isEmpty else { throw fail("empty ca") }
+                caFile = value
+            default: throw fail("unknown option '\(name)' (known: key, window, ca)")
             }
         }
     }

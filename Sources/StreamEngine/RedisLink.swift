@@ -30,6 +30,8 @@ public final class RedisLink: ConnectionHandler {
     public var onStateChange: ((State) -> Void)?
 
     private var connection: Connection?
+    /// For `rediss://`: made once, on the first connect.
+    private var tlsContext: TLSContext?
     private var parser = RESPParser()
     private var waiting: [(reply: Reply, sentAt: Monotonic, blocking: Bool)] = []
     private var waitingHead = 0
@@ -87,14 +89,16 @@ public final class RedisLink: ConnectionHandler {
 
     private func connect() {
         guard !stopped, connection == nil else { return }
-        if endpoint.tls {
-            fail("rediss:// (TLS) is not supported by this build yet")
-            return
-        }
         setState(.connecting)
         parser = RESPParser()
+        if endpoint.tls && tlsContext == nil {
+            do { tlsContext = try TLSContext.client(caFile: endpoint.caFile) } catch {
+                fail("TLS: \(error.description)")
+                return
+            }
+        }
         let opened: Connection
-        do { opened = try loop.connect(host: endpoint.host, port: endpoint.port, handler: self) } catch {
+        do { opened = try loop.connect(host: endpoint.host, port: endpoint.port, tls: tlsContext, handler: self) } catch {
             fail("\(error)")
             return
         }
@@ -182,7 +186,10 @@ public final class RedisLink: ConnectionHandler {
     public func closed(_ connection: Connection) {
         guard connection === self.connection else { return }
         self.connection = nil
-        let reason = pendingReason ?? (state == .connecting ? "cannot connect to \(endpoint.host):\(endpoint.port)" : "connection closed")
+        let unreachable = endpoint.tls
+            ? "cannot connect to \(endpoint.host):\(endpoint.port) over TLS (refused, or the handshake failed: is the certificate trusted and for this host?)"
+            : "cannot connect to \(endpoint.host):\(endpoint.port)"
+        let reason = pendingReason ?? (state == .connecting ? unreachable : "connection closed")
         pendingReason = nil
         let orphans = waiting[waitingHead...]
         waiting = []

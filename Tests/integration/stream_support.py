@@ -31,8 +31,11 @@ def free_port() -> int:
 class Resp:
     """A blocking RESP2 client: enough for XRANGE, XLEN, XADD, DEL and CONFIG in tests."""
 
-    def __init__(self, port: int, timeout: float = 10.0):
+    def __init__(self, port: int, timeout: float = 10.0, ca: Path | None = None):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if ca is not None:
+            import ssl
+            self.sock = ssl.create_default_context(cafile=str(ca)).wrap_socket(self.sock, server_hostname="127.0.0.1")
         self.buffer = b""
 
     def close(self) -> None:
@@ -90,15 +93,21 @@ class RedisServer:
     """One private redis-server: loopback, its own directory, AOF with fsync always (so a stop
     and start keeps every acknowledged entry), no RDB snapshots."""
 
-    def __init__(self, directory: Path, port: int | None = None):
+    def __init__(self, directory: Path, port: int | None = None, tls: tuple[Path, Path] | None = None):
         self.directory = directory
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
+        self.tls = tls   # (certificate, key): TLS only, the certificate is also the CA
 
     def start(self, timeout: float = 10.0) -> "RedisServer":
         self.directory.mkdir(parents=True, exist_ok=True)
+        listen = ["--port", str(self.port)]
+        if self.tls:
+            cert, key = self.tls
+            listen = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", str(cert), "--tls-key-file", str(key),
+                      "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no"]
         self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
+            [REDIS_SERVER, *listen, "--bind", "127.0.0.1", "--dir", str(self.directory),
              "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
              "--logfile", str(self.directory / "redis.log")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -106,7 +115,7 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                client = Resp(self.port, timeout=1)
+                client = self.client(timeout=1)
                 try:
                     if client.command("PING") == "PONG":
                         return self
@@ -133,10 +142,12 @@ class RedisServer:
 
     @property
     def url(self) -> str:
+        if self.tls:
+            return f"rediss://127.0.0.1:{self.port}?ca={self.tls[0]}"
         return f"redis://127.0.0.1:{self.port}"
 
-    def client(self) -> Resp:
-        return Resp(self.port)
+    def client(self, timeout: float = 10.0) -> Resp:
+        return Resp(self.port, timeout=timeout, ca=self.tls[0] if self.tls else None)
 
     def entries(self, key: str = "ladderwire:events", start: str = "-", end: str = "+") -> list[tuple[int, dict]]:
         """(seq, fields) of every entry, IDs checked to be <seq>-0."""
@@ -160,8 +171,8 @@ def redis_factory(tmp_path_factory):
         pytest.fail("redis-server is not installed (tools/test installs Debian's redis-server as root)", pytrace=False)
     servers: list[RedisServer] = []
 
-    def factory(start: bool = True) -> RedisServer:
-        server = RedisServer(tmp_path_factory.mktemp("redis"))
+    def factory(start: bool = True, tls: tuple[Path, Path] | None = None) -> RedisServer:
+        server = RedisServer(tmp_path_factory.mktemp("redis"), tls=tls)
         servers.append(server)
         return server.start() if start else server
 
