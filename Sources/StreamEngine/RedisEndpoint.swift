@@ -1,7 +1,8 @@
 /// Where the stream lives: `redis://[[user]:password@]host[:port][/db][?key=K&window=N]`
 /// (`rediss://` for TLS, with `&ca=PATH` for a CA certificate other than the system's). `key`
 /// names the stream (default `ladderwire:events`); `window` is how many entries it keeps
-/// (`XADD … MAXLEN ~ N`, default 100,000).
+/// (`XADD … MAXLEN ~ N`, default 100,000); `timeout` how many seconds a reply may take before the
+/// server counts as hung and the link reconnects (default 10).
 public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int = 6379
@@ -13,6 +14,8 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var window = 100_000
     /// PEM CA certificate to verify a `rediss://` server with (nil: the system's trust store).
     public var caFile: String?
+    /// Seconds a command may wait for its reply before the server counts as hung (`timeout=`).
+    public var replyTimeout: Double = 10
 
     public init(host: String, port: Int = 6379) { self.host = host; self.port = port }
 
@@ -72,10 +75,13 @@ public struct RedisEndpoint: Sendable, Equatable, CustomStringConvertible {
             case "window":
                 guard let count = Int(value), count >= 100 else { throw fail("window must be a whole number of at least 100 entries") }
                 window = count
+            case "timeout":
+                guard let seconds = Int(value), (1...300).contains(seconds) else { throw fail("timeout must be 1 to 300 seconds") }
+                replyTimeout = Double(seconds)
             case "ca":
                 guard !value.isEmpty else { throw fail("empty ca") }
                 caFile = value
-            default: throw fail("unknown option '\(name)' (known: key, window, ca)")
+            default: throw fail("unknown option '\(name)' (known: key, window, ca, timeout)")
             }
         }
     }

@@ -33,7 +33,8 @@ public final class RedisLink: ConnectionHandler {
     /// For `rediss://`: made once, on the first connect.
     private var tlsContext: TLSContext?
     private var parser = RESPParser()
-    private var waiting: [(reply: Reply, sentAt: Monotonic, blocking: Bool)] = []
+    /// Commands sent and not answered yet, oldest first, with the time each reply is due by.
+    private var waiting: [(reply: Reply, due: Monotonic)] = []
     private var waitingHead = 0
     private var attempt = 0
     private var stopped = false
@@ -49,6 +50,7 @@ public final class RedisLink: ConnectionHandler {
         self.endpoint = endpoint
         self.loop = loop
         self.log = log
+        replyTimeout = endpoint.replyTimeout
     }
 
     public func start() {
@@ -62,13 +64,15 @@ public final class RedisLink: ConnectionHandler {
     }
 
     /// Sends `command`; `reply` gets the answer (a `.error` reply is a success at this level:
-    /// the server answered). Before the link is ready it fails at once with `.down`.
-    public func send(_ command: RESPCommand, blocking: Bool = false, reply: @escaping Reply) {
+    /// the server answered). Before the link is ready it fails at once with `.down`. A command
+    /// that may block on the server (`XREAD BLOCK`) names how long in `blocksFor`: its reply is
+    /// due that much later.
+    public func send(_ command: RESPCommand, blocksFor: Double = 0, reply: @escaping Reply) {
         guard state == .ready, let connection else {
             reply(.failure(.down(downReason)))
             return
         }
-        write(command, on: connection, blocking: blocking, reply: reply)
+        write(command, on: connection, blocksFor: blocksFor, reply: reply)
     }
 
     private var downReason: String {
@@ -76,8 +80,8 @@ public final class RedisLink: ConnectionHandler {
         return "connecting"
     }
 
-    private func write(_ command: RESPCommand, on connection: Connection, blocking: Bool, reply: @escaping Reply) {
-        waiting.append((reply, Monotonic.now(), blocking))
+    private func write(_ command: RESPCommand, on connection: Connection, blocksFor: Double, reply: @escaping Reply) {
+        waiting.append((reply, Monotonic.now().adding(seconds: replyTimeout + blocksFor)))
         connection.send(command.encoded)
     }
 
@@ -108,16 +112,16 @@ public final class RedisLink: ConnectionHandler {
             var arguments: [[UInt8]] = [Array("AUTH".utf8)]
             if let username = endpoint.username { arguments.append(Array(username.utf8)) }
             arguments.append(Array(password.utf8))
-            write(RESPCommand(arguments), on: opened, blocking: false) { [weak self] result in
+            write(RESPCommand(arguments), on: opened, blocksFor: 0) { [weak self] result in
                 if case .success(.error(let message)) = result { self?.drop("AUTH failed: \(message)") }
             }
         }
         if let database = endpoint.database {
-            write(RESPCommand(["SELECT", String(database)]), on: opened, blocking: false) { [weak self] result in
+            write(RESPCommand(["SELECT", String(database)]), on: opened, blocksFor: 0) { [weak self] result in
                 if case .success(.error(let message)) = result { self?.drop("SELECT \(database) failed: \(message)") }
             }
         }
-        write(RESPCommand(["PING"]), on: opened, blocking: false) { [weak self] result in
+        write(RESPCommand(["PING"]), on: opened, blocksFor: 0) { [weak self] result in
             guard let self, case .success(let value) = result else { return }
             if case .error(let message) = value { drop("PING failed: \(message)"); return }
             attempt = 0
@@ -175,11 +179,12 @@ public final class RedisLink: ConnectionHandler {
         }
     }
 
+    /// Once a second: a reply overdue (a hung server, a silent network) drops the link, which
+    /// then reconnects like after any loss.
     public func tick(_ connection: Connection, now: Monotonic) {
         guard waitingHead < waiting.count else { return }
-        let oldest = waiting[waitingHead]
-        if !oldest.blocking && now.seconds(since: oldest.sentAt) > replyTimeout {
-            drop("no reply to a command for \(Int(replyTimeout)) s")
+        if waiting[waitingHead...].contains(where: { $0.due < now }) {
+            drop("no reply from Redis within \(Int(replyTimeout)) s")
         }
     }
 

@@ -87,7 +87,7 @@ public final class RedisStreamFollower: StreamFollower {
         let current = generation
         let command = RESPCommand(["XREAD", "COUNT", String(pageSize), "BLOCK", String(blockMilliseconds),
                                    "STREAMS", endpoint.key, "\(after)-0"])
-        link.send(command) { [weak self] result in
+        link.send(command, blocksFor: Double(blockMilliseconds) / 1000) { [weak self] result in
             guard let self, current == generation else { return }
             reading = false
             switch Self.entries(result, range: false) {

@@ -145,6 +145,9 @@ public final class RedisStreamPublisher: StreamPublisher {
                 log("stream \(endpoint.key) ends at seq \(top.seq) but seq \(acknowledged) had been acknowledged: Redis lost entries; sending them again from the journal")
                 status.republished += acknowledged - top.seq
             }
+            // The stream holds everything up to its top: acknowledged, even if the replies were
+            // lost with the previous connection (a hung Redis that worked off its input later).
+            if top.seq > status.publishedSeq { self.acknowledged(top.seq) }
             begin(at: top.seq + 1)
         }
     }

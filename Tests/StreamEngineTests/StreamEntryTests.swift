@@ -85,3 +85,14 @@ import Testing
         do { _ = try RedisEndpoint(parsing: "redis://:hunter2@h:0") } catch { #expect(!error.description.contains("hunter2")) }
     }
 }
+
+@Suite struct RedisEndpointOptionTests {
+    @Test func replyTimeoutAndCAAreOptions() throws {
+        let endpoint = try RedisEndpoint(parsing: "rediss://h:6380?timeout=3&ca=/etc/ca.pem")
+        #expect(endpoint.replyTimeout == 3 && endpoint.caFile == "/etc/ca.pem" && endpoint.tls)
+        #expect(try RedisEndpoint(parsing: "redis://h").replyTimeout == 10)
+        for bad in ["redis://h?timeout=0", "redis://h?timeout=301", "redis://h?timeout=x", "redis://h?ca="] {
+            #expect(throws: RedisEndpoint.ParseError.self) { try RedisEndpoint(parsing: bad) }
+        }
+    }
+}

@@ -5,6 +5,7 @@ ladderwire processes; Redis is read with the tests' own RESP client."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 
 from conftest import run_cli
@@ -165,3 +166,21 @@ def test_a_password_is_sent_with_auth_and_never_logged(server_factory, redis_fac
     wait_until(lambda: health(core)["stream"]["publishedSeq"] == seqs[-1], what="publishing with a password")
     logs = core.stdout_text() + core.stderr_text() + wrong.stdout_text() + wrong.stderr_text()
     assert "s3cret" not in logs and "nope" not in logs
+
+
+def test_a_hung_redis_is_detected_by_the_reply_timeout_and_caught_up_after(server_factory, redis_factory):
+    redis = redis_factory()
+    core = server_factory(extra_args=["--stream", f"{redis.url}?timeout=2"])
+    post_ok(core, [fill(n) for n in range(1, 4)])
+    wait_published(core, redis, 3)
+    os.kill(redis.proc.pid, signal.SIGSTOP)   # accepts nothing, answers nothing, closes nothing
+    try:
+        post_ok(core, [fill(n) for n in range(4, 8)])
+        hung = wait_until(lambda: (h := health(core))["stream"]["state"] == "down" and h, what="the reply timeout")
+        assert "no reply from Redis within 2 s" in hung["stream"]["error"] or "cannot connect" in hung["stream"]["error"]
+        assert hung["seq"] == 7
+    finally:
+        os.kill(redis.proc.pid, signal.SIGCONT)
+    entries = wait_published(core, redis, 7)
+    assert [seq for seq, _ in entries] == list(range(1, 8))
+    assert "no reply from Redis within 2 s" in core.stdout_text()
