@@ -30,6 +30,8 @@ let package = Package(
         // Sans-I/O protocol cores.
         .target(name: "HTTPCore", swiftSettings: strict),
         .target(name: "WebSocketCore", dependencies: ["HTTPCore"], swiftSettings: strict),
+        // Redis's wire protocol (RESP2): replies parsed from bytes, commands written to bytes.
+        .target(name: "RESP", swiftSettings: strict),
 
         // Money (pure), the wire schema, persistence, the single writer, fan-out.
         .target(name: "Ledger", dependencies: ["Bytes"], swiftSettings: strict),
@@ -45,13 +47,16 @@ let package = Package(
         // The event loop.
         .target(name: "Reactor", dependencies: ["CSystem", "COpenSSL", "Bytes"], swiftSettings: strict),
 
+        // The stream engine between a core and its edges (Redis Streams behind a protocol of our own).
+        .target(name: "StreamEngine", dependencies: ["RESP", "Reactor", "Bytes"], swiftSettings: strict),
+
         // Background sources of events (recorded feed, simulator, TT poller).
         .target(name: "EventSources", dependencies: ["Wire", "JSON", "Bytes", "Ledger"], swiftSettings: strict),
 
         // Wiring and the command line: the only module that sees both the Hub and the Reactor.
         .target(name: "Server",
                 dependencies: ["HTTPCore", "WebSocketCore", "Reactor", "Ledger", "Journal", "Hub", "Wire", "JSON",
-                               "Bytes", "Ingest", "EventSources", "ConfigFiles", "COpenSSL", "CSystem"],
+                               "Bytes", "Ingest", "EventSources", "ConfigFiles", "COpenSSL", "CSystem", "StreamEngine", "RESP"],
                 swiftSettings: strict),
         .executableTarget(name: "ladderwire", dependencies: ["Server"], swiftSettings: strict),
         .executableTarget(name: "ladderwire-bench",
@@ -70,6 +75,8 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON", "Bytes"], swiftSettings: strict),
         .testTarget(name: "HTTPCoreTests", dependencies: ["HTTPCore", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WebSocketCoreTests", dependencies: ["WebSocketCore", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StreamEngineTests", dependencies: ["StreamEngine", "RESP", "Reactor", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ReactorTests", dependencies: ["Reactor", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "ConfigFiles", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Ledger", "JSON", "TestSupport"], swiftSettings: strict),
@@ -82,7 +89,7 @@ let package = Package(
         .testTarget(name: "EventSourcesTests", dependencies: ["EventSources", "Wire", "JSON", "Bytes", "Ledger", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "ServerTests", dependencies: ["Server", "EventSources", "ConfigFiles", "JSON", "TestSupport",
-                                                   "Ingest", "Journal", "Reactor", "Hub", "Ledger"],
+                                                   "Ingest", "Journal", "Reactor", "Hub", "Ledger", "Wire", "Bytes", "StreamEngine"],
                     swiftSettings: strict),
     ]
 )

@@ -33,7 +33,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     public let options: Options
-    private let epfd: Int32
+    let epfd: Int32
     private let mailbox: Mailbox
     private let timerFD: Int32
     private struct Listener {
@@ -43,13 +43,13 @@ public final class EventLoop: @unchecked Sendable {
     }
     private var listeners: [Int32: Listener] = [:]
     private var listenersPaused = false
-    private var connections: [UInt64: Connection] = [:]
+    var connections: [UInt64: Connection] = [:]
     /// Open connections per peer address (without the port), for `maxConnectionsPerAddress`.
     private var connectionsPerAddress: [String: Int] = [:]
     private var pendingWrites: [Connection] = []
     /// TLS connections with decrypted input left inside OpenSSL, which epoll cannot report.
     private var pendingReads: [Connection] = []
-    private var nextID: UInt64 = 16
+    var nextID: UInt64 = 16
     private var timers = TimerHeap()
     private var running = false
     private var readScratch = [UInt8](repeating: 0, count: 64 * 1024)

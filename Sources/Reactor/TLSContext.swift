@@ -78,9 +78,16 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
+    /// A context made elsewhere (the client context of TLSClient.swift).
+    init(raw: OpaquePointer, certificateChainFile: String, privateKeyFile: String) {
+        self.raw = raw
+        self.certificateChainFile = certificateChainFile
+        self.privateKeyFile = privateKeyFile
+    }
+
     deinit { SSL_CTX_free(raw) }
 
-    private static func requireReadable(_ path: String, what: String) throws(TLSError) {
+    static func requireReadable(_ path: String, what: String) throws(TLSError) {
         guard let file = fopen(path, "r") else {
             throw TLSError("\(what) \(path): \(String(cString: strerror(errno)))")
         }

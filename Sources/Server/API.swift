@@ -74,17 +74,18 @@ enum API {
         }
         let board = context.statusBoard
         let chosen = filter
+        let refusalCode = context.pipeline == nil ? "not_ready" : "storage_error"
         return .deferred { reply in
             let reply = LoopBound(reply, on: context.loop)
-            let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
-                if let reason = read.writesStopped {
-                    let error = JSONValue.object([("error", .string("storage_error")), ("message", .string(reason))])
+            let queued = context.source.snapshotBytes(filter: chosen, monitors: { board.all }) { result in
+                switch result {
+                case .failure(let refusal):
+                    let error = JSONValue.object([("error", .string(refusalCode)), ("message", .string(refusal.reason))])
                     reply.post { $0(.json(503, error.serialized)) }
-                    return
+                case .success(let body):
+                    let response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body)
+                    reply.post { $0(response) }
                 }
-                let body = read.snapshotBytes(filter: chosen, resync: false, monitors: board.all, now: wallClockNanos())
-                let response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: body)
-                reply.post { $0(response) }
             }
             if !queued { reply.post { $0(API.busy()) } }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import StreamEngine
 
 /// The public command line (see docs/operations.md). Every bad flag or value: one line on
 /// stderr and exit code 2.
@@ -10,6 +11,9 @@ public enum LadderwireCommand {
       ladderwire serve [--config FILE] [--env sim|uat|live] [--host H] [--port P] [--static DIR]
                        [--db PATH] [--sources none|NAME,NAME] [--echo] [--tls-cert PEM --tls-key PEM]
                        [--log-format text|json]
+                       [--stream redis://HOST:PORT[?key=K&window=N]]   (a core: publish to a Redis Stream)
+      ladderwire edge --stream redis://HOST:PORT [--core http://HOST:PORT] [--host H] [--port P] [--static DIR]
+                       [--config FILE] [--env E]     (serves subscribers from the stream; holds no journal)
       ladderwire config check [--config FILE] [--env E]
       ladderwire token add NAME --role viewer|producer|admin [--accounts A,B] [--expires DURATION]
                        [--config FILE] [--env E]       (DURATION: 30d, 12h, 90m, 3600s)
@@ -86,6 +90,8 @@ public enum LadderwireCommand {
                 return 0
             case "serve":
                 return try serve(args.dropFirst(), signals: signals)
+            case "edge":
+                return try edge(args.dropFirst(), signals: signals)
             case "config":
                 guard args.dropFirst().first == "check" else { throw UsageError(message: "usage: ladderwire config check [--config FILE] [--env E]") }
                 return try configCheck(args.dropFirst(2))
@@ -101,7 +107,7 @@ public enum LadderwireCommand {
             case "backup", "export", "audit", "db":
                 return try operation(command, args.dropFirst())
             default:
-                throw UsageError(message: "unknown command '\(command)' (serve, config check, token add, mark, day-roll, record, backup, export, audit, db check, --help, --version)")
+                throw UsageError(message: "unknown command '\(command)' (serve, edge, config check, token add|list|revoke, mark, day-roll, record, backup, export, audit, db check, --help, --version)")
             }
         } catch {
             writeError("ladderwire: \(error.message)")
@@ -118,7 +124,8 @@ public enum LadderwireCommand {
     }
 
     static func serve(_ arguments: ArraySlice<String>, signals: ShutdownSignals?) throws(UsageError) -> Int32 {
-        let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "db", "sources", "tls-cert", "tls-key", "log-format"],
+        let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "db", "sources", "tls-cert", "tls-key", "log-format",
+                                                  "stream"],
                               switches: ["echo"])
         if let extra = flags.positional.first { throw UsageError(message: "unexpected argument '\(extra)'") }
         var config = try loadConfig(flags)
@@ -150,6 +157,9 @@ public enum LadderwireCommand {
             guard format == "text" || format == "json" else { throw UsageError(message: "--log-format takes text or json, got '\(format)'") }
             config.logFormat = format
         }
+        if let stream = flags.values["stream"] {
+            do { config.stream = try RedisEndpoint(parsing: stream) } catch { throw UsageError(message: error.description) }
+        }
         config.tlsCert = flags.values["tls-cert"] ?? config.tlsCert
         config.tlsKey = flags.values["tls-key"] ?? config.tlsKey
         if (config.tlsCert == nil) != (config.tlsKey == nil) {
@@ -158,6 +168,47 @@ public enum LadderwireCommand {
         do { try ConfigLoader.validate(config) } catch { throw UsageError(message: "config: \(error.description)") }
         do {
             return try ServerRunner.run(config: config, signals: signals, log: config.logFormat == "json" ? writeJSONLogLine : writeLine)
+        } catch {
+            throw UsageError(message: error.description)
+        }
+    }
+
+    /// `edge`: a subscriber-facing server fed by the stream a core publishes.
+    static func edge(_ arguments: ArraySlice<String>, signals: ShutdownSignals?) throws(UsageError) -> Int32 {
+        let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "stream", "core", "tls-cert", "tls-key"],
+                              switches: [])
+        if let extra = flags.positional.first { throw UsageError(message: "unexpected argument '\(extra)'") }
+        guard let streamText = flags.values["stream"] else { throw UsageError(message: "edge needs --stream redis://HOST:PORT") }
+        let stream: RedisEndpoint
+        do { stream = try RedisEndpoint(parsing: streamText) } catch { throw UsageError(message: error.description) }
+        var core: String?
+        if let text = flags.values["core"] {
+            guard (text.hasPrefix("http://") || text.hasPrefix("https://")), text.count > 8 else {
+                throw UsageError(message: "--core takes the core's address, http://HOST:PORT, got '\(text)'")
+            }
+            core = text.hasSuffix("/") ? String(text.dropLast()) : text
+        }
+        var config = try loadConfig(flags)
+        if let host = flags.values["host"] {
+            guard !host.isEmpty else { throw UsageError(message: "--host needs an address") }
+            config.host = host
+        }
+        if let text = flags.values["port"] {
+            guard let port = Int(text), (0...65535).contains(port) else { throw UsageError(message: "--port must be a number from 0 to 65535, got '\(text)'") }
+            config.port = port
+        }
+        if let dir = flags.values["static"] {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw UsageError(message: "--static \(dir): not a directory")
+            }
+            config.staticDir = dir
+        }
+        config.tlsCert = flags.values["tls-cert"] ?? config.tlsCert
+        config.tlsKey = flags.values["tls-key"] ?? config.tlsKey
+        if (config.tlsCert == nil) != (config.tlsKey == nil) { throw UsageError(message: "--tls-cert and --tls-key go together") }
+        do {
+            return try EdgeRunner.run(config: config, stream: stream, core: core, signals: signals)
         } catch {
             throw UsageError(message: error.description)
         }

@@ -14,6 +14,7 @@ enum Endpoints {
         let monitors = context.statusBoard.all
         let storage = context.pipeline.statistics.storage.withLock { $0 }
         let degraded = storage != .ok || monitors.contains { $0.state == .degraded || $0.state == .stopped }
+            || context.streamPublication?.isDegraded == true
         var out = JSONBytes(reservingCapacity: 1024)
         out.openObject()
         out.key("status"); out.string(static: degraded ? "degraded" : "ok")
@@ -42,6 +43,7 @@ enum Endpoints {
         }
         out.closeArray()
         out.key("detailed"); out.bool(detailed)
+        context.streamPublication?.writeHealth(to: &out)
         out.closeObject()
         var response = HTTPResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")]), body: out.bytes)
         response.headers.add("Cache-Control", "no-store")
@@ -114,6 +116,7 @@ enum Endpoints {
             }
         }
         metric("ladderwire_monitor_state", "gauge", "Monitor state (1 = current).", monitorLines)
+        out += context.streamPublication?.metrics() ?? ""
         metric("ladderwire_uptime_seconds", "gauge", "Seconds since start.", [("", "\(Int(context.uptimeSeconds))")])
         var response = HTTPResponse(status: 200, body: Array(out.utf8))
         response.headers.add("Content-Type", "text/plain; version=0.0.4; charset=utf-8")

@@ -25,6 +25,7 @@ struct Router {
            !OriginPolicy.allows(request, extra: context.config.allowedOrigins) {
             return .response(.text(403, "origin \(request.headers["origin"] ?? "") is not allowed (same origin or allowedOrigins only)"))
         }
+        if let answer = EdgeRoutes.answer(request, context: context) { return answer }
         switch request.path {
         case "/ws":
             return upgrade(request, connection: connection, role: .viewer) { principal, subprotocol in

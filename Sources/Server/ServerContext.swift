@@ -10,7 +10,11 @@ final class ServerContext {
     let config: ServerConfig
     let loop: EventLoop
     let hub: Hub
-    let pipeline: IngestPipeline
+    /// The single writer; nil on an edge, which holds no journal: `EdgeRoutes` answers every
+    /// path that would need it before the router gets there.
+    let pipeline: IngestPipeline!
+    /// Snapshots and resumes: the pipeline on a core, the stream state on an edge.
+    let source: any SubscriptionSource
     let statusBoard: StatusBoard
     /// Replaced when the token file is reloaded (SIGHUP or a change on disk).
     var authenticator: Authenticator
@@ -23,6 +27,10 @@ final class ServerContext {
     let keepalive: WebSocketSession.Keepalive
     let httpIdleTimeout: Double
     var shuttingDown = false
+    /// `serve --stream`: the publisher's state for /healthz and /metrics.
+    var streamPublication: StreamPublication?
+    /// `edge`: the upstream side (stream follower and state); nil on a core.
+    var edgeNode: EdgeNode?
     lazy var router = Router(context: self)
     // Hardening (docs/operations.md, "Security"): Host allowlist, refusal audit, slow-loris and
     // body limits.
@@ -44,13 +52,14 @@ final class ServerContext {
     /// A subscriber whose snapshot or resume could not be queued: reconnect shortly.
     static let busyClose = CloseCode(4013)
 
-    init(config: ServerConfig, loop: EventLoop, hub: Hub, metrics: ServerMetrics, pipeline: IngestPipeline,
-         statusBoard: StatusBoard, authenticator: Authenticator, version: String) {
+    init(config: ServerConfig, loop: EventLoop, hub: Hub, metrics: ServerMetrics, pipeline: IngestPipeline?,
+         source: any SubscriptionSource, statusBoard: StatusBoard, authenticator: Authenticator, version: String) {
         self.config = config
         self.loop = loop
         self.hub = hub
         self.metrics = metrics
         self.pipeline = pipeline
+        self.source = source
         self.statusBoard = statusBoard
         self.authenticator = authenticator
         self.version = version

@@ -11,6 +11,7 @@ import Journal
 import JSON
 import Ledger
 import Reactor
+import StreamEngine
 import Synchronization
 import Wire
 
@@ -59,6 +60,7 @@ public enum ServerRunner {
         let fanOut = LoopBound((hub: hub, metrics: metrics), on: loop)
         let started = Monotonic.now()
         let pipeline: IngestPipeline
+        let publication = config.stream.map { _ in LoopBound(StreamPublication(epoch: journal.epoch), on: loop) }
         do {
             var options = pipelineOptions(config)
             options.recoveryProgress = log
@@ -71,6 +73,7 @@ public enum ServerRunner {
                     target.metrics.fanOut.record(micros: Int((done.nanoseconds - start.nanoseconds) / 1000))
                     target.metrics.recordPush(micros: Int((done.nanoseconds - committedAt.nanoseconds) / 1000))
                 }
+                publication?.post { $0.committed(events) }
             }
         } catch {
             throw StartupError(description: "recovery failed: \(error.description)")
@@ -84,9 +87,13 @@ public enum ServerRunner {
             fanOut.post { $0.hub.broadcast(message) }
         }
         let context = ServerContext(config: config, loop: loop, hub: hub, metrics: metrics, pipeline: pipeline,
-                                    statusBoard: statusBoard,
+                                    source: PipelineSource(pipeline: pipeline), statusBoard: statusBoard,
                                     authenticator: Authenticator(tokens: tokens, anonymousRole: anonymousRole), version: ladderwireVersion)
         pipeline.start()
+        if let endpoint = config.stream, let publication {
+            context.streamPublication = publication.value
+            publication.value.start(endpoint: endpoint, pipeline: pipeline, loop: loop, lastSeq: journal.lastSeq, log: log)
+        }
         let walCheckpointer = WALCheckpointer(path: config.databasePath)
         walCheckpointer.start()
         pipeline.audit(actor: "server", action: "config_load", detail: "environment \(config.environment.rawValue), sources \(config.sources.joined(separator: ",")), db \(config.databasePath)")

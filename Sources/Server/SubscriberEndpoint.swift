@@ -58,13 +58,13 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         // first message and the complaint about the query follows it.
         if let filterError {
             let target = LoopBound((endpoint: self, session: session), on: context.loop)
-            _ = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { _ in
+            context.source.afterReads {
                 target.post { $0.endpoint.sendError($0.session, code: "bad_filter", message: filterError) }
             }
         }
     }
 
-    // MARK: Snapshot and resume (built on the pipeline thread, delivered in commit order)
+    // MARK: Snapshot and resume (built where the source orders reads with publishes, delivered in seq order)
 
     private func requestSnapshot(resync: Bool) {
         guard let subscriber else { return }
@@ -72,17 +72,18 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
         let board = context.statusBoard
         let target = LoopBound((hub: context.hub, session: session), on: context.loop)
-        let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
-            if read.writesStopped != nil {
-                // The reason is on /healthz; a close reason must stay within 123 bytes.
-                target.post { $0.session?.close(.internalError, reason: "storage failed: writes stopped") }
-                return
-            }
-            let seq = read.lastSeq
-            let frame = read.snapshotFrame(filter: filter, format: format, resync: resync, monitors: board.all, now: wallClockNanos())
-            target.post { $0.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
+        let queued = context.source.snapshotFrame(filter: filter, format: format, resync: resync, monitors: { board.all }) { answer in
+            target.post { Self.deliver(answer, to: id, hub: $0.hub, session: $0.session) }
         }
         if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }
+    }
+
+    /// A snapshot to the hub, or the close that says why there is none.
+    private static func deliver(_ answer: SnapshotAnswer, to id: UInt64, hub: Hub, session: WebSocketSession?) {
+        switch answer {
+        case .frame(let seq, let frame): hub.deliverSnapshot(to: id, seq: seq, frame: frame)
+        case .refused(let reason): session?.close(.internalError, reason: String(reason.prefix(120)))
+        }
     }
 
     private func requestResume(since: Int64, epoch: String?, continuing: Bool = false) {
@@ -93,17 +94,16 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         let target = LoopBound((endpoint: self, hub: context.hub), on: context.loop)
         // Chunks of half the outbound cap: a long replay never trips the slow-consumer close.
         let chunk = max(context.config.limits.outboundCapBytes / 2, 4096)
-        let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
-            switch read.resume(since: since, epoch: epoch, filter: filter, format: format, continuing: continuing, maxBytes: chunk) {
+        let queued = context.source.resume(since: since, epoch: epoch, filter: filter, format: format, continuing: continuing, maxBytes: chunk,
+                              monitors: { board.all }) { answer in
+            switch answer {
             case .replay(let frames, let upTo, let complete):
                 target.post {
                     $0.hub.deliverResume(to: id, frames: frames, upTo: upTo, complete: complete)
                     if !complete { $0.endpoint.continueResumeWhenDrained() }
                 }
-            case .resync:
-                let seq = read.lastSeq
-                let frame = read.snapshotFrame(filter: filter, format: format, resync: true, monitors: board.all, now: wallClockNanos())
-                target.post { $0.hub.deliverSnapshot(to: id, seq: seq, frame: frame) }
+            case .resync(let snapshot):
+                target.post { Self.deliver(snapshot, to: id, hub: $0.hub, session: $0.endpoint.session) }
             }
         }
         if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }
@@ -230,7 +230,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
 
     /// One message outside the hub's fan-out (errors, pongs, heartbeats), in this client's format.
     private func send(_ message: SubscriberMessage, on session: WebSocketSession) {
-        let encoder = context.pipeline.encoder
+        let encoder = context.source.encoder
         switch format {
         case .json: session.send(Frames.text(bytes: encoder.json(message)))
         case .text: session.sendText(TextRenderer(encoder: encoder).line(message))

@@ -43,9 +43,12 @@ struct TextCommands {
             let filter = subscriber.filter
             let fillCount = count
             let target = LoopBound(session, on: context.loop)
-            let queued = context.pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
-                let renderer = TextRenderer(encoder: read.encoder)
-                let content = read.snapshot(filter: filter)
+            let renderer = TextRenderer(encoder: context.source.encoder)
+            let queued = context.source.snapshotContent(filter: filter) { snapshot in
+                guard let content = snapshot else {
+                    target.post { $0.sendText("error: no state yet (the edge is still loading it)") }
+                    return
+                }
                 let lines: [String]
                 switch command {
                 case "positions": lines = content.positions.map { renderer.line(.position($0, seq: nil)) }

@@ -35,6 +35,7 @@ import Testing
             var config = ServerConfig()
             config.staticDir = folder.path
             let context = ServerContext(config: config, loop: loop, hub: Hub(), metrics: ServerMetrics(), pipeline: pipeline,
+                                        source: PipelineSource(pipeline: pipeline),
                                         statusBoard: StatusBoard(), authenticator: Authenticator(tokens: TokenStore(), anonymousRole: .admin),
                                         version: "test")
             self.context = context

@@ -3,8 +3,13 @@ import Foundation
 import Synchronization
 import WebSocketCore
 
-/// `ladderwire-bench latency --url ws://HOST:PORT [--feed FILE] [--rate N/s | --pace recorded [--speed X]]
-/// [--subscribers N] [--seconds S] [--drain S] [--with-marks] [--server-pid PID] [--svg FILE] [--json]`
+/// `ladderwire-bench latency --url ws://HOST:PORT [--subscribe-url ws://EDGE:PORT] [--feed FILE]
+/// [--rate N/s | --pace recorded [--speed X]] [--subscribers N] [--seconds S] [--drain S] [--with-marks]
+/// [--server-pid PID] [--edge-pid PID] [--svg FILE] [--json]`
+///
+/// With `--subscribe-url` the producer writes to the core (`--url`) and the subscribers read an
+/// edge, so the latency includes the stream hop (core → Redis → edge); `--edge-pid` reports the
+/// edge's CPU per delivery.
 ///
 /// Open loop: event i is due at start + i/rate (`--rate`) or at start + its recorded offset / X
 /// (`--pace recorded --speed X`: the day as it was recorded, bursts and lulls included, X times
@@ -14,10 +19,16 @@ import WebSocketCore
 /// second of the replay; `--svg` draws the distribution and the per-second p99.
 func runLatencyBench(arguments: [String]) {
     let options = BenchOptions(command: "latency", arguments: arguments,
-                               valued: ["url", "feed", "rate", "subscribers", "seconds", "drain", "server-pid", "build", "durability",
-                                        "pace", "speed", "svg"],
+                               valued: ["url", "subscribe-url", "feed", "rate", "subscribers", "seconds", "drain", "server-pid", "edge-pid",
+                                        "build", "durability", "pace", "speed", "svg"],
                                switches: ["json", "with-marks"])
     let url = ServerURL.required(options)
+    var subscribeURL = url
+    if let text = options.string("subscribe-url") {
+        guard let parsed = ServerURL(text) else { BenchOptions.fail("latency: --subscribe-url must look like ws://127.0.0.1:8081, got '\(text)'") }
+        subscribeURL = parsed
+    }
+    let edgeProcess = options.string("edge-pid") == nil ? nil : ServerProcess(pid: options.int("edge-pid", default: 0, minimum: 1))
     let rate = options.rate("rate", default: 1000)
     let subscriberCount = options.int("subscribers", default: 1, minimum: 1)
     let duration = options.nanoseconds("seconds", defaultSeconds: 10)
@@ -61,7 +72,7 @@ func runLatencyBench(arguments: [String]) {
     let runTag = Array(makeRunTag().utf8)
 
     var run = LatencyRun(feed: feed, eventCount: eventCount, runTag: runTag)
-    do { try run.connect(url, subscribers: subscriberCount) } catch {
+    do { try run.connect(url, subscribeURL: subscribeURL, subscribers: subscriberCount) } catch {
         BenchOptions.fail("latency: \(error)")
     }
     guard run.awaitSnapshots(timeout: 30_000_000_000) else {
@@ -69,6 +80,7 @@ func runLatencyBench(arguments: [String]) {
     }
 
     let ticksBefore = server?.cpuTicks()
+    let edgeTicksBefore = edgeProcess?.cpuTicks()
     let clientCPUBefore = benchCPUSeconds()
     let rssBefore = server?.residentKiB()
     let progress = SendProgress()
@@ -82,11 +94,12 @@ func runLatencyBench(arguments: [String]) {
 
     run.receive(until: progress, drain: drain)
     let ticksAfter = server?.cpuTicks()
+    let edgeTicksAfter = edgeProcess?.cpuTicks()
     let rssAfter = server?.residentKiB()
     let clientCPU = benchCPUSeconds() - clientCPUBefore
 
     var report = BenchReport(run: RunDescription(options: options))
-    report.add("url", "ws://\(url.host):\(url.port)/ws?channels=fills + /feed")
+    report.add("url", "ws://\(subscribeURL.host):\(subscribeURL.port)/ws?channels=fills + ws://\(url.host):\(url.port)/feed")
     report.add("feed", "\(feedPath) (\(feed.lines.count) lines, marks \(options.flag("with-marks") ? "included" : "left out"))")
     if let recordedOffsets {
         report.add("pace", "recorded × \(speedText) (\(String(format: "%.1f", Double(recordedOffsets.last ?? 0) / 1e9)) s per pass over the file)")
@@ -108,6 +121,14 @@ func runLatencyBench(arguments: [String]) {
         report.add("server_cpu_us_per_answered_event", answered > 0 ? Int((cpuSeconds * 1e6 / Double(answered)).rounded()) : 0)
         report.add("server_cpu_percent_of_one_core", wall > 0 ? (cpuSeconds / wall * 1000).rounded() / 10 : 0)
         report.add("server_rss_kib_before_after", "\(rssBefore) \(rssAfter)")
+    }
+    if let edgeTicksBefore, let edgeTicksAfter {
+        let cpuSeconds = Double(edgeTicksAfter - edgeTicksBefore) / Double(ServerProcess.ticksPerSecond)
+        let wall = Double(max(run.lastActivity, progress.finishedAt.load(ordering: .acquiring)) - schedule.start) / 1e9
+        report.add("edge_cpu_s", (cpuSeconds * 100).rounded() / 100)
+        report.add("edge_cpu_percent_of_one_core", wall > 0 ? (cpuSeconds / wall * 1000).rounded() / 10 : 0)
+        let delivered = run.deliveryCount
+        report.add("edge_cpu_ns_per_delivery", delivered > 0 ? Int((cpuSeconds * 1e9 / Double(delivered)).rounded()) : 0)
     }
     let seconds = run.perSecond()
     if options.flag("json") {
@@ -243,11 +264,11 @@ struct LatencyRun {
         self.runTag = runTag
     }
 
-    mutating func connect(_ url: ServerURL, subscribers count: Int) throws(ClientSocket.Failure) {
+    mutating func connect(_ url: ServerURL, subscribeURL: ServerURL, subscribers count: Int) throws(ClientSocket.Failure) {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         let words = (eventCount + 63) / 64
         for index in 0..<count {
-            let (fd, leftover) = try ClientHandshake.open(url, target: "/ws?channels=fills")
+            let (fd, leftover) = try ClientHandshake.open(subscribeURL, target: "/ws?channels=fills")
             ClientSocket.setNonBlocking(fd)
             subscribers.append(SubscriberStream(fd: fd, reader: ServerFrameReader(initial: leftover),
                                                 arrived: [UInt64](repeating: 0, count: words)))
@@ -404,6 +425,9 @@ struct LatencyRun {
 
     static let ackPrefix = Array("{\"type\":\"ack\"".utf8)
     static let duplicatePrefix = Array("{\"type\":\"duplicate\"".utf8)
+
+    /// Deliveries received so far, every subscriber.
+    var deliveryCount: Int { subscribers.reduce(0) { $0 + $1.received } }
 
     func addResults(to report: inout BenchReport, progress: SendProgress) {
         let sent = progress.sent.load(ordering: .acquiring)

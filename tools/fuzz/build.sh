@@ -21,4 +21,8 @@ swiftc $flags -module-name FrameFuzz -I "$out" \
     "$root"/Sources/WebSocketCore/*.swift "$here"/FrameFuzz/main.swift \
     "$out/libHTTPCore.a" \
     -o "$out/fuzz-frame"
-echo "built $out/fuzz-http and $out/fuzz-frame"
+# RESP replies (Redis): the module has no dependencies.
+swiftc $flags -module-name RESPFuzz \
+    "$root"/Sources/RESP/*.swift "$here"/RESPFuzz/main.swift \
+    -o "$out/fuzz-resp"
+echo "built $out/fuzz-http, $out/fuzz-frame and $out/fuzz-resp"

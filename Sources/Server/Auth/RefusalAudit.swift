@@ -5,7 +5,8 @@ import Ingest
 /// client cannot fill the disk with them: per peer address, kind of refusal (missing token,
 /// unknown token, expired, forbidden, wrong Host) and interval, the first refusal is written (its
 /// detail cut to `detailLimit` bytes) and the rest are counted; one summary row per address and
-/// kind ("N more refusals") is written when the interval ends (and at shutdown). Loop thread only.
+/// kind ("N more refusals") is written when the interval ends (and at shutdown). An edge has no
+/// journal (`pipeline` nil): it aggregates and closes the same way, and writes no rows. Loop thread only.
 final class RefusalAudit {
     static let interval: Double = 60
     static let detailLimit = 256
@@ -15,11 +16,11 @@ final class RefusalAudit {
 
     private struct Window { var address: String; var kind: String; var suppressed: Int }
     private var windows: [String: Window] = [:]
-    private let pipeline: IngestPipeline
+    private let pipeline: IngestPipeline?
     private(set) var rowsWritten = 0
     private(set) var suppressedTotal = 0
 
-    init(pipeline: IngestPipeline) { self.pipeline = pipeline }
+    init(pipeline: IngestPipeline?) { self.pipeline = pipeline }
 
     func record(address: String, action: String, kind: String, detail: String) {
         var key = "\(address) \(action) \(kind)"
@@ -34,14 +35,14 @@ final class RefusalAudit {
                                   : Window(address: address, kind: "\(action) \(kind)", suppressed: 0)
         if key == "*" { return }
         rowsWritten += 1
-        pipeline.audit(actor: address, action: action, detail: RefusalAudit.truncated(detail))
+        pipeline?.audit(actor: address, action: action, detail: RefusalAudit.truncated(detail))
     }
 
     /// Ends the interval: one summary row per address that had suppressed refusals.
     func flush() {
         for window in windows.values where window.suppressed > 0 {
             rowsWritten += 1
-            pipeline.audit(actor: window.address, action: "refusals_suppressed",
+            pipeline?.audit(actor: window.address, action: "refusals_suppressed",
                            detail: "\(window.suppressed) more refusals (\(window.kind)) within \(Int(Self.interval)) s")
         }
         windows.removeAll(keepingCapacity: true)

@@ -1,4 +1,5 @@
 import EventSources
+import StreamEngine
 
 /// The effective configuration of one `serve` run: the embedded defaults, overlaid by
 /// `config/ladderwire.json` (shared section, then the chosen environment's section), overlaid
@@ -42,6 +43,8 @@ public struct ServerConfig: Sendable, Equatable {
     /// `text`: one plain line per event on stdout; `json`: one JSON object per line for log
     /// collectors (`{"time":…,"level":…,"msg":…}`). Start-up errors stay one plain line on stderr.
     public var logFormat = "text"
+    /// `serve --stream redis://…`: publish every committed event to this stream (a core).
+    public var stream: RedisEndpoint? = nil
     /// Settings of each background monitor (`replay`, `sim`, `tt`); `sources` says which run.
     public var monitors = MonitorsConfig()
 
