@@ -33,8 +33,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         case refused(code: String, message: String, ref: String?)
         /// Carry every open position to the next trading day's SOD (admin command or the scheduled roll).
         case dayRoll
-        /// A bust or correction from a producer whose token is scoped to `accounts`: it may only
-        /// touch fills of those accounts (the fill's account is known only to the ledger).
+        /// A bust, correction or order message from a producer whose token is scoped to `accounts`:
+        /// it may only touch fills and orders of those accounts (the fill's account is known only to the ledger).
         case scoped(ProducerMessage, accounts: Set<String>)
 
         /// What a reply or audit entry names.
@@ -62,6 +62,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     let journal: any EventStore
     let translation: MessageTranslation
     var execIndex: [String: Int64]
+    /// (orderId, version) → the seq that stored it: order messages' idempotency, like `execIndex`.
+    var orderIndex: [OrderVersion: Int64]
     var eventsSinceCheckpoint = 0
     private let publish: @Sendable ([CommittedEvent]) -> Void
     private let inbox = Mutex<[Work]>([])
@@ -85,6 +87,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         let recovered = try Recovery.recover(journal: journal, catalog: catalog, config: config)
         self.ledger = recovered.ledger
         self.execIndex = recovered.execIndex
+        self.orderIndex = recovered.orderIndex
         statistics.recoveredEvents.store(recovered.replayed, ordering: .relaxed)
         statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)
     }
@@ -199,6 +202,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         var cursors: [SourceCursor] = []
         var replies: [(results: [SubmitResult], completion: @Sendable ([SubmitResult]) -> Void)] = []
         var newExecIds: [String: Int64] = [:]
+        var newOrderVersions: [OrderVersion: Int64] = [:]
         var checkpoint: (seq: Seq, state: [UInt8])?
         var isEmpty: Bool { events.isEmpty && audit.isEmpty && cursors.isEmpty && replies.isEmpty && checkpoint == nil }
     }
@@ -232,7 +236,9 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         var events: [LedgerEvent] = []
         var eventItem: [Int] = []
         var seen = Set<String>()
+        var seenOrders = Set<OrderVersion>()
         var pendingFills: [String: String] = [:]
+        var pendingOrders: [String: (instrument: String, version: Int64)] = [:]
         for (index, item) in items.enumerated() {
             switch item {
             case .refused(let code, let message, _):
@@ -241,13 +247,22 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                 events.append(.dayRoll(time: now))
                 eventItem.append(index)
             case .message(let message), .scoped(let message, _):
-                if case .fill(let execId, _, _, _, _, _, _) = message {
+                if case .fill(let execId, _, _, _, _, _, _, _) = message {
                     if execIndex[execId] != nil || batch.newExecIds[execId] != nil || !seen.insert(execId).inserted { continue }
+                }
+                if let key = orderKey(message) {
+                    if orderIndex[key] != nil || batch.newOrderVersions[key] != nil || !seenOrders.insert(key).inserted { continue }
                 }
                 do throws(Rejection) {
                     if case .scoped(_, let accounts) = item { try checkScope(message, accounts: accounts, ledger: ledger) }
-                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger, pendingFills: pendingFills)
+                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger, pendingFills: pendingFills,
+                                                      pendingOrders: pendingOrders)
                     if case .fill(let fill) = event { pendingFills[fill.execId] = fill.instrument }
+                    if case .order(let order) = event {
+                        let instrument = order.instrument ?? pendingOrders[order.orderId]?.instrument
+                            ?? ledger.order(order.orderId)?.instrument ?? ""
+                        pendingOrders[order.orderId] = (instrument, order.version)
+                    }
                     events.append(event)
                     eventItem.append(index)
                 } catch {
@@ -290,8 +305,12 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                     results.append(.rejected(code: error.code, message: error.message))
                 }
             case .message(let message), .scoped(let message, _):
-                if case .fill(let execId, _, _, _, _, _, _) = message,
+                if case .fill(let execId, _, _, _, _, _, _, _) = message,
                    let seq = execIndex[execId] ?? batch.newExecIds[execId] {
+                    results.append(.duplicate(seq: seq))
+                    continue
+                }
+                if let key = orderKey(message), let seq = orderIndex[key] ?? batch.newOrderVersions[key] {
                     results.append(.duplicate(seq: seq))
                     continue
                 }
@@ -305,6 +324,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                     record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
                     switch event {
                     case .fill(let fill): batch.newExecIds[fill.execId] = seq
+                    case .order(let order): batch.newOrderVersions[OrderVersion(orderId: order.orderId, version: order.version)] = seq
                     case .bust: batch.audit.append(AuditEntry(time: now, actor: source, action: "bust", detail: message.ref, seq: seq))
                     case .correct: batch.audit.append(AuditEntry(time: now, actor: source, action: "correct", detail: message.ref, seq: seq))
                     case .sod: batch.audit.append(AuditEntry(time: now, actor: source, action: "sod", detail: message.ref, seq: seq))
@@ -321,10 +341,25 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         return (results, anyRejected)
     }
 
-    /// A scoped producer's bust or correction must name a fill of one of its accounts. A fill
-    /// that does not exist is left to the translation (`unknown_fill`).
+    /// The idempotency key an order message names without looking at the ledger: its explicit
+    /// version, or version 1 for a `new` (a resent new). Nil for other messages, and for a
+    /// replace, cancel or reject without a version (it means "the next version").
+    private func orderKey(_ message: ProducerMessage) -> OrderVersion? {
+        guard case .order(let order) = message else { return nil }
+        if let version = order.version { return OrderVersion(orderId: order.orderId, version: version) }
+        return order.action == .new ? OrderVersion(orderId: order.orderId, version: 1) : nil
+    }
+
+    /// A scoped producer's bust or correction must name a fill of one of its accounts, and its
+    /// order messages an order of one of them (a new order names its account; the others are
+    /// checked against the order the ledger holds). A fill or order that does not exist is left
+    /// to the translation and the ledger (`unknown_fill`, `unknown_order`).
     private func checkScope(_ message: ProducerMessage, accounts: Set<String>, ledger: Ledger) throws(Rejection) {
         switch message {
+        case .order(let order):
+            if let account = order.account ?? ledger.order(order.orderId)?.account, !accounts.contains(account) {
+                throw Rejection(code: "unauthorized_account", message: "this token may not change order '\(order.orderId)' of account '\(account)'")
+            }
         case .bust(let execId), .correct(let execId, _, _):
             if let account = ledger.fill(execId: execId)?.fill.account, !accounts.contains(account) {
                 throw Rejection(code: "unauthorized_account", message: "this token may not change fill '\(execId)' of account '\(account)'")
@@ -412,6 +447,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         if case .failing = statistics.storage.withLock({ $0 }) { statistics.storage.withLock { $0 = .ok } }
         if eventsSinceCheckpoint >= options.checkpointEvery { startCheckpoint() }
         for (execId, seq) in batch.newExecIds { execIndex[execId] = seq }
+        for (key, seq) in batch.newOrderVersions { orderIndex[key] = seq }
         for cursor in batch.cursors { cursorCache.withLock { $0[cursor.name] = cursor.value } }
         statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)
         if !batch.committed.isEmpty { publish(batch.committed) }
@@ -444,6 +480,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             let recovered = try Recovery.recover(journal: journal, catalog: encoder.catalog, config: ledger.config)
             ledger = recovered.ledger
             execIndex = recovered.execIndex
+            orderIndex = recovered.orderIndex
             statistics.storage.withLock { $0 = .failing(error.message) }
         } catch let rebuild {
             let reason = "a commit failed (\(error.message)) and the ledger could not be rebuilt from the journal (\(rebuild.description)); restart the server"

@@ -10,6 +10,7 @@ enum Recovery {
     struct Result {
         var ledger: Ledger
         var execIndex: [String: Int64]
+        var orderIndex: [OrderVersion: Int64]
         var replayed: Int
     }
 
@@ -48,6 +49,10 @@ enum Recovery {
         do { execIndex = try journal.allExecIds() } catch {
             throw RecoveryError(description: "cannot read the fill index: \(error.message)")
         }
-        return Result(ledger: ledger, execIndex: execIndex, replayed: replayed)
+        let orderIndex: [OrderVersion: Int64]
+        do { orderIndex = try journal.allOrderVersions() } catch {
+            throw RecoveryError(description: "cannot read the order index: \(error.message)")
+        }
+        return Result(ledger: ledger, execIndex: execIndex, orderIndex: orderIndex, replayed: replayed)
     }
 }

@@ -13,6 +13,7 @@ struct FillEntry: Sendable {
     var day: Int32
     var side: Side
     var status: FillStatus
+    var orderId: String?
 
     init(_ fill: Fill, book: Int32, day: Int32, status: FillStatus = .live) {
         execId = fill.execId
@@ -24,6 +25,7 @@ struct FillEntry: Sendable {
         self.day = day
         side = fill.side
         self.status = status
+        orderId = fill.orderId
     }
 }
 
@@ -103,6 +105,8 @@ public struct Ledger: Sendable {
     var carriedTrade: [LastTrade?]
     /// Trading days rolled so far; fills of earlier days cannot be busted or corrected.
     var day: Int32 = 0
+    /// Orders by id: working ones and those that ended today (dropped at the day roll).
+    var orders: [String: OrderRecord] = [:]
 
     public init(catalog: InstrumentCatalog, config: LedgerConfig = LedgerConfig()) {
         self.catalog = catalog
@@ -175,7 +179,7 @@ public struct Ledger: Sendable {
         let entry = entries[Int(arrival)]
         let book = books[Int(entry.book)]
         return Fill(execId: entry.execId, account: book.account, instrument: book.instrument, side: entry.side,
-                    qty: entry.qty, price: entry.price, time: entry.time, source: entry.source)
+                    qty: entry.qty, price: entry.price, time: entry.time, source: entry.source, orderId: entry.orderId)
     }
 
     /// Stores a changed record (bust or correction) back into the compact form.

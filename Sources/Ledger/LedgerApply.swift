@@ -14,6 +14,7 @@ extension Ledger {
         case .sod(let account, let instrument, let qty, let price, _):
             return try applySOD(account: account, instrument: instrument, qty: qty, price: price)
         case .dayRoll: return try applyDayRoll()
+        case .order(let order): return try applyOrder(order)
         }
     }
 
@@ -21,6 +22,17 @@ extension Ledger {
 
     mutating func applyFill(_ fill: Fill) throws(LedgerError) -> [LedgerDelta] {
         let index = try validateFillFields(fill)
+        // The order it names, checked before anything changes; stored only if the fill applies.
+        let order = try fill.orderId.flatMap { id throws(LedgerError) in try orderAfterFill(fill, current: orders[id]) }
+        var deltas = try applyFillAlone(fill, instrument: index)
+        if let order {
+            orders[order.orderId] = order
+            deltas.insert(.order(order), at: 1)
+        }
+        return deltas
+    }
+
+    private mutating func applyFillAlone(_ fill: Fill, instrument index: Int) throws(LedgerError) -> [LedgerDelta] {
         let arrival = Int32(entries.count)
         // Claim the execId with one hash; a duplicate puts the old entry back.
         if let existing = entryByExecId.updateValue(arrival, forKey: fill.execId) {
@@ -270,6 +282,7 @@ extension Ledger {
         books = rebuilt
         day += 1
         carriedTrade = lastTrade
+        rollOrders()
         return publish(first: nil, staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
 }

@@ -10,6 +10,7 @@ extension Ledger {
         var busted: Set<String> = []
         var marks: [Int: Price] = [:]
         var rolls = 0
+        var orderOverlay: [String: OrderRecord] = [:]
 
         /// The instrument index of a fill that may still be busted or corrected.
         func open(_ execId: String) throws(LedgerError) -> Int {
@@ -31,6 +32,9 @@ extension Ledger {
                 case .fill(let fill):
                     let index = try validateFillFields(fill, marks: marks)
                     guard entryByExecId[fill.execId] == nil, added[fill.execId] == nil else { throw .duplicateExecId(fill.execId) }
+                    if let id = fill.orderId, let order = try orderAfterFill(fill, current: orderOverlay[id] ?? orders[id]) {
+                        orderOverlay[id] = order
+                    }
                     added[fill.execId] = (index, rolls)
                 case .bust(let execId, _):
                     _ = try open(execId)
@@ -48,6 +52,9 @@ extension Ledger {
                     _ = try validateSOD(account: account, instrument: instrument, qty: qty, price: price)
                 case .dayRoll:
                     rolls += 1
+                case .order(let event):
+                    let order = try orderAfter(event, current: orderOverlay[event.orderId] ?? orders[event.orderId]) { marks[$0] ?? markPrice[$0] }
+                    orderOverlay[event.orderId] = order
                 }
                 return nil
             } catch {

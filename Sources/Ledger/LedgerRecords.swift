@@ -161,7 +161,7 @@ public struct MarkRecord: Sendable, Equatable {
     }
 }
 
-/// What one event changed, in this order: fill or mark, positions (sorted by account, instrument),
+/// What one event changed, in this order: fill (then the order it named) or mark or order, positions (sorted by account, instrument),
 /// accounts (sorted), desk, then limit changes (sorted). Nothing unchanged is emitted.
 public enum LedgerDelta: Sendable, Equatable {
     case fill(FillRecord)
@@ -171,4 +171,6 @@ public enum LedgerDelta: Sendable, Equatable {
     case mark(MarkRecord)
     /// Only when an account's `limitState` changed.
     case limit(AccountTotals)
+    /// An order changed: by an order event, or by a fill naming it (right after that fill).
+    case order(OrderRecord)
 }

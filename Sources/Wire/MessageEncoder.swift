@@ -25,6 +25,7 @@ public struct MessageEncoder: Sendable {
         case .deskPnL(let totals, let seq): writeDesk(totals, .message(seq: seq), to: &out)
         case .mark(let record, let seq): writeMark(record, .message(seq: seq), to: &out)
         case .limit(let totals, let seq): writeLimit(totals, .message(seq: seq), to: &out)
+        case .order(let record, let seq): writeOrder(record, .message(seq: seq), to: &out)
         case .status(let status):
             open("status", .message(seq: nil), to: &out)
             out.key("monitor"); out.string(status.name)
@@ -97,6 +98,7 @@ public struct MessageEncoder: Sendable {
         out.key("time"); out.time(fill.time)
         out.key("status"); out.string(static: Self.statusText(record.status))
         out.key("source"); out.string(fill.source)
+        if let orderId = fill.orderId { out.key("orderId"); out.string(orderId) }
         if record.status == .corrected {
             if let qty = record.originalQty { out.key("origQty"); out.int(qty) }
             if let price = record.originalPrice {
@@ -164,6 +166,24 @@ public struct MessageEncoder: Sendable {
         open("limit", header, to: &out)
         out.key("account"); out.string(totals.account)
         writeLimitFields(totals, to: &out)
+        out.closeObject()
+    }
+
+    /// An order (`"type":"order"`; the snapshot's "orders" are the working ones, same fields).
+    public func writeOrder(_ order: OrderRecord, _ header: Header, to out: inout JSONBytes) {
+        open("order", header, to: &out)
+        out.key("orderId"); out.string(order.orderId)
+        out.key("account"); out.string(order.account)
+        out.key("instrument"); out.string(order.instrument)
+        out.key("side"); out.string(static: order.side == .buy ? "buy" : "sell")
+        writePrice(order.price, instrument: catalogInstrument(order.instrument), key: "price", decimalKey: "priceDecimal", to: &out)
+        out.key("qty"); out.int(order.qty)
+        out.key("leavesQty"); out.int(order.leavesQty)
+        out.key("filledQty"); out.int(order.filledQty)
+        out.key("status"); out.string(static: Self.orderStatusText(order.status))
+        out.key("version"); out.int(order.version)
+        out.key("time"); out.time(order.time)
+        out.key("source"); out.string(order.source)
         out.closeObject()
     }
 
@@ -237,6 +257,15 @@ public struct MessageEncoder: Sendable {
         case .live: return "live"
         case .busted: return "busted"
         case .corrected: return "corrected"
+        }
+    }
+
+    private static func orderStatusText(_ status: OrderStatus) -> StaticString {
+        switch status {
+        case .working: return "working"
+        case .filled: return "filled"
+        case .cancelled: return "cancelled"
+        case .rejected: return "rejected"
         }
     }
 

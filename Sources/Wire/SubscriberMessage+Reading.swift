@@ -18,7 +18,7 @@ extension SubscriberMessage {
                   let qty = json["qty"]?.intValue, let price = reader.price("priceDecimal"),
                   let status = reader.string("status").flatMap(FillStatus.init(rawValue:)) else { return nil }
             let fill = Fill(execId: execId, account: account, instrument: instrument, side: side, qty: qty, price: price,
-                            time: reader.time("time") ?? 0, source: reader.string("source") ?? "")
+                            time: reader.time("time") ?? 0, source: reader.string("source") ?? "", orderId: reader.string("orderId"))
             self = .fill(FillRecord(fill: fill, status: status, originalQty: json["origQty"]?.intValue,
                                     originalPrice: reader.price("origPriceDecimal")), seq: seq)
         case "position":
@@ -45,6 +45,16 @@ extension SubscriberMessage {
         case "limit":
             guard let totals = reader.accountTotals() else { return nil }
             self = .limit(totals, seq: seq)
+        case "order":
+            guard let orderId = reader.string("orderId"), let account = reader.string("account"),
+                  let instrument = reader.string("instrument"), let side = reader.string("side").flatMap(Side.init(rawValue:)),
+                  let price = reader.price("priceDecimal"), let qty = json["qty"]?.intValue,
+                  let leaves = json["leavesQty"]?.intValue,
+                  let status = reader.string("status").flatMap(OrderStatus.init(rawValue:)) else { return nil }
+            self = .order(OrderRecord(orderId: orderId, account: account, instrument: instrument, side: side, price: price,
+                                      qty: qty, leavesQty: leaves, filledQty: json["filledQty"]?.intValue ?? 0, status: status,
+                                      version: json["version"]?.intValue ?? 0, time: reader.time("time") ?? 0,
+                                      source: reader.string("source") ?? ""), seq: seq)
         default:
             return nil
         }

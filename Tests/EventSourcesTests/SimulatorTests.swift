@@ -7,7 +7,7 @@ import Wire
     func price(_ message: ProducerMessage) -> (String, String)? {
         switch message {
         case .mark(let instrument, let price, _): return (instrument, price)
-        case .fill(_, _, let instrument, _, _, let price, _): return (instrument, price)
+        case .fill(_, _, let instrument, _, _, let price, _, _): return (instrument, price)
         default: return nil
         }
     }
@@ -25,7 +25,7 @@ import Wire
                 let tick = try #require(ticks[instrument])
                 #expect(value.wholeMultiple(of: tick) != nil, "\(instrument) \(text) is off the \(tick) grid")
                 if case .mark = message { marks[instrument] = value }
-                if case .fill(_, let account, _, let side, let qty, _, let time) = message {
+                if case .fill(_, let account, _, let side, let qty, _, let time, _) = message {
                     fills += 1
                     #expect(config.accounts.contains(account))
                     #expect(side == "buy" || side == "sell")

@@ -12,6 +12,7 @@ import Testing
             case .desk: return "desk"
             case .mark: return "mark"
             case .limit(let totals): return "limit:\(totals.account):\(totals.limitState.rawValue)"
+            case .order(let order): return "order:\(order.orderId)"
             }
         }
     }

@@ -141,7 +141,7 @@ import Testing
                 case .account(let totals): accounts.append(totals)
                 case .desk(let desk): desks.append(desk)
                 case .limit(let totals): limits.append(totals)
-                case .fill, .mark: break
+                case .fill, .mark, .order: break
                 }
             }
             #expect(lines == changedLines, "seed \(seed) \(event)")

@@ -83,7 +83,8 @@ import Testing
             }
         }
         // The generator must reach every message shape, or the round trip proves little.
-        #expect(kinds.isSuperset(of: ["fill", "position", "pnl", "mark", "limit", "corrected", "busted"]), "\(kinds)")
+        #expect(kinds.isSuperset(of: ["fill", "position", "pnl", "mark", "limit", "corrected", "busted", "order",
+                                      "working", "filled", "cancelled", "rejected"]), "\(kinds)")
         #expect(checked > 3_000)
 
         // Snapshot entries are the delta objects without their header.
@@ -101,6 +102,30 @@ import Testing
             #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.writeMark(mark, .entry, to: &$0) }))
                     == Self.withoutHeader(try JSONValue.parse(Self.text(encoder.json(.mark(mark, seq: 1))))))
         }
+        #expect(!ledger.workingOrders.isEmpty)
+        for order in ledger.workingOrders {
+            #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.writeOrder(order, .entry, to: &$0) }))
+                    == Self.withoutHeader(try JSONValue.parse(Self.text(encoder.json(.order(order, seq: 1))))))
+        }
+    }
+
+    @Test func goldenOrderAndAFillThatNamesIt() throws {
+        let encoder = MessageEncoder(catalog: try Self.catalog())
+        let zn = try #require(encoder.catalog["ZNZ6"])
+        let order = OrderRecord(orderId: "O1", account: "ACC1", instrument: "ZNZ6", side: .buy, price: try zn.parsePrice("110-08"),
+                                qty: 5, leavesQty: 3, filledQty: 2, status: .working, version: 1,
+                                time: 1_795_530_600_123_000_000, source: "feed")
+        #expect(Self.text(encoder.json(.order(order, seq: 12))) ==
+            #"{"type":"order","seq":12,"orderId":"O1","account":"ACC1","instrument":"ZNZ6","side":"buy","price":"110'080","priceDecimal":"110.25","qty":5,"leavesQty":3,"filledQty":2,"status":"working","version":1,"time":"2026-11-24T14:30:00.123Z","source":"feed"}"#)
+        #expect(SubscriberMessage(.order(order), seq: 12).route == .init(channel: .orders, account: "ACC1", instrument: "ZNZ6"))
+        let fill = Fill(execId: "E1", account: "ACC1", instrument: "ZNZ6", side: .buy, qty: 2, price: try zn.parsePrice("110-08"),
+                        time: 1_795_530_600_123_000_000, source: "feed", orderId: "O1")
+        let json = Self.text(encoder.json(.fill(FillRecord(fill: fill), seq: 13)))
+        #expect(json.hasSuffix(#""status":"live","source":"feed","orderId":"O1"}"#))
+        let back = try #require(SubscriberMessage(delta: try JSONValue.parse(json)))
+        #expect(back == .fill(FillRecord(fill: fill), seq: 13))
+        #expect(TextRenderer(encoder: encoder).line(.order(order, seq: 12)) ==
+            "#12     ORDER    ACC1       ZNZ6   BUY      5 @ 110-08       leaves     3 working   O1")
     }
 
     @Test func hostileStringsAndUnknownInstrumentsSurviveTheRoundTrip() throws {
@@ -117,6 +142,8 @@ import Testing
             .limit(AccountTotals(account: odd, lossLimit: Money(units: -1), limitState: .breached), seq: 3),
             .deskPnL(DeskTotals(realized: Money(units: Int64.min), grossContracts: Int64.max), seq: 3),
             .mark(MarkRecord(instrument: odd, price: Price(units: 0), time: 1_000_000, source: odd), seq: 3),
+            .order(OrderRecord(orderId: odd, account: odd, instrument: "QQZ9", side: .sell, price: Price(units: -5), qty: Int64.max,
+                               leavesQty: 0, filledQty: Int64.max, status: .rejected, version: Int64.max, time: -1, source: odd), seq: nil),
         ]
         for message in messages {
             let bytes = encoder.json(message)
