@@ -100,7 +100,7 @@ function render() {
   if (!markInstrumentChosen && selected) $("mark-instrument").value = selected;
   if (selected) loadVolumeHistory(selected);
   if (all || state.dirty.has("ladder") || recentreRequested || ladder.symbol !== selected) {
-    ladder.render(state, selected, { recentre: recentreRequested, autoRecentre: $("auto-recentre").checked });
+    ladder.render(state, selected, { recentre: recentreRequested, autoRecentre: $("auto-recentre").checked, account: accountFilter });
     recentreRequested = false;
   }
   if (all || state.dirty.has("positions")) positions.render(state);
@@ -233,6 +233,7 @@ document.addEventListener("keydown", (event) => {
 
 $("account-select").addEventListener("change", () => {
   accountFilter = $("account-select").value;
+  state.dirty.add("ladder");
   const sent = connection.send({ type: "subscribe", accounts: accountFilter ? [accountFilter] : null, instruments: null, channels: null });
   if (!sent) connection.restart();
   schedule();

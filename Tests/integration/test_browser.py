@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import urllib.request
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -79,7 +79,8 @@ def displayed_money(text):
 
 
 def cents(value):
-    return Decimal(value).quantize(Decimal("0.01"))
+    """To the cent as the page rounds for the eye: half away from zero."""
+    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 @pytest.fixture
@@ -420,3 +421,80 @@ def test_a_viewer_scoped_to_one_account_sees_only_that_account(server_factory, b
              message="load more did not complete")
     assert not browser.find_element(By.ID, "notice").is_displayed()
     assert blotter_ids(browser) == ["F1"]
+
+
+# docs/ledger.md, "The ladder": ACC1 long 30 from 110'160, mark 110'165, three working orders.
+LADDER_EXAMPLE = [
+    {"type": "fill", "execId": "L1", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 30, "price": "110'160"},
+    {"type": "mark", "instrument": "ZNZ6", "price": "110'165"},
+    {"type": "order", "action": "new", "orderId": "S20", "account": "ACC1", "instrument": "ZNZ6", "side": "sell", "qty": 20, "price": "110'175"},
+    {"type": "order", "action": "new", "orderId": "S10", "account": "ACC1", "instrument": "ZNZ6", "side": "sell", "qty": 10, "price": "110'185"},
+    {"type": "order", "action": "new", "orderId": "B20", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 20, "price": "110'150"},
+]
+# price decimal: (buys, sells, Pos, projected P&L exact, on screen, Risk on screen, Breakeven)
+LADDER_ROWS = {
+    "110.59375": ("", "", "", "1718.75", "+1,718.75", "", ""),
+    "110.578125": ("", "10", "", "1718.75", "+1,718.75", "", ""),
+    "110.5625": ("", "", "+10", "1562.5", "+1,562.50", "+156.25", "10.0"),
+    "110.546875": ("", "20", "+10", "1406.25", "+1,406.25", "+156.25", "9.0"),
+    "110.53125": ("", "", "+30", "937.5", "+937.50", "+468.75", "2.0"),
+    "110.515625": ("", "", "+30", "468.75", "+468.75", "+468.75", "1.0"),
+    "110.5": ("", "", "+30", "0", "0.00", "+468.75", "0.0"),
+    "110.484375": ("", "", "+30", "-468.75", "−468.75", "+468.75", "−1.0"),
+    "110.46875": ("20", "", "+50", "-937.5", "−937.50", "+781.25", "−1.2"),
+    "110.453125": ("", "", "+50", "-1718.75", "−1,718.75", "+781.25", "−2.2"),
+}
+
+
+def ladder_cells(driver, price):
+    return driver.execute_script("""
+        const row = document.querySelector(`#ladder tr[data-price="${arguments[0]}"]`);
+        if (!row) return null;
+        const text = (name) => row.querySelector(`.${name}`).textContent;
+        return [text('buys'), text('sells'), text('pos'), row.querySelector('.pnl').dataset.value ?? '',
+                text('pnl'), text('risk'), text('breakeven'), row.querySelector('.pnl').title];
+    """, price)
+
+
+def test_ladder_columns_follow_the_worked_example(server, browser):
+    post_ok(server, LADDER_EXAMPLE)
+    # Another account's order is summed in "All accounts" and left out when ACC1 is chosen.
+    post_ok(server, [{"type": "fill", "execId": "L2", "account": "ACC2", "instrument": "ZNZ6", "side": "buy", "qty": 1, "price": "110'165"},
+                     {"type": "order", "action": "new", "orderId": "X1", "account": "ACC2", "instrument": "ZNZ6", "side": "sell", "qty": 1, "price": "110'170"}])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    Select(browser.find_element(By.ID, "instrument-select")).select_by_value("ZNZ6")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.515625"]'),
+             message="the mark row 110'165 is not highlighted")
+    # All accounts: ACC2's sell 1 at 110'170 is on the ladder.
+    wait_for(browser, lambda d: (ladder_cells(d, "110.53125") or [None, None])[1] == "1", message="ACC2's order is not summed")
+
+    Select(browser.find_element(By.ID, "account-select")).select_by_value("ACC1")
+    wait_for(browser, lambda d: (ladder_cells(d, "110.53125") or [None, "x"])[1] == "" and
+             browser.find_element(By.ID, "ladder").get_attribute("data-account") == "ACC1",
+             message="the ladder did not follow the account")
+    for price, expected in LADDER_ROWS.items():
+        wait_for(browser, lambda d: ladder_cells(d, price) is not None and tuple(ladder_cells(d, price)[:7]) == expected,
+                 timeout=10, message=f"row {price}: {ladder_cells(browser, price)} != {expected}")
+    # The exact figure is on hover; the screen shows dollars and cents.
+    assert ladder_cells(browser, "110.453125")[7] == "exact: −1,718.75"
+    # Colours: working buys blue-left, sells red-right; long Pos and Risk blue.
+    row = ladder_row(browser, "110.46875")
+    assert row.find_element(By.CSS_SELECTOR, ".buys").value_of_css_property("color") == \
+        row.find_element(By.CSS_SELECTOR, ".pos").value_of_css_property("color")
+    assert row.find_element(By.CSS_SELECTOR, ".pos").get_attribute("data-side") == "long"
+    # The rows cover every working order and the mark, with a tick of padding.
+    prices = [Decimal(p) for p in browser.execute_script(
+        "return [...document.querySelectorAll('#ladder tbody tr[data-price]')].map((r) => r.dataset.price)")]
+    assert max(prices) >= Decimal("110.59375") and min(prices) <= Decimal("110.453125")
+    screenshot(browser, "ladder-orders")
+
+    # A partial fill of the 20 at 110'175 moves the working quantity on the page.
+    post_ok(server, [{"type": "fill", "execId": "L3", "account": "ACC1", "instrument": "ZNZ6", "side": "sell", "qty": 5,
+                      "price": "110'175", "orderId": "S20"}])
+    wait_for(browser, lambda d: ladder_cells(d, "110.546875")[1] == "15", message="the partial fill did not reduce the order")
+    # A working order far below the column: the rows grow to cover it.
+    post_ok(server, [{"type": "order", "action": "new", "orderId": "FAR", "account": "ACC1", "instrument": "ZNZ6", "side": "buy",
+                      "qty": 3, "price": "109-00"}])
+    wait_for(browser, lambda d: (ladder_cells(d, "109") or [None])[0] == "3", message="the rows did not grow to a distant order")
+    assert ladder_cells(browser, "108.984375") is not None, "one tick of padding below the lowest order"
