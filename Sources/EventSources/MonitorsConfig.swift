@@ -36,7 +36,8 @@ public struct SimulatedInstrument: Sendable, Equatable {
     }
 }
 
-/// The simulator (`sim` source): marks and fills around them, seeded so a run can be repeated.
+/// The simulator (`sim` source): marks, fills around them and working orders, seeded so a run
+/// can be repeated.
 public struct SimulatorConfig: Sendable, Equatable {
     public var accounts = ["ACC1", "ACC2", "ACC3", "DESK-HEDGE"]
     public var instruments = [
@@ -47,6 +48,11 @@ public struct SimulatorConfig: Sendable, Equatable {
         SimulatedInstrument(symbol: "ESZ6", tick: "0.25", start: "6012.25"),
     ]
     public var fillsPerSecond: Double = 2
+    /// New working orders per second (limit orders a few ticks from the mark that fill when the
+    /// mark reaches them, move now and then, and are cancelled); 0 = none.
+    public var ordersPerSecond: Double = 0.5
+    /// At most this many working orders at once.
+    public var maxWorkingOrders = 8
     public var markIntervalMilliseconds = 1000
     public var maxQty: Int64 = 10
     public var seed: UInt64 = 42

@@ -237,7 +237,7 @@ import Testing
             case .order: orders += 1
             }
         }
-        #expect(sods > 0 && fills >= 2000 && busts == 1 && corrections == 1 && marks > 1000)
+        #expect(sods > 0 && fills >= 2000 && busts == 1 && corrections == 1 && marks > 1000 && orders > 500)
         // SOD lines come first.
         #expect(feed.lines.prefix(sods).allSatisfy { if case .sod = $0.message { return true }; return false })
     }

@@ -498,3 +498,87 @@ def test_ladder_columns_follow_the_worked_example(server, browser):
                       "qty": 3, "price": "109-00"}])
     wait_for(browser, lambda d: (ladder_cells(d, "109") or [None])[0] == "3", message="the rows did not grow to a distant order")
     assert ladder_cells(browser, "108.984375") is not None, "one tick of padding below the lowest order"
+
+
+def exact_text(fraction):
+    """A binary-fraction price as the page's data-price writes it: "110.265625", "110"."""
+    text = format(Decimal(fraction.numerator) / Decimal(fraction.denominator), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def test_sample_day_ladder_shows_working_orders_and_the_desk_columns(server_factory, browser, tmp_path):
+    """The shipped sample day, replayed up to 13:42 (orders still working), against the page:
+    working quantities per price as an independent reducer reads the feed, and Pos, Projected
+    P&L, Risk and Breakeven per row as the rules of docs/ledger.md compute them in Python."""
+    from fractions import Fraction
+
+    from reducer import ProducerOrderBook
+
+    lines = [line for line in (ROOT / "tools" / "feeds" / "sample-day.ndjson").read_text().splitlines()
+             if line and not line.startswith("#")]
+    part = [line for line in lines if json.loads(line)["at"] < "2026-11-24T13:42:00"]
+    feed = tmp_path / "part.ndjson"
+    feed.write_text("\n".join(part) + "\n")
+    book = ProducerOrderBook()
+    for line in part:
+        book.apply(json.loads(line))
+    config = {"sim": {"sources": {"enabled": ["replay"], "replay": {"file": str(feed), "speed": 0, "loop": False, "keepTimes": True}}}}
+    server = server_factory(sources=None, config=config)
+    wait_for(browser, lambda d: get_json(f"{server.url}/api/snapshot")["seq"] >= len(part) - 2, timeout=60,
+             message="the sample day was not replayed")
+    snapshot = get_json(f"{server.url}/api/snapshot")
+    assert all(m["lastError"] is None for m in snapshot["monitors"]), snapshot["monitors"]
+    expected = {key: qty for key, qty in book.working_by_price().items()}
+    served = {}
+    for order in snapshot["orders"]:
+        key = (order["account"], order["instrument"], order["side"], Fraction(order["priceDecimal"]))
+        served[key] = served.get(key, 0) + order["leavesQty"]
+    assert served == expected and len(expected) >= 3
+
+    symbol = "ZNZ6"
+    working = {}
+    for (account, instrument, side, price), qty in expected.items():
+        if instrument == symbol:
+            level = working.setdefault(price, [0, 0])
+            level[0 if side == "buy" else 1] += qty
+    assert working, "the sample day has working ZN orders at 13:42"
+    browser.get(server.url + "/")
+    # The replay stops at the end of its file: the page is connected, its source stale.
+    wait_for(browser, lambda d: conn_state(d) in ("live", "stale"), message="page never connected")
+    Select(browser.find_element(By.ID, "instrument-select")).select_by_value(symbol)
+    for price, (buys, sells) in working.items():
+        decimal_text = exact_text(price)
+        wait_for(browser, lambda d: (ladder_cells(d, decimal_text) or [None, None])[:2] == [str(buys or ""), str(sells or "")],
+                 message=f"working at {decimal_text}: {ladder_cells(browser, decimal_text)} != {(buys, sells)}")
+
+    # Pos, projected P&L, Risk and Breakeven by the rules, independently.
+    instrument = next(i for i in snapshot["instruments"] if i["symbol"] == symbol)
+    tick, per_point = Fraction(instrument["tick"]), Fraction(instrument["dollarsPerPoint"])
+    per_tick = tick * per_point
+    mark = Fraction(next(m for m in snapshot["marks"] if m["instrument"] == symbol)["priceDecimal"])
+    lines_ = [p for p in snapshot["positions"] if p["instrument"] == symbol]
+    net = sum(p["net"] for p in lines_)
+    total = sum(Fraction(p["total"]) for p in lines_)
+    mark_row = (mark // tick) * tick
+    signed = {price: b - s for price, (b, s) in working.items()}
+    rows = {mark_row: (net + signed.get(mark_row, 0), total + net * (mark_row - mark) * per_point)}
+    for direction in (1, -1):
+        pos, pnl = rows[mark_row]
+        price = mark_row
+        for _ in range(12):
+            price += direction * tick
+            pnl += direction * pos * per_tick
+            pos += signed.get(price, 0)
+            rows[price] = (pos, pnl)
+    for price, (pos, pnl) in rows.items():
+        decimal_text = exact_text(price)
+        cells = ladder_cells(browser, decimal_text)
+        assert cells is not None, f"no row {decimal_text}"
+        assert Fraction(cells[3]) == pnl, (decimal_text, cells, pnl)
+        assert cells[2] == ("" if pos == 0 else f"{'+' if pos > 0 else '−'}{abs(pos)}"), (decimal_text, cells, pos)
+        if pos != 0:
+            ratio = pnl / (pos * per_tick)
+            tenths = (abs(ratio) * 10 + Fraction(1, 2)) // 1
+            text = f"{'−' if ratio < 0 and tenths else ''}{tenths // 10}.{tenths % 10}"
+            assert cells[6] == text, (decimal_text, cells, text)
+    screenshot(browser, "ladder-sample-day")

@@ -13,7 +13,8 @@ enum ConfigSchema {
                             "tlsHandshakeTimeoutSeconds"]
     static let sourcesKeys = ["enabled", "restartBackoffCapSeconds", "replay", "sim", "tt"]
     static let replayKeys = ["file", "speed", "loop", "keepTimes"]
-    static let simKeys = ["accounts", "instruments", "fillsPerSecond", "markIntervalMilliseconds", "maxQty", "seed"]
+    static let simKeys = ["accounts", "instruments", "fillsPerSecond", "ordersPerSecond", "maxWorkingOrders",
+                          "markIntervalMilliseconds", "maxQty", "seed"]
     static let simInstrumentKeys = ["symbol", "tick", "start"]
     static let ttKeys = ["baseURL", "environment", "appName", "company", "pollSeconds", "requestsPerSecond",
                          "tokenRefreshBufferSeconds", "tokenFile", "lookbackSeconds", "requestTimeoutSeconds",
@@ -109,6 +110,8 @@ enum ConfigSchema {
             target.instruments = instruments
         }
         if let rate = try sim.rate("fillsPerSecond", minimum: 0, maximum: 10_000) { target.fillsPerSecond = rate }
+        if let rate = try sim.rate("ordersPerSecond", minimum: 0, maximum: 10_000) { target.ordersPerSecond = rate }
+        if let count = try sim.integer("maxWorkingOrders", in: 0...1_000) { target.maxWorkingOrders = count }
         if let every = try sim.integer("markIntervalMilliseconds", in: 10...3_600_000) { target.markIntervalMilliseconds = every }
         if let qty = try sim.integer("maxQty", in: 1...1_000_000) { target.maxQty = Int64(qty) }
         if let seed = try sim.integer("seed", in: 0...Int.max) { target.seed = UInt64(seed) }
