@@ -9,6 +9,7 @@ import { createLadder } from "./js/ladder.js";
 import { createPositionsTable } from "./js/positions.js";
 import { createAccountsPanel } from "./js/accounts.js";
 import { renderBreachBanner } from "./js/risk.js";
+import { renderReconBanner } from "./js/recon.js";
 import { createBlotter } from "./js/blotter.js";
 import { createFrameScheduler } from "./js/frame.js";
 import { createMessageRate } from "./js/message-rate.js";
@@ -106,6 +107,7 @@ function render() {
   if (all || state.dirty.has("positions")) positions.render(state);
   accounts.render(state, { account: accountFilter, instrument: selected });
   renderBreachBanner(state, $("breach-banner"));
+  renderReconBanner(state, $("recon-banner"));
   if (all || state.dirty.has("blotter")) blotter.render(state);
   state.dirty.clear();
   latency.shown();

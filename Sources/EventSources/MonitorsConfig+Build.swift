@@ -15,6 +15,8 @@ extension MonitorsConfig {
                                            rateLimit: bucket, tokens: tokens)
             case "ttorders": return TTOrdersMonitor(config: tt, transport: transport, clock: clock, catalogSymbols: ttCatalogSymbols,
                                                     rateLimit: bucket, tokens: tokens)
+            case "ttrecon": return TTPositionMonitor(config: tt, transport: transport, clock: clock, catalogSymbols: ttCatalogSymbols,
+                                                     rateLimit: bucket, tokens: tokens)
             default: throw UnknownSourceError(name: source)
             }
         }

@@ -8,7 +8,7 @@ public struct MonitorsConfig: Sendable, Equatable {
     public init() {}
 
     /// Names a supervisor can build; `ServerConfig.sources` must use these.
-    public static let knownSources = ["replay", "sim", "tt", "ttorders"]
+    public static let knownSources = ["replay", "sim", "tt", "ttorders", "ttrecon"]
 }
 
 /// The recorded feed (`replay` source): NDJSON lines `{"at": ISO time, <producer message>}`.

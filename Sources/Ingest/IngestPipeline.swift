@@ -502,3 +502,19 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         completion(Array(repeating: .rejected(code: "storage_error", message: "writes stopped: \(reason)"), count: count))
     }
 }
+
+extension IngestPipeline: PositionReader {
+    /// The ledger's positions as committed, read on the pipeline thread between commits (for the
+    /// reconciliation monitor; it waits for the read like `cursor(named:)`).
+    public func committedPositions() -> [PositionLine] {
+        let semaphore = DispatchSemaphore(value: 0)
+        let lines = Mutex<[PositionLine]>([])
+        read { context in
+            let positions = context.ledger.positions
+            lines.withLock { $0 = positions }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return lines.withLock { $0 }
+    }
+}

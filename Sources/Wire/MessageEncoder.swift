@@ -216,6 +216,31 @@ public struct MessageEncoder: Sendable {
         if let error = status.lastError { out.string(error) } else { out.null() }
         out.key("lastSuccess"); out.time(status.lastSuccess)
         out.key("stale"); out.bool(status.state != .running)
+        if let lines = status.recon {
+            out.key("recon"); out.openArray()
+            for line in lines { writeRecon(line, to: &out) }
+            out.closeArray()
+        }
+    }
+
+    /// One reconciliation line: `{"account","instrument","state","ledger":{…},"tt":{…},"difference"}`.
+    public func writeRecon(_ line: ReconLine, to out: inout JSONBytes) {
+        func side(_ side: ReconLine.Side) {
+            out.openObject()
+            out.key("net"); out.int(side.net)
+            out.key("bought"); out.int(side.bought)
+            out.key("sold"); out.int(side.sold)
+            out.key("sod"); out.int(side.sod)
+            out.closeObject()
+        }
+        out.openObject()
+        out.key("account"); out.string(line.account)
+        out.key("instrument"); out.string(line.instrument)
+        out.key("state"); out.string(line.state.rawValue)
+        out.key("ledger"); side(line.ledger)
+        out.key("tt"); side(line.external)
+        out.key("difference"); out.int(line.difference)
+        out.closeObject()
     }
 
     private func writeLimitFields(_ totals: AccountTotals, to out: inout JSONBytes) {

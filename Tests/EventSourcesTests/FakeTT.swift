@@ -14,6 +14,8 @@ final class FakeTT: Sendable {
         var fills: [(timeStamp: Int64, json: String)] = []
         /// The orders `GET …/orders` lists, by orderId (in id order).
         var orders: [String: String] = [:]
+        /// The positions `GET /ttmonitor/…/position` lists.
+        var positions: [String] = []
         var pageSize = 3
         var tokenLifetimeSeconds = 3600
         var issued: [String] = []
@@ -56,6 +58,15 @@ final class FakeTT: Sendable {
         book.state.withLock { $0.orders[orderId] = json }
     }
 
+    func setPositions(_ lines: [(account: String, instrument: String, net: Int64, bought: Int64, sold: Int64, sod: Int64)]) {
+        let json = lines.map { line in
+            #"{"accountId":\#(line.account),"instrumentId":"\#(line.instrument)","netPosition":\#(line.net),"buyFillQty":\#(line.bought),"sellFillQty":\#(line.sold),"sodNetPos":\#(line.sod),"pnl":0,"realizedPnl":0}"#
+        }
+        book.state.withLock { $0.positions = json }
+    }
+
+    var positionRequests: [FakeHTTPServer.Request] { server.requests.filter { $0.path.hasSuffix("/position") } }
+
     func removeOrder(_ orderId: String) { book.state.withLock { $0.orders[orderId] = nil } }
 
     var orderRequests: [FakeHTTPServer.Request] { server.requests.filter { $0.path.hasSuffix("/orders") } }
@@ -78,7 +89,8 @@ final class FakeTT: Sendable {
                 return .json(#"{"access_token":"\#(token)","token_type":"bearer","seconds_until_expiry":\#(state.tokenLifetimeSeconds)}"#)
             }
             let isOrders = request.path == "/ttledger/ext_uat_cert/orders"
-            guard request.path == "/ttledger/ext_uat_cert/fills" || isOrders, request.method == "GET" else {
+            let isPositions = request.path == "/ttmonitor/ext_uat_cert/position"
+            guard request.path == "/ttledger/ext_uat_cert/fills" || isOrders || isPositions, request.method == "GET" else {
                 return .json("{}", status: 404)
             }
             let bearer = request.headers["authorization"].map { String($0.dropFirst("Bearer ".count)) } ?? ""
@@ -93,6 +105,7 @@ final class FakeTT: Sendable {
                     return .json(#"{"fills":[{"timeStamp": 1,"#)
                 }
             }
+            if isPositions { return .json(#"{"positions":[\#(state.positions.joined(separator: ","))]}"#) }
             if isOrders {
                 let listed = state.orders.keys.sorted().map { state.orders[$0]! }
                 return .json(#"{"lastPage":"true","orders":[\#(listed.joined(separator: ","))]}"#)

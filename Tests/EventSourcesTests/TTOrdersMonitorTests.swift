@@ -166,3 +166,65 @@ import Wire
         #expect(summary.skipped == ["trade cancel U5 names no execution (refUniqueExecId or execRefId)"])
     }
 }
+
+/// A ledger for the reconciliation monitor: positions set by the test.
+final class FixedPositions: PositionReader, @unchecked Sendable {
+    // Safety: written by the test between polls only.
+    var lines: [PositionLine] = []
+    func committedPositions() -> [PositionLine] { lines }
+}
+
+@Suite(.serialized) struct TTPositionMonitorTests {
+    func rig() throws -> (FakeTT, TemporaryDirectory, TTConfig) {
+        let tt = try FakeTT()
+        let folder = TemporaryDirectory()
+        var config = TTConfig()
+        config.baseURL = tt.server.baseURL
+        config.environment = "ext_uat_cert"
+        config.appKey = Secret("app-key")
+        config.appSecret = Secret("app-secret")
+        config.tokenFile = folder.file("tt-token.json")
+        config.requestsPerSecond = 25
+        config.requestTimeoutSeconds = 5
+        config.accounts = ["12345": "ACC1", "777": "ACC2"]
+        config.instruments = ["INS1": TTInstrumentMapping(symbol: "ZNZ6"), "INS2": TTInstrumentMapping(symbol: "ZBZ6")]
+        return (tt, folder, config)
+    }
+
+    @Test func matchesBreaksWithBothSidesAndStaleWhenTTIsGone() throws {
+        let (tt, folder, config) = try rig(); defer { tt.stop(); folder.remove() }
+        let ledger = FixedPositions()
+        ledger.lines = [PositionLine(account: "ACC1", instrument: "ZNZ6", sodQty: 2, bought: 5, sold: 4, net: 3),
+                        PositionLine(account: "ACC2", instrument: "ZBZ6", bought: 1, net: 1),
+                        PositionLine(account: "OTHER", instrument: "ZNZ6", bought: 9, net: 9)]   // not a TT account
+        tt.setPositions([("12345", "INS1", 3, 5, 4, 2), ("777", "INS2", 1, 1, 0, 0)])
+        let monitor = TTPositionMonitor(config: config, transport: URLSessionTransport(), clock: ManualClock(start: 0), jitterSeed: 1)
+        let matched = try monitor.reconcile(ledger: ledger, stopping: StopSignal())
+        #expect(matched.map(\.state) == [.match, .match])
+        #expect(matched.map(\.account) == ["ACC1", "ACC2"])
+
+        // A break injected at TT: both sides and the difference; a TT-only line breaks too.
+        tt.setPositions([("12345", "INS1", 5, 7, 4, 2), ("777", "INS2", 1, 1, 0, 0), ("777", "INS1", -2, 0, 2, 0)])
+        let broken = try monitor.reconcile(ledger: ledger, stopping: StopSignal())
+        #expect(broken.map { "\($0.account)/\($0.instrument) \($0.state) \($0.difference)" } ==
+                ["ACC1/ZNZ6 break -2", "ACC2/ZBZ6 match 0", "ACC2/ZNZ6 break 2"])
+        #expect(broken[0].ledger == ReconLine.Side(net: 3, bought: 5, sold: 4, sod: 2))
+        #expect(broken[0].external == ReconLine.Side(net: 5, bought: 7, sold: 4, sod: 2))
+
+        // The run loop reports the lines as its status; when TT fails they turn stale (degraded).
+        let stopping = StopSignal()
+        let log = StatusLog()
+        // After the first poll's pause (pollSeconds), TT fails; the degraded report ends the run.
+        let clock = ManualClock(start: 0, afterSleep: { _, nanoseconds in
+            if nanoseconds == Int64(config.pollSeconds) * second { tt.update { $0.faults = [.status(500)] } }
+            if log.states(of: "ttrecon").contains(.degraded) { stopping.stop() }
+        })
+        let running = TTPositionMonitor(config: config, transport: URLSessionTransport(), clock: clock, positions: ledger, jitterSeed: 1)
+        try running.run(sink: RecordingSink(), status: log, stopping: stopping)
+        let reports = log.all.filter { $0.name == "ttrecon" }
+        #expect(reports.map(\.state) == [.running, .degraded])
+        #expect(reports[0].recon?.filter { $0.state == .break }.count == 2)
+        #expect(reports[0].lastError == "2 break(s), first ACC1/ZNZ6: ledger 3, TT 5")
+        #expect(reports[1].recon?.allSatisfy { $0.state == .stale } == true && reports[1].recon?.count == 3)
+    }
+}

@@ -109,6 +109,19 @@ import Testing
         }
     }
 
+    @Test func goldenReconciliationStatus() throws {
+        let encoder = MessageEncoder(catalog: try Self.catalog())
+        let line = ReconLine(account: "ACC1", instrument: "ZNZ6", state: .break,
+                             ledger: .init(net: 3, bought: 5, sold: 4, sod: 2), external: .init(net: 5, bought: 7, sold: 4, sod: 2))
+        let status = MonitorStatus(name: "ttrecon", state: .running, lastError: nil, lastSuccess: 0, recon: [line])
+        #expect(Self.text(encoder.json(.status(status))) ==
+            #"{"type":"status","monitor":"ttrecon","state":"running","lastError":null,"lastSuccess":"1970-01-01T00:00:00.000Z","stale":false,"recon":[{"account":"ACC1","instrument":"ZNZ6","state":"break","ledger":{"net":3,"bought":5,"sold":4,"sod":2},"tt":{"net":5,"bought":7,"sold":4,"sod":2},"difference":-2}]}"#)
+        #expect(TextRenderer(encoder: encoder).line(.status(status)) == """
+            --      STATUS   ttrecon    running
+            --      RECON    ACC1       ZNZ6   BREAK  ledger net    +3 (b 5 s 4 sod +2)  tt net    +5 (b 7 s 4 sod +2)  diff -2
+            """)
+    }
+
     @Test func goldenOrderAndAFillThatNamesIt() throws {
         let encoder = MessageEncoder(catalog: try Self.catalog())
         let zn = try #require(encoder.catalog["ZNZ6"])
