@@ -118,6 +118,7 @@ public struct Ledger: Sendable {
         markPrice = Array(repeating: nil, count: count)
         lastTrade = Array(repeating: nil, count: count)
         carriedTrade = Array(repeating: nil, count: count)
+        deskTotals = DeskTotals(lossLimit: config.deskLossLimit)
     }
 
     /// Makes room for this many fills in total, so a server replaying a journal (or a benchmark)

@@ -144,6 +144,7 @@ extension Ledger {
         var desk = deskTotals
         try roll(from: lines[id], to: line, into: &account, desk: &desk)
         try settleLimit(&account)
+        try settleDeskLimit(&desk)
 
         books[id].commit(planned)
         books[id].fills.append(arrival)
@@ -159,11 +160,15 @@ extension Ledger {
         deltas.append(.fill(record))
         deltas.append(.position(line))
         if account != oldAccount { deltas.append(.account(account)) }
+        let deskLimitChanged = desk.limitState != deskTotals.limitState
         if desk != deskTotals {
             deskTotals = desk
             deltas.append(.desk(desk))
         }
-        if account.limitState != oldAccount.limitState { deltas.append(.limit(account)) }
+        if account.limitState != oldAccount.limitState || account.positionState != oldAccount.positionState {
+            deltas.append(.limit(account))
+        }
+        if deskLimitChanged { deltas.append(.deskLimit(desk)) }
         return deltas
     }
 

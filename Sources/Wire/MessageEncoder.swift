@@ -26,6 +26,10 @@ public struct MessageEncoder: Sendable {
         case .mark(let record, let seq): writeMark(record, .message(seq: seq), to: &out)
         case .limit(let totals, let seq): writeLimit(totals, .message(seq: seq), to: &out)
         case .order(let record, let seq): writeOrder(record, .message(seq: seq), to: &out)
+        case .deskLimit(let totals, let seq):
+            open("limit", scope: "desk", .message(seq: seq), to: &out)
+            writeDeskLimitFields(totals, to: &out)
+            out.closeObject()
         case .status(let status):
             open("status", .message(seq: nil), to: &out)
             out.key("monitor"); out.string(status.name)
@@ -150,7 +154,15 @@ public struct MessageEncoder: Sendable {
         out.key("total"); out.money(totals.total)
         out.key("grossContracts"); out.int(totals.grossContracts)
         out.key("dv01"); out.money(totals.dv01)
+        if totals.lossLimit != nil { writeDeskLimitFields(totals, to: &out) }
         out.closeObject()
+    }
+
+    /// The desk's loss limit, written only when one is configured.
+    private func writeDeskLimitFields(_ totals: DeskTotals, to out: inout JSONBytes) {
+        out.key("lossLimit"); out.money(totals.lossLimit)
+        out.key("limitUsed"); out.money(totals.limitUsed)
+        out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
     }
 
     public func writeMark(_ mark: MarkRecord, _ header: Header, to out: inout JSONBytes) {
@@ -165,6 +177,8 @@ public struct MessageEncoder: Sendable {
     public func writeLimit(_ totals: AccountTotals, _ header: Header, to out: inout JSONBytes) {
         open("limit", header, to: &out)
         out.key("account"); out.string(totals.account)
+        // What the position limit is judged on, so the message stands alone.
+        if totals.positionLimit != nil { out.key("grossContracts"); out.int(totals.grossContracts) }
         writeLimitFields(totals, to: &out)
         out.closeObject()
     }
@@ -247,6 +261,11 @@ public struct MessageEncoder: Sendable {
         out.key("lossLimit"); out.money(totals.lossLimit)
         out.key("limitUsed"); out.money(totals.limitUsed)
         out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
+        // The position limit only when the account has one (gross contracts against it).
+        if let limit = totals.positionLimit {
+            out.key("positionLimit"); out.int(limit)
+            out.key("positionState"); out.string(static: Self.limitText(totals.positionState))
+        }
     }
 
     /// A price: the display text (one `String` from the instrument's formatter) and the

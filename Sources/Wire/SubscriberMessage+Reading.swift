@@ -34,7 +34,13 @@ extension SubscriberMessage {
         case "pnl" where json["scope"]?.stringValue == "desk":
             self = .deskPnL(DeskTotals(realized: reader.money("realized"), unrealized: reader.money("unrealized"),
                                        total: reader.money("total"), grossContracts: json["grossContracts"]?.intValue ?? 0,
-                                       dv01: reader.money("dv01")), seq: seq)
+                                       dv01: reader.money("dv01"), lossLimit: reader.string("lossLimit").flatMap { Money(decimal: $0) },
+                                       limitUsed: reader.money("limitUsed"),
+                                       limitState: reader.string("limitState").flatMap(LimitState.init(rawValue:)) ?? .ok), seq: seq)
+        case "limit" where json["scope"]?.stringValue == "desk":
+            self = .deskLimit(DeskTotals(lossLimit: reader.string("lossLimit").flatMap { Money(decimal: $0) },
+                                         limitUsed: reader.money("limitUsed"),
+                                         limitState: reader.string("limitState").flatMap(LimitState.init(rawValue:)) ?? .ok), seq: seq)
         case "pnl":
             guard let totals = reader.accountTotals() else { return nil }
             self = .accountPnL(totals, seq: seq)
@@ -77,6 +83,8 @@ private struct DeltaReader {
                              total: money("total"), netContracts: json["netContracts"]?.intValue ?? 0,
                              grossContracts: json["grossContracts"]?.intValue ?? 0, dv01: money("dv01"),
                              lossLimit: string("lossLimit").flatMap { Money(decimal: $0) }, limitUsed: money("limitUsed"),
-                             limitState: string("limitState").flatMap(LimitState.init(rawValue:)) ?? .ok)
+                             limitState: string("limitState").flatMap(LimitState.init(rawValue:)) ?? .ok,
+                             positionLimit: json["positionLimit"]?.intValue,
+                             positionState: string("positionState").flatMap(LimitState.init(rawValue:)) ?? .ok)
     }
 }

@@ -20,6 +20,8 @@ public enum SubscriberMessage: Sendable, Equatable {
     case limit(AccountTotals, seq: Int64?)
     /// A working order changed (new, replace, cancel, reject, or a fill naming it).
     case order(OrderRecord, seq: Int64?)
+    /// The desk's loss-limit state changed (`"type":"limit","scope":"desk"`).
+    case deskLimit(DeskTotals, seq: Int64?)
     /// A background monitor changed state (no seq: not a committed event).
     case status(MonitorStatus)
     case heartbeat(seq: Int64, time: Nanos)
@@ -39,6 +41,7 @@ public enum SubscriberMessage: Sendable, Equatable {
         case .mark(let record): self = .mark(record, seq: seq)
         case .limit(let totals): self = .limit(totals, seq: seq)
         case .order(let record): self = .order(record, seq: seq)
+        case .deskLimit(let totals): self = .deskLimit(totals, seq: seq)
         }
     }
 
@@ -59,6 +62,7 @@ public enum SubscriberMessage: Sendable, Equatable {
         case .mark(let record, _): return Route(channel: .marks, account: nil, instrument: record.instrument)
         case .limit(let totals, _): return Route(channel: .risk, account: totals.account, instrument: nil)
         case .order(let record, _): return Route(channel: .orders, account: record.account, instrument: record.instrument)
+        case .deskLimit: return Route(channel: .risk, account: nil, instrument: nil)
         case .status: return Route(channel: .status, account: nil, instrument: nil)
         case .heartbeat, .resumed, .error, .pong: return Route(channel: .status, account: nil, instrument: nil)
         }

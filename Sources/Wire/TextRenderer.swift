@@ -29,7 +29,10 @@ public struct TextRenderer: Sendable {
         case .mark(let record, let seq):
             return "\(pad(number(seq), 7)) \(pad("MARK", 8)) \(pad(record.instrument, 10)) \(pad(cme(record.price, record.instrument), 12)) (\(record.source))"
         case .limit(let totals, let seq):
-            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad(totals.account, 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit?.decimalString ?? "—")"
+            let position = totals.positionLimit.map { " · position \(totals.positionState.rawValue) \(totals.grossContracts) of \($0) contracts" } ?? ""
+            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad(totals.account, 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit?.decimalString ?? "—")\(position)"
+        case .deskLimit(let totals, let seq):
+            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad("DESK", 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit?.decimalString ?? "—")"
         case .order(let order, let seq):
             return "\(pad(number(seq), 7)) \(pad("ORDER", 8)) \(pad(order.account, 10)) \(pad(order.instrument, 6)) \(pad(order.side.rawValue.uppercased(), 4)) \(padLeft(String(order.qty), 5)) @ \(pad(cme(order.price, order.instrument), 12)) leaves \(padLeft(String(order.leavesQty), 5)) \(pad(order.status.rawValue, 9)) \(order.orderId)"
         case .status(let status):

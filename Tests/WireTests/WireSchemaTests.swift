@@ -155,6 +155,12 @@ import Testing
             .limit(AccountTotals(account: odd, lossLimit: Money(units: -1), limitState: .breached), seq: 3),
             .deskPnL(DeskTotals(realized: Money(units: Int64.min), grossContracts: Int64.max), seq: 3),
             .mark(MarkRecord(instrument: odd, price: Price(units: 0), time: 1_000_000, source: odd), seq: 3),
+            .limit(AccountTotals(account: odd, grossContracts: 12, lossLimit: nil, limitState: .ok, positionLimit: 10,
+                                 positionState: .breached), seq: 4),
+            .accountPnL(AccountTotals(account: odd, grossContracts: 9, lossLimit: Money(units: 5), positionLimit: 10,
+                                      positionState: .warning), seq: 4),
+            .deskPnL(DeskTotals(total: Money(units: -7), lossLimit: Money(units: 5), limitUsed: Money(units: 7), limitState: .breached), seq: 4),
+            .deskLimit(DeskTotals(lossLimit: Money(units: 5), limitUsed: Money(units: 4), limitState: .warning), seq: 4),
             .order(OrderRecord(orderId: odd, account: odd, instrument: "QQZ9", side: .sell, price: Price(units: -5), qty: Int64.max,
                                leavesQty: 0, filledQty: Int64.max, status: .rejected, version: Int64.max, time: -1, source: odd), seq: nil),
         ]
@@ -162,8 +168,14 @@ import Testing
             let bytes = encoder.json(message)
             let parsed = try JSONValue.parse(Self.text(bytes))
             #expect(parsed["account"]?.stringValue == nil || parsed["account"]?.stringValue == odd)
-            #expect(encoder.json(try #require(SubscriberMessage(delta: parsed))) == bytes)
+            let back = try #require(SubscriberMessage(delta: parsed))
+            #expect(encoder.json(back) == bytes)
+            // Terminals see the same line live and resumed.
+            #expect(TextRenderer(encoder: encoder).line(back) == TextRenderer(encoder: encoder).line(message), "\(Self.text(bytes))")
         }
+        #expect(Self.text(encoder.json(.deskLimit(DeskTotals(lossLimit: Money(units: 100_000_000_000), limitUsed: Money(units: 90_000_000_000),
+                                                             limitState: .warning), seq: 9))) ==
+            #"{"type":"limit","seq":9,"scope":"desk","lossLimit":"1000","limitUsed":"900","limitState":"warning"}"#)
         #expect(SubscriberMessage(delta: .object([("type", .string("snapshot"))])) == nil)
         #expect(SubscriberMessage(delta: .object([("type", .string("fill")), ("seq", .int(1))])) == nil)
     }

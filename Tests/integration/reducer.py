@@ -63,8 +63,12 @@ class DeskState:
         elif kind == "mark":
             self.marks[message["instrument"]] = strip(message)
         elif kind == "limit":
-            totals = self.accounts.setdefault(message["account"], {"account": message["account"]})
-            for key in ("lossLimit", "limitUsed", "limitState"):
+            if message.get("scope") == "desk":
+                totals = self.desk if self.desk is not None else {}
+                self.desk = totals
+            else:
+                totals = self.accounts.setdefault(message["account"], {"account": message["account"]})
+            for key in ("lossLimit", "limitUsed", "limitState", "grossContracts", "positionLimit", "positionState"):
                 if key in message:
                     totals[key] = message[key]
         elif kind == "order":

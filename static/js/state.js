@@ -321,8 +321,9 @@ function applyMark(state, mark) {
 
 function applyLimit(state, limit) {
   advanceSeq(state, limit.seq);
-  const { type: _type, ...value } = limit;
-  state.accounts.set(limit.account, { ...state.accounts.get(limit.account), ...value });
+  const { type: _type, scope, ...value } = limit;
+  if (scope === "desk") state.desk = { ...state.desk, ...value };
+  else if (typeof limit.account === "string") state.accounts.set(limit.account, { ...state.accounts.get(limit.account), ...value });
   touch(state, "risk");
 }
 
