@@ -478,6 +478,8 @@ def test_ladder_columns_follow_the_worked_example(server, browser):
                  timeout=10, message=f"row {price}: {ladder_cells(browser, price)} != {expected}")
     # The exact figure is on hover; the screen shows dollars and cents.
     assert ladder_cells(browser, "110.453125")[7] == "exact: −1,718.75"
+    # DV01 of the instrument for the account, from the instrument definition: 30 × $72.
+    assert "dv01 2,160" in browser.find_element(By.ID, "ladder-info").text.lower()
     # Colours: working buys blue-left, sells red-right; long Pos and Risk blue.
     row = ladder_row(browser, "110.46875")
     assert row.find_element(By.CSS_SELECTOR, ".buys").value_of_css_property("color") == \

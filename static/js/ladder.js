@@ -5,7 +5,7 @@
 // auto-recentre near an edge) or a working order or the mark falls outside them; every other
 // update rewrites cell text in place, so the column never jumps.
 import { MONEY_SCALE, PRICE_SCALE, divideRounded, formatDecimal, parseDecimal, rescale, sumMoney } from "./decimal.js";
-import { UNKNOWN, direction, exactMoney, moneyUnitsText, signedQty } from "./format.js";
+import { UNKNOWN, direction, exactMoney, moneyUnitsText, signedDecimal, signedQty } from "./format.js";
 import { averageLabel, isThirtySeconds } from "./price-format.js";
 import { positionKey } from "./state.js";
 
@@ -124,8 +124,10 @@ export function ladderModel(state, symbol, account = "") {
   const averageText = open.length === 1 ? averageLabel(open[0].avgPrice, open[0].avgPriceDecimal, instrument) : null;
   const markSource = markMessage?.source ?? positions.find((line) => line.markSource)?.markSource ?? null;
   const levels = account ? state.accountVolume?.get(positionKey(account, symbol)) : state.volume.get(symbol);
+  // DV01 of the instrument across the shown accounts: each line's net × the instrument's DV01.
+  const dv01 = positions.length > 0 ? sumMoney(positions.map((line) => line.dv01)) : null;
   return {
-    instrument, positions, markUnits, markSource, net, total, averageFine, averageText, working, account,
+    instrument, positions, markUnits, markSource, net, total, averageFine, averageText, working, account, dv01,
     levels: levels ?? new Map(),
     lastFill: state.lastFill.get(symbol) ?? null,
   };
@@ -411,6 +413,7 @@ export function createLadder({ table, scroller, info, labels }) {
       ["tick", tickText],
       ["$/pt", instrument.dollarsPerPoint === null ? UNKNOWN : formatDecimal(instrument.dollarsPerPoint, PRICE_SCALE)],
       ["net", signedQty(net)],
+      ["dv01", model.dv01 === null ? UNKNOWN : signedDecimal(formatDecimal(model.dv01, MONEY_SCALE))],
       ["avg", average],
       ["mark", `${mark}${markSource ? ` (${markSource})` : ""}`],
     ];
