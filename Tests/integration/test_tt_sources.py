@@ -81,6 +81,11 @@ class FakeTT:
     def stop(self):
         self.server.shutdown()
 
+    def count(self, endpoint: str) -> int:
+        """Requests served so far to the path ending in `endpoint` (fills, orders, position)."""
+        with self.lock:
+            return sum(1 for path in self.requests if path.endswith("/" + endpoint))
+
     def order(self, order_id, *, qty, leaves, price, side="1", status="1"):
         with self.lock:
             self.orders[order_id] = {"orderId": order_id, "accountId": 12345, "instrumentId": "INS1", "side": side,
@@ -162,7 +167,10 @@ def test_tt_orders_and_fills_drive_an_orders_life_once_across_a_kill(server_fact
     fake_tt.fill("UB1", qty=2, price=110.25, execType="H", refUniqueExecId="UF1")
     server.start()
     wait_until(lambda: order_of(server, "TT1") is None, what="the cancel after the restart")
-    time.sleep(2.5)   # two more polls of each source
+    # Two more polls of each source after that (counted at the fake, not timed) change nothing.
+    polls = fake_tt.count("orders"), fake_tt.count("fills")
+    wait_until(lambda: fake_tt.count("orders") >= polls[0] + 2 and fake_tt.count("fills") >= polls[1] + 2,
+               what="two more polls")
     assert [(e["action"], e["version"]) for e in order_events(server)] == [("new", 1), ("replace", 2), ("cancel", 3)]
     status, fills = server.get_json("/api/fills?account=ACC1")
     assert [(f["execId"], f["status"]) for f in fills["fills"]] == [("UF1", "busted")]
@@ -187,10 +195,12 @@ def test_a_position_break_at_tt_shows_on_healthz_metrics_text_and_the_page(serve
 
     with ws_connect(server, "/ws?format=text&channels=status") as ws:
         ws.recv(timeout=10)   # the snapshot
+        polls = fake_tt.count("position")
         fake_tt.position(net=5, bought=5, sold=0)
-        started = time.monotonic()
         line = ws.recv(timeout=10)
-        assert time.monotonic() - started < 3, "the break arrived within a poll"
+        # Within one poll: the poll in flight at the injection (old data), the next one (the
+        # break), and at most one more that may have started before this line was read.
+        assert fake_tt.count("position") <= polls + 3, "the break arrived within a poll"
         assert "RECON    ACC1       ZNZ6   BREAK  ledger net    +3 (b 3 s 0 sod 0)  tt net    +5 (b 5 s 0 sod 0)  diff -2" in line, line
     assert recon()[0]["state"] == "break" and recon()[0]["difference"] == -2
     metrics = server.metrics()
