@@ -584,3 +584,30 @@ def test_sample_day_ladder_shows_working_orders_and_the_desk_columns(server_fact
             text = f"{'−' if ratio < 0 and tenths else ''}{tenths // 10}.{tenths % 10}"
             assert cells[6] == text, (decimal_text, cells, text)
     screenshot(browser, "ladder-sample-day")
+
+
+def test_projection_with_a_mark_between_ticks_starts_on_the_tick_below(server, browser):
+    """projectLadder itself (the page's module), for a mark between two ticks: the mark row is
+    the tick below, valued at that price, and the walk outward follows the rules."""
+    browser.get(server.url + "/")
+    result = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        import("/js/ladder.js").then(({ projectLadder, breakevenText }) => {
+          // ZN: tick 0.015625 = 1562500 units of 1e-8; $1000/pt = 100000000000 units; mark 110.5078125
+          // (half a tick above 110.5); long 2; total P&L 0; a sell 1 two ticks above 110.5.
+          const tick = 1562500n, mark = 11050781250n, row = 11050000000n;
+          const rows = [row + 2n * tick, row + tick, row, row - tick];
+          const out = projectLadder({ markUnits: mark, tickUnits: tick, dollarsPerPoint: 100000000000n, net: 2, total: 0n,
+                                      working: new Map([[row + 2n * tick, { buy: 0, sell: 1 }]]), rowUnits: rows });
+          done(rows.map((units) => { const r = out.get(units);
+            return [String(units), String(r.pos), String(r.pnl), breakevenText(r.breakeven)]; }));
+        }).catch((error) => done(String(error)));
+    """)
+    money = 10 ** 16   # units of 1e-16 dollars
+    # At 110.5 (the tick below the mark): 2 × (−0.0078125) × 1000 = −15.625; then ±31.25 a tick.
+    assert result == [
+        ["11053125000", "1", str(int(Decimal("46.875") * money)), "3.0"],
+        ["11051562500", "2", str(int(Decimal("15.625") * money)), "0.5"],
+        ["11050000000", "2", str(int(Decimal("-15.625") * money)), "−0.5"],
+        ["11048437500", "2", str(int(Decimal("-46.875") * money)), "−1.5"],
+    ], result
