@@ -88,6 +88,9 @@ public struct TTConfig: Sendable, Equatable {
     public var requestTimeoutSeconds = 30
     /// Cap of the backoff after network errors, 5xx, 429 and malformed replies.
     public var backoffCapSeconds = 60
+    /// `ttrecon`: where a book has no fills yet today on either side and TT's start-of-day
+    /// position differs, send TT's SOD as a `sod` (audited) instead of only reporting the break.
+    public var seedSOD = false
     /// TT accountId → ladder account (unmapped ids are used as they are).
     public var accounts: [String: String] = [:]
     /// TT instrumentId → catalog symbol and price scaling (unmapped ids are sent as they are and

@@ -54,7 +54,10 @@ public final class TTPositionMonitor: Monitor {
         while !stopping.isStopped {
             let delay: Int64
             do {
-                let lines = try reconcile(ledger: reader, stopping: stopping)
+                var lines = try reconcile(ledger: reader, stopping: stopping)
+                if config.seedSOD, try seed(lines, ledger: reader, sink: sink) {
+                    lines = try reconcile(ledger: reader, stopping: stopping)
+                }
                 failures = 0
                 lastSuccess = clock.now()
                 last = lines
@@ -99,6 +102,31 @@ public final class TTPositionMonitor: Monitor {
                 return ReconLine(account: key.account, instrument: key.instrument, state: mine == theirs ? .match : .break,
                                  ledger: mine, external: theirs)
             }
+    }
+
+    /// Sends the SOD seeds of `lines`, if any; true when it sent some (compare again).
+    private func seed(_ lines: [ReconLine], ledger: any PositionReader, sink: any MessageSink) throws(TTError) -> Bool {
+        let seeds = sodSeeds(lines, positions: ledger.committedPositions())
+        guard !seeds.isEmpty else { return false }
+        let results: [SubmitResult]
+        do { results = try submitAndWait(seeds, to: sink, source: name, cursor: nil, timeoutSeconds: 30) } catch {
+            throw .network(error.description)
+        }
+        if let failure = results.storageFailure { throw .storage(failure) }
+        return true
+    }
+
+    /// TT's start of day for books that have not traded yet today on either side and whose SOD
+    /// differs: `sod` messages at the ledger's SOD price (else its mark). A book that traded keeps
+    /// its break for a person to look at.
+    public func sodSeeds(_ lines: [ReconLine], positions: [PositionLine]) -> [ProducerMessage] {
+        lines.compactMap { line in
+            guard line.state == .break, line.ledger.sod != line.external.sod,
+                  line.ledger.bought == 0, line.ledger.sold == 0, line.external.bought == 0, line.external.sold == 0,
+                  let position = positions.first(where: { $0.account == line.account && $0.instrument == line.instrument }),
+                  let price = position.sodPrice ?? position.mark else { return nil }
+            return .sod(account: line.account, instrument: line.instrument, qty: line.external.sod, price: price.decimalString)
+        }
     }
 
     struct Key: Hashable {

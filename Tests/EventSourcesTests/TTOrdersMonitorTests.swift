@@ -227,4 +227,25 @@ final class FixedPositions: PositionReader, @unchecked Sendable {
         #expect(reports[0].lastError == "2 break(s), first ACC1/ZNZ6: ledger 3, TT 5")
         #expect(reports[1].recon?.allSatisfy { $0.state == .stale } == true && reports[1].recon?.count == 3)
     }
+
+    @Test func seedSODSendsTTsStartOfDayOnlyForBooksThatHaveNotTraded() throws {
+        var (tt, folder, config) = try rig(); defer { tt.stop(); folder.remove() }
+        let ledger = FixedPositions()
+        let sodPrice = Price(units: 11_050_000_000)
+        ledger.lines = [PositionLine(account: "ACC1", instrument: "ZNZ6", sodQty: 2, sodPrice: sodPrice, net: 2),
+                        PositionLine(account: "ACC2", instrument: "ZBZ6", sodQty: 1, sodPrice: sodPrice, bought: 1, net: 2)]
+        tt.setPositions([("12345", "INS1", 5, 0, 0, 5), ("777", "INS2", 4, 1, 0, 3)])
+        for seeding in [false, true] {
+            config.seedSOD = seeding
+            let stopping = StopSignal()
+            let sink = RecordingSink()
+            let log = StatusLog()
+            let clock = ManualClock(start: 0, afterSleep: { _, _ in if !log.all.isEmpty { stopping.stop() } })
+            let monitor = TTPositionMonitor(config: config, transport: URLSessionTransport(), clock: clock, positions: ledger, jitterSeed: 1)
+            try monitor.run(sink: sink, status: log, stopping: stopping)
+            // ACC2 traded today: its SOD break stays a break for a person; ACC1 takes TT's SOD.
+            #expect(sink.messages == (seeding ? [.sod(account: "ACC1", instrument: "ZNZ6", qty: 5, price: "110.5")] : []))
+            #expect(sink.submissions.allSatisfy { $0.source == "ttrecon" })
+        }
+    }
 }

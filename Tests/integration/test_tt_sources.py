@@ -114,8 +114,8 @@ def fake_tt():
     tt.stop()
 
 
-def tt_server(server_factory, fake_tt, tmp_path, sources):
-    config = {"sim": {"sources": {"enabled": sources, "tt": {
+def tt_server(server_factory, fake_tt, tmp_path, sources, **tt):
+    config = {"sim": {"sources": {"enabled": sources, "tt": {**tt,
         "baseURL": fake_tt.url, "environment": ENV, "pollSeconds": 1, "requestsPerSecond": 25, "lookbackSeconds": 600,
         "tokenFile": str(tmp_path / "tt-token.json"), "backoffCapSeconds": 1,
         "accounts": {"12345": "ACC1"}, "instruments": {"INS1": {"symbol": "ZNZ6"}}}}}}
@@ -223,6 +223,28 @@ def test_a_position_break_at_tt_shows_on_healthz_metrics_text_and_the_page(serve
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 CHROMIUM = next((path for path in (os.environ.get("CHROMIUM"), shutil.which("chromium"),
                                    shutil.which("chromium-browser"), shutil.which("google-chrome")) if path), None)
+
+
+def test_seed_sod_takes_tts_start_of_day_for_an_untraded_book_audited(server_factory, fake_tt, tmp_path):
+    fake_tt.position(net=5, bought=0, sold=0, sod=5)
+    server = tt_server(server_factory, fake_tt, tmp_path, ["ttrecon"], seedSOD=True)
+    status, body = server.post_fills([{"type": "sod", "account": "ACC1", "instrument": "ZNZ6", "qty": 2, "price": "110-16"}])
+    assert status == 200, body
+
+    def line():
+        status, snapshot = server.get_json("/api/snapshot")
+        return next((p for p in snapshot["positions"] if p["account"] == "ACC1" and p["instrument"] == "ZNZ6"), None)
+    wait_until(lambda: (line() or {}).get("sodQty") == 5, what="TT's SOD in the ledger")
+    assert line()["net"] == 5 and line()["avgPrice"] == "110'160"
+    import sqlite3
+    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
+        audit = db.execute("SELECT actor, action, detail FROM audit WHERE action = 'sod' ORDER BY id").fetchall()
+    assert audit[-1] == ("ttrecon", "sod", "ACC1/ZNZ6"), audit
+
+    def recon():
+        status, health = server.get_json("/healthz")
+        return next(m for m in health["monitors"] if m["name"] == "ttrecon").get("recon")
+    wait_until(lambda: recon() and recon()[0]["state"] == "match", what="the match after seeding")
 
 
 def _chromium() -> bool:

@@ -18,7 +18,7 @@ enum ConfigSchema {
     static let simInstrumentKeys = ["symbol", "tick", "start"]
     static let ttKeys = ["baseURL", "environment", "appName", "company", "pollSeconds", "requestsPerSecond",
                          "tokenRefreshBufferSeconds", "tokenFile", "lookbackSeconds", "requestTimeoutSeconds",
-                         "backoffCapSeconds", "accounts", "instruments", "secretsFile"]
+                         "backoffCapSeconds", "accounts", "instruments", "secretsFile", "seedSOD"]
     static let ttInstrumentKeys = ["symbol", "priceMultiplier"]
     static let ttEnvironments = ["ext_prod_sim", "ext_uat_cert", "ext_prod_live"]
 
@@ -140,6 +140,7 @@ enum ConfigSchema {
         if let seconds = try tt.integer("requestTimeoutSeconds", in: 1...600) { target.requestTimeoutSeconds = seconds }
         if let seconds = try tt.integer("backoffCapSeconds", in: 1...3600) { target.backoffCapSeconds = seconds }
         if let file = try tt.nullableString("secretsFile") { target.secretsFile = file }
+        if let seed = try tt.bool("seedSOD") { target.seedSOD = seed }
         if let accounts = try tt.section("accounts") {
             for (id, value) in accounts.members where !id.hasPrefix("//") {
                 guard case .string(let account) = value, !account.isEmpty else {

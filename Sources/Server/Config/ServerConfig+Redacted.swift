@@ -82,6 +82,7 @@ extension ServerConfig {
                         ($0.key, .object([("symbol", .string($0.value.symbol)), ("priceMultiplier", .string($0.value.priceMultiplier))]))
                     })),
                     ("secretsFile", text(tt.secretsFile)),
+                    ("seedSOD", .bool(tt.seedSOD)),
                     ("appKey", masked(tt.appKey)),
                     ("appSecret", masked(tt.appSecret)),
                 ])),
