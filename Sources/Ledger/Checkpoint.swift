@@ -21,7 +21,7 @@ private let checkpointMagic: [UInt8] = Array("LWLG".utf8)
 /// events equals a full replay.
 ///
 /// Layout (version 3): magic "LWLG", version byte, day, books, fills (each with the order it
-/// named, "" for none), marks, trades, orders; integers as zigzag varints, strings
+/// named, "" for none), marks, trades, orders, unclaimed order fills; integers as zigzag varints, strings
 /// length-prefixed (see `CheckpointWriter`). Version 2 (no orders) is still read.
 extension Ledger {
     static let checkpointVersion: UInt8 = 3
@@ -112,6 +112,12 @@ extension Ledger {
             out.signed(order.version)
             out.signed(order.time)
             out.string(order.source)
+        }
+        let unclaimed = unclaimedOrderFills.keys.sorted()
+        out.count(unclaimed.count)
+        for id in unclaimed {
+            out.string(id)
+            out.signed(unclaimedOrderFills[id]!)
         }
         return out.bytes
     }
@@ -240,6 +246,10 @@ extension Ledger {
                                                      price: price, qty: qty, leavesQty: leaves, filledQty: filled,
                                                      status: status, version: orderVersion, time: time,
                                                      source: try input.string())
+            }
+            for _ in 0..<(try input.count()) {
+                let id = try input.string()
+                ledger.unclaimedOrderFills[id] = try input.signed()
             }
         }
         guard input.atEnd else { throw .unreadable("trailing bytes after the checkpoint") }

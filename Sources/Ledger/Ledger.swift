@@ -107,6 +107,9 @@ public struct Ledger: Sendable {
     var day: Int32 = 0
     /// Orders by id: working ones and those that ended today (dropped at the day roll).
     var orders: [String: OrderRecord] = [:]
+    /// Σ qty of today's fills that named an order the ledger did not hold yet, by orderId: the
+    /// order starts with them filled when it arrives (sources race: a fill may come first).
+    var unclaimedOrderFills: [String: Int64] = [:]
 
     public init(catalog: InstrumentCatalog, config: LedgerConfig = LedgerConfig()) {
         self.catalog = catalog

@@ -24,11 +24,13 @@ extension Ledger {
         let index = try validateFillFields(fill)
         // The order it names, checked before anything changes; stored only if the fill applies.
         let order = try fill.orderId.flatMap { id throws(LedgerError) in try orderAfterFill(fill, current: orders[id]) }
+        let unclaimed = try unclaimedAfter(fill, known: order != nil, current: fill.orderId.flatMap { unclaimedOrderFills[$0] })
         var deltas = try applyFillAlone(fill, instrument: index)
         if let order {
             orders[order.orderId] = order
             deltas.insert(.order(order), at: 1)
         }
+        if let unclaimed, let id = fill.orderId { unclaimedOrderFills[id] = unclaimed }
         return deltas
     }
 

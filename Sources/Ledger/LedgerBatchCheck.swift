@@ -11,6 +11,7 @@ extension Ledger {
         var marks: [Int: Price] = [:]
         var rolls = 0
         var orderOverlay: [String: OrderRecord] = [:]
+        var unclaimedOverlay: [String: Int64] = [:]
 
         /// The instrument index of a fill that may still be busted or corrected.
         func open(_ execId: String) throws(LedgerError) -> Int {
@@ -32,8 +33,12 @@ extension Ledger {
                 case .fill(let fill):
                     let index = try validateFillFields(fill, marks: marks)
                     guard entryByExecId[fill.execId] == nil, added[fill.execId] == nil else { throw .duplicateExecId(fill.execId) }
-                    if let id = fill.orderId, let order = try orderAfterFill(fill, current: orderOverlay[id] ?? orders[id]) {
-                        orderOverlay[id] = order
+                    if let id = fill.orderId {
+                        let order = try orderAfterFill(fill, current: orderOverlay[id] ?? orders[id])
+                        if let order { orderOverlay[id] = order }
+                        if let sum = try unclaimedAfter(fill, known: order != nil, current: unclaimedOverlay[id] ?? unclaimedOrderFills[id]) {
+                            unclaimedOverlay[id] = sum
+                        }
                     }
                     added[fill.execId] = (index, rolls)
                 case .bust(let execId, _):
@@ -53,8 +58,12 @@ extension Ledger {
                 case .dayRoll:
                     rolls += 1
                 case .order(let event):
-                    let order = try orderAfter(event, current: orderOverlay[event.orderId] ?? orders[event.orderId]) { marks[$0] ?? markPrice[$0] }
+                    let order = try orderAfter(event, current: orderOverlay[event.orderId] ?? orders[event.orderId],
+                                               unclaimed: unclaimedOverlay[event.orderId] ?? unclaimedOrderFills[event.orderId] ?? 0) {
+                        marks[$0] ?? markPrice[$0]
+                    }
                     orderOverlay[event.orderId] = order
+                    unclaimedOverlay[event.orderId] = 0
                 }
                 return nil
             } catch {

@@ -102,8 +102,10 @@ extension Ledger {
     // MARK: Validation (shared by apply and the batch check)
 
     /// The order after `event`, computed from `current` (the order as it stands, nil if unknown)
-    /// without changing anything.
-    func orderAfter(_ event: OrderEvent, current: OrderRecord?, mark: (Int) -> Price?) throws(LedgerError) -> OrderRecord {
+    /// without changing anything. `unclaimed`: the quantity of fills that named this order before
+    /// it was known (a new order starts with them filled).
+    func orderAfter(_ event: OrderEvent, current: OrderRecord?, unclaimed: Int64 = 0,
+                    mark: (Int) -> Price?) throws(LedgerError) -> OrderRecord {
         guard !event.orderId.isEmpty else { throw .missingField("orderId") }
         guard event.version > 0 else { throw .invalidVersion(event.orderId, event.version) }
         if event.action == .new {
@@ -120,9 +122,11 @@ extension Ledger {
             guard qty > 0 else { throw .invalidQuantity(qty) }
             guard let price = event.price else { throw .missingField("price") }
             try checkPrice(price, instrument: index, mark: mark(index))
+            // Fills that named it before it arrived (another source was faster) already filled part.
+            let leaves = max(0, qty - unclaimed)
             return OrderRecord(orderId: event.orderId, account: account, instrument: symbol, side: side, price: price,
-                               qty: qty, leavesQty: qty, filledQty: 0, status: .working, version: event.version,
-                               time: event.time, source: event.source)
+                               qty: qty, leavesQty: leaves, filledQty: unclaimed, status: leaves == 0 ? .filled : .working,
+                               version: event.version, time: event.time, source: event.source)
         }
         guard var order = current else { throw .unknownOrder(event.orderId) }
         guard event.version > order.version else { throw .staleOrderVersion(event.orderId, event.version, current: order.version) }
@@ -179,14 +183,28 @@ extension Ledger {
     // MARK: Applying
 
     mutating func applyOrder(_ event: OrderEvent) throws(LedgerError) -> [LedgerDelta] {
-        let order = try orderAfter(event, current: orders[event.orderId]) { markPrice[$0] }
+        let order = try orderAfter(event, current: orders[event.orderId], unclaimed: unclaimedOrderFills[event.orderId] ?? 0) {
+            markPrice[$0]
+        }
         orders[event.orderId] = order
+        unclaimedOrderFills[event.orderId] = nil
         return [.order(order)]
     }
 
+    /// The unclaimed quantity after a fill that names an order the ledger does not hold, or nil
+    /// when the fill names none or a known order.
+    func unclaimedAfter(_ fill: Fill, known: Bool, current: Int64?) throws(LedgerError) -> Int64? {
+        guard fill.orderId != nil, !known else { return nil }
+        let (sum, overflow) = (current ?? 0).addingReportingOverflow(fill.qty)
+        guard !overflow else { throw .overflow }
+        return sum
+    }
+
     /// Day roll: final orders are dropped (their versions stay in the journal's idempotency
-    /// index); working ones carry over until an event ends them.
+    /// index) and so are fills that named orders that never came; working ones carry over until
+    /// an event ends them.
     mutating func rollOrders() {
         orders = orders.filter { $0.value.status == .working }
+        unclaimedOrderFills = [:]
     }
 }

@@ -106,7 +106,7 @@ func orderFill(_ execId: String, _ orderId: String, _ side: Side, _ qty: Int64, 
         #expect(throws: LedgerError.orderMismatch("O1", field: "side")) { try ledger.apply(orderFill("F1", "O1", .sell, 1, "110-08")) }
         #expect(ledger.encodeState() == before)
         #expect(ledger.fill(execId: "F1") == nil)
-        // A fill naming an order nobody sent is still a fill (orders may come from elsewhere).
+        // A fill naming an order nobody sent (yet) is still a fill (orders may come from elsewhere).
         let deltas = try ledger.apply(orderFill("F2", "GHOST", .buy, 1, "110-08"))
         #expect(!deltas.contains { if case .order = $0 { return true }; return false })
     }
@@ -137,6 +137,31 @@ func orderFill(_ execId: String, _ orderId: String, _ side: Side, _ qty: Int64, 
         #expect(try a.apply(orderFill("F2", "O1", .buy, 3, "110-08")) == (try b.apply(orderFill("F2", "O1", .buy, 3, "110-08"))))
     }
 
+    @Test func fillsThatCameBeforeTheirOrderCountWhenItArrives() throws {
+        var ledger = Ledger(catalog: defaultCatalog)
+        // The fill poller was faster than the orders monitor: the fill names an order not yet held.
+        ledger.applyAll([orderFill("F1", "O1", .buy, 2, "110-08")])
+        #expect(ledger.order("O1") == nil)
+        let restored = try Ledger.restore(from: ledger.encodeState(), catalog: defaultCatalog, config: LedgerConfig())
+        for var book in [ledger, restored] {
+            book.applyAll([newOrder("O1", .buy, 5, "110-08")])
+            let order = try #require(book.order("O1"))
+            #expect(order.qty == 5 && order.filledQty == 2 && order.leavesQty == 3 && order.status == .working)
+            #expect(throws: LedgerError.invalidQuantity(2)) { try book.apply(orderEvent(.replace, "O1", version: 2, qty: 2)) }
+        }
+        // Everything already filled: the order arrives filled.
+        ledger.applyAll([orderFill("F2", "O2", .sell, 3, "110-08"), newOrder("O2", .sell, 3, "110-08")])
+        #expect(ledger.order("O2")?.status == .filled && ledger.order("O2")?.leavesQty == 0 && ledger.workingOrders.isEmpty)
+        // The batch check sees the same.
+        let fresh = Ledger(catalog: defaultCatalog)
+        #expect(fresh.check(batch: [orderFill("F1", "O9", .buy, 4, "110-08"), newOrder("O9", .buy, 4, "110-08"),
+                                    orderEvent(.cancel, "O9", version: 2)]) == [nil, nil, .orderNotWorking("O9", "filled")])
+        // Unclaimed fills do not outlive the day.
+        var rolled = Ledger(catalog: defaultCatalog)
+        rolled.applyAll([orderFill("F1", "O1", .buy, 2, "110-08"), .dayRoll(time: 0), newOrder("O1", .buy, 5, "110-08")])
+        #expect(rolled.order("O1")?.leavesQty == 5)
+    }
+
     @Test func dayRollKeepsWorkingOrdersAndDropsFinishedOnes() throws {
         var ledger = Ledger(catalog: defaultCatalog)
         ledger.applyAll([newOrder("O1", .buy, 5, "110-08"), newOrder("O2", .buy, 1, "110-08"),
@@ -149,10 +174,10 @@ func orderFill(_ execId: String, _ orderId: String, _ side: Side, _ qty: Int64, 
         var ledger = Ledger(catalog: defaultCatalog)
         ledger.applyAll([markEvent("110-08")])
         var bytes = ledger.encodeState()
-        // Without fills, version 2 is version 3 without the trailing order count.
-        #expect(bytes[4] == 3 && bytes.last == 0)
+        // Without fills, version 2 is version 3 without the trailing order and unclaimed-fill counts.
+        #expect(bytes[4] == 3 && bytes.suffix(2) == [0, 0])
         bytes[4] = 2
-        bytes.removeLast()
+        bytes.removeLast(2)
         let restored = try Ledger.restore(from: bytes, catalog: defaultCatalog, config: LedgerConfig())
         #expect(restored.marks == ledger.marks && restored.workingOrders.isEmpty)
     }

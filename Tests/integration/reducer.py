@@ -168,20 +168,30 @@ class ProducerOrderBook:
 
     def __init__(self) -> None:
         self.orders: dict[str, dict] = {}
+        self.ended: set[str] = set()
+        self.unclaimed: dict[str, int] = {}   # fills that named an order before it arrived
 
     def apply(self, message: dict) -> None:
-        if message["type"] == "fill" and message.get("orderId") in self.orders:
-            order = self.orders[message["orderId"]]
+        order_id = message.get("orderId")
+        if message["type"] == "fill" and order_id in self.orders:
+            order = self.orders[order_id]
             order["filled"] += message["qty"]
             order["leaves"] = max(0, order["leaves"] - message["qty"])
             if order["leaves"] == 0:
-                del self.orders[message["orderId"]]
+                del self.orders[order_id]
+                self.ended.add(order_id)
+        elif message["type"] == "fill" and order_id and order_id not in self.ended:
+            self.unclaimed[order_id] = self.unclaimed.get(order_id, 0) + message["qty"]
         elif message["type"] == "order":
-            action, order_id = message["action"], message["orderId"]
+            action = message["action"]
             if action == "new":
-                self.orders[order_id] = {"account": message["account"], "instrument": message["instrument"],
-                                         "side": message["side"], "price": price_value(message["price"]),
-                                         "leaves": message["qty"], "filled": 0}
+                filled = self.unclaimed.pop(order_id, 0)
+                if message["qty"] > filled:
+                    self.orders[order_id] = {"account": message["account"], "instrument": message["instrument"],
+                                             "side": message["side"], "price": price_value(message["price"]),
+                                             "leaves": message["qty"] - filled, "filled": filled}
+                else:
+                    self.ended.add(order_id)
             elif action == "replace":
                 order = self.orders[order_id]
                 if "price" in message:
@@ -190,6 +200,7 @@ class ProducerOrderBook:
                     order["leaves"] = message["qty"] - order["filled"]
             else:
                 self.orders.pop(order_id, None)
+                self.ended.add(order_id)
 
     def working_by_price(self) -> dict[tuple[str, str, str, Fraction], int]:
         out: dict[tuple[str, str, str, Fraction], int] = {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import socket
+from fractions import Fraction
 
 from reducer import ProducerOrderBook, reduce_stream, snapshot_state
 from test_push_support import Recorder, check_stream, recv_json, ws_connect, ws_open
@@ -148,6 +149,19 @@ def test_a_fill_naming_an_order_reduces_it_in_the_same_event(server_factory):
     status, body = server.post_fills([{"type": "fill", "execId": "AF2", "account": "ACC2", "instrument": "ZNZ6",
                                        "side": "sell", "qty": 1, "price": "110-09", "orderId": "A1"}])
     assert status == 422 and body["errors"][0]["code"] == "order_mismatch", body
+    # A fill that came before its order (another source was faster) counts when the order arrives.
+    book = ProducerOrderBook()
+    early = [{"type": "fill", "execId": "AF3", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 2,
+              "price": "110-07", "orderId": "A2"},
+             {"type": "order", "action": "new", "orderId": "A2", "account": "ACC1", "instrument": "ZNZ6", "side": "buy",
+              "qty": 5, "price": "110-07"}]
+    for message in early:
+        status, body = server.post_fills([message])
+        assert status == 200, body
+        book.apply(message)
+    served = next(o for o in server.get_json("/api/snapshot")[1]["orders"] if o["orderId"] == "A2")
+    assert (served["qty"], served["filledQty"], served["leavesQty"]) == (5, 2, 3)
+    assert book.working_by_price()[("ACC1", "ZNZ6", "buy", Fraction(110) + Fraction(7, 32))] == 3
 
 
 def test_text_mode_lists_orders_and_filters_on_the_orders_channel(server_factory):
