@@ -9,6 +9,7 @@ import { createLadder } from "./js/ladder.js";
 import { createPositionsTable } from "./js/positions.js";
 import { createAccountsPanel } from "./js/accounts.js";
 import { renderBreachBanner } from "./js/risk.js";
+import { renderReconBanner } from "./js/recon.js";
 import { createBlotter } from "./js/blotter.js";
 import { createFrameScheduler } from "./js/frame.js";
 import { createMessageRate } from "./js/message-rate.js";
@@ -100,12 +101,13 @@ function render() {
   if (!markInstrumentChosen && selected) $("mark-instrument").value = selected;
   if (selected) loadVolumeHistory(selected);
   if (all || state.dirty.has("ladder") || recentreRequested || ladder.symbol !== selected) {
-    ladder.render(state, selected, { recentre: recentreRequested, autoRecentre: $("auto-recentre").checked });
+    ladder.render(state, selected, { recentre: recentreRequested, autoRecentre: $("auto-recentre").checked, account: accountFilter });
     recentreRequested = false;
   }
   if (all || state.dirty.has("positions")) positions.render(state);
   accounts.render(state, { account: accountFilter, instrument: selected });
   renderBreachBanner(state, $("breach-banner"));
+  renderReconBanner(state, $("recon-banner"));
   if (all || state.dirty.has("blotter")) blotter.render(state);
   state.dirty.clear();
   latency.shown();
@@ -233,6 +235,7 @@ document.addEventListener("keydown", (event) => {
 
 $("account-select").addEventListener("change", () => {
   accountFilter = $("account-select").value;
+  state.dirty.add("ladder");
   const sent = connection.send({ type: "subscribe", accounts: accountFilter ? [accountFilter] : null, instruments: null, channels: null });
   if (!sent) connection.restart();
   schedule();

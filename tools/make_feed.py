@@ -12,6 +12,12 @@ What the day holds (all deterministic for a given --seed):
   * Fills about every --fill-interval seconds (exponential gaps) a few ticks around the mark,
     for ACC1, ACC2, ACC3 and DESK-HEDGE; orders often fill in partials (same "order", several
     execIds, same price); now and then a fill larger than the position flips it.
+  * Working orders (their own seeded stream, so the fills above do not change with them): limit
+    orders 1-6 ticks from the mark, buys below and sells above, about --order-rate a second, at
+    most 10 at once. When the mark reaches one it fills (in parts, fills naming its "orderId");
+    now and then one moves back towards the market (a replace, sometimes with a new size) or is
+    cancelled; whatever still works at the end of the session is cancelled. Every order message
+    carries its version, so a replayed line is a duplicate, not a second change.
   * One bust and one correction of earlier fills.
   * Prices in every accepted format: "110-08+", "110-08.5", "110'085", "102-30.125",
     "110.265625" (ESZ6 always decimal, "6012.25").
@@ -88,6 +94,8 @@ def main():
     parser.add_argument("--minutes", type=int, default=25, help="session length in minutes (default 25)")
     parser.add_argument("--fill-interval", type=float, default=0.5,
                         help="mean seconds between fills (default 0.5)")
+    parser.add_argument("--order-rate", type=float, default=0.4,
+                        help="new working orders per second (default 0.4)")
     parser.add_argument("--out", default="tools/feeds/sample-day.ndjson", help="output file ('-' for stdout)")
     args = parser.parse_args()
 
@@ -155,6 +163,8 @@ def main():
             fills.append((at, message, per_point))
         positions[(account, symbol)] += qty if side == "buy" else -qty
 
+    order_count, order_fills = working_orders(args, start, seconds, mark_path, emit)
+
     # One bust and one correction, a minute after the fills they refer to.
     busted_at, busted, _ = fills[len(fills) // 3]
     emit(busted_at + timedelta(seconds=60), {"type": "bust", "execId": busted["execId"]})
@@ -165,13 +175,78 @@ def main():
     events.sort(key=lambda event: (event[0], event[1]))
     out = sys.stdout if args.out == "-" else open(args.out, "w")
     out.write(f"# Ladderwire sample day: tools/make_feed.py --seed {args.seed} --date {args.date} "
-              f"--start {args.start} --minutes {args.minutes} --fill-interval {args.fill_interval}\n")
-    out.write(f"# {len(fills)} fills, {seconds * len(INSTRUMENTS)} marks, 1 bust, 1 correction; "
+              f"--start {args.start} --minutes {args.minutes} --fill-interval {args.fill_interval} "
+              f"--order-rate {args.order_rate}\n")
+    out.write(f"# {len(fills) + order_fills} fills ({order_fills} of {order_count} working orders), "
+              f"{seconds * len(INSTRUMENTS)} marks, 1 bust, 1 correction; "
               "lines: {\"at\": recorded time, <producer message>}\n")
     for at, _, message in events:
         out.write(json.dumps({"at": iso(at), **message}, separators=(",", ":")) + "\n")
     if out is not sys.stdout:
         out.close()
+
+
+def working_orders(args, start, seconds, mark_path, emit):
+    """Resting limit orders around the marks; returns (orders placed, fills of orders)."""
+    rng = random.Random(args.seed + 1)
+    symbols = list(INSTRUMENTS)
+    weights = [INSTRUMENTS[s][3] for s in symbols]
+    working, placed, filled = [], 0, 0
+    for second in range(seconds):
+        at = start + timedelta(seconds=second, milliseconds=850)
+        kept = []
+        for order in working:
+            symbol = order["instrument"]
+            tick = INSTRUMENTS[symbol][1]
+            mark = mark_path[symbol][second]
+            reached = mark <= order["units"] if order["side"] == "buy" else mark >= order["units"]
+            if reached:
+                qty = rng.randint(1, order["qty"] - order["filled"])
+                order["filled"] += qty
+                order["fills"] += 1
+                filled += 1
+                emit(at, {"type": "fill", "execId": f"{order['orderId']}-{order['fills']}", "account": order["account"],
+                          "instrument": symbol, "side": order["side"], "qty": qty,
+                          "price": price_text(symbol, order["units"], rng), "orderId": order["orderId"]})
+                if order["filled"] < order["qty"]:
+                    kept.append(order)
+                continue
+            roll = rng.random()
+            if roll < 0.02:
+                order["version"] += 1
+                emit(at, {"type": "order", "action": "cancel", "orderId": order["orderId"], "version": order["version"]})
+                continue
+            if roll < 0.06:
+                away = rng.randint(1, 3) * tick
+                order["units"] = mark - away if order["side"] == "buy" else mark + away
+                order["version"] += 1
+                message = {"type": "order", "action": "replace", "orderId": order["orderId"], "version": order["version"],
+                           "price": price_text(symbol, order["units"], rng)}
+                if rng.random() < 0.4:
+                    order["qty"] = order["filled"] + rng.choice([1, 2, 3, 5, 10])
+                    message["qty"] = order["qty"]
+                emit(at, message)
+            kept.append(order)
+        working = kept
+        if len(working) < 10 and rng.random() < args.order_rate:
+            symbol = rng.choices(symbols, weights)[0]
+            tick = INSTRUMENTS[symbol][1]
+            side = rng.choice(["buy", "sell"])
+            away = rng.randint(1, 6) * tick
+            mark = mark_path[symbol][second]
+            placed += 1
+            order = {"orderId": f"W{placed:05d}", "instrument": symbol, "side": side,
+                     "account": "DESK-HEDGE" if symbol == "ESZ6" else rng.choice(ACCOUNTS),
+                     "units": mark - away if side == "buy" else mark + away, "qty": rng.choice([1, 2, 3, 5, 10]),
+                     "filled": 0, "fills": 0, "version": 1}
+            working.append(order)
+            emit(at, {"type": "order", "action": "new", "orderId": order["orderId"], "account": order["account"],
+                      "instrument": symbol, "side": side, "qty": order["qty"],
+                      "price": price_text(symbol, order["units"], rng), "version": 1})
+    end = start + timedelta(seconds=seconds)
+    for order in working:
+        emit(end, {"type": "order", "action": "cancel", "orderId": order["orderId"], "version": order["version"] + 1})
+    return placed, filled
 
 
 def split_quantity(qty, rng):

@@ -1,9 +1,10 @@
 import Ledger
 
-/// `accounts.json`: cost method and loss limit per account, with defaults for the rest.
+/// `accounts.json`: cost method, loss limit and position limit per account, with defaults for the
+/// rest, and the desk's loss limit.
 ///
-///     {"defaultMethod":"lifo","defaultLossLimit":"25000",
-///      "accounts":{"ACC1":{"method":"fifo","lossLimit":5000}}}
+///     {"defaultMethod":"lifo","defaultLossLimit":"25000","defaultPositionLimit":200,"deskLossLimit":"60000",
+///      "accounts":{"ACC1":{"method":"fifo","lossLimit":5000,"positionLimit":50}}}
 ///
 /// Every key is optional. Loss limits are exact decimal strings or whole dollars. Keys the
 /// reader does not know are ignored and `null` means absent, as they always have been for this
@@ -19,12 +20,15 @@ public enum AccountsFile {
         do {
             let root = try ConfigSection(json, path: "", nullMeansAbsent: true)
             var config = LedgerConfig(defaultMethod: try root.costMethod("defaultMethod") ?? .lifo,
-                                      defaultLossLimit: try root.money("defaultLossLimit"))
+                                      defaultLossLimit: try root.money("defaultLossLimit"),
+                                      defaultPositionLimit: try root.integer("defaultPositionLimit", in: 1...1_000_000_000).map { Int64($0) },
+                                      deskLossLimit: try root.money("deskLossLimit"))
             if let accounts = try root.section("accounts") {
                 for (account, value) in accounts.members where !account.hasPrefix("//") {
                     let settings = try ConfigSection(value, path: accounts.keyPath(account), nullMeansAbsent: true)
                     config.accounts[account] = AccountConfig(method: try settings.costMethod("method"),
-                                                             lossLimit: try settings.money("lossLimit"))
+                                                             lossLimit: try settings.money("lossLimit"),
+                                                             positionLimit: try settings.integer("positionLimit", in: 1...1_000_000_000).map { Int64($0) })
                 }
             }
             return config

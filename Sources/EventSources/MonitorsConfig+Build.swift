@@ -3,11 +3,20 @@ extension MonitorsConfig {
     /// `ttCatalogSymbols`: TT instrumentId → symbol from the instrument catalog.
     public func makeMonitors(sources: [String], clock: any MonitorClock = SystemClock(),
                              ttCatalogSymbols: [String: String] = [:]) throws(UnknownSourceError) -> [any Monitor] {
-        try sources.map { (source: String) throws(UnknownSourceError) -> any Monitor in
+        // The TT fill poller and orders monitor share one rate limit and one token.
+        let transport = URLSessionTransport()
+        let bucket = TokenBucket(ratePerSecond: tt.requestsPerSecond, burst: 1, clock: clock)
+        let tokens = TTTokenManager(config: tt, transport: transport, clock: clock, rateLimit: bucket)
+        return try sources.map { (source: String) throws(UnknownSourceError) -> any Monitor in
             switch source {
             case "replay": return ReplayMonitor(config: replay, clock: clock)
             case "sim": return SimulatorMonitor(config: sim, clock: clock)
-            case "tt": return TTFillPoller(config: tt, clock: clock, catalogSymbols: ttCatalogSymbols)
+            case "tt": return TTFillPoller(config: tt, transport: transport, clock: clock, catalogSymbols: ttCatalogSymbols,
+                                           rateLimit: bucket, tokens: tokens)
+            case "ttorders": return TTOrdersMonitor(config: tt, transport: transport, clock: clock, catalogSymbols: ttCatalogSymbols,
+                                                    rateLimit: bucket, tokens: tokens)
+            case "ttrecon": return TTPositionMonitor(config: tt, transport: transport, clock: clock, catalogSymbols: ttCatalogSymbols,
+                                                     rateLimit: bucket, tokens: tokens)
             default: throw UnknownSourceError(name: source)
             }
         }

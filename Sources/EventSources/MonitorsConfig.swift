@@ -8,7 +8,7 @@ public struct MonitorsConfig: Sendable, Equatable {
     public init() {}
 
     /// Names a supervisor can build; `ServerConfig.sources` must use these.
-    public static let knownSources = ["replay", "sim", "tt"]
+    public static let knownSources = ["replay", "sim", "tt", "ttorders", "ttrecon"]
 }
 
 /// The recorded feed (`replay` source): NDJSON lines `{"at": ISO time, <producer message>}`.
@@ -36,7 +36,8 @@ public struct SimulatedInstrument: Sendable, Equatable {
     }
 }
 
-/// The simulator (`sim` source): marks and fills around them, seeded so a run can be repeated.
+/// The simulator (`sim` source): marks, fills around them and working orders, seeded so a run
+/// can be repeated.
 public struct SimulatorConfig: Sendable, Equatable {
     public var accounts = ["ACC1", "ACC2", "ACC3", "DESK-HEDGE"]
     public var instruments = [
@@ -47,6 +48,11 @@ public struct SimulatorConfig: Sendable, Equatable {
         SimulatedInstrument(symbol: "ESZ6", tick: "0.25", start: "6012.25"),
     ]
     public var fillsPerSecond: Double = 2
+    /// New working orders per second (limit orders a few ticks from the mark that fill when the
+    /// mark reaches them, move now and then, and are cancelled); 0 = none.
+    public var ordersPerSecond: Double = 0.5
+    /// At most this many working orders at once.
+    public var maxWorkingOrders = 8
     public var markIntervalMilliseconds = 1000
     public var maxQty: Int64 = 10
     public var seed: UInt64 = 42
@@ -82,6 +88,9 @@ public struct TTConfig: Sendable, Equatable {
     public var requestTimeoutSeconds = 30
     /// Cap of the backoff after network errors, 5xx, 429 and malformed replies.
     public var backoffCapSeconds = 60
+    /// `ttrecon`: where a book has no fills yet today on either side and TT's start-of-day
+    /// position differs, send TT's SOD as a `sod` (audited) instead of only reporting the break.
+    public var seedSOD = false
     /// TT accountId → ladder account (unmapped ids are used as they are).
     public var accounts: [String: String] = [:]
     /// TT instrumentId → catalog symbol and price scaling (unmapped ids are sent as they are and

@@ -121,9 +121,9 @@ public final class ReplayMonitor: Monitor {
         let suffix = loop == 0 ? "" : "~L\(loop)"
         let recorded = isoString(line.at)
         switch line.message {
-        case .fill(let execId, let account, let instrument, let side, let qty, let price, let time):
+        case .fill(let execId, let account, let instrument, let side, let qty, let price, let time, let orderId):
             return .fill(execId: execId + suffix, account: account, instrument: instrument, side: side, qty: qty,
-                         price: price, time: config.keepTimes ? (time ?? recorded) : nil)
+                         price: price, time: config.keepTimes ? (time ?? recorded) : nil, orderId: orderId.map { $0 + suffix })
         case .bust(let execId):
             return .bust(execId: execId + suffix)
         case .correct(let execId, let qty, let price):
@@ -132,6 +132,11 @@ public final class ReplayMonitor: Monitor {
             return .mark(instrument: instrument, price: price, time: config.keepTimes ? (time ?? recorded) : nil)
         case .sod:
             return loop == 0 ? line.message : nil
+        case .order(var order):
+            // Each pass places its own orders, like its own fills.
+            order.orderId += suffix
+            order.time = config.keepTimes ? (order.time ?? recorded) : nil
+            return .order(order)
         }
     }
 }

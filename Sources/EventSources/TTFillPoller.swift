@@ -35,16 +35,19 @@ public final class TTFillPoller: Monitor {
 
     /// `catalogSymbols`: TT instrumentId → symbol from the instrument catalog (`ttInstrumentId`);
     /// `config.instruments` entries win over it.
+    /// `rateLimit` and `tokens` may be shared with the orders monitor (one plan limit, one token).
     public init(config: TTConfig, name: String = "tt", transport: any OutboundHTTP = URLSessionTransport(),
                 clock: any MonitorClock = SystemClock(), catalogSymbols: [String: String] = [:],
+                rateLimit: TokenBucket? = nil, tokens: TTTokenManager? = nil,
                 jitterSeed: UInt64 = UInt64.random(in: 0...UInt64.max), submitTimeoutSeconds: Int = 30) {
         self.name = name
         self.config = config
         self.transport = transport
         self.clock = clock
         self.catalogSymbols = catalogSymbols
-        self.rateLimit = TokenBucket(ratePerSecond: config.requestsPerSecond, burst: 1, clock: clock)
-        self.tokens = TTTokenManager(config: config, transport: transport, clock: clock, rateLimit: rateLimit)
+        let bucket = rateLimit ?? TokenBucket(ratePerSecond: config.requestsPerSecond, burst: 1, clock: clock)
+        self.rateLimit = bucket
+        self.tokens = tokens ?? TTTokenManager(config: config, transport: transport, clock: clock, rateLimit: bucket)
         self.jitter = Mutex(SeededRandom(seed: jitterSeed))
         self.submitTimeoutSeconds = submitTimeoutSeconds
     }
@@ -120,8 +123,9 @@ public final class TTFillPoller: Monitor {
                 continue
             }
             var seen = Set<String>()
-            let messages = page.fills.filter { $0.timeStamp >= low && $0.timeStamp <= high }.map(\.message)
-                .filter { seen.insert($0.ref).inserted }
+            // Each TT record once (a fill and its bust share a ref, not a record).
+            let messages = page.fills.filter { $0.timeStamp >= low && $0.timeStamp <= high }
+                .filter { seen.insert($0.key).inserted }.map(\.message)
             let results: [SubmitResult]
             do {
                 results = try submitAndWait(messages, to: sink, source: name, cursor: (name, String(last)),

@@ -9,6 +9,8 @@ struct TTFillRecord: Equatable {
     /// TT's ledger time (`timeStamp`, ns): what the cursor and paging follow.
     var timeStamp: Int64
     var message: ProducerMessage
+    /// The record's own unique id (a bust's or correction's message names the fill it changes).
+    var key: String
 }
 
 /// A reply's fills, plus the reasons for fills that could not be mapped (these still move the
@@ -39,7 +41,9 @@ enum TTFillMapping {
             }
             page.lastTimeStamp = max(page.lastTimeStamp ?? timeStamp, timeStamp)
             switch message(from: item, timeStamp: timeStamp, config: config, catalogSymbols: catalogSymbols) {
-            case .success(let message): page.fills.append(TTFillRecord(timeStamp: timeStamp, message: message))
+            case .success(let message):
+                let key = text(item["uniqueExecId"]) ?? text(item["execId"]) ?? message.ref
+                page.fills.append(TTFillRecord(timeStamp: timeStamp, message: message, key: key))
             case .failure(let problem): page.skipped.append(problem.reason)
             }
         }
@@ -48,10 +52,25 @@ enum TTFillMapping {
 
     struct Problem: Error { var reason: String }
 
+    /// The execution a trade cancel or correction refers to: its unique id as the poller stored it.
+    static func referencedExecId(_ fill: JSONValue) -> String? {
+        text(fill["refUniqueExecId"]) ?? text(fill["execRefId"]) ?? text(fill["execRefID"])
+    }
+
+    /// A fill (execType F, or none) becomes a `fill` naming its `orderId`; a trade cancel (FIX
+    /// ExecType "H") a `bust` and a trade correction ("G") a `correct` of the execution it refers
+    /// to (`refUniqueExecId`, else `execRefId`), the correction with the record's qty and price.
     static func message(from fill: JSONValue, timeStamp: Int64, config: TTConfig,
                         catalogSymbols: [String: String]) -> Result<ProducerMessage, Problem> {
         guard let execId = text(fill["uniqueExecId"]) ?? text(fill["execId"]) else {
             return .failure(Problem(reason: "fill at timeStamp \(timeStamp) has no uniqueExecId or execId"))
+        }
+        let execType = text(fill["execType"])
+        if execType == "H" {
+            guard let reference = referencedExecId(fill) else {
+                return .failure(Problem(reason: "trade cancel \(execId) names no execution (refUniqueExecId or execRefId)"))
+            }
+            return .success(.bust(execId: reference))
         }
         guard let accountId = text(fill["accountId"]) else { return .failure(Problem(reason: "fill \(execId) has no accountId")) }
         guard let instrumentId = text(fill["instrumentId"]) else { return .failure(Problem(reason: "fill \(execId) has no instrumentId")) }
@@ -71,12 +90,18 @@ enum TTFillMapping {
         guard let multiplier = ScaledDecimal(mapping?.priceMultiplier ?? "1"), let price = px.multiplied(by: multiplier) else {
             return .failure(Problem(reason: "fill \(execId): lastPx \(pxText) cannot be scaled exactly"))
         }
+        if execType == "G" {
+            guard let reference = referencedExecId(fill) else {
+                return .failure(Problem(reason: "trade correction \(execId) names no execution (refUniqueExecId or execRefId)"))
+            }
+            return .success(.correct(execId: reference, qty: qty, price: price.description))
+        }
         let transact = integer(fill["transactTime"]) ?? timeStamp
         return .success(.fill(execId: execId,
                               account: config.accounts[accountId] ?? accountId,
                               instrument: mapping?.symbol ?? catalogSymbols[instrumentId] ?? instrumentId,
                               side: side, qty: qty, price: price.description,
-                              time: isoString(transact)))
+                              time: isoString(transact), orderId: text(fill["orderId"])))
     }
 
     /// A string, or a number's exact text (TT sends ids and sides either way).

@@ -22,6 +22,7 @@ enum EventCodec {
             out.key("price"); out.price(f.price)
             out.key("time"); out.int(f.time)
             out.key("source"); out.string(f.source)
+            if let orderId = f.orderId { out.key("orderId"); out.string(orderId) }
         case .bust(let execId, let time):
             out.key("type"); out.string(static: "bust")
             out.key("execId"); out.string(execId)
@@ -48,6 +49,18 @@ enum EventCodec {
         case .dayRoll(let time):
             out.key("type"); out.string(static: "dayroll")
             out.key("time"); out.int(time)
+        case .order(let o):
+            out.key("type"); out.string(static: "order")
+            out.key("action"); out.string(o.action.rawValue)
+            out.key("orderId"); out.string(o.orderId)
+            out.key("version"); out.int(o.version)
+            if let account = o.account { out.key("account"); out.string(account) }
+            if let instrument = o.instrument { out.key("instrument"); out.string(instrument) }
+            if let side = o.side { out.key("side"); out.string(side.rawValue) }
+            if let qty = o.qty { out.key("qty"); out.int(qty) }
+            if let price = o.price { out.key("price"); out.price(price) }
+            out.key("time"); out.int(o.time)
+            out.key("source"); out.string(o.source)
         }
         out.closeObject()
         return String(decoding: out.bytes, as: UTF8.self)
@@ -77,7 +90,7 @@ enum EventCodec {
             guard let side = Side(rawValue: try string("side")) else { throw DecodeError(description: "bad side") }
             return .fill(Fill(execId: try string("execId"), account: try string("account"), instrument: try string("instrument"),
                               side: side, qty: try int("qty"), price: try price("price"), time: try int("time"),
-                              source: try string("source")))
+                              source: try string("source"), orderId: value["orderId"]?.stringValue))
         case "bust":
             return .bust(execId: try string("execId"), time: try int("time"))
         case "correct":
@@ -92,6 +105,18 @@ enum EventCodec {
                         price: try price("price"), time: try int("time"))
         case "dayroll":
             return .dayRoll(time: try int("time"))
+        case "order":
+            guard let action = OrderEvent.Action(rawValue: try string("action")) else { throw DecodeError(description: "bad order action") }
+            var side: Side?
+            if let text = value["side"]?.stringValue {
+                guard let parsed = Side(rawValue: text) else { throw DecodeError(description: "bad side") }
+                side = parsed
+            }
+            return .order(OrderEvent(action: action, orderId: try string("orderId"), version: try int("version"),
+                                     account: value["account"]?.stringValue, instrument: value["instrument"]?.stringValue,
+                                     side: side, qty: value["qty"]?.intValue,
+                                     price: value["price"] == nil ? nil : try price("price"),
+                                     time: try int("time"), source: try string("source")))
         case let other:
             throw DecodeError(description: "unknown event type '\(other)'")
         }

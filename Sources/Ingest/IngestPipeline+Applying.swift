@@ -16,7 +16,9 @@ extension IngestPipeline {
         var events: [LedgerEvent] = []
         var eventItem: [Int] = []
         var seen = Set<String>()
+        var seenOrders = Set<OrderVersion>()
         var pendingFills: [String: String] = [:]
+        var pendingOrders: [String: (instrument: String, version: Int64)] = [:]
         for (index, item) in items.enumerated() {
             switch item {
             case .refused(let code, let message, _):
@@ -25,13 +27,22 @@ extension IngestPipeline {
                 events.append(.dayRoll(time: now))
                 eventItem.append(index)
             case .message(let message), .scoped(let message, _):
-                if case .fill(let execId, _, _, _, _, _, _) = message {
+                if case .fill(let execId, _, _, _, _, _, _, _) = message {
                     if execIndex[execId] != nil || batch.newExecIds[execId] != nil || !seen.insert(execId).inserted { continue }
+                }
+                if let key = orderKey(message) {
+                    if orderIndex[key] != nil || batch.newOrderVersions[key] != nil || !seenOrders.insert(key).inserted { continue }
                 }
                 do throws(Rejection) {
                     if case .scoped(_, let accounts) = item { try checkScope(message, accounts: accounts, ledger: ledger) }
-                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger, pendingFills: pendingFills)
+                    let event = try translation.event(for: message, source: source, now: now, ledger: ledger, pendingFills: pendingFills,
+                                                      pendingOrders: pendingOrders)
                     if case .fill(let fill) = event { pendingFills[fill.execId] = fill.instrument }
+                    if case .order(let order) = event {
+                        let instrument = order.instrument ?? pendingOrders[order.orderId]?.instrument
+                            ?? ledger.order(order.orderId)?.instrument ?? ""
+                        pendingOrders[order.orderId] = (instrument, order.version)
+                    }
                     events.append(event)
                     eventItem.append(index)
                 } catch {
@@ -74,8 +85,12 @@ extension IngestPipeline {
                     results.append(.rejected(code: error.code, message: error.message))
                 }
             case .message(let message), .scoped(let message, _):
-                if case .fill(let execId, _, _, _, _, _, _) = message,
+                if case .fill(let execId, _, _, _, _, _, _, _) = message,
                    let seq = execIndex[execId] ?? batch.newExecIds[execId] {
+                    results.append(.duplicate(seq: seq))
+                    continue
+                }
+                if let key = orderKey(message), let seq = orderIndex[key] ?? batch.newOrderVersions[key] {
                     results.append(.duplicate(seq: seq))
                     continue
                 }
@@ -89,6 +104,7 @@ extension IngestPipeline {
                     record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
                     switch event {
                     case .fill(let fill): batch.newExecIds[fill.execId] = seq
+                    case .order(let order): batch.newOrderVersions[OrderVersion(orderId: order.orderId, version: order.version)] = seq
                     case .bust: batch.audit.append(AuditEntry(time: now, actor: source, action: "bust", detail: message.ref, seq: seq))
                     case .correct: batch.audit.append(AuditEntry(time: now, actor: source, action: "correct", detail: message.ref, seq: seq))
                     case .sod: batch.audit.append(AuditEntry(time: now, actor: source, action: "sod", detail: message.ref, seq: seq))
@@ -105,10 +121,25 @@ extension IngestPipeline {
         return (results, anyRejected)
     }
 
-    /// A scoped producer's bust or correction must name a fill of one of its accounts. A fill
-    /// that does not exist is left to the translation (`unknown_fill`).
+    /// The idempotency key an order message names without looking at the ledger: its explicit
+    /// version, or version 1 for a `new` (a resent new). Nil for other messages, and for a
+    /// replace, cancel or reject without a version (it means "the next version").
+    func orderKey(_ message: ProducerMessage) -> OrderVersion? {
+        guard case .order(let order) = message else { return nil }
+        if let version = order.version { return OrderVersion(orderId: order.orderId, version: version) }
+        return order.action == .new ? OrderVersion(orderId: order.orderId, version: 1) : nil
+    }
+
+    /// A scoped producer's bust or correction must name a fill of one of its accounts, and its
+    /// order messages an order of one of them (a new order names its account; the others are
+    /// checked against the order the ledger holds). A fill or order that does not exist is left
+    /// to the translation and the ledger (`unknown_fill`, `unknown_order`).
     func checkScope(_ message: ProducerMessage, accounts: Set<String>, ledger: Ledger) throws(Rejection) {
         switch message {
+        case .order(let order):
+            if let account = order.account ?? ledger.order(order.orderId)?.account, !accounts.contains(account) {
+                throw Rejection(code: "unauthorized_account", message: "this token may not change order '\(order.orderId)' of account '\(account)'")
+            }
         case .bust(let execId), .correct(let execId, _, _):
             if let account = ledger.fill(execId: execId)?.fill.account, !accounts.contains(account) {
                 throw Rejection(code: "unauthorized_account", message: "this token may not change fill '\(execId)' of account '\(account)'")

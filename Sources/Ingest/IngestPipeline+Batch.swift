@@ -10,6 +10,7 @@ extension IngestPipeline {
         var cursors: [SourceCursor] = []
         var replies: [(results: [SubmitResult], completion: @Sendable ([SubmitResult]) -> Void)] = []
         var newExecIds: [String: Int64] = [:]
+        var newOrderVersions: [OrderVersion: Int64] = [:]
         var checkpoint: (seq: Seq, state: [UInt8])?
         var isEmpty: Bool { events.isEmpty && audit.isEmpty && cursors.isEmpty && replies.isEmpty && checkpoint == nil }
     }

@@ -35,8 +35,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         case refused(code: String, message: String, ref: String?)
         /// Carry every open position to the next trading day's SOD (admin command or the scheduled roll).
         case dayRoll
-        /// A bust or correction from a producer whose token is scoped to `accounts`: it may only
-        /// touch fills of those accounts (the fill's account is known only to the ledger).
+        /// A bust, correction or order message from a producer whose token is scoped to `accounts`:
+        /// it may only touch fills and orders of those accounts (the fill's account is known only to the ledger).
         case scoped(ProducerMessage, accounts: Set<String>)
 
         /// What a reply or audit entry names.
@@ -65,6 +65,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     let translation: MessageTranslation
     var execIndex: [String: Int64]
     private let checkpoints: LedgerCheckpointer
+    /// (orderId, version) → the seq that stored it: order messages' idempotency, like `execIndex`.
+    var orderIndex: [OrderVersion: Int64]
     private let publish: @Sendable ([CommittedEvent]) -> Void
     private let inbox = Mutex<[Work]>([])
     private let wake = DispatchSemaphore(value: 0)
@@ -88,6 +90,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         let recovered = try Recovery.recover(journal: journal, catalog: catalog, config: config, progress: options.recoveryProgress)
         self.ledger = recovered.ledger
         self.execIndex = recovered.execIndex
+        self.orderIndex = recovered.orderIndex
         statistics.recoveredEvents.store(recovered.replayed, ordering: .relaxed)
         statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)
     }
@@ -249,6 +252,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         if case .failing = statistics.storage.withLock({ $0 }) { statistics.storage.withLock { $0 = .ok } }
         checkpoints.committed(batch.events.count, ledger: ledger, seq: journal.lastSeq)
         for (execId, seq) in batch.newExecIds { execIndex[execId] = seq }
+        for (key, seq) in batch.newOrderVersions { orderIndex[key] = seq }
         for cursor in batch.cursors { cursorCache.withLock { $0[cursor.name] = cursor.value } }
         statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)
         if !batch.committed.isEmpty { publish(batch.committed) }
@@ -281,6 +285,7 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             let recovered = try Recovery.recover(journal: journal, catalog: encoder.catalog, config: ledger.config)
             ledger = recovered.ledger
             execIndex = recovered.execIndex
+            orderIndex = recovered.orderIndex
             statistics.storage.withLock { $0 = .failing(error.message) }
         } catch let rebuild {
             let reason = "a commit failed (\(error.message)) and the ledger could not be rebuilt from the journal (\(rebuild.description)); restart the server"
@@ -300,5 +305,21 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     private func refuseWrites(_ count: Int, reason: String, completion: @Sendable ([SubmitResult]) -> Void) {
         statistics.rejected.add(count, ordering: .relaxed)
         completion(Array(repeating: .rejected(code: "storage_error", message: "writes stopped: \(reason)"), count: count))
+    }
+}
+
+extension IngestPipeline: PositionReader {
+    /// The ledger's positions as committed, read on the pipeline thread between commits (for the
+    /// reconciliation monitor; it waits for the read like `cursor(named:)`).
+    public func committedPositions() -> [PositionLine] {
+        let semaphore = DispatchSemaphore(value: 0)
+        let lines = Mutex<[PositionLine]>([])
+        read { context in
+            let positions = context.ledger.positions
+            lines.withLock { $0 = positions }
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return lines.withLock { $0 }
     }
 }

@@ -40,14 +40,34 @@ struct MessageTranslation {
 
     /// `pendingFills` (execId → instrument) are fills of the same request not yet in the ledger,
     /// so a request may correct a fill it adds itself.
+    /// `pendingOrders` (orderId → (instrument, version)) are orders of the same request not yet
+    /// in the ledger, so a request may replace an order it places itself.
     func event(for message: ProducerMessage, source: String, now: Nanos, ledger: Ledger,
-               pendingFills: [String: String] = [:]) throws(Rejection) -> LedgerEvent {
+               pendingFills: [String: String] = [:],
+               pendingOrders: [String: (instrument: String, version: Int64)] = [:]) throws(Rejection) -> LedgerEvent {
         switch message {
-        case .fill(let execId, let account, let symbol, let side, let qty, let priceText, let timeText):
+        case .fill(let execId, let account, let symbol, let side, let qty, let priceText, let timeText, let orderId):
             let instrument = try instrument(symbol)
             return .fill(Fill(execId: execId, account: account, instrument: symbol, side: side == "buy" ? .buy : .sell,
                               qty: qty, price: try price(priceText, instrument), time: try time(timeText, receivedAt: now),
-                              source: source))
+                              source: source, orderId: orderId))
+        case .order(let order):
+            let known = pendingOrders[order.orderId] ?? ledger.order(order.orderId).map { ($0.instrument, $0.version) }
+            var parsed: Price?
+            if let priceText = order.price {
+                // A new order names its instrument; a replace prices on the order's own.
+                guard let symbol = order.action == .new ? order.instrument : known?.0 else {
+                    throw Rejection(code: "unknown_order", message: "no order with orderId '\(order.orderId)'")
+                }
+                parsed = try price(priceText, try instrument(symbol))
+            } else if order.action == .new, let symbol = order.instrument {
+                _ = try instrument(symbol)
+            }
+            return .order(OrderEvent(action: order.action, orderId: order.orderId,
+                                     version: Self.version(of: order, current: known?.1),
+                                     account: order.account, instrument: order.instrument,
+                                     side: order.side.flatMap(Side.init(rawValue:)), qty: order.qty, price: parsed,
+                                     time: try time(order.time, receivedAt: now), source: source))
         case .bust(let execId):
             return .bust(execId: execId, time: now)
         case .correct(let execId, let qty, let priceText):
@@ -65,6 +85,14 @@ struct MessageTranslation {
             let instrument = try instrument(symbol)
             return .sod(account: account, instrument: symbol, qty: qty, price: try price(priceText, instrument), time: now)
         }
+    }
+
+    /// The version an order message stands for: its own, else 1 for a new order and the
+    /// order's current version + 1 for the other actions.
+    static func version(of order: OrderMessage, current: Int64?) -> Int64 {
+        if let version = order.version { return version }
+        if order.action == .new { return 1 }
+        return (current ?? 0) + 1
     }
 
     /// The journal row for an applied event; `deltas` is the JSON array of its subscriber messages.
@@ -99,6 +127,11 @@ struct MessageTranslation {
                                         priceUnits: price.units))
         case .dayRoll(let time):
             return NewEvent(kind: "dayroll", time: time, source: source, payload: payload, deltas: deltas)
+        case .order(let order):
+            let record = ledger.order(order.orderId)
+            return NewEvent(kind: "order", account: record?.account, instrument: record?.instrument, time: order.time,
+                            source: source, payload: payload, deltas: deltas,
+                            orderVersion: OrderVersion(orderId: order.orderId, version: order.version))
         }
     }
 

@@ -34,7 +34,8 @@ public struct ReadContext: ~Copyable {
             desk: filter.allowedAccounts == nil ? ledger.desk : nil,
             marks: ledger.marks.filter { filter.permits(instrument: $0.instrument) },
             fills: fills.map { ($0, pipeline.execIndex[$0.fill.execId]) },
-            monitors: monitors, filter: filter)
+            monitors: monitors, filter: filter,
+            orders: ledger.workingOrders.filter { filter.permits(account: $0.account) && filter.permits(instrument: $0.instrument) })
     }
 
     /// The snapshot object of docs/protocol.md as JSON bytes (`/api/snapshot`, tests).

@@ -11,6 +11,7 @@ enum Recovery {
     struct Result {
         var ledger: Ledger
         var execIndex: [String: Int64]
+        var orderIndex: [OrderVersion: Int64]
         var replayed: Int
     }
 
@@ -21,7 +22,11 @@ enum Recovery {
         do { execIndex = try journal.allExecIds() } catch {
             throw RecoveryError(description: "cannot read the fill index: \(error.message)")
         }
-        return Result(ledger: replay.ledger, execIndex: execIndex, replayed: replay.replayed)
+        let orderIndex: [OrderVersion: Int64]
+        do { orderIndex = try journal.allOrderVersions() } catch {
+            throw RecoveryError(description: "cannot read the order index: \(error.message)")
+        }
+        return Result(ledger: replay.ledger, execIndex: execIndex, orderIndex: orderIndex, replayed: replay.replayed)
     }
 }
 

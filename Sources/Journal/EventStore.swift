@@ -21,6 +21,8 @@ public protocol EventStore: AnyObject {
     func latestCheckpoint() throws(JournalError) -> Checkpoint?
     /// Every execId ever stored, with the seq of the event that stored it.
     func allExecIds() throws(JournalError) -> [String: Seq]
+    /// Every stored (orderId, version) with the seq of the order event that stored it.
+    func allOrderVersions() throws(JournalError) -> [OrderVersion: Seq]
     /// The last stored value of a source cursor.
     func cursor(_ name: String) throws(JournalError) -> String?
     /// Stored fills, newest last (`GET /api/fills`).

@@ -158,6 +158,18 @@ public final class Journal: EventStore {
         }
     }
 
+    /// Every stored order (orderId, version) with its seq: the order dedupe index built at startup.
+    public func allOrderVersions() throws(JournalError) -> [OrderVersion: Seq] {
+        let db = try openConnection()
+        return try guarded("read journal") {
+            var index: [OrderVersion: Seq] = [:]
+            try db.query("SELECT order_id, version, seq FROM order_versions") { row in
+                index[OrderVersion(orderId: row.string(at: 0), version: row.int64(at: 1))] = row.int64(at: 2)
+            }
+            return index
+        }
+    }
+
     /// Up to `limit` events with seq > `seq`, in seq order. Because seqs are gapless, the result
     /// is exactly seq+1, seq+2, … up to min(seq+limit, lastSeq).
     public func events(after seq: Seq, limit: Int) throws(JournalError) -> [EventRecord] {
@@ -319,6 +331,10 @@ public final class Journal: EventStore {
         try statement.run()
 
         if let fill = event.fill { try insert(fill, seq: seq, db: db) }
+        if let order = event.orderVersion {
+            try db.run("INSERT INTO order_versions (order_id, version, seq) VALUES (?1, ?2, ?3)",
+                       [.text(order.orderId), .integer(order.version), .integer(seq)])
+        }
         if let update = event.fillStatus { try apply(update, db: db) }
         if let mark = event.mark {
             try db.run("""

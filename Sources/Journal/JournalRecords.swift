@@ -187,3 +187,14 @@ public struct Checkpoint: Sendable, Equatable {
         self.createdAt = createdAt
     }
 }
+
+/// The idempotency key of one order event: an order id and the version of that step.
+public struct OrderVersion: Sendable, Hashable {
+    public var orderId: String
+    public var version: Int64
+
+    public init(orderId: String, version: Int64) {
+        self.orderId = orderId
+        self.version = version
+    }
+}

@@ -43,6 +43,14 @@ enum JournalSchema {
             "CREATE INDEX fills_by_account_instrument ON fills(account, instrument)",
             "CREATE INDEX fills_by_instrument ON fills(instrument)",
         ],
+        // v3: working orders. Each order event stores (orderId, version), the order's idempotency
+        // key, as a fill stores its execId.
+        [
+            """
+            CREATE TABLE order_versions (order_id TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,
+                PRIMARY KEY (order_id, version)) WITHOUT ROWID
+            """,
+        ],
     ]
 
     /// The version this code writes and understands.

@@ -1,7 +1,7 @@
 /// What the ingest thread appends: one validated input and everything it changes. The Journal
 /// treats `payload` and `deltas` as opaque text written by the caller.
 public struct NewEvent: Sendable, Equatable {
-    /// "fill", "bust", "correct", "mark", "sod", "dayroll".
+    /// "fill", "bust", "correct", "mark", "sod", "dayroll", "order".
     public var kind: String
     public var account: String?
     public var instrument: String?
@@ -22,10 +22,13 @@ public struct NewEvent: Sendable, Equatable {
     public var mark: MarkRow?
     /// For a start-of-day position: replaces the account × instrument's SOD row.
     public var sod: SodRow?
+    /// For an order event: its (orderId, version), which must be new.
+    public var orderVersion: OrderVersion?
 
     public init(kind: String, account: String? = nil, instrument: String? = nil, execId: String? = nil,
                 time: Int64, source: String, payload: String, deltas: String = "[]",
-                fill: FillRow? = nil, fillStatus: FillStatusUpdate? = nil, mark: MarkRow? = nil, sod: SodRow? = nil) {
+                fill: FillRow? = nil, fillStatus: FillStatusUpdate? = nil, mark: MarkRow? = nil, sod: SodRow? = nil,
+                orderVersion: OrderVersion? = nil) {
         self.kind = kind
         self.account = account
         self.instrument = instrument
@@ -38,5 +41,6 @@ public struct NewEvent: Sendable, Equatable {
         self.fillStatus = fillStatus
         self.mark = mark
         self.sod = sod
+        self.orderVersion = orderVersion
     }
 }

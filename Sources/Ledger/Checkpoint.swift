@@ -20,10 +20,11 @@ private let checkpointMagic: [UInt8] = Array("LWLG".utf8)
 /// trades. Lots and totals are rebuilt by replay, so `restore(encodeState())` + the remaining
 /// events equals a full replay.
 ///
-/// Layout (version 2): magic "LWLG", version byte, day, books, fills, marks, trades; integers
-/// as zigzag varints, strings length-prefixed (see `CheckpointWriter`).
+/// Layout (version 3): magic "LWLG", version byte, day, books, fills (each with the order it
+/// named, "" for none), marks, trades, orders, unclaimed order fills; integers as zigzag varints, strings
+/// length-prefixed (see `CheckpointWriter`). Version 2 (no orders) is still read.
 extension Ledger {
-    static let checkpointVersion: UInt8 = 2
+    static let checkpointVersion: UInt8 = 3
 
     /// Compact, deterministic checkpoint: the same state always encodes to the same bytes.
     public func encodeState() -> [UInt8] {
@@ -69,6 +70,7 @@ extension Ledger {
             if let qty = amendment?.originalQty { out.signed(qty) }
             if let price = amendment?.originalPrice { out.signed(price.units) }
             if let time = amendment?.statusTime { out.signed(time) }
+            out.string(entry.orderId ?? "")
         }
 
         let marks = self.marks
@@ -94,6 +96,29 @@ extension Ledger {
             trade(lastTrade[index])
             trade(carriedTrade[index])
         }
+
+        let held = orders.values.sorted { $0.orderId < $1.orderId }
+        out.count(held.count)
+        for order in held {
+            out.string(order.orderId)
+            out.string(order.account)
+            out.string(order.instrument)
+            out.byte(order.side == .buy ? 0 : 1)
+            out.signed(order.price.units)
+            out.signed(order.qty)
+            out.signed(order.leavesQty)
+            out.signed(order.filledQty)
+            out.byte(Ledger.orderStatusCode(order.status))
+            out.signed(order.version)
+            out.signed(order.time)
+            out.string(order.source)
+        }
+        let unclaimed = unclaimedOrderFills.keys.sorted()
+        out.count(unclaimed.count)
+        for id in unclaimed {
+            out.string(id)
+            out.signed(unclaimedOrderFills[id]!)
+        }
         return out.bytes
     }
 
@@ -102,7 +127,7 @@ extension Ledger {
         guard bytes.count >= 5, Array(bytes[0..<4]) == checkpointMagic else { throw .unreadable("not a ledger checkpoint") }
         input.offset = 4
         let version = try input.byte()
-        guard version == checkpointVersion else { throw .unsupportedVersion(Int(version)) }
+        guard version == 2 || version == checkpointVersion else { throw .unsupportedVersion(Int(version)) }
         var ledger = Ledger(catalog: catalog, config: config)
         ledger.day = Int32(truncatingIfNeeded: try input.signed())
 
@@ -150,8 +175,10 @@ extension Ledger {
             let originalQty = flags & 1 != 0 ? try input.signed() : nil
             let originalPrice = flags & 2 != 0 ? Price(units: try input.signed()) : nil
             let statusTime = flags & 4 != 0 ? try input.signed() : nil
+            let orderId = version >= 3 ? try input.string() : ""
             let fill = Fill(execId: execId, account: stored[book].account, instrument: catalog.all[stored[book].instrument].symbol,
-                            side: side, qty: qty, price: price, time: time, source: source)
+                            side: side, qty: qty, price: price, time: time, source: source,
+                            orderId: orderId.isEmpty ? nil : orderId)
             records.append((FillRecord(fill: fill, status: status, originalQty: originalQty, originalPrice: originalPrice,
                                        statusTime: statusTime), day, book))
         }
@@ -201,6 +228,30 @@ extension Ledger {
             ledger.lastTrade[index] = try trade()
             ledger.carriedTrade[index] = try trade()
         }
+        if version >= 3 {
+            for _ in 0..<(try input.count()) {
+                let orderId = try input.string()
+                let account = try input.string()
+                let symbol = try input.string()
+                guard catalog.index(of: symbol) != nil else { throw .inconsistent("unknown instrument \(symbol)") }
+                let side: Side = try input.byte() == 0 ? .buy : .sell
+                let price = Price(units: try input.signed())
+                let qty = try input.signed()
+                let leaves = try input.signed()
+                let filled = try input.signed()
+                guard let status = Ledger.orderStatus(code: try input.byte()) else { throw .unreadable("bad order status") }
+                let orderVersion = try input.signed()
+                let time = try input.signed()
+                ledger.orders[orderId] = OrderRecord(orderId: orderId, account: account, instrument: symbol, side: side,
+                                                     price: price, qty: qty, leavesQty: leaves, filledQty: filled,
+                                                     status: status, version: orderVersion, time: time,
+                                                     source: try input.string())
+            }
+            for _ in 0..<(try input.count()) {
+                let id = try input.string()
+                ledger.unclaimedOrderFills[id] = try input.signed()
+            }
+        }
         guard input.atEnd else { throw .unreadable("trailing bytes after the checkpoint") }
 
         // Lines and totals from scratch: the placeholder lines are zero, so the rollup of every
@@ -243,6 +294,25 @@ extension Ledger {
         case .live: return 0
         case .busted: return 1
         case .corrected: return 2
+        }
+    }
+
+    static func orderStatusCode(_ status: OrderStatus) -> UInt8 {
+        switch status {
+        case .working: return 0
+        case .filled: return 1
+        case .cancelled: return 2
+        case .rejected: return 3
+        }
+    }
+
+    static func orderStatus(code: UInt8) -> OrderStatus? {
+        switch code {
+        case 0: return .working
+        case 1: return .filled
+        case 2: return .cancelled
+        case 3: return .rejected
+        default: return nil
         }
     }
 

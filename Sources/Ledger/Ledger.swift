@@ -13,6 +13,7 @@ struct FillEntry: Sendable {
     var day: Int32
     var side: Side
     var status: FillStatus
+    var orderId: String?
 
     init(_ fill: Fill, book: Int32, day: Int32, status: FillStatus = .live) {
         execId = fill.execId
@@ -24,6 +25,7 @@ struct FillEntry: Sendable {
         self.day = day
         side = fill.side
         self.status = status
+        orderId = fill.orderId
     }
 }
 
@@ -103,6 +105,11 @@ public struct Ledger: Sendable {
     var carriedTrade: [LastTrade?]
     /// Trading days rolled so far; fills of earlier days cannot be busted or corrected.
     var day: Int32 = 0
+    /// Orders by id: working ones and those that ended today (dropped at the day roll).
+    var orders: [String: OrderRecord] = [:]
+    /// Σ qty of today's fills that named an order the ledger did not hold yet, by orderId: the
+    /// order starts with them filled when it arrives (sources race: a fill may come first).
+    var unclaimedOrderFills: [String: Int64] = [:]
 
     public init(catalog: InstrumentCatalog, config: LedgerConfig = LedgerConfig()) {
         self.catalog = catalog
@@ -114,6 +121,7 @@ public struct Ledger: Sendable {
         markPrice = Array(repeating: nil, count: count)
         lastTrade = Array(repeating: nil, count: count)
         carriedTrade = Array(repeating: nil, count: count)
+        deskTotals = DeskTotals(lossLimit: config.deskLossLimit)
     }
 
     /// Makes room for this many fills in total, so a server replaying a journal (or a benchmark)
@@ -175,7 +183,7 @@ public struct Ledger: Sendable {
         let entry = entries[Int(arrival)]
         let book = books[Int(entry.book)]
         return Fill(execId: entry.execId, account: book.account, instrument: book.instrument, side: entry.side,
-                    qty: entry.qty, price: entry.price, time: entry.time, source: entry.source)
+                    qty: entry.qty, price: entry.price, time: entry.time, source: entry.source, orderId: entry.orderId)
     }
 
     /// Stores a changed record (bust or correction) back into the compact form.

@@ -14,6 +14,7 @@ extension Ledger {
         case .sod(let account, let instrument, let qty, let price, _):
             return try applySOD(account: account, instrument: instrument, qty: qty, price: price)
         case .dayRoll: return try applyDayRoll()
+        case .order(let order): return try applyOrder(order)
         }
     }
 
@@ -21,6 +22,19 @@ extension Ledger {
 
     mutating func applyFill(_ fill: Fill) throws(LedgerError) -> [LedgerDelta] {
         let index = try validateFillFields(fill)
+        // The order it names, checked before anything changes; stored only if the fill applies.
+        let order = try fill.orderId.flatMap { id throws(LedgerError) in try orderAfterFill(fill, current: orders[id]) }
+        let unclaimed = try unclaimedAfter(fill, known: order != nil, current: fill.orderId.flatMap { unclaimedOrderFills[$0] })
+        var deltas = try applyFillAlone(fill, instrument: index)
+        if let order {
+            orders[order.orderId] = order
+            deltas.insert(.order(order), at: 1)
+        }
+        if let unclaimed, let id = fill.orderId { unclaimedOrderFills[id] = unclaimed }
+        return deltas
+    }
+
+    private mutating func applyFillAlone(_ fill: Fill, instrument index: Int) throws(LedgerError) -> [LedgerDelta] {
         let arrival = Int32(entries.count)
         // Claim the execId with one hash; a duplicate puts the old entry back.
         if let existing = entryByExecId.updateValue(arrival, forKey: fill.execId) {
@@ -132,6 +146,7 @@ extension Ledger {
         var desk = deskTotals
         try roll(from: lines[id], to: line, into: &account, desk: &desk)
         try settleLimit(&account)
+        try settleDeskLimit(&desk)
 
         books[id].commit(planned)
         books[id].fills.append(arrival)
@@ -147,11 +162,15 @@ extension Ledger {
         deltas.append(.fill(record))
         deltas.append(.position(line))
         if account != oldAccount { deltas.append(.account(account)) }
+        let deskLimitChanged = desk.limitState != deskTotals.limitState
         if desk != deskTotals {
             deskTotals = desk
             deltas.append(.desk(desk))
         }
-        if account.limitState != oldAccount.limitState { deltas.append(.limit(account)) }
+        if account.limitState != oldAccount.limitState || account.positionState != oldAccount.positionState {
+            deltas.append(.limit(account))
+        }
+        if deskLimitChanged { deltas.append(.deskLimit(desk)) }
         return deltas
     }
 
@@ -270,6 +289,7 @@ extension Ledger {
         books = rebuilt
         day += 1
         carriedTrade = lastTrade
+        rollOrders()
         return publish(first: nil, staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
 }

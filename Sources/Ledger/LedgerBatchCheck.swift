@@ -10,6 +10,8 @@ extension Ledger {
         var busted: Set<String> = []
         var marks: [Int: Price] = [:]
         var rolls = 0
+        var orderOverlay: [String: OrderRecord] = [:]
+        var unclaimedOverlay: [String: Int64] = [:]
 
         /// The instrument index of a fill that may still be busted or corrected.
         func open(_ execId: String) throws(LedgerError) -> Int {
@@ -31,6 +33,13 @@ extension Ledger {
                 case .fill(let fill):
                     let index = try validateFillFields(fill, marks: marks)
                     guard entryByExecId[fill.execId] == nil, added[fill.execId] == nil else { throw .duplicateExecId(fill.execId) }
+                    if let id = fill.orderId {
+                        let order = try orderAfterFill(fill, current: orderOverlay[id] ?? orders[id])
+                        if let order { orderOverlay[id] = order }
+                        if let sum = try unclaimedAfter(fill, known: order != nil, current: unclaimedOverlay[id] ?? unclaimedOrderFills[id]) {
+                            unclaimedOverlay[id] = sum
+                        }
+                    }
                     added[fill.execId] = (index, rolls)
                 case .bust(let execId, _):
                     _ = try open(execId)
@@ -48,6 +57,13 @@ extension Ledger {
                     _ = try validateSOD(account: account, instrument: instrument, qty: qty, price: price)
                 case .dayRoll:
                     rolls += 1
+                case .order(let event):
+                    let order = try orderAfter(event, current: orderOverlay[event.orderId] ?? orders[event.orderId],
+                                               unclaimed: unclaimedOverlay[event.orderId] ?? unclaimedOrderFills[event.orderId] ?? 0) {
+                        marks[$0] ?? markPrice[$0]
+                    }
+                    orderOverlay[event.orderId] = order
+                    unclaimedOverlay[event.orderId] = 0
                 }
                 return nil
             } catch {

@@ -5,7 +5,7 @@ extension Ledger {
         accountNames.append(name)
         accountIdByName[name] = id
         accountTotals.append(AccountTotals(account: name, lossLimit: config.lossLimit(for: name),
-                                           limitState: .ok))
+                                           limitState: .ok, positionLimit: config.positionLimit(for: name)))
         let position = accountOrder.partitionPoint { accountNames[Int($0)] < name }
         accountOrder.insert(id, at: position)
         bookBySlot.append(contentsOf: repeatElement(-1, count: catalog.all.count))
@@ -36,13 +36,16 @@ extension Ledger {
         for account in accounts {
             accountTotals[Int(account.id)] = account.new
             if account.old != account.new { deltas.append(.account(account.new)) }
-            if (account.old?.limitState ?? .ok) != account.new.limitState { limits.append(account.new) }
+            if (account.old?.limitState ?? .ok) != account.new.limitState
+                || (account.old?.positionState ?? .ok) != account.new.positionState { limits.append(account.new) }
         }
+        let deskLimitChanged = desk.limitState != deskTotals.limitState
         if desk != deskTotals {
             deskTotals = desk
             deltas.append(.desk(desk))
         }
         for account in limits { deltas.append(.limit(account)) }
+        if deskLimitChanged { deltas.append(.deskLimit(desk)) }
         return deltas
     }
 }

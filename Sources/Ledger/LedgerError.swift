@@ -15,6 +15,18 @@ public enum LedgerError: Error, Sendable, Equatable, Hashable {
     case fillInClosedDay(String)
     /// A correction with neither qty nor price.
     case emptyCorrection(String)
+    case unknownOrder(String)
+    /// A `new` for an order id the ledger already holds.
+    case orderExists(String)
+    /// A replace, cancel or reject of an order that is no longer working (status given).
+    case orderNotWorking(String, String)
+    /// An order version not newer than the order's current one.
+    case staleOrderVersion(String, Int64, current: Int64)
+    case invalidVersion(String, Int64)
+    /// A replace with neither qty nor price.
+    case emptyReplace(String)
+    /// A fill naming an order of another account, instrument or side.
+    case orderMismatch(String, field: String)
     /// A value passed the range of exact integer arithmetic (about ±92 billion dollars).
     case overflow
 
@@ -41,6 +53,13 @@ public enum LedgerError: Error, Sendable, Equatable, Hashable {
         case .fillAlreadyBusted: return "fill_already_busted"
         case .fillInClosedDay: return "fill_in_closed_day"
         case .emptyCorrection: return "empty_correction"
+        case .unknownOrder: return "unknown_order"
+        case .orderExists: return "order_exists"
+        case .orderNotWorking: return "order_not_working"
+        case .staleOrderVersion: return "order_version_stale"
+        case .invalidVersion: return "invalid_version"
+        case .emptyReplace: return "empty_replace"
+        case .orderMismatch: return "order_mismatch"
         case .overflow: return "overflow"
         }
     }
@@ -61,6 +80,14 @@ public enum LedgerError: Error, Sendable, Equatable, Hashable {
         case .fillAlreadyBusted(let execId): return "fill \"\(execId)\" is already busted"
         case .fillInClosedDay(let execId): return "fill \"\(execId)\" belongs to a trading day already rolled to SOD"
         case .emptyCorrection(let execId): return "correction of \"\(execId)\" changes neither qty nor price"
+        case .unknownOrder(let orderId): return "no order with orderId \"\(orderId)\""
+        case .orderExists(let orderId): return "order \"\(orderId)\" already exists"
+        case .orderNotWorking(let orderId, let status): return "order \"\(orderId)\" is \(status), not working"
+        case .staleOrderVersion(let orderId, let version, let current):
+            return "order \"\(orderId)\" version \(version) is not newer than its current version \(current)"
+        case .invalidVersion(let orderId, let version): return "order \"\(orderId)\" version must be a positive integer, got \(version)"
+        case .emptyReplace(let orderId): return "replace of \"\(orderId)\" changes neither qty nor price"
+        case .orderMismatch(let orderId, let field): return "fill names order \"\(orderId)\" of another \(field)"
         case .overflow: return "amount outside the exact arithmetic range"
         }
     }

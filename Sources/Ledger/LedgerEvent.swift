@@ -20,9 +20,11 @@ public struct Fill: Sendable, Equatable {
     public var time: Nanos
     /// Where it came from ("feed", "tt", "replay"…); informational.
     public var source: String
+    /// The working order it filled, if the producer named one: its leaves shrink by `qty`.
+    public var orderId: String?
 
     public init(execId: String, account: String, instrument: String, side: Side, qty: Int64, price: Price,
-                time: Nanos, source: String = "") {
+                time: Nanos, source: String = "", orderId: String? = nil) {
         self.execId = execId
         self.account = account
         self.instrument = instrument
@@ -31,6 +33,7 @@ public struct Fill: Sendable, Equatable {
         self.price = price
         self.time = time
         self.source = source
+        self.orderId = orderId
     }
 }
 
@@ -48,4 +51,6 @@ public enum LedgerEvent: Sendable, Equatable {
     /// End of the trading day: open lots become the next day's SOD lots at the settlement mark
     /// (latest mark, else each lot keeps its entry); realized, bought and sold restart at zero.
     case dayRoll(time: Nanos)
+    /// A working order's new, replace, cancel or reject (its fills are `.fill`s naming it).
+    case order(OrderEvent)
 }

@@ -106,10 +106,14 @@ public struct AccountTotals: Sendable, Equatable {
     /// The loss counted against the limit: −total when losing, else 0.
     public var limitUsed: Money
     public var limitState: LimitState
+    /// Gross contracts allowed (nil: none) and where `grossContracts` stands against it.
+    public var positionLimit: Int64?
+    public var positionState: LimitState
 
     public init(account: String, realized: Money = .zero, unrealized: Money = .zero, total: Money = .zero,
                 netContracts: Int64 = 0, grossContracts: Int64 = 0, dv01: Money = .zero, lossLimit: Money? = nil,
-                limitUsed: Money = .zero, limitState: LimitState = .ok) {
+                limitUsed: Money = .zero, limitState: LimitState = .ok, positionLimit: Int64? = nil,
+                positionState: LimitState = .ok) {
         self.account = account
         self.realized = realized
         self.unrealized = unrealized
@@ -120,6 +124,8 @@ public struct AccountTotals: Sendable, Equatable {
         self.lossLimit = lossLimit
         self.limitUsed = limitUsed
         self.limitState = limitState
+        self.positionLimit = positionLimit
+        self.positionState = positionState
     }
 
     /// Percent of the loss limit used, in basis points (10000 = 100 %); nil without a limit.
@@ -136,14 +142,21 @@ public struct DeskTotals: Sendable, Equatable {
     public var total: Money
     public var grossContracts: Int64
     public var dv01: Money
+    /// The desk's loss limit (nil: none), the loss counted against it and its state.
+    public var lossLimit: Money?
+    public var limitUsed: Money
+    public var limitState: LimitState
 
     public init(realized: Money = .zero, unrealized: Money = .zero, total: Money = .zero, grossContracts: Int64 = 0,
-                dv01: Money = .zero) {
+                dv01: Money = .zero, lossLimit: Money? = nil, limitUsed: Money = .zero, limitState: LimitState = .ok) {
         self.realized = realized
         self.unrealized = unrealized
         self.total = total
         self.grossContracts = grossContracts
         self.dv01 = dv01
+        self.lossLimit = lossLimit
+        self.limitUsed = limitUsed
+        self.limitState = limitState
     }
 }
 
@@ -161,7 +174,7 @@ public struct MarkRecord: Sendable, Equatable {
     }
 }
 
-/// What one event changed, in this order: fill or mark, positions (sorted by account, instrument),
+/// What one event changed, in this order: fill (then the order it named) or mark or order, positions (sorted by account, instrument),
 /// accounts (sorted), desk, then limit changes (sorted). Nothing unchanged is emitted.
 public enum LedgerDelta: Sendable, Equatable {
     case fill(FillRecord)
@@ -169,6 +182,10 @@ public enum LedgerDelta: Sendable, Equatable {
     case account(AccountTotals)
     case desk(DeskTotals)
     case mark(MarkRecord)
-    /// Only when an account's `limitState` changed.
+    /// Only when an account's `limitState` or `positionState` changed.
     case limit(AccountTotals)
+    /// Only when the desk's loss `limitState` changed.
+    case deskLimit(DeskTotals)
+    /// An order changed: by an order event, or by a fill naming it (right after that fill).
+    case order(OrderRecord)
 }

@@ -91,13 +91,15 @@ extension Ledger {
                 } else {
                     let name = newAccount ?? change.line.account
                     accounts.append(StagedAccount(id: change.accountId, old: nil,
-                                                  new: AccountTotals(account: name, lossLimit: config.lossLimit(for: name))))
+                                                  new: AccountTotals(account: name, lossLimit: config.lossLimit(for: name),
+                                                                     positionLimit: config.positionLimit(for: name))))
                 }
                 slot = accounts.count - 1
             }
             try roll(from: old, to: change.line, into: &accounts[slot].new, desk: &desk)
         }
         for slot in accounts.indices { try settleLimit(&accounts[slot].new) }
+        try settleDeskLimit(&desk)
         if accounts.count > 1 { accounts.sort { $0.new.account < $1.new.account } }
         return (accounts, desk)
     }
@@ -122,6 +124,21 @@ extension Ledger {
     func settleLimit(_ totals: inout AccountTotals) throws(LedgerError) {
         totals.limitUsed = totals.total.units < 0 ? Money(units: try checkedSubtract(0, totals.total.units)) : .zero
         totals.limitState = limitState(used: totals.limitUsed, limit: totals.lossLimit)
+        totals.positionState = positionState(gross: totals.grossContracts, limit: totals.positionLimit)
+    }
+
+    /// Only with a desk loss limit configured (else the desk totals stay as they always were).
+    func settleDeskLimit(_ desk: inout DeskTotals) throws(LedgerError) {
+        guard desk.lossLimit != nil else { return }
+        desk.limitUsed = desk.total.units < 0 ? Money(units: try checkedSubtract(0, desk.total.units)) : .zero
+        desk.limitState = limitState(used: desk.limitUsed, limit: desk.lossLimit)
+    }
+
+    /// Gross contracts against a position limit: warning at ≥ 80 %, breached at ≥ 100 %.
+    func positionState(gross: Int64, limit: Int64?) -> LimitState {
+        guard let limit, limit > 0 else { return .ok }
+        if gross >= limit { return .breached }
+        return Int128(gross) * 10 >= Int128(limit) * 8 ? .warning : .ok
     }
 
     private func shift(_ value: Money, _ old: Money?, _ new: Money) throws(LedgerError) -> Money {

@@ -3,7 +3,11 @@
 extension Ledger {
     public func check(_ event: LedgerEvent) throws(LedgerError) {
         switch event {
-        case .fill(let fill): _ = try validateFill(fill)
+        case .fill(let fill):
+            _ = try validateFill(fill)
+            if let id = fill.orderId { _ = try orderAfterFill(fill, current: orders[id]) }
+        case .order(let order):
+            _ = try orderAfter(order, current: orders[order.orderId], unclaimed: unclaimedOrderFills[order.orderId] ?? 0) { markPrice[$0] }
         case .bust(let execId, _): _ = try validateBust(execId)
         case .correct(let execId, let qty, let price, _): _ = try validateCorrection(execId, qty: qty, price: price)
         case .mark(let instrument, let price, _, _): _ = try validateMark(instrument, price: price)

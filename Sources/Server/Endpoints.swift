@@ -116,6 +116,16 @@ enum Endpoints {
             }
         }
         metric("ladderwire_monitor_state", "gauge", "Monitor state (1 = current).", monitorLines)
+        var reconLines: [(String, String)] = []
+        for status in context.statusBoard.all {
+            guard let lines = status.recon else { continue }
+            for state in ["match", "break", "stale"] {
+                reconLines.append(("{monitor=\"\(status.name)\",state=\"\(state)\"}", "\(lines.filter { $0.state.rawValue == state }.count)"))
+            }
+        }
+        if !reconLines.isEmpty {
+            metric("ladderwire_recon_lines", "gauge", "Reconciled account x instrument lines by state.", reconLines)
+        }
         out += context.streamPublication?.metrics() ?? ""
         metric("ladderwire_uptime_seconds", "gauge", "Seconds since start.", [("", "\(Int(context.uptimeSeconds))")])
         var response = HTTPResponse(status: 200, body: Array(out.utf8))

@@ -23,14 +23,15 @@ enum ProducerItems {
     }
 
     /// A producer scoped to some accounts may only write those accounts: fills and SOD name
-    /// theirs; a bust or correction is checked by the pipeline against the fill it names.
+    /// theirs; a bust or correction is checked by the pipeline against the fill it names, an order
+    /// message against the order's account.
     static func check(_ message: ProducerMessage, principal: Principal) -> IngestPipeline.Item {
         switch message {
-        case .fill(_, let account, _, _, _, _, _), .sod(let account, _, _, _):
+        case .fill(_, let account, _, _, _, _, _, _), .sod(let account, _, _, _):
             if !principal.allows(account: account) {
                 return .refused(code: "unauthorized_account", message: "token '\(principal.name)' may not write account '\(account)'", ref: message.ref)
             }
-        case .bust, .correct:
+        case .bust, .correct, .order:
             if let accounts = principal.accounts { return .scoped(message, accounts: accounts) }
         case .mark:
             break

@@ -12,7 +12,7 @@ public final class StatusBoard: MonitorStatusSink, Sendable {
         let changed = statuses.withLock { all -> Bool in
             let previous = all[status.name]
             all[status.name] = status
-            return previous?.state != status.state || previous?.lastError != status.lastError
+            return previous?.state != status.state || previous?.lastError != status.lastError || previous?.recon != status.recon
         }
         if changed { onChange(status) }
     }

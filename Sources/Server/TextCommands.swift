@@ -17,7 +17,8 @@ struct TextCommands {
       positions                    current positions
       pnl                          P&L per account and for the desk
       fills [N]                    the last N fills (default 20, at most 500)
-      sub accounts A,B | instruments I,J | channels fills,positions,pnl,marks,risk,status
+      orders                       the working orders
+      sub accounts A,B | instruments I,J | channels fills,positions,pnl,marks,risk,status,orders
       unsub accounts | instruments | channels     back to everything
       quit                         close the connection
     """
@@ -33,7 +34,7 @@ struct TextCommands {
             reply(Self.help)
         case "snapshot":
             endpoint.resnapshot()
-        case "positions", "pnl", "fills":
+        case "positions", "pnl", "fills", "orders":
             guard let subscriber = endpoint.currentSubscriber else { return }
             var count = 20
             if command == "fills", words.count > 1 {
@@ -52,6 +53,7 @@ struct TextCommands {
                 let lines: [String]
                 switch command {
                 case "positions": lines = content.positions.map { renderer.line(.position($0, seq: nil)) }
+                case "orders": lines = content.orders.map { renderer.line(.order($0, seq: nil)) }
                 case "pnl":
                     lines = content.accounts.map { renderer.line(.accountPnL($0, seq: nil)) }
                         + (content.desk.map { [renderer.line(.deskPnL($0, seq: nil))] } ?? [])

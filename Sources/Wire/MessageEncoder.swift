@@ -25,6 +25,11 @@ public struct MessageEncoder: Sendable {
         case .deskPnL(let totals, let seq): writeDesk(totals, .message(seq: seq), to: &out)
         case .mark(let record, let seq): writeMark(record, .message(seq: seq), to: &out)
         case .limit(let totals, let seq): writeLimit(totals, .message(seq: seq), to: &out)
+        case .order(let record, let seq): writeOrder(record, .message(seq: seq), to: &out)
+        case .deskLimit(let totals, let seq):
+            open("limit", scope: "desk", .message(seq: seq), to: &out)
+            writeDeskLimitFields(totals, to: &out)
+            out.closeObject()
         case .status(let status):
             open("status", .message(seq: nil), to: &out)
             out.key("monitor"); out.string(status.name)
@@ -97,6 +102,7 @@ public struct MessageEncoder: Sendable {
         out.key("time"); out.time(fill.time)
         out.key("status"); out.string(static: Self.statusText(record.status))
         out.key("source"); out.string(fill.source)
+        if let orderId = fill.orderId { out.key("orderId"); out.string(orderId) }
         if record.status == .corrected {
             if let qty = record.originalQty { out.key("origQty"); out.int(qty) }
             if let price = record.originalPrice {
@@ -148,7 +154,15 @@ public struct MessageEncoder: Sendable {
         out.key("total"); out.money(totals.total)
         out.key("grossContracts"); out.int(totals.grossContracts)
         out.key("dv01"); out.money(totals.dv01)
+        if totals.lossLimit != nil { writeDeskLimitFields(totals, to: &out) }
         out.closeObject()
+    }
+
+    /// The desk's loss limit, written only when one is configured.
+    private func writeDeskLimitFields(_ totals: DeskTotals, to out: inout JSONBytes) {
+        out.key("lossLimit"); out.money(totals.lossLimit)
+        out.key("limitUsed"); out.money(totals.limitUsed)
+        out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
     }
 
     public func writeMark(_ mark: MarkRecord, _ header: Header, to out: inout JSONBytes) {
@@ -163,7 +177,27 @@ public struct MessageEncoder: Sendable {
     public func writeLimit(_ totals: AccountTotals, _ header: Header, to out: inout JSONBytes) {
         open("limit", header, to: &out)
         out.key("account"); out.string(totals.account)
+        // What the position limit is judged on, so the message stands alone.
+        if totals.positionLimit != nil { out.key("grossContracts"); out.int(totals.grossContracts) }
         writeLimitFields(totals, to: &out)
+        out.closeObject()
+    }
+
+    /// An order (`"type":"order"`; the snapshot's "orders" are the working ones, same fields).
+    public func writeOrder(_ order: OrderRecord, _ header: Header, to out: inout JSONBytes) {
+        open("order", header, to: &out)
+        out.key("orderId"); out.string(order.orderId)
+        out.key("account"); out.string(order.account)
+        out.key("instrument"); out.string(order.instrument)
+        out.key("side"); out.string(static: order.side == .buy ? "buy" : "sell")
+        writePrice(order.price, instrument: catalogInstrument(order.instrument), key: "price", decimalKey: "priceDecimal", to: &out)
+        out.key("qty"); out.int(order.qty)
+        out.key("leavesQty"); out.int(order.leavesQty)
+        out.key("filledQty"); out.int(order.filledQty)
+        out.key("status"); out.string(static: Self.orderStatusText(order.status))
+        out.key("version"); out.int(order.version)
+        out.key("time"); out.time(order.time)
+        out.key("source"); out.string(order.source)
         out.closeObject()
     }
 
@@ -196,12 +230,42 @@ public struct MessageEncoder: Sendable {
         if let error = status.lastError { out.string(error) } else { out.null() }
         out.key("lastSuccess"); out.time(status.lastSuccess)
         out.key("stale"); out.bool(status.state != .running)
+        if let lines = status.recon {
+            out.key("recon"); out.openArray()
+            for line in lines { writeRecon(line, to: &out) }
+            out.closeArray()
+        }
+    }
+
+    /// One reconciliation line: `{"account","instrument","state","ledger":{…},"tt":{…},"difference"}`.
+    public func writeRecon(_ line: ReconLine, to out: inout JSONBytes) {
+        func side(_ side: ReconLine.Side) {
+            out.openObject()
+            out.key("net"); out.int(side.net)
+            out.key("bought"); out.int(side.bought)
+            out.key("sold"); out.int(side.sold)
+            out.key("sod"); out.int(side.sod)
+            out.closeObject()
+        }
+        out.openObject()
+        out.key("account"); out.string(line.account)
+        out.key("instrument"); out.string(line.instrument)
+        out.key("state"); out.string(line.state.rawValue)
+        out.key("ledger"); side(line.ledger)
+        out.key("tt"); side(line.external)
+        out.key("difference"); out.int(line.difference)
+        out.closeObject()
     }
 
     private func writeLimitFields(_ totals: AccountTotals, to out: inout JSONBytes) {
         out.key("lossLimit"); out.money(totals.lossLimit)
         out.key("limitUsed"); out.money(totals.limitUsed)
         out.key("limitState"); out.string(static: Self.limitText(totals.limitState))
+        // The position limit only when the account has one (gross contracts against it).
+        if let limit = totals.positionLimit {
+            out.key("positionLimit"); out.int(limit)
+            out.key("positionState"); out.string(static: Self.limitText(totals.positionState))
+        }
     }
 
     /// A price: the display text (one `String` from the instrument's formatter) and the
@@ -237,6 +301,15 @@ public struct MessageEncoder: Sendable {
         case .live: return "live"
         case .busted: return "busted"
         case .corrected: return "corrected"
+        }
+    }
+
+    private static func orderStatusText(_ status: OrderStatus) -> StaticString {
+        switch status {
+        case .working: return "working"
+        case .filled: return "filled"
+        case .cancelled: return "cancelled"
+        case .rejected: return "rejected"
         }
     }
 

@@ -1,4 +1,5 @@
 import JSON
+import Ledger
 
 /// Why a producer message could not even be read: answered with `ref: null` when no ref is known.
 public struct MessageFormatError: Error, Sendable, Equatable {
@@ -24,7 +25,7 @@ extension ProducerMessage {
         }
         var reader = FieldReader(value: value)
         guard let type = value["type"]?.stringValue else {
-            throw MessageFormatError(code: "missing_field", message: "field 'type' is required (fill, bust, correct, mark, sod)", ref: nil)
+            throw MessageFormatError(code: "missing_field", message: "field 'type' is required (fill, bust, correct, mark, sod, order)", ref: nil)
         }
         switch type {
         case "fill":
@@ -36,7 +37,7 @@ extension ProducerMessage {
             }
             return .fill(execId: execId, account: try reader.string("account"), instrument: try reader.string("instrument"),
                          side: side, qty: try reader.positiveQuantity("qty"), price: try reader.price("price"),
-                         time: try reader.optionalString("time"))
+                         time: try reader.optionalString("time"), orderId: try reader.optionalNonEmpty("orderId"))
         case "bust":
             reader.ref = value["execId"]?.stringValue
             return .bust(execId: try reader.string("execId"))
@@ -55,8 +56,37 @@ extension ProducerMessage {
             reader.ref = value["instrument"]?.stringValue
             return .sod(account: try reader.string("account"), instrument: try reader.string("instrument"),
                         qty: try reader.integer("qty"), price: try reader.price("price"))
+        case "order":
+            reader.ref = value["orderId"]?.stringValue
+            let orderId = try reader.string("orderId")
+            let actionText = try reader.string("action")
+            guard let action = OrderEvent.Action(rawValue: actionText) else {
+                throw reader.failure("invalid_field", "action must be new, replace, cancel or reject, got \"\(actionText)\"")
+            }
+            var order = OrderMessage(action: action, orderId: orderId)
+            if !reader.isAbsent("version") { order.version = try reader.positiveQuantity("version", code: "invalid_field") }
+            order.time = try reader.optionalString("time")
+            switch action {
+            case .new:
+                order.account = try reader.string("account")
+                order.instrument = try reader.string("instrument")
+                let side = try reader.string("side")
+                guard side == "buy" || side == "sell" else {
+                    throw reader.failure("invalid_side", "side must be \"buy\" or \"sell\", got \"\(side)\"")
+                }
+                order.side = side
+                order.qty = try reader.positiveQuantity("qty")
+                order.price = try reader.price("price")
+            case .replace:
+                order.qty = reader.isAbsent("qty") ? nil : try reader.positiveQuantity("qty")
+                order.price = reader.isAbsent("price") ? nil : try reader.price("price")
+                if order.qty == nil && order.price == nil { throw reader.failure("missing_field", "a replace needs 'qty' or 'price'") }
+            case .cancel, .reject:
+                break
+            }
+            return .order(order)
         default:
-            throw MessageFormatError(code: "unknown_type", message: "unknown message type '\(type)' (fill, bust, correct, mark, sod)", ref: nil)
+            throw MessageFormatError(code: "unknown_type", message: "unknown message type '\(type)' (fill, bust, correct, mark, sod, order)", ref: nil)
         }
     }
 }
@@ -105,9 +135,17 @@ private struct FieldReader {
         return number
     }
 
-    func positiveQuantity(_ name: String) throws(MessageFormatError) -> Int64 {
-        let number = try integer(name)
-        guard number > 0 else { throw failure("invalid_quantity", "field '\(name)' must be a positive integer, got \(number)") }
+    func positiveQuantity(_ name: String, code: String = "invalid_quantity") throws(MessageFormatError) -> Int64 {
+        let number: Int64
+        do { number = try integer(name) } catch { throw failure(code == "invalid_quantity" ? error.code : code, error.message) }
+        guard number > 0 else { throw failure(code, "field '\(name)' must be a positive integer, got \(number)") }
         return number
+    }
+
+    /// An optional string that, when present, must not be empty.
+    func optionalNonEmpty(_ name: String) throws(MessageFormatError) -> String? {
+        guard let text = try optionalString(name) else { return nil }
+        guard !text.isEmpty else { throw failure("invalid_field", "field '\(name)' must not be empty") }
+        return text
     }
 }

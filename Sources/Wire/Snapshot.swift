@@ -20,13 +20,15 @@ public struct Snapshot: Sendable {
     public var fills: [(record: FillRecord, seq: Int64?)]
     public var monitors: [MonitorStatus]
     public var filter: SubscriptionFilter
+    /// The working orders, sorted by (account, instrument, orderId).
+    public var orders: [OrderRecord]
 
     public init(seq: Int64, epoch: String, resync: Bool, time: Nanos, positions: [PositionLine], accounts: [AccountTotals],
                 desk: DeskTotals?, marks: [MarkRecord], fills: [(record: FillRecord, seq: Int64?)], monitors: [MonitorStatus],
-                filter: SubscriptionFilter) {
+                filter: SubscriptionFilter, orders: [OrderRecord] = []) {
         self.seq = seq; self.epoch = epoch; self.resync = resync; self.time = time
         self.positions = positions; self.accounts = accounts; self.desk = desk; self.marks = marks
-        self.fills = fills; self.monitors = monitors; self.filter = filter
+        self.fills = fills; self.monitors = monitors; self.filter = filter; self.orders = orders
     }
 }
 
@@ -54,6 +56,9 @@ extension MessageEncoder {
         out.key("marks"); out.openArray()
         for mark in snapshot.marks { writeMark(mark, .entry, to: &out) }
         out.closeArray()
+        out.key("orders"); out.openArray()
+        for order in snapshot.orders { writeOrder(order, .entry, to: &out) }
+        out.closeArray()
         out.key("fills"); out.openArray()
         for (record, seq) in snapshot.fills { writeFill(record, .message(seq: seq), to: &out) }
         out.closeArray()
@@ -68,13 +73,14 @@ extension MessageEncoder {
 
 extension TextRenderer {
     /// The snapshot for terminals: a header line, then one line per position, account, desk
-    /// total and mark, rendered like the deltas that will follow.
+    /// total, mark and working order, rendered like the deltas that will follow.
     public func lines(_ snapshot: Snapshot) -> String {
         var lines = ["#\(snapshot.seq) SNAPSHOT epoch \(snapshot.epoch)\(snapshot.resync ? " (resync)" : "") — type 'help' for commands"]
         lines += snapshot.positions.map { line(.position($0, seq: nil)) }
         lines += snapshot.accounts.map { line(.accountPnL($0, seq: nil)) }
         if let desk = snapshot.desk { lines.append(line(.deskPnL(desk, seq: nil))) }
         lines += snapshot.marks.map { line(.mark($0, seq: nil)) }
+        lines += snapshot.orders.map { line(.order($0, seq: nil)) }
         return lines.joined(separator: "\n")
     }
 }

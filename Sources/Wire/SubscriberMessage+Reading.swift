@@ -18,7 +18,7 @@ extension SubscriberMessage {
                   let qty = json["qty"]?.intValue, let price = reader.price("priceDecimal"),
                   let status = reader.string("status").flatMap(FillStatus.init(rawValue:)) else { return nil }
             let fill = Fill(execId: execId, account: account, instrument: instrument, side: side, qty: qty, price: price,
-                            time: reader.time("time") ?? 0, source: reader.string("source") ?? "")
+                            time: reader.time("time") ?? 0, source: reader.string("source") ?? "", orderId: reader.string("orderId"))
             self = .fill(FillRecord(fill: fill, status: status, originalQty: json["origQty"]?.intValue,
                                     originalPrice: reader.price("origPriceDecimal")), seq: seq)
         case "position":
@@ -34,7 +34,13 @@ extension SubscriberMessage {
         case "pnl" where json["scope"]?.stringValue == "desk":
             self = .deskPnL(DeskTotals(realized: reader.money("realized"), unrealized: reader.money("unrealized"),
                                        total: reader.money("total"), grossContracts: json["grossContracts"]?.intValue ?? 0,
-                                       dv01: reader.money("dv01")), seq: seq)
+                                       dv01: reader.money("dv01"), lossLimit: reader.string("lossLimit").flatMap { Money(decimal: $0) },
+                                       limitUsed: reader.money("limitUsed"),
+                                       limitState: reader.string("limitState").flatMap(LimitState.init(rawValue:)) ?? .ok), seq: seq)
+        case "limit" where json["scope"]?.stringValue == "desk":
+            self = .deskLimit(DeskTotals(lossLimit: reader.string("lossLimit").flatMap { Money(decimal: $0) },
+                                         limitUsed: reader.money("limitUsed"),
+                                         limitState: reader.string("limitState").flatMap(LimitState.init(rawValue:)) ?? .ok), seq: seq)
         case "pnl":
             guard let totals = reader.accountTotals() else { return nil }
             self = .accountPnL(totals, seq: seq)
@@ -45,6 +51,16 @@ extension SubscriberMessage {
         case "limit":
             guard let totals = reader.accountTotals() else { return nil }
             self = .limit(totals, seq: seq)
+        case "order":
+            guard let orderId = reader.string("orderId"), let account = reader.string("account"),
+                  let instrument = reader.string("instrument"), let side = reader.string("side").flatMap(Side.init(rawValue:)),
+                  let price = reader.price("priceDecimal"), let qty = json["qty"]?.intValue,
+                  let leaves = json["leavesQty"]?.intValue,
+                  let status = reader.string("status").flatMap(OrderStatus.init(rawValue:)) else { return nil }
+            self = .order(OrderRecord(orderId: orderId, account: account, instrument: instrument, side: side, price: price,
+                                      qty: qty, leavesQty: leaves, filledQty: json["filledQty"]?.intValue ?? 0, status: status,
+                                      version: json["version"]?.intValue ?? 0, time: reader.time("time") ?? 0,
+                                      source: reader.string("source") ?? ""), seq: seq)
         default:
             return nil
         }
@@ -67,6 +83,8 @@ private struct DeltaReader {
                              total: money("total"), netContracts: json["netContracts"]?.intValue ?? 0,
                              grossContracts: json["grossContracts"]?.intValue ?? 0, dv01: money("dv01"),
                              lossLimit: string("lossLimit").flatMap { Money(decimal: $0) }, limitUsed: money("limitUsed"),
-                             limitState: string("limitState").flatMap(LimitState.init(rawValue:)) ?? .ok)
+                             limitState: string("limitState").flatMap(LimitState.init(rawValue:)) ?? .ok,
+                             positionLimit: json["positionLimit"]?.intValue,
+                             positionState: string("positionState").flatMap(LimitState.init(rawValue:)) ?? .ok)
     }
 }

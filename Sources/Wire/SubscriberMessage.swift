@@ -18,6 +18,10 @@ public enum SubscriberMessage: Sendable, Equatable {
     case mark(MarkRecord, seq: Int64?)
     /// An account's loss-limit state changed (only the limit fields of the totals are sent).
     case limit(AccountTotals, seq: Int64?)
+    /// A working order changed (new, replace, cancel, reject, or a fill naming it).
+    case order(OrderRecord, seq: Int64?)
+    /// The desk's loss-limit state changed (`"type":"limit","scope":"desk"`).
+    case deskLimit(DeskTotals, seq: Int64?)
     /// A background monitor changed state (no seq: not a committed event).
     case status(MonitorStatus)
     case heartbeat(seq: Int64, time: Nanos)
@@ -36,6 +40,8 @@ public enum SubscriberMessage: Sendable, Equatable {
         case .desk(let totals): self = .deskPnL(totals, seq: seq)
         case .mark(let record): self = .mark(record, seq: seq)
         case .limit(let totals): self = .limit(totals, seq: seq)
+        case .order(let record): self = .order(record, seq: seq)
+        case .deskLimit(let totals): self = .deskLimit(totals, seq: seq)
         }
     }
 
@@ -55,6 +61,8 @@ public enum SubscriberMessage: Sendable, Equatable {
         case .deskPnL: return Route(channel: .pnl, account: nil, instrument: nil)
         case .mark(let record, _): return Route(channel: .marks, account: nil, instrument: record.instrument)
         case .limit(let totals, _): return Route(channel: .risk, account: totals.account, instrument: nil)
+        case .order(let record, _): return Route(channel: .orders, account: record.account, instrument: record.instrument)
+        case .deskLimit: return Route(channel: .risk, account: nil, instrument: nil)
         case .status: return Route(channel: .status, account: nil, instrument: nil)
         case .heartbeat, .resumed, .error, .pong: return Route(channel: .status, account: nil, instrument: nil)
         }

@@ -29,10 +29,17 @@ public struct TextRenderer: Sendable {
         case .mark(let record, let seq):
             return "\(pad(number(seq), 7)) \(pad("MARK", 8)) \(pad(record.instrument, 10)) \(pad(cme(record.price, record.instrument), 12)) (\(record.source))"
         case .limit(let totals, let seq):
-            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad(totals.account, 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit?.decimalString ?? "—")"
+            let position = totals.positionLimit.map { " · position \(totals.positionState.rawValue) \(totals.grossContracts) of \($0) contracts" } ?? ""
+            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad(totals.account, 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit?.decimalString ?? "—")\(position)"
+        case .deskLimit(let totals, let seq):
+            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad("DESK", 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit?.decimalString ?? "—")"
+        case .order(let order, let seq):
+            return "\(pad(number(seq), 7)) \(pad("ORDER", 8)) \(pad(order.account, 10)) \(pad(order.instrument, 6)) \(pad(order.side.rawValue.uppercased(), 4)) \(padLeft(String(order.qty), 5)) @ \(pad(cme(order.price, order.instrument), 12)) leaves \(padLeft(String(order.leavesQty), 5)) \(pad(order.status.rawValue, 9)) \(order.orderId)"
         case .status(let status):
             let error = status.lastError.map { " — \($0)" } ?? ""
-            return "\(pad("--", 7)) \(pad("STATUS", 8)) \(pad(status.name, 10)) \(status.state.rawValue)\(error)"
+            let head = "\(pad("--", 7)) \(pad("STATUS", 8)) \(pad(status.name, 10)) \(status.state.rawValue)\(error)"
+            guard let lines = status.recon else { return head }
+            return ([head] + lines.map(recon)).joined(separator: "\n")
         case .heartbeat(let seq, let time):
             return "\(pad(number(seq), 7)) HEARTBEAT \(isoString(time))"
         case .resumed(let since, let seq, let epoch):
@@ -42,6 +49,14 @@ public struct TextRenderer: Sendable {
         case .pong(_, let seq):
             return "\(pad(number(seq), 7)) PONG"
         }
+    }
+
+    /// `--      RECON    ACC1       ZNZ6   BREAK  ledger net +3 (b 5 s 2 sod 0)  tt net +5 (b 7 s 2 sod 0)  diff -2`
+    func recon(_ line: ReconLine) -> String {
+        func side(_ side: ReconLine.Side) -> String {
+            "net \(padLeft(Self.signed(side.net), 5)) (b \(side.bought) s \(side.sold) sod \(Self.signed(side.sod)))"
+        }
+        return "\(pad("--", 7)) \(pad("RECON", 8)) \(pad(line.account, 10)) \(pad(line.instrument, 6)) \(pad(line.state.rawValue.uppercased(), 6)) ledger \(side(line.ledger))  tt \(side(line.external))  diff \(Self.signed(line.difference))"
     }
 
     private func pnl(scope: String, seq: Int64?, realized: Money, unrealized: Money, total: Money, dv01: Money) -> String {

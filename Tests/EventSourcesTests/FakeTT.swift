@@ -12,6 +12,10 @@ final class FakeTT: Sendable {
 
     struct State {
         var fills: [(timeStamp: Int64, json: String)] = []
+        /// The orders `GET …/orders` lists, by orderId (in id order).
+        var orders: [String: String] = [:]
+        /// The positions `GET /ttmonitor/…/position` lists.
+        var positions: [String] = []
         var pageSize = 3
         var tokenLifetimeSeconds = 3600
         var issued: [String] = []
@@ -47,6 +51,26 @@ final class FakeTT: Sendable {
         book.state.withLock { $0.fills.append((timeStamp, json)) }
     }
 
+    /// An order as TT lists it: `status` "1" working, "2" filled, "4" cancelled, "8" rejected.
+    func setOrder(_ orderId: String, account: String = "12345", instrument: String = "INS1", side: String = "1",
+                  qty: Int64, leaves: Int64, px: String, status: String = "1") {
+        let json = #"{"orderId":"\#(orderId)","accountId":\#(account),"instrumentId":"\#(instrument)","side":"\#(side)","orderQty":\#(qty),"leavesQuantity":\#(leaves),"cumQty":\#(qty - leaves),"price":\#(px),"orderStatus":"\#(status)"}"#
+        book.state.withLock { $0.orders[orderId] = json }
+    }
+
+    func setPositions(_ lines: [(account: String, instrument: String, net: Int64, bought: Int64, sold: Int64, sod: Int64)]) {
+        let json = lines.map { line in
+            #"{"accountId":\#(line.account),"instrumentId":"\#(line.instrument)","netPosition":\#(line.net),"buyFillQty":\#(line.bought),"sellFillQty":\#(line.sold),"sodNetPos":\#(line.sod),"pnl":0,"realizedPnl":0}"#
+        }
+        book.state.withLock { $0.positions = json }
+    }
+
+    var positionRequests: [FakeHTTPServer.Request] { server.requests.filter { $0.path.hasSuffix("/position") } }
+
+    func removeOrder(_ orderId: String) { book.state.withLock { $0.orders[orderId] = nil } }
+
+    var orderRequests: [FakeHTTPServer.Request] { server.requests.filter { $0.path.hasSuffix("/orders") } }
+
     func revokeTokens() { book.state.withLock { $0.valid.removeAll() } }
 
     var tokenRequests: [FakeHTTPServer.Request] { server.requests.filter { $0.path.hasSuffix("/token") } }
@@ -64,7 +88,9 @@ final class FakeTT: Sendable {
                 state.valid.insert(token)
                 return .json(#"{"access_token":"\#(token)","token_type":"bearer","seconds_until_expiry":\#(state.tokenLifetimeSeconds)}"#)
             }
-            guard request.path == "/ttledger/ext_uat_cert/fills", request.method == "GET" else {
+            let isOrders = request.path == "/ttledger/ext_uat_cert/orders"
+            let isPositions = request.path == "/ttmonitor/ext_uat_cert/position"
+            guard request.path == "/ttledger/ext_uat_cert/fills" || isOrders || isPositions, request.method == "GET" else {
                 return .json("{}", status: 404)
             }
             let bearer = request.headers["authorization"].map { String($0.dropFirst("Bearer ".count)) } ?? ""
@@ -78,6 +104,11 @@ final class FakeTT: Sendable {
                 case .malformed:
                     return .json(#"{"fills":[{"timeStamp": 1,"#)
                 }
+            }
+            if isPositions { return .json(#"{"positions":[\#(state.positions.joined(separator: ","))]}"#) }
+            if isOrders {
+                let listed = state.orders.keys.sorted().map { state.orders[$0]! }
+                return .json(#"{"lastPage":"true","orders":[\#(listed.joined(separator: ","))]}"#)
             }
             guard let low = request.query["minTimestamp"].flatMap({ Int64($0) }),
                   let high = request.query["maxTimestamp"].flatMap({ Int64($0) }) else {

@@ -46,7 +46,7 @@ final class RecordingSink: MessageSink {
             }
             let results = messages.map { message -> SubmitResult in
                 if let reason = reject(message) { return .rejected(code: "rejected", message: reason) }
-                if case .fill(let execId, _, _, _, _, _, _) = message {
+                if case .fill(let execId, _, _, _, _, _, _, _) = message {
                     if let seq = state.seqByExecId[execId] { return .duplicate(seq: seq) }
                     state.seq += 1
                     state.seqByExecId[execId] = state.seq
@@ -77,7 +77,7 @@ final class RecordingSink: MessageSink {
     var ackedFillIds: [String] {
         state.withLock { state in
             zip(state.submissions.flatMap(\.messages), state.results).compactMap { message, result in
-                if case .fill(let execId, _, _, _, _, _, _) = message, case .ack = result { return execId }
+                if case .fill(let execId, _, _, _, _, _, _, _) = message, case .ack = result { return execId }
                 return nil
             }
         }

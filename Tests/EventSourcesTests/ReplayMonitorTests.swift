@@ -162,6 +162,24 @@ import Testing
         #expect(sink.cursor(named: "replay") == "2:8")
     }
 
+    @Test func laterPassesPlaceTheirOwnOrdersAndFillThem() throws {
+        let text = """
+            {"at":"2026-11-24T13:30:00.000Z","type":"order","action":"new","orderId":"O1","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":2,"price":"110-16"}
+            {"at":"2026-11-24T13:30:01.000Z","type":"fill","execId":"E1","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":2,"price":"110-16","orderId":"O1"}
+            """
+        let (monitor, folder) = replay(text)
+        defer { folder.remove() }
+        let feed = RecordedFeed(text: text)
+        #expect(feed.badLines.isEmpty)
+        guard case .order(let first)? = monitor.rewrite(feed.lines[0], loop: 0),
+              case .order(let later)? = monitor.rewrite(feed.lines[0], loop: 2),
+              case .fill(_, _, _, _, _, _, _, let orderId)? = monitor.rewrite(feed.lines[1], loop: 2) else {
+            Issue.record("orders were not replayed"); return
+        }
+        #expect(first.orderId == "O1" && first.time == nil && first.qty == 2)
+        #expect(later.orderId == "O1~L2" && orderId == "O1~L2")
+    }
+
     @Test func restartMidFeedResumesAfterTheCursorWithoutDuplicates() throws {
         let lines = (1...20).map { n in
             #"{"at":"2026-11-24T13:30:\#(String(format: "%02d", n)).000Z","type":"fill","execId":"E\#(n)","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#
@@ -208,7 +226,7 @@ import Testing
         let feed = RecordedFeed(text: String(decoding: data, as: UTF8.self))
         #expect(feed.badLines.isEmpty)
         #expect(feed.lines.count > 5000)
-        var sods = 0, fills = 0, busts = 0, corrections = 0, marks = 0
+        var sods = 0, fills = 0, busts = 0, corrections = 0, marks = 0, orders = 0
         for line in feed.lines {
             switch line.message {
             case .sod: sods += 1
@@ -216,9 +234,10 @@ import Testing
             case .bust: busts += 1
             case .correct: corrections += 1
             case .mark: marks += 1
+            case .order: orders += 1
             }
         }
-        #expect(sods > 0 && fills >= 2000 && busts == 1 && corrections == 1 && marks > 1000)
+        #expect(sods > 0 && fills >= 2000 && busts == 1 && corrections == 1 && marks > 1000 && orders > 500)
         // SOD lines come first.
         #expect(feed.lines.prefix(sods).allSatisfy { if case .sod = $0.message { return true }; return false })
     }

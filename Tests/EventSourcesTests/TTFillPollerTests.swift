@@ -327,7 +327,7 @@ import Testing
             """#
         let page = try TTFillMapping.page(from: body, config: config, catalogSymbols: [:])
         // Through Double, B would read as 110.265625 and C times 0.01 as 110.26562500000001.
-        #expect(page.fills.map { if case .fill(_, _, _, _, _, let price, _) = $0.message { return price }; return "" }
+        #expect(page.fills.map { if case .fill(_, _, _, _, _, let price, _, _) = $0.message { return price }; return "" }
                 == ["110.265625", "110.2656250000000001", "110.265625", "-0.5"])
         #expect(page.skipped.isEmpty)
     }

@@ -50,6 +50,11 @@ final class FailingStore: EventStore, @unchecked Sendable {
         return try journal.allExecIds()
     }
 
+    func allOrderVersions() throws(JournalError) -> [OrderVersion: Seq] {
+        try checkReads()
+        return try journal.allOrderVersions()
+    }
+
     func cursor(_ name: String) throws(JournalError) -> String? {
         try checkReads()
         return try journal.cursor(name)

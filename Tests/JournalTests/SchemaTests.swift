@@ -30,7 +30,7 @@ import Testing
         try makeVersion1File(at: path)
 
         let journal = try Journal(JournalOptions(path: path))
-        #expect(journal.schemaVersion == 2)
+        #expect(journal.schemaVersion == 3)
         #expect(journal.epoch == "00112233aabbccdd")
         #expect(journal.createdAt == 42)
         #expect(journal.lastSeq == 2)
@@ -40,11 +40,18 @@ import Testing
         // The v2 column works and seqs continue.
         try journal.append([EventFixtures.fill("NEW1")], audit: [AuditEntry(time: 6, actor: "feed", action: "ingest", detail: "NEW1", seq: 3)])
         #expect(try journal.auditEntries(limit: 1).first?.seq == 3)
+        // The v3 table keeps order versions.
+        var order = EventFixtures.fill("NEW2")
+        order.fill = nil
+        order.kind = "order"
+        order.orderVersion = OrderVersion(orderId: "O1", version: 1)
+        try journal.append([order], audit: [])
+        #expect(try journal.allOrderVersions() == [OrderVersion(orderId: "O1", version: 1): 4])
         journal.close()
 
         let connection = try SQLiteConnection(path: path)
         defer { connection.close() }
-        #expect(try connection.scalar("PRAGMA user_version") == .integer(2))
+        #expect(try connection.scalar("PRAGMA user_version") == .integer(3))
         #expect(try connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'fills_by_account_instrument'") == .integer(1))
     }
 

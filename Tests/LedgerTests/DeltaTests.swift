@@ -12,6 +12,8 @@ import Testing
             case .desk: return "desk"
             case .mark: return "mark"
             case .limit(let totals): return "limit:\(totals.account):\(totals.limitState.rawValue)"
+            case .order(let order): return "order:\(order.orderId)"
+            case .deskLimit(let desk): return "desklimit:\(desk.limitState.rawValue)"
             }
         }
     }
@@ -254,5 +256,38 @@ import Testing
         #expect(ledger.recentFills(limit: 10).count == 5)
         #expect(ledger.fill(execId: "E3")?.fill.qty == 1)
         #expect(ledger.fill(execId: "nope") == nil)
+    }
+
+    @Test func positionLimitsWarnAndBreachOnGrossContracts() throws {
+        var ledger = Ledger(catalog: defaultCatalog, config: LedgerConfig(accounts: ["ACC1": AccountConfig(positionLimit: 10)]))
+        #expect(kinds(try ledger.apply(fillEvent("E1", .buy, 7, "110-08", second: 1))).last == "desk")
+        // 8 of 10 gross (80 %): warning; across instruments, short counts as gross too.
+        let warning = try ledger.apply(fillEvent("E2", .sell, 1, "115-00", instrument: "ZBZ6", second: 2))
+        #expect(kinds(warning).last == "limit:ACC1:ok")
+        guard case .limit(let totals) = warning.last else { return }
+        #expect(totals.grossContracts == 8 && totals.positionLimit == 10 && totals.positionState == .warning)
+        let breach = try ledger.apply(fillEvent("E3", .buy, 2, "110-08", second: 3))
+        guard case .limit(let breached) = breach.last else { Issue.record("no limit delta"); return }
+        #expect(breached.positionState == .breached)
+        // Staying breached emits nothing more; back under 80 % emits the flip.
+        #expect(!kinds(try ledger.apply(fillEvent("E4", .buy, 1, "110-08", second: 4))).contains { $0.hasPrefix("limit") })
+        let back = try ledger.apply(fillEvent("E5", .sell, 8, "110-08", second: 5))
+        guard case .limit(let ok) = back.last else { Issue.record("no limit delta"); return }
+        #expect(ok.positionState == .ok && ok.grossContracts == 3)
+        // Another account without a limit never gets one.
+        #expect(!kinds(try ledger.apply(fillEvent("B1", .buy, 50, "110-08", account: "B", second: 6))).contains { $0.hasPrefix("limit") })
+    }
+
+    @Test func theDeskLossLimitFlipsOnTheDeskTotal() throws {
+        var ledger = Ledger(catalog: defaultCatalog, config: LedgerConfig(deskLossLimit: Money(dollars: 1000)))
+        ledger.applyAll([markEvent("110-00"), fillEvent("E1", .buy, 1, "110-00", second: 1),
+                         fillEvent("E2", .buy, 1, "110-00", account: "B", second: 2)])
+        #expect(ledger.desk.lossLimit == Money(dollars: 1000) && ledger.desk.limitState == .ok)
+        // Two long at 110-00, the mark 13 ticks of 1/32 lower: −812.50 (81 %): warning.
+        #expect(kinds(try ledger.apply(markEvent("109-19", second: 3))).last == "desklimit:warning")
+        #expect(ledger.desk.limitUsed.decimalString == "812.5")
+        #expect(kinds(try ledger.apply(markEvent("109-15", second: 4))).last == "desklimit:breached")
+        #expect(kinds(try ledger.apply(markEvent("109-14", second: 5))).last == "desk")
+        #expect(kinds(try ledger.apply(markEvent("110-00", second: 6))).last == "desklimit:ok")
     }
 }

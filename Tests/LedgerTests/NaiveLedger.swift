@@ -66,6 +66,8 @@ struct NaiveLedger {
                 if let price { world.fills[execId]!.fill.price = price }
             case .mark(let instrument, let price, _, _):
                 world.marks[instrument] = price
+            case .order:
+                break
             case .sod(let account, let instrument, let qty, let price, _):
                 let key = Key(account: account, instrument: instrument)
                 world.keys.insert(key)

@@ -124,33 +124,49 @@ import Testing
     }
 
     /// The deltas are exactly the difference between the states before and after: every changed
-    /// or new line, account and the desk, and nothing else.
+    /// or new line, account and the desk, and nothing else; a limit delta exactly when an
+    /// account's loss or position limit state or the desk's loss limit state flipped.
     @Test(arguments: seeds)
     func deltasAreExactlyWhatChanged(seed: UInt64) {
         var generator = EventGenerator(seed: seed)
-        var ledger = Ledger(catalog: defaultCatalog, config: LedgerConfig(defaultLossLimit: Money(dollars: 1500)))
+        var ledger = Ledger(catalog: defaultCatalog, config: LedgerConfig(defaultLossLimit: Money(dollars: 1500),
+                                                                        defaultPositionLimit: 12, deskLossLimit: Money(dollars: 2500)))
         for event in generator.events(200, openingMarks: seed % 2 == 0) {
             let before = (ledger.positions, ledger.accounts, ledger.desk)
             guard let deltas = try? ledger.apply(event) else { continue }
             let changedLines = ledger.positions.filter { !before.0.contains($0) }
             let changedAccounts = ledger.accounts.filter { !before.1.contains($0) }
             var lines: [PositionLine] = [], accounts: [AccountTotals] = [], desks: [DeskTotals] = [], limits: [AccountTotals] = []
+            var deskLimits: [DeskTotals] = []
             for delta in deltas {
                 switch delta {
                 case .position(let line): lines.append(line)
                 case .account(let totals): accounts.append(totals)
                 case .desk(let desk): desks.append(desk)
                 case .limit(let totals): limits.append(totals)
-                case .fill, .mark: break
+                case .deskLimit(let desk): deskLimits.append(desk)
+                case .fill, .mark, .order: break
                 }
             }
             #expect(lines == changedLines, "seed \(seed) \(event)")
             #expect(accounts == changedAccounts, "seed \(seed) \(event)")
             #expect(desks == (ledger.desk == before.2 ? [] : [ledger.desk]))
             let flipped = ledger.accounts.filter { after in
-                (before.1.first { $0.account == after.account }?.limitState ?? .ok) != after.limitState
+                let old = before.1.first { $0.account == after.account }
+                return (old?.limitState ?? .ok) != after.limitState || (old?.positionState ?? .ok) != after.positionState
             }
             #expect(limits == flipped, "seed \(seed) \(event)")
+            #expect(deskLimits == (ledger.desk.limitState == before.2.limitState ? [] : [ledger.desk]), "seed \(seed) \(event)")
+            // States as defined: gross against the position limit, the desk's loss against its limit.
+            for account in ledger.accounts {
+                let expected: LimitState = account.grossContracts >= 12 ? .breached : account.grossContracts * 10 >= 96 ? .warning : .ok
+                #expect(account.positionState == expected)
+            }
+            let loss = ledger.desk.total.units < 0 ? -ledger.desk.total.units : 0
+            #expect(ledger.desk.limitUsed.units == loss)
+            #expect(ledger.desk.limitState == (loss >= Money(dollars: 2500).units ? .breached
+                                              : loss * 10 >= Money(dollars: 2500).units * 8 ? .warning : .ok))
+
         }
     }
 

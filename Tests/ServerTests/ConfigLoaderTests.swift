@@ -157,7 +157,7 @@ import Testing
                 == ConfigError(path: "shared.durability", message: "bad value 'ful'; did you mean 'full'? (allowed: normal, full)"))
         #expect(error(#"{"live": {"sources": {"tt": {"environment": "prod"}}}}"#)?.path == "live.sources.tt.environment")
         #expect(error(#"{"sim": {"sources": {"enabled": ["replay", "simm"]}}}"#)
-                == ConfigError(path: "sim.sources.enabled[1]", message: "bad value 'simm'; did you mean 'sim'? (allowed: replay, sim, tt)"))
+                == ConfigError(path: "sim.sources.enabled[1]", message: "bad value 'simm'; did you mean 'sim'? (allowed: replay, sim, tt, ttorders, ttrecon)"))
     }
 
     @Test func otherEnvironmentsAreCheckedToo() {

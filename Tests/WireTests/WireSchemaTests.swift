@@ -83,7 +83,8 @@ import Testing
             }
         }
         // The generator must reach every message shape, or the round trip proves little.
-        #expect(kinds.isSuperset(of: ["fill", "position", "pnl", "mark", "limit", "corrected", "busted"]), "\(kinds)")
+        #expect(kinds.isSuperset(of: ["fill", "position", "pnl", "mark", "limit", "corrected", "busted", "order",
+                                      "working", "filled", "cancelled", "rejected"]), "\(kinds)")
         #expect(checked > 3_000)
 
         // Snapshot entries are the delta objects without their header.
@@ -101,6 +102,43 @@ import Testing
             #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.writeMark(mark, .entry, to: &$0) }))
                     == Self.withoutHeader(try JSONValue.parse(Self.text(encoder.json(.mark(mark, seq: 1))))))
         }
+        #expect(!ledger.workingOrders.isEmpty)
+        for order in ledger.workingOrders {
+            #expect(try JSONValue.parse(Self.text(Self.bytes { encoder.writeOrder(order, .entry, to: &$0) }))
+                    == Self.withoutHeader(try JSONValue.parse(Self.text(encoder.json(.order(order, seq: 1))))))
+        }
+    }
+
+    @Test func goldenReconciliationStatus() throws {
+        let encoder = MessageEncoder(catalog: try Self.catalog())
+        let line = ReconLine(account: "ACC1", instrument: "ZNZ6", state: .break,
+                             ledger: .init(net: 3, bought: 5, sold: 4, sod: 2), external: .init(net: 5, bought: 7, sold: 4, sod: 2))
+        let status = MonitorStatus(name: "ttrecon", state: .running, lastError: nil, lastSuccess: 0, recon: [line])
+        #expect(Self.text(encoder.json(.status(status))) ==
+            #"{"type":"status","monitor":"ttrecon","state":"running","lastError":null,"lastSuccess":"1970-01-01T00:00:00.000Z","stale":false,"recon":[{"account":"ACC1","instrument":"ZNZ6","state":"break","ledger":{"net":3,"bought":5,"sold":4,"sod":2},"tt":{"net":5,"bought":7,"sold":4,"sod":2},"difference":-2}]}"#)
+        #expect(TextRenderer(encoder: encoder).line(.status(status)) == """
+            --      STATUS   ttrecon    running
+            --      RECON    ACC1       ZNZ6   BREAK  ledger net    +3 (b 5 s 4 sod +2)  tt net    +5 (b 7 s 4 sod +2)  diff -2
+            """)
+    }
+
+    @Test func goldenOrderAndAFillThatNamesIt() throws {
+        let encoder = MessageEncoder(catalog: try Self.catalog())
+        let zn = try #require(encoder.catalog["ZNZ6"])
+        let order = OrderRecord(orderId: "O1", account: "ACC1", instrument: "ZNZ6", side: .buy, price: try zn.parsePrice("110-08"),
+                                qty: 5, leavesQty: 3, filledQty: 2, status: .working, version: 1,
+                                time: 1_795_530_600_123_000_000, source: "feed")
+        #expect(Self.text(encoder.json(.order(order, seq: 12))) ==
+            #"{"type":"order","seq":12,"orderId":"O1","account":"ACC1","instrument":"ZNZ6","side":"buy","price":"110'080","priceDecimal":"110.25","qty":5,"leavesQty":3,"filledQty":2,"status":"working","version":1,"time":"2026-11-24T14:30:00.123Z","source":"feed"}"#)
+        #expect(SubscriberMessage(.order(order), seq: 12).route == .init(channel: .orders, account: "ACC1", instrument: "ZNZ6"))
+        let fill = Fill(execId: "E1", account: "ACC1", instrument: "ZNZ6", side: .buy, qty: 2, price: try zn.parsePrice("110-08"),
+                        time: 1_795_530_600_123_000_000, source: "feed", orderId: "O1")
+        let json = Self.text(encoder.json(.fill(FillRecord(fill: fill), seq: 13)))
+        #expect(json.hasSuffix(#""status":"live","source":"feed","orderId":"O1"}"#))
+        let back = try #require(SubscriberMessage(delta: try JSONValue.parse(json)))
+        #expect(back == .fill(FillRecord(fill: fill), seq: 13))
+        #expect(TextRenderer(encoder: encoder).line(.order(order, seq: 12)) ==
+            "#12     ORDER    ACC1       ZNZ6   BUY      5 @ 110-08       leaves     3 working   O1")
     }
 
     @Test func hostileStringsAndUnknownInstrumentsSurviveTheRoundTrip() throws {
@@ -117,13 +155,27 @@ import Testing
             .limit(AccountTotals(account: odd, lossLimit: Money(units: -1), limitState: .breached), seq: 3),
             .deskPnL(DeskTotals(realized: Money(units: Int64.min), grossContracts: Int64.max), seq: 3),
             .mark(MarkRecord(instrument: odd, price: Price(units: 0), time: 1_000_000, source: odd), seq: 3),
+            .limit(AccountTotals(account: odd, grossContracts: 12, lossLimit: nil, limitState: .ok, positionLimit: 10,
+                                 positionState: .breached), seq: 4),
+            .accountPnL(AccountTotals(account: odd, grossContracts: 9, lossLimit: Money(units: 5), positionLimit: 10,
+                                      positionState: .warning), seq: 4),
+            .deskPnL(DeskTotals(total: Money(units: -7), lossLimit: Money(units: 5), limitUsed: Money(units: 7), limitState: .breached), seq: 4),
+            .deskLimit(DeskTotals(lossLimit: Money(units: 5), limitUsed: Money(units: 4), limitState: .warning), seq: 4),
+            .order(OrderRecord(orderId: odd, account: odd, instrument: "QQZ9", side: .sell, price: Price(units: -5), qty: Int64.max,
+                               leavesQty: 0, filledQty: Int64.max, status: .rejected, version: Int64.max, time: -1, source: odd), seq: nil),
         ]
         for message in messages {
             let bytes = encoder.json(message)
             let parsed = try JSONValue.parse(Self.text(bytes))
             #expect(parsed["account"]?.stringValue == nil || parsed["account"]?.stringValue == odd)
-            #expect(encoder.json(try #require(SubscriberMessage(delta: parsed))) == bytes)
+            let back = try #require(SubscriberMessage(delta: parsed))
+            #expect(encoder.json(back) == bytes)
+            // Terminals see the same line live and resumed.
+            #expect(TextRenderer(encoder: encoder).line(back) == TextRenderer(encoder: encoder).line(message), "\(Self.text(bytes))")
         }
+        #expect(Self.text(encoder.json(.deskLimit(DeskTotals(lossLimit: Money(units: 100_000_000_000), limitUsed: Money(units: 90_000_000_000),
+                                                             limitState: .warning), seq: 9))) ==
+            #"{"type":"limit","seq":9,"scope":"desk","lossLimit":"1000","limitUsed":"900","limitState":"warning"}"#)
         #expect(SubscriberMessage(delta: .object([("type", .string("snapshot"))])) == nil)
         #expect(SubscriberMessage(delta: .object([("type", .string("fill")), ("seq", .int(1))])) == nil)
     }

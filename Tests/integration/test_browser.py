@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import urllib.request
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -79,7 +79,8 @@ def displayed_money(text):
 
 
 def cents(value):
-    return Decimal(value).quantize(Decimal("0.01"))
+    """To the cent as the page rounds for the eye: half away from zero."""
+    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 @pytest.fixture
@@ -420,3 +421,193 @@ def test_a_viewer_scoped_to_one_account_sees_only_that_account(server_factory, b
              message="load more did not complete")
     assert not browser.find_element(By.ID, "notice").is_displayed()
     assert blotter_ids(browser) == ["F1"]
+
+
+# docs/ledger.md, "The ladder": ACC1 long 30 from 110'160, mark 110'165, three working orders.
+LADDER_EXAMPLE = [
+    {"type": "fill", "execId": "L1", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 30, "price": "110'160"},
+    {"type": "mark", "instrument": "ZNZ6", "price": "110'165"},
+    {"type": "order", "action": "new", "orderId": "S20", "account": "ACC1", "instrument": "ZNZ6", "side": "sell", "qty": 20, "price": "110'175"},
+    {"type": "order", "action": "new", "orderId": "S10", "account": "ACC1", "instrument": "ZNZ6", "side": "sell", "qty": 10, "price": "110'185"},
+    {"type": "order", "action": "new", "orderId": "B20", "account": "ACC1", "instrument": "ZNZ6", "side": "buy", "qty": 20, "price": "110'150"},
+]
+# price decimal: (buys, sells, Pos, projected P&L exact, on screen, Risk on screen, Breakeven)
+LADDER_ROWS = {
+    "110.59375": ("", "", "", "1718.75", "+1,718.75", "", ""),
+    "110.578125": ("", "10", "", "1718.75", "+1,718.75", "", ""),
+    "110.5625": ("", "", "+10", "1562.5", "+1,562.50", "+156.25", "10.0"),
+    "110.546875": ("", "20", "+10", "1406.25", "+1,406.25", "+156.25", "9.0"),
+    "110.53125": ("", "", "+30", "937.5", "+937.50", "+468.75", "2.0"),
+    "110.515625": ("", "", "+30", "468.75", "+468.75", "+468.75", "1.0"),
+    "110.5": ("", "", "+30", "0", "0.00", "+468.75", "0.0"),
+    "110.484375": ("", "", "+30", "-468.75", "−468.75", "+468.75", "−1.0"),
+    "110.46875": ("20", "", "+50", "-937.5", "−937.50", "+781.25", "−1.2"),
+    "110.453125": ("", "", "+50", "-1718.75", "−1,718.75", "+781.25", "−2.2"),
+}
+
+
+def ladder_cells(driver, price):
+    return driver.execute_script("""
+        const row = document.querySelector(`#ladder tr[data-price="${arguments[0]}"]`);
+        if (!row) return null;
+        const text = (name) => row.querySelector(`.${name}`).textContent;
+        return [text('buys'), text('sells'), text('pos'), row.querySelector('.pnl').dataset.value ?? '',
+                text('pnl'), text('risk'), text('breakeven'), row.querySelector('.pnl').title];
+    """, price)
+
+
+def test_ladder_columns_follow_the_worked_example(server, browser):
+    post_ok(server, LADDER_EXAMPLE)
+    # Another account's order is summed in "All accounts" and left out when ACC1 is chosen.
+    post_ok(server, [{"type": "fill", "execId": "L2", "account": "ACC2", "instrument": "ZNZ6", "side": "buy", "qty": 1, "price": "110'165"},
+                     {"type": "order", "action": "new", "orderId": "X1", "account": "ACC2", "instrument": "ZNZ6", "side": "sell", "qty": 1, "price": "110'170"}])
+    browser.get(server.url + "/")
+    wait_for(browser, lambda d: conn_state(d) == "live", message="page never went live")
+    Select(browser.find_element(By.ID, "instrument-select")).select_by_value("ZNZ6")
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '#ladder tr.mark[data-price="110.515625"]'),
+             message="the mark row 110'165 is not highlighted")
+    # All accounts: ACC2's sell 1 at 110'170 is on the ladder.
+    wait_for(browser, lambda d: (ladder_cells(d, "110.53125") or [None, None])[1] == "1", message="ACC2's order is not summed")
+
+    Select(browser.find_element(By.ID, "account-select")).select_by_value("ACC1")
+    wait_for(browser, lambda d: (ladder_cells(d, "110.53125") or [None, "x"])[1] == "" and
+             browser.find_element(By.ID, "ladder").get_attribute("data-account") == "ACC1",
+             message="the ladder did not follow the account")
+    for price, expected in LADDER_ROWS.items():
+        wait_for(browser, lambda d: ladder_cells(d, price) is not None and tuple(ladder_cells(d, price)[:7]) == expected,
+                 timeout=10, message=f"row {price}: {ladder_cells(browser, price)} != {expected}")
+    # The exact figure is on hover; the screen shows dollars and cents.
+    assert ladder_cells(browser, "110.453125")[7] == "exact: −1,718.75"
+    # DV01 of the instrument for the account, from the instrument definition: 30 × $72.
+    assert "dv01 2,160" in browser.find_element(By.ID, "ladder-info").text.lower()
+    # Colours: working buys blue-left, sells red-right; long Pos and Risk blue.
+    row = ladder_row(browser, "110.46875")
+    assert row.find_element(By.CSS_SELECTOR, ".buys").value_of_css_property("color") == \
+        row.find_element(By.CSS_SELECTOR, ".pos").value_of_css_property("color")
+    assert row.find_element(By.CSS_SELECTOR, ".pos").get_attribute("data-side") == "long"
+    # The rows cover every working order and the mark, with a tick of padding.
+    prices = [Decimal(p) for p in browser.execute_script(
+        "return [...document.querySelectorAll('#ladder tbody tr[data-price]')].map((r) => r.dataset.price)")]
+    assert max(prices) >= Decimal("110.59375") and min(prices) <= Decimal("110.453125")
+    screenshot(browser, "ladder-orders")
+
+    # A partial fill of the 20 at 110'175 moves the working quantity on the page.
+    post_ok(server, [{"type": "fill", "execId": "L3", "account": "ACC1", "instrument": "ZNZ6", "side": "sell", "qty": 5,
+                      "price": "110'175", "orderId": "S20"}])
+    wait_for(browser, lambda d: ladder_cells(d, "110.546875")[1] == "15", message="the partial fill did not reduce the order")
+    # A working order far below the column: the rows grow to cover it.
+    post_ok(server, [{"type": "order", "action": "new", "orderId": "FAR", "account": "ACC1", "instrument": "ZNZ6", "side": "buy",
+                      "qty": 3, "price": "109-00"}])
+    wait_for(browser, lambda d: (ladder_cells(d, "109") or [None])[0] == "3", message="the rows did not grow to a distant order")
+    assert ladder_cells(browser, "108.984375") is not None, "one tick of padding below the lowest order"
+
+
+def exact_text(fraction):
+    """A binary-fraction price as the page's data-price writes it: "110.265625", "110"."""
+    text = format(Decimal(fraction.numerator) / Decimal(fraction.denominator), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def test_sample_day_ladder_shows_working_orders_and_the_desk_columns(server_factory, browser, tmp_path):
+    """The shipped sample day, replayed up to 13:42 (orders still working), against the page:
+    working quantities per price as an independent reducer reads the feed, and Pos, Projected
+    P&L, Risk and Breakeven per row as the rules of docs/ledger.md compute them in Python."""
+    from fractions import Fraction
+
+    from reducer import ProducerOrderBook
+
+    lines = [line for line in (ROOT / "tools" / "feeds" / "sample-day.ndjson").read_text().splitlines()
+             if line and not line.startswith("#")]
+    part = [line for line in lines if json.loads(line)["at"] < "2026-11-24T13:42:00"]
+    feed = tmp_path / "part.ndjson"
+    feed.write_text("\n".join(part) + "\n")
+    book = ProducerOrderBook()
+    for line in part:
+        book.apply(json.loads(line))
+    config = {"sim": {"sources": {"enabled": ["replay"], "replay": {"file": str(feed), "speed": 0, "loop": False, "keepTimes": True}}}}
+    server = server_factory(sources=None, config=config)
+    wait_for(browser, lambda d: get_json(f"{server.url}/api/snapshot")["seq"] >= len(part) - 2, timeout=60,
+             message="the sample day was not replayed")
+    snapshot = get_json(f"{server.url}/api/snapshot")
+    assert all(m["lastError"] is None for m in snapshot["monitors"]), snapshot["monitors"]
+    expected = {key: qty for key, qty in book.working_by_price().items()}
+    served = {}
+    for order in snapshot["orders"]:
+        key = (order["account"], order["instrument"], order["side"], Fraction(order["priceDecimal"]))
+        served[key] = served.get(key, 0) + order["leavesQty"]
+    assert served == expected and len(expected) >= 3
+
+    symbol = "ZNZ6"
+    working = {}
+    for (account, instrument, side, price), qty in expected.items():
+        if instrument == symbol:
+            level = working.setdefault(price, [0, 0])
+            level[0 if side == "buy" else 1] += qty
+    assert working, "the sample day has working ZN orders at 13:42"
+    browser.get(server.url + "/")
+    # The replay stops at the end of its file: the page is connected, its source stale.
+    wait_for(browser, lambda d: conn_state(d) in ("live", "stale"), message="page never connected")
+    Select(browser.find_element(By.ID, "instrument-select")).select_by_value(symbol)
+    for price, (buys, sells) in working.items():
+        decimal_text = exact_text(price)
+        wait_for(browser, lambda d: (ladder_cells(d, decimal_text) or [None, None])[:2] == [str(buys or ""), str(sells or "")],
+                 message=f"working at {decimal_text}: {ladder_cells(browser, decimal_text)} != {(buys, sells)}")
+
+    # Pos, projected P&L, Risk and Breakeven by the rules, independently.
+    instrument = next(i for i in snapshot["instruments"] if i["symbol"] == symbol)
+    tick, per_point = Fraction(instrument["tick"]), Fraction(instrument["dollarsPerPoint"])
+    per_tick = tick * per_point
+    mark = Fraction(next(m for m in snapshot["marks"] if m["instrument"] == symbol)["priceDecimal"])
+    lines_ = [p for p in snapshot["positions"] if p["instrument"] == symbol]
+    net = sum(p["net"] for p in lines_)
+    total = sum(Fraction(p["total"]) for p in lines_)
+    mark_row = (mark // tick) * tick
+    signed = {price: b - s for price, (b, s) in working.items()}
+    rows = {mark_row: (net + signed.get(mark_row, 0), total + net * (mark_row - mark) * per_point)}
+    for direction in (1, -1):
+        pos, pnl = rows[mark_row]
+        price = mark_row
+        for _ in range(12):
+            price += direction * tick
+            pnl += direction * pos * per_tick
+            pos += signed.get(price, 0)
+            rows[price] = (pos, pnl)
+    for price, (pos, pnl) in rows.items():
+        decimal_text = exact_text(price)
+        cells = ladder_cells(browser, decimal_text)
+        assert cells is not None, f"no row {decimal_text}"
+        assert Fraction(cells[3]) == pnl, (decimal_text, cells, pnl)
+        assert cells[2] == ("" if pos == 0 else f"{'+' if pos > 0 else '−'}{abs(pos)}"), (decimal_text, cells, pos)
+        if pos != 0:
+            ratio = pnl / (pos * per_tick)
+            tenths = (abs(ratio) * 10 + Fraction(1, 2)) // 1
+            text = f"{'−' if ratio < 0 and tenths else ''}{tenths // 10}.{tenths % 10}"
+            assert cells[6] == text, (decimal_text, cells, text)
+    screenshot(browser, "ladder-sample-day")
+
+
+def test_projection_with_a_mark_between_ticks_starts_on_the_tick_below(server, browser):
+    """projectLadder itself (the page's module), for a mark between two ticks: the mark row is
+    the tick below, valued at that price, and the walk outward follows the rules."""
+    browser.get(server.url + "/")
+    result = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        import("/js/ladder.js").then(({ projectLadder, breakevenText }) => {
+          // ZN: tick 0.015625 = 1562500 units of 1e-8; $1000/pt = 100000000000 units; mark 110.5078125
+          // (half a tick above 110.5); long 2; total P&L 0; a sell 1 two ticks above 110.5.
+          const tick = 1562500n, mark = 11050781250n, row = 11050000000n;
+          const rows = [row + 2n * tick, row + tick, row, row - tick];
+          const out = projectLadder({ markUnits: mark, tickUnits: tick, dollarsPerPoint: 100000000000n, net: 2, total: 0n,
+                                      working: new Map([[row + 2n * tick, { buy: 0, sell: 1 }]]), rowUnits: rows });
+          done(rows.map((units) => { const r = out.get(units);
+            return [String(units), String(r.pos), String(r.pnl), breakevenText(r.breakeven)]; }));
+        }).catch((error) => done(String(error)));
+    """)
+    money = 10 ** 16   # units of 1e-16 dollars
+    # At 110.5 (the tick below the mark): 2 × (−0.0078125) × 1000 = −15.625; then ±31.25 a tick.
+    assert result == [
+        ["11053125000", "1", str(int(Decimal("46.875") * money)), "3.0"],
+        ["11051562500", "2", str(int(Decimal("15.625") * money)), "0.5"],
+        ["11050000000", "2", str(int(Decimal("-15.625") * money)), "−0.5"],
+        ["11048437500", "2", str(int(Decimal("-46.875") * money)), "−1.5"],
+    ], result

@@ -293,7 +293,7 @@ def test_subscribe_message_gets_a_fresh_snapshot_honouring_the_new_filter(server
     recorder.ws.send(json.dumps({"type": "subscribe", "accounts": None, "instruments": None, "channels": None}))
     third = recorder.wait_for(lambda m: m["type"] == "snapshot" and m is not first and m is not second, what="third snapshot")
     assert third["filter"] == {"accounts": None, "instruments": None,
-                               "channels": ["fills", "positions", "pnl", "marks", "risk", "status"]}
+                               "channels": ["fills", "positions", "pnl", "marks", "risk", "status", "orders"]}
     assert {p["account"] for p in third["positions"]} == set(ACCOUNTS)
     recorder.stop()
 

@@ -22,7 +22,7 @@ from test_push_support import INSTRUMENT_TICKS, Recorder, check_stream, recv_jso
 SEED = 20261124
 ACCOUNTS = ["ACC1", "ACC2", "ACC3", "DESK-HEDGE"]
 INSTRUMENTS = list(INSTRUMENT_TICKS)
-CHANNELS = ["fills", "positions", "pnl", "marks", "risk", "status"]
+CHANNELS = ["fills", "positions", "pnl", "marks", "risk", "status", "orders"]
 BAND_TICKS = 40   # generated prices stay this close to the centre: well inside every price band
 TT_FRACTION_CODES = {Fraction(0): "0", Fraction(1, 4): "2", Fraction(1, 2): "5", Fraction(3, 4): "7"}
 

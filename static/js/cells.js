@@ -1,6 +1,8 @@
-// Writing values into table cells: money keeps the exact server string in data-value beside its
-// decorated text, and a direction for colour (the text already carries sign and arrow).
-import { UNKNOWN, direction, moneyText } from "./format.js";
+// Writing values into table cells: money keeps the exact server string in data-value (and on
+// hover) beside its decorated text in dollars and cents, and a direction for colour (the text
+// already carries sign and arrow).
+import { MONEY_SCALE, parseDecimal } from "./decimal.js";
+import { UNKNOWN, direction, exactMoney, moneyText } from "./format.js";
 
 export function setText(cell, text) {
   const value = text === null || text === undefined ? UNKNOWN : String(text);
@@ -13,6 +15,10 @@ export function setMoney(cell, text) {
   if (cell.dataset.value !== exact) cell.dataset.value = exact;
   const dir = direction(text) ?? "";
   if (cell.dataset.direction !== dir) cell.dataset.direction = dir;
+  // Cents on screen, the exact figure on hover.
+  const units = parseDecimal(exact, MONEY_SCALE);
+  const title = units === null ? "" : `exact: ${exactMoney(units)}`;
+  if (cell.title !== title) cell.title = title;
 }
 
 /** A row keyed in a tbody, created with the given cell classes on first use. */

@@ -9,21 +9,43 @@ function groupThousands(whole) {
   return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
-/** "+1,484.375 ▲", "−203.125 ▼", "0.00"; the exact server string, only decorated. */
+/**
+ * Money the way a desk reads it: dollars and cents with thousands separators, a sign and an
+ * arrow — "+1,484.38 ▲", "−1,185.82 ▼", "0.00". Cents are rounded half away from zero, for the
+ * eye only: the exact figure is `exactMoney` (shown on hover) and every sum uses the exact units.
+ */
 export function moneyText(text) {
   const units = parseDecimal(text, MONEY_SCALE);
   if (units === null) return UNKNOWN;
   return moneyUnitsText(units);
 }
 
-export function moneyUnitsText(units) {
+const CENT = 10n ** BigInt(MONEY_SCALE - 2);
+
+/** Exact money units (1e-16 dollars) to whole cents, half away from zero. */
+export function roundedCents(units) {
+  const magnitude = units < 0n ? -units : units;
+  const cents = (magnitude + CENT / 2n) / CENT;
+  return units < 0n ? -cents : cents;
+}
+
+export function moneyUnitsText(units, { arrow = true } = {}) {
   if (units === null || units === undefined) return UNKNOWN;
-  const magnitude = formatDecimal(units < 0n ? -units : units, MONEY_SCALE);
-  const [whole, fraction = ""] = magnitude.split(".");
-  const body = `${groupThousands(whole)}.${fraction.padEnd(2, "0")}`;
-  if (units > 0n) return `+${body} ▲`;
-  if (units < 0n) return `${MINUS}${body} ▼`;
+  const cents = roundedCents(units);
+  const magnitude = cents < 0n ? -cents : cents;
+  const body = `${groupThousands(String(magnitude / 100n))}.${String(magnitude % 100n).padStart(2, "0")}`;
+  if (units > 0n) return arrow ? `+${body} ▲` : `+${body}`;
+  if (units < 0n) return arrow ? `${MINUS}${body} ▼` : `${MINUS}${body}`;
   return body;
+}
+
+/** The exact figure with separators, for the hover: "−1,185.8203125". */
+export function exactMoney(units) {
+  if (units === null || units === undefined) return "";
+  const magnitude = formatDecimal(units < 0n ? -units : units, MONEY_SCALE);
+  const [whole, fraction] = magnitude.split(".");
+  const body = fraction ? `${groupThousands(whole)}.${fraction}` : groupThousands(whole);
+  return units < 0n ? `${MINUS}${body}` : body;
 }
 
 /** "up" / "down" / "flat" for colouring; null when unknown. */

@@ -48,15 +48,36 @@ export function renderLimit(td, line) {
     : line.lossLimit ? `${marker}${percent} of ${signedDecimal(line.lossLimit)}` : UNKNOWN);
 }
 
-/** The banner lists every breached account; hidden while none is. */
+/**
+ * The banner lists every breach — the desk's loss limit, each account's loss limit, each
+ * account's position limit (gross contracts) — and, when nothing is breached, every warning
+ * (≥ 80 % used) in amber; hidden while all is well.
+ */
 export function renderBreachBanner(state, banner) {
   const breached = [];
+  const warned = [];
+  const desk = state.desk;
+  if (desk && desk.lossLimit) {
+    const deskState = limitState(desk, limitBasisPoints(desk.limitUsed, desk.lossLimit));
+    const text = `DESK: loss ${signedDecimal(desk.limitUsed)} of limit ${signedDecimal(desk.lossLimit)}`;
+    if (deskState === "breached") breached.push(text);
+    else if (deskState === "warning") warned.push(text);
+  }
   for (const [name, line] of [...state.accounts].sort(([a], [b]) => a.localeCompare(b))) {
-    if (line.lossLimit === null) continue;
-    if (limitState(line, limitBasisPoints(line.limitUsed, line.lossLimit)) === "breached") {
+    if (line.lossLimit !== null && line.lossLimit !== undefined
+        && limitState(line, limitBasisPoints(line.limitUsed, line.lossLimit)) === "breached") {
       breached.push(`${name}: loss ${signedDecimal(line.limitUsed)} of limit ${signedDecimal(line.lossLimit)}`);
     }
+    if (Number.isInteger(line.positionLimit)) {
+      const text = `${name}: position ${line.grossContracts} of ${line.positionLimit} contracts`;
+      if (line.positionState === "breached") breached.push(text);
+      else if (line.positionState === "warning") warned.push(text);
+    }
   }
-  banner.hidden = breached.length === 0;
-  if (breached.length > 0) setText(banner, `LOSS LIMIT BREACHED — ${breached.join(" · ")}`);
+  const shown = breached.length > 0 ? `LIMIT BREACHED — ${breached.join(" · ")}`
+    : warned.length > 0 ? `Limit warning — ${warned.join(" · ")}` : "";
+  banner.hidden = !shown;
+  const kind = breached.length > 0 ? "breach" : warned.length > 0 ? "warning" : "";
+  if (banner.dataset.kind !== kind) banner.dataset.kind = kind;
+  if (shown) setText(banner, shown);
 }

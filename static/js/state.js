@@ -27,6 +27,8 @@ export function createState() {
     fills: new Map(),   // execId -> fill, capped at blotterCap (newest kept)
     blotterCap: BLOTTER_PAGE,
     volume: new Map(),  // instrument -> Map(priceUnits -> {bought, sold})
+    accountVolume: new Map(), // positionKey(account, instrument) -> Map(priceUnits -> {bought, sold})
+    orders: new Map(),  // orderId -> working order (as the server sends it); ended orders leave
     contributions: new Map(), // execId -> {instrument, units, side, qty} counted in volume
     bustedIds: new Set(),     // busts seen, so older history cannot count them again
     dayStart: tradingDayStart(),
@@ -92,6 +94,7 @@ export function applyMessage(state, message) {
     case "pnl": return applyPnl(state, message);
     case "mark": return applyMark(state, message);
     case "limit": return applyLimit(state, message);
+    case "order": return applyOrder(state, message);
     case "status": return applyStatus(state, message);
     case "heartbeat": return settleSeq(state, message.seq);
     case "error":
@@ -121,8 +124,14 @@ function applySnapshot(state, snapshot) {
   }
   state.monitors = new Map((snapshot.monitors ?? []).map((monitor) => [monitor.name, monitor]));
   state.filter = snapshot.filter ?? null;
+  state.orders = new Map();
+  for (const order of snapshot.orders ?? []) {
+    state.orders.set(order.orderId, order);
+    learnPrice(state, order.instrument, order.price, order.priceDecimal);
+  }
   state.fills = new Map();
   state.volume = new Map();
+  state.accountVolume = new Map();
   state.contributions = new Map();
   state.bustedIds = new Set();
   state.lastFill = new Map();
@@ -158,7 +167,7 @@ function countVolume(state, fill) {
   if (!inTradingDay(fill.time, state.dayStart)) return; // yesterday's fills are not today's volume
   const units = parseDecimal(fill.priceDecimal, PRICE_SCALE);
   if (units === null || !Number.isInteger(fill.qty)) return;
-  const contribution = { instrument: fill.instrument, units, side: fill.side, qty: fill.qty };
+  const contribution = { instrument: fill.instrument, account: fill.account, units, side: fill.side, qty: fill.qty };
   adjustVolume(state, contribution, 1);
   if (state.contributions.size >= VOLUME_MEMORY) {
     state.contributions.delete(state.contributions.keys().next().value);
@@ -166,14 +175,32 @@ function countVolume(state, fill) {
   state.contributions.set(fill.execId, contribution);
 }
 
-function adjustVolume(state, { instrument, units, side, qty }, sign) {
-  let levels = state.volume.get(instrument);
-  if (!levels) state.volume.set(instrument, (levels = new Map()));
-  const level = levels.get(units) ?? { bought: 0, sold: 0 };
-  if (side === "buy") level.bought += sign * qty;
-  else level.sold += sign * qty;
-  if (level.bought === 0 && level.sold === 0) levels.delete(units);
-  else levels.set(units, level);
+function adjustVolume(state, { instrument, account, units, side, qty }, sign) {
+  const books = [[state.volume, instrument]];
+  if (typeof account === "string") books.push([state.accountVolume, positionKey(account, instrument)]);
+  for (const [volume, key] of books) {
+    let levels = volume.get(key);
+    if (!levels) volume.set(key, (levels = new Map()));
+    const level = levels.get(units) ?? { bought: 0, sold: 0 };
+    if (side === "buy") level.bought += sign * qty;
+    else level.sold += sign * qty;
+    if (level.bought === 0 && level.sold === 0) levels.delete(units);
+    else levels.set(units, level);
+  }
+}
+
+// A working order replaces its previous version whole; one that ended leaves the ladder.
+function applyOrder(state, order) {
+  if (typeof order.orderId !== "string") return;
+  advanceSeq(state, order.seq);
+  const { type: _type, seq: _seq, ...fields } = order;
+  if (order.status === "working") {
+    state.orders.set(order.orderId, fields);
+    learnPrice(state, order.instrument, order.price, order.priceDecimal);
+  } else {
+    state.orders.delete(order.orderId);
+  }
+  touch(state, "ladder");
 }
 
 function applyFill(state, fill, live) {
@@ -259,6 +286,7 @@ export function rollTradingDay(state, now = Date.now()) {
   if (start === state.dayStart) return false;
   state.dayStart = start;
   state.volume = new Map();
+  state.accountVolume = new Map();
   state.contributions = new Map();
   state.bustedIds = new Set();
   touch(state, "ladder");
@@ -293,8 +321,9 @@ function applyMark(state, mark) {
 
 function applyLimit(state, limit) {
   advanceSeq(state, limit.seq);
-  const { type: _type, ...value } = limit;
-  state.accounts.set(limit.account, { ...state.accounts.get(limit.account), ...value });
+  const { type: _type, scope, ...value } = limit;
+  if (scope === "desk") state.desk = { ...state.desk, ...value };
+  else if (typeof limit.account === "string") state.accounts.set(limit.account, { ...state.accounts.get(limit.account), ...value });
   touch(state, "risk");
 }
 
@@ -321,10 +350,11 @@ export function sourcesStale(state) {
   return false;
 }
 
-/** Instruments worth a ladder: with a position or a mark, in snapshot order. */
+/** Instruments worth a ladder: with a position, a mark or a working order, in snapshot order. */
 export function ladderInstruments(state) {
   const wanted = new Set(state.marks.keys());
   for (const position of state.positions.values()) wanted.add(position.instrument);
+  for (const order of state.orders.values()) wanted.add(order.instrument);
   const ordered = [...state.instruments.keys()].filter((symbol) => wanted.has(symbol));
   for (const symbol of wanted) if (!ordered.includes(symbol)) ordered.push(symbol);
   return ordered;

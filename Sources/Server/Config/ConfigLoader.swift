@@ -134,7 +134,7 @@ public enum ConfigLoader {
         case (nil, .some): throw ConfigError(path: "\(section).tlsCert", message: "missing required value: tlsKey is set, so tlsCert is needed")
         default: break
         }
-        if config.sources.contains("tt") {
+        if config.sources.contains(where: { ["tt", "ttorders", "ttrecon"].contains($0) }) {
             let tt = config.monitors.tt
             guard !tt.baseURL.isEmpty else {
                 throw ConfigError(path: "\(section).sources.tt.baseURL", message: "missing required value: the tt source is enabled")

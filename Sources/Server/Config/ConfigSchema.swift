@@ -17,11 +17,12 @@ enum ConfigSchema {
                                     "maxHandshakesInFlight", "maxBufferedBodyBytes"]
     static let sourcesKeys = ["enabled", "restartBackoffCapSeconds", "replay", "sim", "tt"]
     static let replayKeys = ["file", "speed", "loop", "keepTimes"]
-    static let simKeys = ["accounts", "instruments", "fillsPerSecond", "markIntervalMilliseconds", "maxQty", "seed"]
+    static let simKeys = ["accounts", "instruments", "fillsPerSecond", "ordersPerSecond", "maxWorkingOrders",
+                          "markIntervalMilliseconds", "maxQty", "seed"]
     static let simInstrumentKeys = ["symbol", "tick", "start"]
     static let ttKeys = ["baseURL", "environment", "appName", "company", "pollSeconds", "requestsPerSecond",
                          "tokenRefreshBufferSeconds", "tokenFile", "lookbackSeconds", "requestTimeoutSeconds",
-                         "backoffCapSeconds", "accounts", "instruments", "secretsFile"]
+                         "backoffCapSeconds", "accounts", "instruments", "secretsFile", "seedSOD"]
     static let ttInstrumentKeys = ["symbol", "priceMultiplier"]
     static let ttEnvironments = ["ext_prod_sim", "ext_uat_cert", "ext_prod_live"]
 
@@ -120,6 +121,8 @@ enum ConfigSchema {
             target.instruments = instruments
         }
         if let rate = try sim.rate("fillsPerSecond", minimum: 0, maximum: 10_000) { target.fillsPerSecond = rate }
+        if let rate = try sim.rate("ordersPerSecond", minimum: 0, maximum: 10_000) { target.ordersPerSecond = rate }
+        if let count = try sim.integer("maxWorkingOrders", in: 0...1_000) { target.maxWorkingOrders = count }
         if let every = try sim.integer("markIntervalMilliseconds", in: 10...3_600_000) { target.markIntervalMilliseconds = every }
         if let qty = try sim.integer("maxQty", in: 1...1_000_000) { target.maxQty = Int64(qty) }
         if let seed = try sim.integer("seed", in: 0...Int.max) { target.seed = UInt64(seed) }
@@ -148,6 +151,7 @@ enum ConfigSchema {
         if let seconds = try tt.integer("requestTimeoutSeconds", in: 1...600) { target.requestTimeoutSeconds = seconds }
         if let seconds = try tt.integer("backoffCapSeconds", in: 1...3600) { target.backoffCapSeconds = seconds }
         if let file = try tt.nullableFilePath("secretsFile") { target.secretsFile = file }
+        if let seed = try tt.bool("seedSOD") { target.seedSOD = seed }
         if let accounts = try tt.section("accounts") {
             for (id, value) in accounts.members where !id.hasPrefix("//") {
                 guard case .string(let account) = value, !account.isEmpty else {

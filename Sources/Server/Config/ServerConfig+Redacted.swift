@@ -66,6 +66,8 @@ extension ServerConfig {
                         .object([("symbol", .string($0.symbol)), ("tick", .string($0.tick)), ("start", .string($0.start))])
                     })),
                     ("fillsPerSecond", rate(monitors.sim.fillsPerSecond)),
+                    ("ordersPerSecond", rate(monitors.sim.ordersPerSecond)),
+                    ("maxWorkingOrders", number(monitors.sim.maxWorkingOrders)),
                     ("markIntervalMilliseconds", number(monitors.sim.markIntervalMilliseconds)),
                     ("maxQty", .int(monitors.sim.maxQty)),
                     ("seed", Int64(exactly: monitors.sim.seed).map { .int($0) } ?? .number(String(monitors.sim.seed))),
@@ -87,6 +89,7 @@ extension ServerConfig {
                         ($0.key, .object([("symbol", .string($0.value.symbol)), ("priceMultiplier", .string($0.value.priceMultiplier))]))
                     })),
                     ("secretsFile", text(tt.secretsFile)),
+                    ("seedSOD", .bool(tt.seedSOD)),
                     ("appKey", masked(tt.appKey)),
                     ("appSecret", masked(tt.appSecret)),
                 ])),

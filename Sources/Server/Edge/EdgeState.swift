@@ -32,6 +32,8 @@ final class EdgeState {
     private var accounts: [String: AccountTotals] = [:]
     private var desk = DeskTotals()
     private var marks: [String: MarkRecord] = [:]
+    /// Working orders by orderId (an order that fills, cancels or is rejected leaves).
+    private var orders: [String: OrderRecord] = [:]
     private let instrumentRank: [String: Int]
     /// Fills in arrival order (oldest first) with the seq of the event that stored each.
     private var fillOrder: [String] = []
@@ -80,6 +82,7 @@ final class EdgeState {
         let accountMessages = try entries("accounts", as: "pnl", scope: "account")
         let markMessages = try entries("marks", as: "mark")
         let fillMessages = try entries("fills", as: "fill")
+        let orderMessages = json["orders"] == nil ? [] : try entries("orders", as: "order")
         guard case .object(var deskFields)? = json["desk"] else { throw Refusal(description: "the core's snapshot has no desk (load it with an unscoped token)") }
         deskFields.insert(("type", .string("pnl")), at: 0)
         deskFields.insert(("scope", .string("desk")), at: 1)
@@ -88,7 +91,7 @@ final class EdgeState {
         }
         reset(epoch: epoch, seq: seq)
         desk = deskTotals
-        for message in positionMessages + accountMessages + markMessages + fillMessages { apply(message, loading: true) }
+        for message in positionMessages + accountMessages + markMessages + fillMessages + orderMessages { apply(message, loading: true) }
         loaded = true
     }
 
@@ -101,7 +104,7 @@ final class EdgeState {
     private func reset(epoch: String?, seq: Int64) {
         self.epoch = epoch
         lastSeq = seq
-        positions = [:]; accounts = [:]; desk = DeskTotals(); marks = [:]
+        positions = [:]; accounts = [:]; desk = DeskTotals(); marks = [:]; orders = [:]
         fillOrder = []; fillHead = 0; fills = [:]
         recent = []; recentHead = 0
     }
@@ -196,6 +199,13 @@ final class EdgeState {
             current.limitUsed = totals.limitUsed
             current.limitState = totals.limitState
             accounts[totals.account] = current
+        case .deskLimit(let totals, _):
+            desk.lossLimit = totals.lossLimit
+            desk.limitUsed = totals.limitUsed
+            desk.limitState = totals.limitState
+        case .order(let record, _):
+            // The snapshot lists working orders only, as the core's ledger does.
+            if record.status == .working { orders[record.orderId] = record } else { orders.removeValue(forKey: record.orderId) }
         case .status, .heartbeat, .resumed, .error, .pong:
             break
         }
@@ -217,7 +227,9 @@ final class EdgeState {
             marks: marks.values.sorted { (instrumentRank[$0.instrument] ?? .max, $0.instrument) < (instrumentRank[$1.instrument] ?? .max, $1.instrument) }
                 .filter { filter.permits(instrument: $0.instrument) },
             fills: recentFills.map { ($0.record, $0.seq) },
-            monitors: monitors, filter: filter)
+            monitors: monitors, filter: filter,
+            orders: orders.values.filter { filter.permits(account: $0.account) && filter.permits(instrument: $0.instrument) }
+                .sorted { ($0.account, $0.instrument, $0.orderId) < ($1.account, $1.instrument, $1.orderId) })
     }
 
     func snapshotFrame(filter: SubscriptionFilter, format: WireFormat, resync: Bool, monitors: [MonitorStatus]) -> SharedBuffer {

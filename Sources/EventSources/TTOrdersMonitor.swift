@@ -1,0 +1,268 @@
+import Bytes
+import JSON
+import Ledger
+import Synchronization
+import Wire
+
+/// Polls TT's working orders (`ttorders` source): every `pollSeconds`, `GET
+/// /ttledger/{env}/orders`, keeps the orders with `orderStatus` "1" (working) and
+/// `leavesQuantity` > 0, and turns the difference from the working set it last stored into order
+/// messages — `new` for an order it has not seen, `replace` when its price or total quantity
+/// changed, `cancel` (or `reject` for `orderStatus` "8") when it left the working set — each with
+/// the next version of that order. An order that left because it filled (`orderStatus` "2") gets
+/// no message: the fill poller's fills name it and fill it.
+///
+/// The working set it diffs against is its cursor, stored with the messages in the same
+/// transaction: after a restart (or a failed commit, which stores neither) it diffs against
+/// exactly what the server holds, so no change is lost or sent twice. Same token manager, rate
+/// limit, backoff and error rules as the fill poller (`TTFillPoller`).
+public final class TTOrdersMonitor: Monitor {
+    public let name: String
+    private let config: TTConfig
+    private let transport: any OutboundHTTP
+    private let clock: any MonitorClock
+    private let catalogSymbols: [String: String]
+    private let rateLimit: TokenBucket
+    public let tokens: TTTokenManager
+    private let jitter: Mutex<SeededRandom>
+    private let counts = Mutex(SubmissionCounts())
+    private let submitTimeoutSeconds: Int
+
+    /// One order as last sent: what a later poll is compared with.
+    public struct Known: Sendable, Equatable {
+        public var orderId: String
+        public var version: Int64
+        public var account: String
+        public var instrument: String
+        public var side: String
+        public var qty: Int64
+        /// Exact decimal text.
+        public var price: String
+    }
+
+    public struct PollSummary: Sendable, Equatable {
+        public var working = 0
+        public var new = 0
+        public var replaced = 0
+        public var ended = 0
+        public var skipped: [String] = []
+    }
+
+    /// `rateLimit` and `tokens` are shared with the fill poller when both run (one plan limit,
+    /// one token).
+    public init(config: TTConfig, name: String = "ttorders", transport: any OutboundHTTP = URLSessionTransport(),
+                clock: any MonitorClock = SystemClock(), catalogSymbols: [String: String] = [:],
+                rateLimit: TokenBucket? = nil, tokens: TTTokenManager? = nil,
+                jitterSeed: UInt64 = UInt64.random(in: 0...UInt64.max), submitTimeoutSeconds: Int = 30) {
+        self.name = name
+        self.config = config
+        self.transport = transport
+        self.clock = clock
+        self.catalogSymbols = catalogSymbols
+        let bucket = rateLimit ?? TokenBucket(ratePerSecond: config.requestsPerSecond, burst: 1, clock: clock)
+        self.rateLimit = bucket
+        self.tokens = tokens ?? TTTokenManager(config: config, transport: transport, clock: clock, rateLimit: bucket)
+        self.jitter = Mutex(SeededRandom(seed: jitterSeed))
+        self.submitTimeoutSeconds = submitTimeoutSeconds
+    }
+
+    public var submissionCounts: SubmissionCounts { counts.withLock { $0 } }
+
+    public func run(sink: any MessageSink, status: any MonitorStatusSink, stopping: StopSignal) throws {
+        let backoff = Backoff(initialMilliseconds: 500, capSeconds: Int64(max(1, config.backoffCapSeconds)), jitter: true)
+        var failures = 0
+        var lastSuccess: Int64?
+        while !stopping.isStopped {
+            let delay: Int64
+            do {
+                let summary = try pollOnce(sink: sink, stopping: stopping)
+                failures = 0
+                lastSuccess = clock.now()
+                let problem = summary.skipped.last.map { "skipped \(summary.skipped.count) order(s): \($0)" }
+                    ?? counts.withLock { $0.lastRejection }.map { "rejected \($0)" }
+                status.report(MonitorStatus(name: name, state: .running, lastError: problem, lastSuccess: lastSuccess))
+                delay = Int64(max(1, config.pollSeconds)) * 1_000_000_000
+            } catch .stopped {
+                return
+            } catch {
+                guard error.isTransient else { throw error }
+                failures += 1
+                status.report(MonitorStatus(name: name, state: .degraded, lastError: error.description, lastSuccess: lastSuccess))
+                delay = error.retryAfterSeconds.map { $0 * 1_000_000_000 }
+                    ?? jitter.withLock { backoff.delay(attempt: failures, random: &$0) }
+            }
+            if !clock.sleep(nanoseconds: delay, stopping: stopping) { return }
+        }
+    }
+
+    /// One poll: the working set now, diffed against the stored one, submitted with the new set
+    /// as the cursor. Public so tests can drive single cycles.
+    public func pollOnce(sink: any MessageSink, stopping: StopSignal) throws(TTError) -> PollSummary {
+        var known = try Self.decode(cursor: sink.cursor(named: name))
+        let reply = try fetchOrders(stopping: stopping)
+        guard (200..<300).contains(reply.status) else {
+            throw .status(code: reply.status, retryAfterSeconds: retryAfter(reply), detail: String(reply.body.prefix(200)))
+        }
+        let page = try TTOrderMapping.page(from: reply.body, config: config, catalogSymbols: catalogSymbols)
+        var summary = PollSummary(working: page.working.count, skipped: page.skipped)
+        var messages: [ProducerMessage] = []
+        for order in page.working {
+            if var previous = known[order.orderId] {
+                guard previous.qty != order.qty || previous.price != order.price else { continue }
+                previous.version += 1
+                previous.qty = order.qty
+                previous.price = order.price
+                known[order.orderId] = previous
+                messages.append(.order(OrderMessage(action: .replace, orderId: order.orderId, version: previous.version,
+                                                    qty: order.qty, price: order.price)))
+                summary.replaced += 1
+            } else {
+                known[order.orderId] = Known(orderId: order.orderId, version: 1, account: order.account,
+                                             instrument: order.instrument, side: order.side, qty: order.qty, price: order.price)
+                messages.append(.order(OrderMessage(action: .new, orderId: order.orderId, version: 1, account: order.account,
+                                                    instrument: order.instrument, side: order.side, qty: order.qty,
+                                                    price: order.price)))
+                summary.new += 1
+            }
+        }
+        let working = Set(page.working.map(\.orderId))
+        for orderId in known.keys.sorted() where !working.contains(orderId) {
+            let previous = known.removeValue(forKey: orderId)!
+            // Filled orders end through their fills; anything else that left was cancelled or rejected.
+            if page.filled.contains(orderId) { continue }
+            let action: OrderEvent.Action = page.rejected.contains(orderId) ? .reject : .cancel
+            messages.append(.order(OrderMessage(action: action, orderId: orderId, version: previous.version + 1)))
+            summary.ended += 1
+        }
+        let cursor = Self.encode(known)
+        // Nothing changed: nothing to store (the cursor is already this set).
+        guard !messages.isEmpty || cursor != (sink.cursor(named: name) ?? Self.encode([:])) else { return summary }
+        let results: [SubmitResult]
+        do {
+            results = try submitAndWait(messages, to: sink, source: name, cursor: (name, cursor), timeoutSeconds: submitTimeoutSeconds)
+        } catch {
+            throw .network(error.description)
+        }
+        // Not stored: neither was the cursor; the next poll diffs against the old set again.
+        if let failure = results.storageFailure { throw .storage(failure) }
+        counts.withLock { $0.add(results, refs: messages.map(\.ref)) }
+        return summary
+    }
+
+    private func fetchOrders(stopping: StopSignal) throws(TTError) -> OutboundReply {
+        let token = try tokens.bearer(stopping: stopping)
+        let reply = try get(token: token, stopping: stopping)
+        guard reply.status == 401 else { return reply }
+        let fresh = try tokens.refresh(replacing: token, stopping: stopping)
+        let retried = try get(token: fresh, stopping: stopping)
+        if retried.status == 401 { throw .unauthorized("orders request still 401 with a new token") }
+        return retried
+    }
+
+    private func get(token: String, stopping: StopSignal) throws(TTError) -> OutboundReply {
+        guard let key = config.appKey?.reveal() else { throw .notConfigured("app key is not set") }
+        if !rateLimit.acquire(stopping: stopping) { throw .stopped }
+        let requestId = formEncoded(ttRequestId(app: config.appName, company: config.company))
+        let url = "\(config.baseURL)/ttledger/\(config.environment)/orders?requestId=\(requestId)"
+        return try transport.send(
+            OutboundRequest(method: "GET", url: url,
+                            headers: ["x-api-key": key, "Authorization": "Bearer \(token)", "Accept": "application/json"]),
+            timeoutSeconds: config.requestTimeoutSeconds)
+    }
+
+    // MARK: The cursor: the working set as last stored
+
+    static func encode(_ known: [String: Known]) -> String {
+        JSONValue.array(known.keys.sorted().map { id in
+            let order = known[id]!
+            return .object([("id", .string(id)), ("v", .int(order.version)), ("a", .string(order.account)),
+                            ("i", .string(order.instrument)), ("s", .string(order.side)), ("q", .int(order.qty)),
+                            ("p", .string(order.price))])
+        }).serialized
+    }
+
+    static func decode(cursor: String?) throws(TTError) -> [String: Known] {
+        guard let cursor else { return [:] }
+        guard case .array(let items)? = try? JSONValue.parse(cursor) else {
+            throw .notConfigured("stored cursor is not a TT working-order set")
+        }
+        var known: [String: Known] = [:]
+        for item in items {
+            guard let id = item["id"]?.stringValue, let version = item["v"]?.intValue, let account = item["a"]?.stringValue,
+                  let instrument = item["i"]?.stringValue, let side = item["s"]?.stringValue, let qty = item["q"]?.intValue,
+                  let price = item["p"]?.stringValue else {
+                throw .notConfigured("stored cursor has an unreadable order")
+            }
+            known[id] = Known(orderId: id, version: version, account: account, instrument: instrument, side: side,
+                              qty: qty, price: price)
+        }
+        return known
+    }
+}
+
+/// One reply of `GET /ttledger/{env}/orders`, mapped.
+struct TTOrderPage {
+    struct Working: Equatable {
+        var orderId: String
+        var account: String
+        var instrument: String
+        var side: String
+        /// Total order quantity (`orderQty`, else leaves + cumulative filled).
+        var qty: Int64
+        var price: String
+    }
+    var working: [Working] = []
+    /// Orders the reply lists as filled ("2") or rejected ("8"), by id.
+    var filled: Set<String> = []
+    var rejected: Set<String> = []
+    var skipped: [String] = []
+}
+
+enum TTOrderMapping {
+    static func page(from body: String, config: TTConfig, catalogSymbols: [String: String]) throws(TTError) -> TTOrderPage {
+        let json: JSONValue
+        do { json = try JSONValue.parse(body) } catch { throw .malformedReply("orders reply: \(error.message) at byte \(error.offset)") }
+        let items: [JSONValue]
+        if case .array(let list) = json { items = list }
+        else if case .array(let list)? = json["orders"] { items = list }
+        else if case .object = json, json["orders"] == nil || json["orders"] == .null { items = [] }
+        else { throw .malformedReply("orders reply has no 'orders' array") }
+        var page = TTOrderPage()
+        var seen = Set<String>()
+        for item in items {
+            guard case .object = item else { page.skipped.append("an order that is not an object"); continue }
+            guard let orderId = TTFillMapping.text(item["orderId"]) else { page.skipped.append("an order without orderId"); continue }
+            let status = TTFillMapping.text(item["orderStatus"]) ?? TTFillMapping.text(item["ordStatus"])
+            let leaves = TTFillMapping.integer(item["leavesQuantity"]) ?? TTFillMapping.integer(item["leavesQty"]) ?? 0
+            switch status {
+            case "2": page.filled.insert(orderId); continue
+            case "8": page.rejected.insert(orderId); continue
+            case "1" where leaves > 0: break
+            default: continue   // cancelled, done, pending, or nothing left
+            }
+            guard seen.insert(orderId).inserted else { page.skipped.append("order \(orderId) listed twice"); continue }
+            guard let accountId = TTFillMapping.text(item["accountId"]) else { page.skipped.append("order \(orderId) has no accountId"); continue }
+            guard let instrumentId = TTFillMapping.text(item["instrumentId"]) else {
+                page.skipped.append("order \(orderId) has no instrumentId"); continue
+            }
+            let side: String
+            switch TTFillMapping.text(item["side"]) {
+            case "1": side = "buy"
+            case "2": side = "sell"
+            case let other: page.skipped.append("order \(orderId) has side \(other ?? "missing") (expected \"1\" or \"2\")"); continue
+            }
+            let mapping = config.instruments[instrumentId]
+            guard let pxText = TTFillMapping.text(item["price"]), let px = ScaledDecimal(pxText),
+                  let multiplier = ScaledDecimal(mapping?.priceMultiplier ?? "1"), let price = px.multiplied(by: multiplier) else {
+                page.skipped.append("order \(orderId) has no exactly scalable price"); continue
+            }
+            let filled = TTFillMapping.integer(item["cumQty"]) ?? TTFillMapping.integer(item["executedQuantity"]) ?? 0
+            let qty = TTFillMapping.integer(item["orderQty"]) ?? TTFillMapping.integer(item["orderQuantity"]) ?? (leaves + filled)
+            guard qty > 0 else { page.skipped.append("order \(orderId) has no positive quantity"); continue }
+            page.working.append(TTOrderPage.Working(orderId: orderId, account: config.accounts[accountId] ?? accountId,
+                                                    instrument: mapping?.symbol ?? catalogSymbols[instrumentId] ?? instrumentId,
+                                                    side: side, qty: qty, price: price.description))
+        }
+        return page
+    }
+}

@@ -1,0 +1,265 @@
+"""TT sources end to end against a loopback fake TT REST API: the orders monitor drives an order's
+life (new → partial fill → replace → cancel) into the ledger each once, across a SIGKILL; the fill
+poller's fills name their order and its trade cancel busts a fill; the reconciliation monitor
+reports a position break injected at TT on /healthz, /metrics, the text mode and the page."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from test_push_support import ws_connect
+
+ENV = "ext_uat_cert"
+
+
+class FakeTT:
+    """Tokens, fills (by timeStamp window), working orders and positions, all scripted."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.fills: list[dict] = []
+        self.orders: dict[str, dict] = {}
+        self.positions: list[dict] = []
+        self.requests: list[str] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def reply(self, body: dict, status: int = 200):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                with fake.lock:
+                    fake.requests.append(self.path)
+                if self.path.startswith(f"/ttid/{ENV}/token"):
+                    return self.reply({"access_token": "T1", "token_type": "bearer", "seconds_until_expiry": 3600})
+                self.reply({}, 404)
+
+            def do_GET(self):
+                url = urlparse(self.path)
+                query = parse_qs(url.query)
+                with fake.lock:
+                    fake.requests.append(url.path)
+                    if self.headers.get("Authorization") != "Bearer T1":
+                        return self.reply({"status": "Unauthorized"}, 401)
+                    if url.path == f"/ttledger/{ENV}/fills":
+                        low, high = int(query["minTimestamp"][0]), int(query["maxTimestamp"][0])
+                        page = sorted((f for f in fake.fills if low <= int(f["timeStamp"]) <= high), key=lambda f: int(f["timeStamp"]))[:100]
+                        return self.reply({"lastPage": "true", "fills": page})
+                    if url.path == f"/ttledger/{ENV}/orders":
+                        return self.reply({"orders": list(fake.orders.values())})
+                    if url.path == f"/ttmonitor/{ENV}/position":
+                        return self.reply({"positions": fake.positions})
+                self.reply({}, 404)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        self.server.shutdown()
+
+    def count(self, endpoint: str) -> int:
+        """Requests served so far to the path ending in `endpoint` (fills, orders, position)."""
+        with self.lock:
+            return sum(1 for path in self.requests if path.endswith("/" + endpoint))
+
+    def order(self, order_id, *, qty, leaves, price, side="1", status="1"):
+        with self.lock:
+            self.orders[order_id] = {"orderId": order_id, "accountId": 12345, "instrumentId": "INS1", "side": side,
+                                     "orderQty": qty, "leavesQuantity": leaves, "cumQty": qty - leaves,
+                                     "price": price, "orderStatus": status}
+
+    def fill(self, unique_exec_id, *, qty, price, order_id=None, side="1", **extra):
+        now = time.time_ns()
+        record = {"timeStamp": str(now), "transactTime": now, "uniqueExecId": unique_exec_id, "accountId": 12345,
+                  "instrumentId": "INS1", "side": side, "lastQty": qty, "lastPx": price, **extra}
+        if order_id:
+            record["orderId"] = order_id
+        with self.lock:
+            self.fills.append(record)
+
+    def position(self, *, net, bought, sold, sod=0):
+        with self.lock:
+            self.positions = [{"accountId": 12345, "instrumentId": "INS1", "netPosition": net, "buyFillQty": bought,
+                               "sellFillQty": sold, "sodNetPos": sod, "pnl": 0, "realizedPnl": 0}]
+
+
+@pytest.fixture
+def fake_tt():
+    tt = FakeTT()
+    yield tt
+    tt.stop()
+
+
+def tt_server(server_factory, fake_tt, tmp_path, sources, **tt):
+    config = {"sim": {"sources": {"enabled": sources, "tt": {**tt,
+        "baseURL": fake_tt.url, "environment": ENV, "pollSeconds": 1, "requestsPerSecond": 25, "lookbackSeconds": 600,
+        "tokenFile": str(tmp_path / "tt-token.json"), "backoffCapSeconds": 1,
+        "accounts": {"12345": "ACC1"}, "instruments": {"INS1": {"symbol": "ZNZ6"}}}}}}
+    return server_factory(sources=None, config=config,
+                          env={"LADDERWIRE_TT_APP_KEY": "app-key", "LADDERWIRE_TT_APP_SECRET": "app-secret"})
+
+
+def wait_until(predicate, timeout=20.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def order_of(server, order_id):
+    status, snapshot = server.get_json("/api/snapshot")
+    assert status == 200
+    return next((o for o in snapshot["orders"] if o["orderId"] == order_id), None)
+
+
+def order_events(server):
+    import sqlite3
+    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
+        return [json.loads(row[0]) for row in db.execute("SELECT payload FROM events WHERE kind = 'order' ORDER BY seq")]
+
+
+def test_tt_orders_and_fills_drive_an_orders_life_once_across_a_kill(server_factory, fake_tt, tmp_path):
+    fake_tt.order("TT1", qty=5, leaves=5, price=110.25)
+    server = tt_server(server_factory, fake_tt, tmp_path, ["tt", "ttorders"])
+    order = wait_until(lambda: order_of(server, "TT1"), what="the TT order on the ladder")
+    assert (order["leavesQty"], order["price"], order["account"], order["instrument"]) == (5, "110'080", "ACC1", "ZNZ6")
+
+    # A partial fill at TT: the fill names the order, the leaves drop; the orders monitor sends nothing.
+    fake_tt.order("TT1", qty=5, leaves=3, price=110.25)
+    fake_tt.fill("UF1", qty=2, price=110.25, order_id="TT1")
+    wait_until(lambda: (order_of(server, "TT1") or {}).get("leavesQty") == 3, what="the partial fill")
+
+    # A replace: price and total.
+    fake_tt.order("TT1", qty=4, leaves=2, price=110.265625)
+    wait_until(lambda: (order_of(server, "TT1") or {}).get("price") == "110'085", what="the replace")
+    assert order_of(server, "TT1")["qty"] == 4 and order_of(server, "TT1")["leavesQty"] == 2
+
+    # Killed and restarted: nothing is sent twice, and a change made while it was down arrives once.
+    server.kill()
+    fake_tt.order("TT1", qty=4, leaves=0, price=110.265625, status="4")
+    fake_tt.fill("UB1", qty=2, price=110.25, execType="H", refUniqueExecId="UF1")
+    server.start()
+    wait_until(lambda: order_of(server, "TT1") is None, what="the cancel after the restart")
+    # Two more polls of each source after that (counted at the fake, not timed) change nothing.
+    polls = fake_tt.count("orders"), fake_tt.count("fills")
+    wait_until(lambda: fake_tt.count("orders") >= polls[0] + 2 and fake_tt.count("fills") >= polls[1] + 2,
+               what="two more polls")
+    assert [(e["action"], e["version"]) for e in order_events(server)] == [("new", 1), ("replace", 2), ("cancel", 3)]
+    status, fills = server.get_json("/api/fills?account=ACC1")
+    assert [(f["execId"], f["status"]) for f in fills["fills"]] == [("UF1", "busted")]
+    status, snapshot = server.get_json("/api/snapshot")
+    assert all(p["net"] == 0 for p in snapshot["positions"] if p["instrument"] == "ZNZ6")
+
+
+def test_a_position_break_at_tt_shows_on_healthz_metrics_text_and_the_page(server_factory, fake_tt, tmp_path, request):
+    fake_tt.position(net=3, bought=3, sold=0)
+    server = tt_server(server_factory, fake_tt, tmp_path, ["ttrecon"])
+    status, body = server.post_fills([{"type": "fill", "execId": "P1", "account": "ACC1", "instrument": "ZNZ6", "side": "buy",
+                                       "qty": 3, "price": "110-16"}])
+    assert status == 200, body
+
+    def recon():
+        status, health = server.get_json("/healthz")
+        monitor = next((m for m in health["monitors"] if m["name"] == "ttrecon"), None)
+        return (monitor or {}).get("recon")
+    lines = wait_until(lambda: (recon() or [None])[0] and recon()[0]["state"] == "match" and recon(), what="a match")
+    assert lines == [{"account": "ACC1", "instrument": "ZNZ6", "state": "match", "ledger": {"net": 3, "bought": 3, "sold": 0, "sod": 0},
+                      "tt": {"net": 3, "bought": 3, "sold": 0, "sod": 0}, "difference": 0}]
+
+    with ws_connect(server, "/ws?format=text&channels=status") as ws:
+        ws.recv(timeout=10)   # the snapshot
+        polls = fake_tt.count("position")
+        fake_tt.position(net=5, bought=5, sold=0)
+        line = ws.recv(timeout=10)
+        # Within one poll: the poll in flight at the injection (old data), the next one (the
+        # break), and at most one more that may have started before this line was read.
+        assert fake_tt.count("position") <= polls + 3, "the break arrived within a poll"
+        assert "RECON    ACC1       ZNZ6   BREAK  ledger net    +3 (b 3 s 0 sod 0)  tt net    +5 (b 5 s 0 sod 0)  diff -2" in line, line
+    assert recon()[0]["state"] == "break" and recon()[0]["difference"] == -2
+    metrics = server.metrics()
+    assert metrics['ladderwire_recon_lines{monitor="ttrecon",state="break"}'] == 1
+    assert metrics['ladderwire_recon_lines{monitor="ttrecon",state="match"}'] == 0
+
+    # The page shows it where the trader looks (headless Chromium, when installed).
+    browser = request.getfixturevalue("browser") if _chromium() else None
+    if browser is None:
+        return
+    from selenium.webdriver.common.by import By
+    browser.get(server.url + "/")
+    banner = wait_until(lambda: (lambda el: el if el.is_displayed() and "POSITION BREAK" in el.text else None)(
+        browser.find_element(By.ID, "recon-banner")), what="the break banner")
+    assert banner.text == "POSITION BREAK vs TT — ACC1 ZNZ6: ledger +3, TT +5 (diff −2)"
+    fake_tt.position(net=3, bought=3, sold=0)
+    wait_until(lambda: not browser.find_element(By.ID, "recon-banner").is_displayed(), what="the banner to clear")
+
+
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
+CHROMIUM = next((path for path in (os.environ.get("CHROMIUM"), shutil.which("chromium"),
+                                   shutil.which("chromium-browser"), shutil.which("google-chrome")) if path), None)
+
+
+def test_seed_sod_takes_tts_start_of_day_for_an_untraded_book_audited(server_factory, fake_tt, tmp_path):
+    fake_tt.position(net=5, bought=0, sold=0, sod=5)
+    server = tt_server(server_factory, fake_tt, tmp_path, ["ttrecon"], seedSOD=True)
+    status, body = server.post_fills([{"type": "sod", "account": "ACC1", "instrument": "ZNZ6", "qty": 2, "price": "110-16"}])
+    assert status == 200, body
+
+    def line():
+        status, snapshot = server.get_json("/api/snapshot")
+        return next((p for p in snapshot["positions"] if p["account"] == "ACC1" and p["instrument"] == "ZNZ6"), None)
+    wait_until(lambda: (line() or {}).get("sodQty") == 5, what="TT's SOD in the ledger")
+    assert line()["net"] == 5 and line()["avgPrice"] == "110'160"
+    import sqlite3
+    with sqlite3.connect(f"file:{server.db_path}?mode=ro", uri=True) as db:
+        audit = db.execute("SELECT actor, action, detail FROM audit WHERE action = 'sod' ORDER BY id").fetchall()
+    assert audit[-1] == ("ttrecon", "sod", "ACC1/ZNZ6"), audit
+
+    def recon():
+        status, health = server.get_json("/healthz")
+        return next(m for m in health["monitors"] if m["name"] == "ttrecon").get("recon")
+    wait_until(lambda: recon() and recon()[0]["state"] == "match", what="the match after seeding")
+
+
+def _chromium() -> bool:
+    return CHROMIUM is not None and os.path.exists(CHROMEDRIVER) and importlib.util.find_spec("selenium") is not None
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
