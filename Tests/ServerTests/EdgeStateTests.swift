@@ -78,27 +78,51 @@ final class Published: Sendable {
         return all
     }()
 
-    func randomLines(_ count: Int, random: inout SeededRandom, execIds: inout [String]) -> [String] {
+    /// What the random stream has created so far, for busts, corrections and order changes.
+    struct RandomBook {
+        var execIds: [String] = []
+        var orders: [(id: String, account: String, instrument: String, stem: String)] = []
+    }
+
+    func randomLines(_ count: Int, random: inout SeededRandom, book: inout RandomBook) -> [String] {
         let instruments = [("ZNZ6", "110-"), ("ZFZ6", "107-"), ("ESZ6", "6012.")]
         var lines: [String] = []
+        func price(_ instrument: String, _ stem: String, _ random: inout SeededRandom) -> String {
+            instrument == "ESZ6" ? stem + ["00", "25", "50", "75"][Int.random(in: 0..<4, using: &random)]
+                                 : stem + String(format: "%02d", Int.random(in: 0..<32, using: &random))
+        }
         for _ in 0..<count {
             let (instrument, stem) = instruments[Int.random(in: 0..<instruments.count, using: &random)]
-            let price = instrument == "ESZ6" ? stem + ["00", "25", "50", "75"][Int.random(in: 0..<4, using: &random)]
-                                             : stem + String(format: "%02d", Int.random(in: 0..<32, using: &random))
-            switch Int.random(in: 0..<10, using: &random) {
+            let account = "ACC\(Int.random(in: 1...3, using: &random))"
+            let side = Bool.random(using: &random) ? "buy" : "sell"
+            switch Int.random(in: 0..<14, using: &random) {
             case 0..<6:
-                let execId = "E\(execIds.count)"
-                execIds.append(execId)
-                let account = "ACC\(Int.random(in: 1...3, using: &random))"
-                let side = Bool.random(using: &random) ? "buy" : "sell"
-                lines.append(#"{"type":"fill","execId":"\#(execId)","account":"\#(account)","instrument":"\#(instrument)","side":"\#(side)","qty":\#(Int.random(in: 1...5, using: &random)),"price":"\#(price)"}"#)
+                let execId = "E\(book.execIds.count)"
+                book.execIds.append(execId)
+                lines.append(#"{"type":"fill","execId":"\#(execId)","account":"\#(account)","instrument":"\#(instrument)","side":"\#(side)","qty":\#(Int.random(in: 1...5, using: &random)),"price":"\#(price(instrument, stem, &random))"}"#)
             case 6, 7:
-                lines.append(#"{"type":"mark","instrument":"\#(instrument)","price":"\#(price)"}"#)
-            case 8 where !execIds.isEmpty:
-                lines.append(#"{"type":"bust","execId":"\#(execIds[Int.random(in: 0..<execIds.count, using: &random)])"}"#)
+                lines.append(#"{"type":"mark","instrument":"\#(instrument)","price":"\#(price(instrument, stem, &random))"}"#)
+            case 8 where !book.execIds.isEmpty:
+                lines.append(#"{"type":"bust","execId":"\#(book.execIds[Int.random(in: 0..<book.execIds.count, using: &random)])"}"#)
+            case 9:
+                guard let execId = book.execIds.randomElement(using: &random) else { continue }
+                lines.append(#"{"type":"correct","execId":"\#(execId)","qty":\#(Int.random(in: 1...4, using: &random)),"price":"\#(price(instrument, stem, &random))"}"#)
+            case 10:
+                let id = "O\(book.orders.count)"
+                book.orders.append((id, account, instrument, stem))
+                lines.append(#"{"type":"order","action":"new","orderId":"\#(id)","account":"\#(account)","instrument":"\#(instrument)","side":"\#(side)","qty":\#(Int.random(in: 2...9, using: &random)),"price":"\#(price(instrument, stem, &random))"}"#)
+            case 11:
+                guard let order = book.orders.randomElement(using: &random) else { continue }
+                lines.append(#"{"type":"order","action":"replace","orderId":"\#(order.id)","qty":\#(Int.random(in: 2...9, using: &random)),"price":"\#(price(order.instrument, order.stem, &random))"}"#)
+            case 12:
+                guard let order = book.orders.randomElement(using: &random) else { continue }
+                lines.append(#"{"type":"order","action":"cancel","orderId":"\#(order.id)"}"#)
             default:
-                guard let execId = execIds.randomElement(using: &random) else { continue }
-                lines.append(#"{"type":"correct","execId":"\#(execId)","qty":\#(Int.random(in: 1...4, using: &random)),"price":"\#(price)"}"#)
+                // A fill against a working order (refused by the ledger when the order is gone).
+                guard let order = book.orders.randomElement(using: &random) else { continue }
+                let execId = "E\(book.execIds.count)"
+                book.execIds.append(execId)
+                lines.append(#"{"type":"fill","execId":"\#(execId)","orderId":"\#(order.id)","account":"\#(order.account)","instrument":"\#(order.instrument)","side":"\#(side)","qty":1,"price":"\#(price(order.instrument, order.stem, &random))"}"#)
             }
         }
         return lines
@@ -114,10 +138,11 @@ final class Published: Sendable {
         let state = EdgeState(encoder: core.pipeline.encoder, snapshotFills: 5, retain: 1_000)
         state.loadEmpty(epoch: nil)
         var random = SeededRandom(seed: 1515)
-        var execIds: [String] = []
+        var book = RandomBook()
         let epoch = core.pipeline.epoch
+        var sawWorkingOrders = false
         for round in 0..<25 {
-            core.submit(randomLines(Int.random(in: 1...8, using: &random), random: &random, execIds: &execIds))
+            core.submit(randomLines(Int.random(in: 1...8, using: &random), random: &random, book: &book))
             let events = core.published.take()
             for entry in entries(events, epoch: epoch) { _ = try state.apply(entry) }
             for filter in Self.filters {
@@ -125,23 +150,25 @@ final class Published: Sendable {
                 let got = core.pipeline.encoder.json(state.snapshot(filter: filter, resync: false, monitors: [], now: 7))
                 #expect(String(decoding: got, as: UTF8.self) == String(decoding: expected, as: UTF8.self), "round \(round)")
             }
+            sawWorkingOrders = sawWorkingOrders || !state.snapshot(filter: SubscriptionFilter(), resync: false, monitors: []).orders.isEmpty
         }
         #expect(state.rewrittenEntries == 0, "the edge writes every message as the core did")
+        #expect(sawWorkingOrders, "the stream must reach working orders, or the comparison proves little for them")
     }
 
     @Test func loadingTheCoresSnapshotThenFollowingGivesTheSameSnapshots() throws {
         let core = try Core()
         defer { core.stop() }
         var random = SeededRandom(seed: 77)
-        var execIds: [String] = []
-        core.submit(randomLines(60, random: &random, execIds: &execIds))
+        var book = RandomBook()
+        core.submit(randomLines(60, random: &random, book: &book))
         _ = core.published.take()
         let snapshot = core.read { $0.snapshotBytes(filter: SubscriptionFilter(), resync: false, monitors: [], now: 7) }
         let state = EdgeState(encoder: core.pipeline.encoder, snapshotFills: 5, retain: 1_000)
         try state.load(snapshot: try JSONValue.parse(String(decoding: snapshot, as: UTF8.self)))
         #expect(String(decoding: core.pipeline.encoder.json(state.snapshot(filter: SubscriptionFilter(), resync: false, monitors: [], now: 7)), as: UTF8.self) == String(decoding: snapshot, as: UTF8.self))
         for _ in 0..<10 {
-            core.submit(randomLines(5, random: &random, execIds: &execIds))
+            core.submit(randomLines(5, random: &random, book: &book))
             let events = core.published.take()
             for entry in entries(events, epoch: core.pipeline.epoch) { _ = try state.apply(entry) }
             // Unfiltered snapshots match exactly; filtered ones too once enough fills went by
@@ -155,11 +182,11 @@ final class Published: Sendable {
         let core = try Core()
         defer { core.stop() }
         var random = SeededRandom(seed: 9)
-        var execIds: [String] = []
+        var book = RandomBook()
         let state = EdgeState(encoder: core.pipeline.encoder, snapshotFills: 5, retain: 40)
         state.loadEmpty(epoch: core.pipeline.epoch)
         for _ in 0..<12 {
-            core.submit(randomLines(6, random: &random, execIds: &execIds))
+            core.submit(randomLines(6, random: &random, book: &book))
             let events = core.published.take()
             for entry in entries(events, epoch: core.pipeline.epoch) { _ = try state.apply(entry) }
         }
@@ -193,8 +220,8 @@ final class Published: Sendable {
         let core = try Core()
         defer { core.stop() }
         var random = SeededRandom(seed: 3)
-        var execIds: [String] = []
-        core.submit(randomLines(10, random: &random, execIds: &execIds))
+        var book = RandomBook()
+        core.submit(randomLines(10, random: &random, book: &book))
         let events = core.published.take()
         let good = entries(events, epoch: core.pipeline.epoch)
         let state = EdgeState(encoder: core.pipeline.encoder, snapshotFills: 5, retain: 100)
