@@ -61,7 +61,7 @@ final class HTTPSession: ConnectionHandler {
             connection.send(accepted.response.encode(keepAlive: true))
             let session = WebSocketSession(connection: connection, endpoint: endpoint,
                                            subprotocol: accepted.subprotocol,
-                                           limits: context.webSocketLimits,
+                                           limits: endpoint.limits(in: context),
                                            keepalive: context.keepalive, context: context)
             connection.handler = session
             session.start(leftover: parser.takeBufferedBytes())

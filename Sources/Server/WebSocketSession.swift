@@ -12,8 +12,12 @@ protocol WebSocketEndpoint: AnyObject {
     func receivedBurstEnded(_ session: WebSocketSession)
     func tick(_ session: WebSocketSession, now: Monotonic)
     func closed(_ session: WebSocketSession)
-    /// The outbound cap was passed. Default: the slow-consumer close.
+    /// The connection fell behind (see `Reactor.OutboundBacklog`). Default: the slow-consumer close.
     func overflowed(_ session: WebSocketSession)
+    /// Message limits for this endpoint. Default: the configured `limits`.
+    func limits(in context: ServerContext) -> WebSocketLimits
+    /// A flush brought the outbound queue back under the cap.
+    func drained(_ session: WebSocketSession)
 }
 
 extension WebSocketEndpoint {
@@ -21,6 +25,8 @@ extension WebSocketEndpoint {
     func receivedBurstEnded(_ session: WebSocketSession) {}
     func tick(_ session: WebSocketSession, now: Monotonic) {}
     func overflowed(_ session: WebSocketSession) { session.slowConsumerClose() }
+    func limits(in context: ServerContext) -> WebSocketLimits { context.webSocketLimits }
+    func drained(_ session: WebSocketSession) {}
 }
 
 /// One upgraded connection: feeds bytes to the sans-I/O `WebSocketConnection`, answers pings and
@@ -53,6 +59,7 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
     }
 
     var isOpen: Bool { protocolState.state == .open && !connection.isClosed }
+    var limits: WebSocketLimits { protocolState.limits }
 
     func start(leftover: [UInt8]) {
         endpoint.opened(self)
@@ -144,6 +151,10 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
         endpoint.overflowed(self)
     }
 
+    func outboundDrained(_ connection: Connection) {
+        endpoint.drained(self)
+    }
+
     func tick(_ connection: Connection, now: Monotonic) {
         if let deadline = closeDeadline {
             if deadline < now { connection.close() }
@@ -172,14 +183,31 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
     }
 }
 
-/// `/echo`: every text and binary message back, for conformance suites.
+/// `/echo`: every text and binary message back, for conformance suites. Its limits are its own
+/// (`ServerContext.echoLimits`): messages up to 16 MiB in any number of fragments. A peer that
+/// sends faster than it reads its echoes is not read while more than the outbound cap waits
+/// (TCP pushes back), so what the server holds for it stays under the cap plus one echo.
 final class EchoEndpoint: WebSocketEndpoint {
+    func opened(_ session: WebSocketSession) {
+        // One echo of the largest message must fit beside the cap without being "too much".
+        let connection = session.connection
+        let echo = session.limits.maxMessageBytes + 14
+        connection.backlog.hardCap = max(connection.backlog.hardCap, connection.outboundCap + 2 * echo)
+    }
+
     func received(_ event: WebSocketEvent, on session: WebSocketSession) {
         switch event {
         case .text(let text): session.sendText(text)
         case .binary(let bytes): session.sendBinary(bytes)
-        default: break
+        default: return
         }
+        let connection = session.connection
+        if connection.outbound.byteCount > connection.outboundCap { connection.pauseReading() }
     }
+
+    func drained(_ session: WebSocketSession) { session.connection.resumeReading() }
+
+    func limits(in context: ServerContext) -> WebSocketLimits { context.echoLimits }
+
     func closed(_ session: WebSocketSession) {}
 }
