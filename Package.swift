@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Ladderwire: a WebSocket live-push server for a trading desk.
-// No package dependencies: the toolchain, SQLite and OpenSSL (system libraries) and a C shim for
+// No package dependencies: the toolchain, SQLite, OpenSSL and zlib (system libraries) and a C shim for
 // the Linux headers Glibc does not export (epoll, eventfd, timerfd).
 //
 // Data flows one way; each module imports only what is listed here (docs/architecture.md):
@@ -20,6 +20,8 @@ let package = Package(
         .target(name: "CSystem", path: "Sources/CSystem"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -29,7 +31,7 @@ let package = Package(
 
         // Sans-I/O protocol cores.
         .target(name: "HTTPCore", swiftSettings: strict),
-        .target(name: "WebSocketCore", dependencies: ["HTTPCore"], swiftSettings: strict),
+        .target(name: "WebSocketCore", dependencies: ["HTTPCore", "CZlib"], swiftSettings: strict),
 
         // Money (pure), the wire schema, persistence, the single writer, fan-out.
         .target(name: "Ledger", dependencies: ["Bytes"], swiftSettings: strict),
