@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Wire", dependencies: ["Ledger", "JSON", "Bytes", "WebSocketCore"], swiftSettings: strict),
         .target(name: "Journal", dependencies: ["CSQLite", "Bytes"], swiftSettings: strict),
         .target(name: "Ingest", dependencies: ["Ledger", "Journal", "Wire", "JSON", "Bytes"], swiftSettings: strict),
-        .target(name: "Hub", dependencies: ["Wire", "Bytes"], swiftSettings: strict),
+        .target(name: "Hub", dependencies: ["Wire", "Bytes", "WebSocketCore"], swiftSettings: strict),
 
         // The event loop.
         .target(name: "Reactor", dependencies: ["CSystem", "COpenSSL", "Bytes"], swiftSettings: strict),
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Ledger", "JSON", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Bytes", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "HubTests", dependencies: ["Hub", "Wire", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "Wire", "Bytes", "WebSocketCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Journal", "Ledger", "Wire", "JSON", "Bytes", "TestSupport"],
                     swiftSettings: strict),
         .testTarget(name: "EventSourcesTests", dependencies: ["EventSources", "Wire", "JSON", "Bytes", "Ledger", "TestSupport"],

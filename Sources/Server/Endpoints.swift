@@ -53,6 +53,12 @@ enum Endpoints {
         metric("ladderwire_slow_consumer_disconnects_total", "counter", "Connections closed with 4008 for passing the outbound cap.", [("", "\(m.slowConsumerCloses)")])
         metric("ladderwire_messages_out_total", "counter", "Subscriber messages queued.", [("", "\(context.hub.messagesOut)")])
         metric("ladderwire_bytes_out_total", "counter", "Bytes written to sockets.", [("", "\(loop.bytesOut)")])
+        let deflater = context.hub.deflater
+        metric("ladderwire_deflate_bytes_total", "counter",
+               "Payload bytes of messages sent compressed (permessage-deflate), before and after compression.", [
+                   ("{stage=\"before\"}", "\(deflater?.bytesIn ?? 0)"),
+                   ("{stage=\"after\"}", "\(deflater?.bytesOut ?? 0)"),
+               ])
         metric("ladderwire_bytes_in_total", "counter", "Bytes read from sockets.", [("", "\(loop.bytesIn)")])
         var queued = 0
         for connection in loop.allConnections { queued += connection.outbound.byteCount }

@@ -3,6 +3,7 @@ import HTTPCore
 import Hub
 import Reactor
 import WebSocketCore
+import Wire
 
 /// What a WebSocket endpoint does with messages (echo, subscriber, producer).
 protocol WebSocketEndpoint: AnyObject {
@@ -36,6 +37,8 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
     let connection: Connection
     let endpoint: WebSocketEndpoint
     let subprotocol: String?
+    /// permessage-deflate for what this session sends (nil: not negotiated or `off`).
+    let deflate: FrameDeflate?
     private var protocolState: WebSocketConnection
     private let keepalive: Keepalive
     private var lastPingSent: Monotonic?
@@ -48,12 +51,14 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
         var idleTimeout: Double
     }
 
-    init(connection: Connection, endpoint: WebSocketEndpoint, subprotocol: String?, limits: WebSocketLimits,
+    init(connection: Connection, endpoint: WebSocketEndpoint, subprotocol: String?,
+         negotiated: DeflateParameters? = nil, deflate: FrameDeflate? = nil, limits: WebSocketLimits,
          keepalive: Keepalive, context: ServerContext) {
         self.connection = connection
         self.endpoint = endpoint
         self.subprotocol = subprotocol
-        self.protocolState = WebSocketConnection(limits: limits)
+        self.deflate = negotiated == nil ? nil : deflate
+        self.protocolState = WebSocketConnection(limits: limits, deflate: negotiated)
         self.keepalive = keepalive
         self.context = context
     }
@@ -96,26 +101,46 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
         }
     }
 
-    /// Sends a complete pre-built frame (the hub's shared buffers). Nothing follows a close.
+    /// Sends complete frames ready for the wire (the hub's shared buffers, already compressed
+    /// for this subscriber when it negotiated permessage-deflate). Nothing follows a close.
     func send(_ frame: SharedBuffer) {
         guard isOpen else { return }
         connection.send(frame)
     }
 
     func sendText(_ text: String) {
-        guard isOpen else { return }
-        connection.send(FrameEncoder.frame(.text, payload: Array(text.utf8)))
+        sendMessage(.text, Array(text.utf8))
     }
 
-    /// Several pre-encoded frames in one buffer (a producer's batch of replies).
-    func sendFrames(_ frames: [[UInt8]]) {
-        guard isOpen, !frames.isEmpty else { return }
-        connection.send(SharedBuffer(concatenating: frames))
+    /// A text message whose UTF-8 bytes are already encoded (JSON from the writer).
+    func sendText(bytes: [UInt8]) {
+        sendMessage(.text, bytes)
     }
 
     func sendBinary(_ bytes: [UInt8]) {
+        sendMessage(.binary, bytes)
+    }
+
+    /// Several pre-encoded frames in one buffer (a producer's batch of replies), each data
+    /// frame compressed if this session negotiated permessage-deflate.
+    func sendFrames(_ frames: [[UInt8]]) {
+        guard isOpen, !frames.isEmpty else { return }
+        let joined = SharedBuffer(concatenating: frames)
+        if let deflate, let deflater = context.hub.deflater {
+            connection.send(deflate.apply(to: joined, using: deflater))
+        } else {
+            connection.send(joined)
+        }
+    }
+
+    private func sendMessage(_ opcode: Opcode, _ payload: [UInt8]) {
         guard isOpen else { return }
-        connection.send(FrameEncoder.frame(.binary, payload: bytes))
+        if let deflate, let deflater = context.hub.deflater,
+           let compressed = deflater.compress(payload, windowBits: deflate.windowBits, minimumBytes: deflate.minimumBytes) {
+            connection.send(SharedBuffer(concatenating: [FrameEncoder.header(opcode, payloadLength: compressed.count, compressed: true), compressed]))
+            return
+        }
+        connection.send(SharedBuffer(concatenating: [FrameEncoder.header(opcode, payloadLength: payload.count), payload]))
     }
 
     /// Server-initiated close: send our close frame, then wait (bounded) for the peer's.

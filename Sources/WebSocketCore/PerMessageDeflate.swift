@@ -177,22 +177,19 @@ extension String {
 /// Compresses outgoing messages for every connection of a loop: one `RawDeflater` per window
 /// size, reset between messages (no per-connection deflate state). Loop thread only.
 public final class MessageDeflater {
-    /// Messages shorter than this are sent uncompressed (`auto`); 0 compresses every message (`on`).
-    public let minimumBytes: Int
     private var deflaters: [Int: RawDeflater] = [:]
-    /// Bytes of payload before and after compression (for /metrics).
+    /// Payload bytes before and after compression, of the messages sent compressed (/metrics).
     public private(set) var bytesIn = 0
     public private(set) var bytesOut = 0
 
-    public init(minimumBytes: Int) {
-        self.minimumBytes = minimumBytes
-    }
+    public init() {}
 
-    /// The permessage-deflate payload for `payload` under `windowBits`, or nil when it is to go
-    /// uncompressed (under the threshold, or compression would not make it smaller under `auto`).
-    public func compress(_ payload: [UInt8], windowBits: Int) -> [UInt8]? {
+    /// The permessage-deflate payload for `payload` under `windowBits`, or nil when it goes
+    /// uncompressed. `minimumBytes` 0 (`on`) compresses everything; above 0 (`auto`) only
+    /// payloads at least that long, and only when the result is smaller.
+    public func compress(_ payload: [UInt8], windowBits: Int, minimumBytes: Int) -> [UInt8]? {
         guard payload.count >= minimumBytes else { return nil }
-        let key = Swift.max(windowBits, 8)
+        let key = Swift.min(Swift.max(windowBits, 8), 15)
         let deflater: RawDeflater
         if let existing = deflaters[key] {
             deflater = existing
@@ -207,5 +204,47 @@ public final class MessageDeflater {
         bytesIn += payload.count
         bytesOut += compressed.count
         return compressed
+    }
+
+    /// Complete unmasked server frames (one, or several back to back) with each whole data
+    /// frame's payload compressed and RSV1 set; control frames and fragments pass unchanged.
+    public func deflateFrames(_ frames: [UInt8], windowBits: Int, minimumBytes: Int) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(frames.count)
+        var index = 0
+        while index < frames.count {
+            guard let (headerLength, payloadLength) = Self.serverFrameLength(frames, at: index),
+                  index + headerLength + payloadLength <= frames.count else {
+                output.append(contentsOf: frames[index...])   // not ours to understand: unchanged
+                break
+            }
+            let first = frames[index]
+            let opcode = first & 0x0F
+            let payloadStart = index + headerLength
+            let end = payloadStart + payloadLength
+            if first & 0xF0 == 0x80 && (opcode == 1 || opcode == 2),
+               let compressed = compress(Array(frames[payloadStart..<end]), windowBits: windowBits, minimumBytes: minimumBytes) {
+                output.append(contentsOf: FrameEncoder.header(Opcode(rawValue: opcode)!, payloadLength: compressed.count, compressed: true))
+                output.append(contentsOf: compressed)
+            } else {
+                output.append(contentsOf: frames[index..<end])
+            }
+            index = end
+        }
+        return output
+    }
+
+    static func serverFrameLength(_ bytes: [UInt8], at index: Int) -> (header: Int, payload: Int)? {
+        guard index + 2 <= bytes.count, bytes[index + 1] & 0x80 == 0 else { return nil }
+        let short = Int(bytes[index + 1] & 0x7F)
+        if short < 126 { return (2, short) }
+        if short == 126 {
+            guard index + 4 <= bytes.count else { return nil }
+            return (4, Int(bytes[index + 2]) << 8 | Int(bytes[index + 3]))
+        }
+        guard index + 10 <= bytes.count else { return nil }
+        var value = 0
+        for offset in 2..<10 { value = value << 8 | Int(bytes[index + offset]) }
+        return value < 0 ? nil : (10, value)
     }
 }

@@ -135,13 +135,13 @@ import Testing
 
     @Test(arguments: [8, 9, 12, 15])
     func theDeflatersOutputInflatesWithThePeersWindow(bits: Int) throws {
-        let deflater = MessageDeflater(minimumBytes: 0)
+        let deflater = MessageDeflater()
         var generator = SystemRandomNumberGenerator()
         let words = ["position", "account", "ZNZ6", "110-16.5", "realized", "\"net\":", "{", "}", "\"-203.125\""]
         var text = ""
         for _ in 0..<3000 { text += words[Int(generator.next() % UInt64(words.count))] }
         let payload = Array(text.utf8)
-        let compressed = try #require(deflater.compress(payload, windowBits: bits))
+        let compressed = try #require(deflater.compress(payload, windowBits: bits, minimumBytes: 0))
         #expect(compressed.count < payload.count)
         let inflater = try #require(RawInflater(windowBits: bits))
         var output: [UInt8] = []
@@ -151,12 +151,39 @@ import Testing
     }
 
     @Test func autoSkipsSmallAndIncompressibleMessages() {
-        let deflater = MessageDeflater(minimumBytes: 128)
-        #expect(deflater.compress(Array(repeating: 0x41, count: 100), windowBits: 15) == nil)
+        let deflater = MessageDeflater()
+        #expect(deflater.compress(Array(repeating: 0x41, count: 100), windowBits: 15, minimumBytes: 128) == nil)
         var generator = SystemRandomNumberGenerator()
         let noise = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        #expect(deflater.compress(noise, windowBits: 15) == nil)
-        #expect(deflater.compress(Array(repeating: 0x41, count: 4096), windowBits: 15) != nil)
+        #expect(deflater.compress(noise, windowBits: 15, minimumBytes: 128) == nil)
+        #expect(deflater.compress(noise, windowBits: 15, minimumBytes: 0) != nil)   // on: always
+        #expect(deflater.compress(Array(repeating: 0x41, count: 4096), windowBits: 15, minimumBytes: 128) != nil)
+    }
+
+    @Test func serverFramesAreReframedWithTheirPayloadsCompressed() throws {
+        let deflater = MessageDeflater()
+        let big = String(repeating: "{\"type\":\"position\"}", count: 20)
+        let frames = FrameEncoder.frame(.text, payload: Array(big.utf8)) + FrameEncoder.frame(.ping, payload: [1])
+            + FrameEncoder.frame(.binary, payload: [UInt8](repeating: 7, count: 70_000)) + FrameEncoder.frame(.text, payload: Array("hi".utf8))
+        let out = deflater.deflateFrames(frames, windowBits: 15, minimumBytes: 128)
+        // Read them back as a client would (unmasked server frames): inflate RSV1 payloads.
+        var index = 0
+        var messages: [(UInt8, [UInt8])] = []
+        while index < out.count {
+            let (header, length) = try #require(MessageDeflater.serverFrameLength(out, at: index))
+            var payload = Array(out[(index + header)..<(index + header + length)])
+            if out[index] & 0x40 != 0 {
+                let inflater = try #require(RawInflater())
+                var plain: [UInt8] = []
+                try inflater.inflate((payload + [0, 0, 0xFF, 0xFF])[...], into: &plain, limit: 1 << 20)
+                payload = plain
+            }
+            messages.append((out[index] & 0x4F, payload))
+            index += header + length
+        }
+        #expect(messages.map(\.0) == [0x41, 0x09, 0x42, 0x01])   // RSV1 on the two large ones only
+        #expect(messages.map(\.1) == [Array(big.utf8), [1], [UInt8](repeating: 7, count: 70_000), Array("hi".utf8)])
+        #expect(out.count < frames.count / 10)
     }
 
     @Test func anEmptyMessageRoundTrips() throws {

@@ -6,7 +6,8 @@ import JSON
 enum ConfigSchema {
     static let sectionKeys = ["host", "port", "staticDir", "databasePath", "durability", "instrumentsFile", "accountsFile", "tokensFile",
                               "allowAnonymousViewers", "echo", "sources", "limits", "checkpointEvery", "scheduledDayRoll", "allowedOrigins", "tlsCert", "tlsKey",
-                              "debugLogging"]
+                              "debugLogging", "compression"]
+    static let compressionKeys = ["ws", "feed", "echo", "minBytes"]
     static let limitKeys = ["maxConnections", "outboundCapBytes", "maxMessageBytes", "idleTimeoutSeconds",
                             "pingIntervalSeconds", "heartbeatSeconds", "snapshotFills", "maxResumeEvents",
                             "tlsHandshakeTimeoutSeconds"]
@@ -39,6 +40,7 @@ enum ConfigSchema {
         if let key = try section.nullableString("tlsKey") { config.tlsKey = key }
         if let flag = try section.bool("debugLogging") { config.debugLogging = flag }
         if let limits = try section.section("limits") { try apply(limits: limits, to: &config.limits) }
+        if let compression = try section.section("compression") { try apply(compression: compression, to: &config.compression) }
         if let sources = try section.section("sources") { try apply(sources: sources, to: &config) }
     }
 
@@ -54,6 +56,15 @@ enum ConfigSchema {
         if let value = try limits.integer("snapshotFills", in: 0...100_000) { target.snapshotFills = value }
         if let value = try limits.integer("maxResumeEvents", in: 0...Int(Int32.max)) { target.maxResumeEvents = value }
         if let value = try limits.rate("tlsHandshakeTimeoutSeconds", minimum: 0.1, maximum: 300) { target.tlsHandshakeTimeoutSeconds = value }
+    }
+
+    static func apply(compression: ConfigSection, to target: inout ServerConfig.Compression) throws(ConfigError) {
+        try compression.checkKeys(compressionKeys)
+        let modes = ServerConfig.Compression.Mode.allCases.map(\.rawValue)
+        if let mode = try compression.oneOf("ws", modes) { target.ws = .init(rawValue: mode)! }
+        if let mode = try compression.oneOf("feed", modes) { target.feed = .init(rawValue: mode)! }
+        if let mode = try compression.oneOf("echo", modes) { target.echo = .init(rawValue: mode)! }
+        if let bytes = try compression.integer("minBytes", in: 0...(1 << 20)) { target.minBytes = bytes }
     }
 
     static func apply(sources: ConfigSection, to config: inout ServerConfig) throws(ConfigError) {

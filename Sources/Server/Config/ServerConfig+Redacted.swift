@@ -44,6 +44,12 @@ extension ServerConfig {
                 ("maxResumeEvents", number(limits.maxResumeEvents)),
                 ("tlsHandshakeTimeoutSeconds", rate(limits.tlsHandshakeTimeoutSeconds)),
             ])),
+            ("compression", .object([
+                ("ws", .string(compression.ws.rawValue)),
+                ("feed", .string(compression.feed.rawValue)),
+                ("echo", .string(compression.echo.rawValue)),
+                ("minBytes", number(compression.minBytes)),
+            ])),
             ("sources", .object([
                 ("enabled", .array(sources.map { .string($0) })),
                 ("restartBackoffCapSeconds", number(monitors.restartBackoffCapSeconds)),
