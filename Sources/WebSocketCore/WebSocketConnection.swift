@@ -220,20 +220,26 @@ public struct WebSocketConnection {
             inflater = made
         }
         let firstNew = message.count
-        let ended: Bool
+        var ended = false
+        var failure: RawInflater.Failure?
         do {
             ended = try inflater!.inflate(input, into: &message, limit: limits.maxMessageBytes)
         } catch {
-            switch error {
-            case .tooLarge: throw .tooBig("message inflates to more than \(limits.maxMessageBytes) bytes")
-            case .corrupt(let reason): throw .invalidPayload("compressed data is invalid: \(reason)")
-            case .outOfMemory: throw .init(closeCode: .internalError, reason: "no memory to inflate")
-            }
+            failure = error
         }
-        if ended { inflateStreamEnded = true }
-        if messageOpcode == .text && message.count > firstNew && !utf8.feed(message[firstNew...]) {
+        // The text inflated so far (up to the limit) is checked before any inflate failure is
+        // reported, so the same bytes give the same verdict however they were split into reads.
+        let end = min(message.count, limits.maxMessageBytes)
+        if messageOpcode == .text && end > firstNew && !utf8.feed(message[firstNew..<end]) {
             throw .invalidPayload("text message is not valid UTF-8")
         }
+        switch failure {
+        case nil: break
+        case .tooLarge?: throw .tooBig("message inflates to more than \(limits.maxMessageBytes) bytes")
+        case .corrupt(let reason)?: throw .invalidPayload("compressed data is invalid: \(reason)")
+        case .outOfMemory?: throw .init(closeCode: .internalError, reason: "no memory to inflate")
+        }
+        if ended { inflateStreamEnded = true }
     }
 
     private mutating func controlEvent(_ opcode: Opcode, payload: [UInt8]) throws(ProtocolViolation) -> WebSocketEvent {

@@ -109,6 +109,21 @@ import Testing
         #expect(receiveCompressed(input, limits: limits).violation?.closeCode == .messageTooBig)
     }
 
+    /// Found by fuzz-frame: a bomb of invalid UTF-8 was 1009 when read at once and 1007 when
+    /// read in small pieces. The text inflated so far is now judged before the size.
+    @Test func theVerdictOnAnInvalidTextBombDoesNotDependOnReads() throws {
+        let deflater = try #require(RawDeflater(windowBits: 15))
+        let bomb = deflater.compressMessage([UInt8](repeating: 0x95, count: 65_536))
+        var limits = WebSocketLimits()
+        limits.maxMessageBytes = 300
+        let input = compressedFrame(.text, bomb, fin: false)
+        let whole = receiveCompressed(input, limits: limits)
+        #expect(whole.violation?.closeCode == .invalidPayload)
+        for size in [1, 3, 7] {
+            #expect(receiveCompressed(input, limits: limits, chunkSize: size).violation == whole.violation)
+        }
+    }
+
     @Test func aMessageExactlyAtTheLimitPasses() throws {
         let deflater = try #require(RawDeflater(windowBits: 15))
         var limits = WebSocketLimits()

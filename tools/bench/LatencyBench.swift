@@ -4,15 +4,18 @@ import Synchronization
 import WebSocketCore
 
 /// `ladderwire-bench latency --url ws://HOST:PORT [--feed FILE] [--rate N/s] [--subscribers N]
-/// [--seconds S] [--drain S] [--with-marks] [--server-pid PID] [--json]`
+/// [--seconds S] [--drain S] [--with-marks] [--channels LIST] [--deflate] [--server-pid PID] [--json]`
+///
+/// `--deflate`: subscribers offer permessage-deflate (a declined offer fails the run);
+/// `--channels`: what they subscribe to (default `fills`, the deliveries measured).
 ///
 /// Open loop: event i is due at start + i/rate and is sent then, whatever the server did with
 /// event i-1, and every latency is measured from that due time, so a server stall shows up as
 /// latency instead of silently lowering the offered rate (coordinated omission).
 func runLatencyBench(arguments: [String]) {
     let options = BenchOptions(command: "latency", arguments: arguments,
-                               valued: ["url", "feed", "rate", "subscribers", "seconds", "drain", "server-pid", "build", "durability"],
-                               switches: ["json", "with-marks"])
+                               valued: ["url", "feed", "rate", "subscribers", "seconds", "drain", "server-pid", "build", "durability", "channels"],
+                               switches: ["json", "with-marks", "deflate"])
     let url = ServerURL.required(options)
     let rate = options.rate("rate", default: 1000)
     let subscriberCount = options.int("subscribers", default: 1, minimum: 1)
@@ -31,6 +34,8 @@ func runLatencyBench(arguments: [String]) {
     let runTag = Array(makeRunTag().utf8)
 
     var run = LatencyRun(feed: feed, eventCount: eventCount, runTag: runTag)
+    run.offerDeflate = options.flag("deflate")
+    run.channels = options.string("channels", default: "fills")
     do { try run.connect(url, subscribers: subscriberCount) } catch {
         BenchOptions.fail("latency: \(error)")
     }
@@ -56,7 +61,8 @@ func runLatencyBench(arguments: [String]) {
     let clientCPU = benchCPUSeconds() - clientCPUBefore
 
     var report = BenchReport(run: RunDescription(options: options))
-    report.add("url", "ws://\(url.host):\(url.port)/ws?channels=fills + /feed")
+    report.add("url", "ws://\(url.host):\(url.port)/ws?channels=\(run.channels) + /feed")
+    report.add("permessage_deflate", run.offerDeflate ? "agreed" : "not offered")
     report.add("feed", "\(feedPath) (\(feed.lines.count) lines, marks \(options.flag("with-marks") ? "included" : "left out"))")
     report.add("rate_per_s", rate)
     report.add("seconds", Double(duration) / 1e9)
@@ -161,6 +167,10 @@ struct LatencyRun {
     var schedule = SendSchedule(rate: 1, start: 0)
 
     var subscribers: [SubscriberStream] = []
+    var offerDeflate = false
+    var channels = "fills"
+    /// Bytes read from every subscriber socket (the wire, compressed or not), snapshot included.
+    var subscriberWireBytes = 0
     var feedFD: Int32 = -1
     var feedReader = ServerFrameReader()
     var epoll: Int32 = -1
@@ -188,7 +198,7 @@ struct LatencyRun {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         let words = (eventCount + 63) / 64
         for index in 0..<count {
-            let (fd, leftover) = try ClientHandshake.open(url, target: "/ws?channels=fills")
+            let (fd, leftover) = try ClientHandshake.open(url, target: "/ws?channels=\(channels)", offerDeflate: offerDeflate)
             ClientSocket.setNonBlocking(fd)
             subscribers.append(SubscriberStream(fd: fd, reader: ServerFrameReader(initial: leftover),
                                                 arrived: [UInt64](repeating: 0, count: words)))
@@ -256,6 +266,7 @@ struct LatencyRun {
             }
             let now = monotonicNanoseconds()
             lastActivity = now
+            subscriberWireBytes += count
             subscribers[index].reader.append(readBuffer[..<count])
             drainFrames(subscriber: index, now: now)
             if count < readBuffer.count { return }
@@ -351,6 +362,10 @@ struct LatencyRun {
         report.add("subscribers_closed_by_server", closedSubscribers)
         let codes = Set(subscribers.compactMap(\.closeCode)).sorted()
         if !codes.isEmpty { report.add("close_codes", codes.map(String.init).joined(separator: ",")) }
+        report.add("subscriber_wire_bytes", subscriberWireBytes)
+        report.add("wire_bytes_per_event_per_subscriber",
+                   sent > 0 && !subscribers.isEmpty ? Int((Double(subscriberWireBytes) / Double(subscribers.count) / Double(sent)).rounded()) : 0)
+        report.add("compressed_messages", subscribers.reduce(0) { $0 + $1.reader.compressedMessages })
         report.add("deliveries_per_s", receiveSeconds > 0 ? Int((Double(received) / receiveSeconds).rounded()) : 0)
         for (name, value) in latencyFields("delivery", deliveries) { report.add(name, value) }
         for (name, value) in latencyFields("ack", acks) { report.add(name, value) }
