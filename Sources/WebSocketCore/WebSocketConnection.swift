@@ -12,7 +12,7 @@
 ///
 /// With permessage-deflate (`deflate`), a message whose first frame has RSV1 is inflated as its
 /// frames arrive, into the same message buffer, never past `limits.maxMessageBytes`: a
-/// decompression bomb is refused with 1009 after at most the limit (plus one 16 KiB chunk) was
+/// decompression bomb is refused with 1009 after at most the limit (plus one byte) was
 /// inflated. The inflate state exists only once the peer sends a compressed message, and is
 /// freed after each message under `client_no_context_takeover`.
 public struct WebSocketConnection {

@@ -36,7 +36,7 @@ public final class RawInflater {
 
     /// Inflates all of `input`, appending to `output`, which never grows past `limit` bytes plus
     /// one chunk: as soon as it would, `tooLarge` is thrown and nothing more is inflated (a
-    /// decompression bomb costs at most `limit` + 16 KiB). Returns true when the DEFLATE stream
+    /// decompression bomb costs at most `limit` + 1 bytes of output). Returns true when the DEFLATE stream
     /// ended (a block with BFINAL): the caller resets before the next message.
     @discardableResult
     public func inflate(_ input: ArraySlice<UInt8>, into output: inout [UInt8], limit: Int) throws(Failure) -> Bool {
@@ -50,8 +50,10 @@ public final class RawInflater {
             defer { stream.pointee.next_in = nil; stream.pointee.avail_in = 0 }
             while true {
                 let start = output.count
-                // One byte more than the limit allows, so passing it is seen, not silently cut.
-                let room = Swift.min(chunkSize, Swift.max(limit - start, 0) + 1)
+                // One byte more than the limit allows, so passing it is seen, not silently cut;
+                // sized to the input (JSON inflates ~3-10x) so a small message zero-fills little.
+                let guess = Swift.max(256, Swift.min(chunkSize, source.count * 8))
+                let room = Swift.min(guess, Swift.max(limit - start, 0) + 1)
                 output.append(contentsOf: repeatElement(0, count: room))
                 var produced = 0
                 output.withUnsafeMutableBufferPointer { target in
@@ -123,7 +125,7 @@ public final class RawDeflater {
             stream.pointee.avail_in = UInt32(source.count)
             while true {
                 let start = output.count
-                let room = Swift.max(4096, Int(deflateBound(stream, UInt(stream.pointee.avail_in))) + 16)
+                let room = Swift.max(64, Int(deflateBound(stream, UInt(stream.pointee.avail_in))) + 16)
                 output.append(contentsOf: repeatElement(0, count: room))
                 var produced = 0
                 output.withUnsafeMutableBufferPointer { target in
