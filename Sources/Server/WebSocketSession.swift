@@ -19,6 +19,9 @@ protocol WebSocketEndpoint: AnyObject {
     func limits(in context: ServerContext) -> WebSocketLimits
     /// A flush brought the outbound queue back under the cap.
     func drained(_ session: WebSocketSession)
+    /// Whether the session stops reading the peer while more than the cap waits for it (its
+    /// echoes and pongs then cannot pile up; TCP pushes back). Default: false.
+    var pausesReadingWhenBacklogged: Bool { get }
 }
 
 extension WebSocketEndpoint {
@@ -28,6 +31,7 @@ extension WebSocketEndpoint {
     func overflowed(_ session: WebSocketSession) { session.slowConsumerClose() }
     func limits(in context: ServerContext) -> WebSocketLimits { context.webSocketLimits }
     func drained(_ session: WebSocketSession) {}
+    var pausesReadingWhenBacklogged: Bool { false }
 }
 
 /// One upgraded connection: feeds bytes to the sans-I/O `WebSocketConnection`, answers pings and
@@ -84,7 +88,10 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
                 return
             }
             guard let event else { return }
-            if let reply = protocolState.reply(to: event) { connection.send(reply) }
+            if let reply = protocolState.reply(to: event) {
+                connection.send(reply)
+                pauseIfBacklogged()
+            }
             switch event {
             case .close:
                 // Our echo (or, after our own close, nothing) is queued: the server closes TCP.
@@ -98,6 +105,13 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
             case .text, .binary:
                 if protocolState.state == .open { endpoint.received(event, on: self) }
             }
+        }
+    }
+
+    /// For endpoints that ask for it: stop reading while more than the cap waits.
+    func pauseIfBacklogged() {
+        if endpoint.pausesReadingWhenBacklogged && connection.outbound.byteCount > connection.outboundCap {
+            connection.pauseReading()
         }
     }
 
@@ -226,9 +240,11 @@ final class EchoEndpoint: WebSocketEndpoint {
         case .binary(let bytes): session.sendBinary(bytes)
         default: return
         }
-        let connection = session.connection
-        if connection.outbound.byteCount > connection.outboundCap { connection.pauseReading() }
+        session.pauseIfBacklogged()
     }
+
+    /// Echoes and pongs both: a peer that floods and never reads is not read either.
+    var pausesReadingWhenBacklogged: Bool { true }
 
     func drained(_ session: WebSocketSession) { session.connection.resumeReading() }
 
