@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Ladderwire: a WebSocket live-push server for a trading desk.
-// No package dependencies: the toolchain, SQLite and OpenSSL (system libraries) and a C shim for
+// No package dependencies: the toolchain, SQLite, OpenSSL and zlib (system libraries) and a C shim for
 // the Linux headers Glibc does not export (epoll, eventfd, timerfd).
 //
 // Data flows one way; each module imports only what is listed here (docs/architecture.md):
@@ -20,6 +20,8 @@ let package = Package(
         .target(name: "CSystem", path: "Sources/CSystem"),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -29,7 +31,7 @@ let package = Package(
 
         // Sans-I/O protocol cores.
         .target(name: "HTTPCore", swiftSettings: strict),
-        .target(name: "WebSocketCore", dependencies: ["HTTPCore"], swiftSettings: strict),
+        .target(name: "WebSocketCore", dependencies: ["HTTPCore", "CZlib"], swiftSettings: strict),
         // Redis's wire protocol (RESP2): replies parsed from bytes, commands written to bytes.
         .target(name: "RESP", swiftSettings: strict),
 
@@ -38,7 +40,7 @@ let package = Package(
         .target(name: "Wire", dependencies: ["Ledger", "JSON", "Bytes", "WebSocketCore"], swiftSettings: strict),
         .target(name: "Journal", dependencies: ["CSQLite", "Bytes"], swiftSettings: strict),
         .target(name: "Ingest", dependencies: ["Ledger", "Journal", "Wire", "JSON", "Bytes"], swiftSettings: strict),
-        .target(name: "Hub", dependencies: ["Wire", "Bytes"], swiftSettings: strict),
+        .target(name: "Hub", dependencies: ["Wire", "Bytes", "WebSocketCore"], swiftSettings: strict),
 
         // Configuration files read through JSONValue (instruments, accounts, tokens) and the
         // key-path errors the server config shares; Ledger itself reads no files.
@@ -82,7 +84,7 @@ let package = Package(
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles", "Ledger", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Ledger", "ConfigFiles", "JSON", "Bytes", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Bytes", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "HubTests", dependencies: ["Hub", "Wire", "Bytes", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HubTests", dependencies: ["Hub", "Wire", "Bytes", "WebSocketCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "Journal", "Ledger", "ConfigFiles", "Wire", "JSON", "Bytes",
                                                         "TestSupport", "CFaultVFS", "CSQLite"],
                     swiftSettings: strict),

@@ -6,6 +6,8 @@
 #   tools/bench-measure.sh [SCENARIO...]      # from the repository root; default: all
 #
 # Scenarios: sub1 sub100 sub1000 sub100x10k ingest idle1k idle10k snapshot ledger journal
+#            sub100-deflate idle10k-deflate wire wire-deflate (permessage-deflate: the same runs with
+#            every subscriber offering it; wire*: one subscriber to every channel, bytes per event)
 # Knobs: LADDERWIRE_BIN (directory holding both binaries, default .build/release), OUT (results
 # directory, default var/bench), DURABILITY (normal|full, passed to the server config and stated
 # in the reports), SECONDS_SHORT (length of the 1k/s runs, default 20).
@@ -19,6 +21,7 @@ mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
 SERVER_PID=""
 PORT=""
+ALL_CHANNELS=fills,positions,pnl,marks,risk,status
 
 start_server() {
     local name=$1
@@ -87,6 +90,14 @@ run() {
         sub1) latency sub1 --subscribers 1 --rate 1000 --seconds "$SHORT" ;;
         sub100) latency sub100 --subscribers 100 --rate 1000 --seconds "$SHORT" ;;
         sub1000) latency sub1000 --subscribers 1000 --rate 1000 --seconds "$SHORT" --drain 30 ;;
+        sub100-deflate) latency sub100-deflate --subscribers 100 --rate 1000 --seconds "$SHORT" --deflate ;;
+        wire) latency wire --subscribers 1 --rate 1000 --seconds "$SHORT" --channels "$ALL_CHANNELS" ;;
+        wire-deflate) latency wire-deflate --subscribers 1 --rate 1000 --seconds "$SHORT" --channels "$ALL_CHANNELS" --deflate ;;
+        idle10k-deflate)
+            start_server idle10k-deflate
+            sleep 1
+            bench idle10k-deflate connect --url "ws://127.0.0.1:$PORT" --idle 10000 --server-pid "$SERVER_PID" --deflate
+            stop_server ;;
         sub100x10k) latency sub100x10k --subscribers 100 --rate 10000 --seconds 30 --drain 30 ;;
         ingest)
             start_server ingest

@@ -1,4 +1,5 @@
 import Bytes
+import WebSocketCore
 import Wire
 
 /// Fan-out of committed events to subscribers, on the loop thread.
@@ -12,8 +13,12 @@ public final class Hub {
     public private(set) var subscribers: [UInt64: Subscriber] = [:]
     public private(set) var lastPublishedSeq: Int64 = 0
     public private(set) var messagesOut = 0
+    /// Compresses frames for subscribers with permessage-deflate (shared by the loop).
+    public let deflater: MessageDeflater?
 
-    public init() {}
+    public init(deflater: MessageDeflater? = nil) {
+        self.deflater = deflater
+    }
 
     public func add(_ subscriber: Subscriber) {
         if let previous = subscribers.updateValue(subscriber, forKey: subscriber.id) { leaveGroup(previous) }
@@ -41,12 +46,14 @@ public final class Hub {
 
     // MARK: Groups
 
-    /// Subscribers with the same filter and format share one encoded batch per publish. A group
+    /// Subscribers with the same filter, format and compression share one encoded batch per
+    /// publish (with permessage-deflate: compressed once, see `OutboundMessage`). A group
     /// lives while it has members: a desk whose viewers come and go with ever new filters does
     /// not accumulate groups.
     private struct GroupKey: Hashable {
         var filter: SubscriptionFilter
         var format: WireFormat
+        var deflate: FrameDeflate?
     }
     private var groups: [GroupKey: (id: Int, members: Int)] = [:]
     private var nextGroupID = 0
@@ -55,7 +62,7 @@ public final class Hub {
     public var groupCount: Int { groups.count }
 
     private func joinGroup(_ subscriber: Subscriber) {
-        let key = GroupKey(filter: subscriber.filter, format: subscriber.format)
+        let key = GroupKey(filter: subscriber.filter, format: subscriber.format, deflate: subscriber.deflate)
         if let group = groups[key] {
             groups[key] = (group.id, group.members + 1)
             subscriber.groupID = group.id
@@ -67,7 +74,7 @@ public final class Hub {
     }
 
     private func leaveGroup(_ subscriber: Subscriber) {
-        let key = GroupKey(filter: subscriber.filter, format: subscriber.format)
+        let key = GroupKey(filter: subscriber.filter, format: subscriber.format, deflate: subscriber.deflate)
         guard let group = groups[key] else { return }
         if group.members <= 1 { groups.removeValue(forKey: key) } else { groups[key] = (group.id, group.members - 1) }
     }
@@ -92,7 +99,7 @@ public final class Hub {
             if let cached = batches[id] {
                 batch = cached
             } else {
-                batch = encodeBatch(events, filter: subscriber.filter, format: subscriber.format)
+                batch = encodeBatch(events, filter: subscriber.filter, format: subscriber.format, deflate: subscriber.deflate)
                 batches[id] = batch
             }
             subscriber.lastSeq = last.seq
@@ -104,13 +111,14 @@ public final class Hub {
         }
     }
 
-    private func encodeBatch(_ events: [CommittedEvent], filter: SubscriptionFilter, format: WireFormat) -> (buffer: SharedBuffer, messages: Int)? {
+    private func encodeBatch(_ events: [CommittedEvent], filter: SubscriptionFilter, format: WireFormat,
+                             deflate: FrameDeflate?) -> (buffer: SharedBuffer, messages: Int)? {
         let everything = filter.passesEverything
         var frames: [SharedBuffer] = []
         for event in events {
             for message in event.messages
             where everything || filter.matches(channel: message.channel, account: message.account, instrument: message.instrument) {
-                frames.append(message.frame(for: format))
+                frames.append(message.frame(for: format, deflate: deflate, using: deflater))
             }
         }
         if frames.isEmpty { return nil }
@@ -124,7 +132,7 @@ public final class Hub {
         for event in events where event.seq > subscriber.lastSeq {
             for message in event.messages
             where everything || subscriber.filter.matches(channel: message.channel, account: message.account, instrument: message.instrument) {
-                subscriber.sink.send(message.frame(for: format))
+                subscriber.sink.send(message.frame(for: format, deflate: subscriber.deflate, using: deflater))
                 sent += 1
             }
             subscriber.lastSeq = event.seq
@@ -138,7 +146,7 @@ public final class Hub {
     /// The snapshot taken at `seq` for this subscriber: sent, then the subscriber goes live.
     public func deliverSnapshot(to id: UInt64, seq: Int64, frame: SharedBuffer) {
         guard let subscriber = subscribers[id] else { return }
-        subscriber.sink.send(frame)
+        subscriber.sink.send(prepared(frame, for: subscriber))
         subscriber.lastSeq = seq
         subscriber.phase = .live
         subscriber.lastSendTime = Monotonic.now()
@@ -150,7 +158,7 @@ public final class Hub {
     /// come with the next chunk).
     public func deliverResume(to id: UInt64, frames: [SharedBuffer], upTo seq: Int64, complete: Bool) {
         guard let subscriber = subscribers[id] else { return }
-        for frame in frames { subscriber.sink.send(frame) }
+        for frame in frames { subscriber.sink.send(prepared(frame, for: subscriber)) }
         subscriber.lastSeq = max(subscriber.lastSeq, seq)
         if complete { subscriber.phase = .live }
         subscriber.lastSendTime = Monotonic.now()
@@ -161,9 +169,15 @@ public final class Hub {
     public func broadcast(_ message: OutboundMessage) {
         for subscriber in subscribers.values where subscriber.phase == .live {
             if subscriber.filter.matches(channel: message.channel, account: message.account, instrument: message.instrument) {
-                subscriber.sink.send(message.frame(for: subscriber.format))
+                subscriber.sink.send(message.frame(for: subscriber.format, deflate: subscriber.deflate, using: deflater))
                 messagesOut += 1
             }
         }
+    }
+
+    /// A frame built for this subscriber alone (snapshot, resume chunk), compressed if it asked.
+    private func prepared(_ frame: SharedBuffer, for subscriber: Subscriber) -> SharedBuffer {
+        guard let deflate = subscriber.deflate, let deflater else { return frame }
+        return deflate.apply(to: frame, using: deflater)
     }
 }

@@ -8,6 +8,8 @@ public protocol ConnectionHandler: AnyObject {
     func received(_ bytes: ArraySlice<UInt8>, on connection: Connection)
     /// The outbound queue passed the connection's cap: the handler decides how to close.
     func outboundOverflowed(_ connection: Connection)
+    /// A flush brought the outbound queue back to the cap or under it while reading was paused.
+    func outboundDrained(_ connection: Connection)
     /// The housekeeping tick (about once a second): keepalives, idle and close deadlines.
     func tick(_ connection: Connection, now: Monotonic)
     /// The socket is gone (peer closed, error, or we closed it). Called exactly once.
@@ -16,6 +18,7 @@ public protocol ConnectionHandler: AnyObject {
 
 extension ConnectionHandler {
     public func outboundOverflowed(_ connection: Connection) { connection.close() }
+    public func outboundDrained(_ connection: Connection) {}
     public func tick(_ connection: Connection, now: Monotonic) {}
 }
 
@@ -27,8 +30,13 @@ public final class Connection {
     public let peer: String
     public let isLoopbackPeer: Bool
     public var handler: ConnectionHandler?
-    /// Outbound cap in bytes: a send onto a queue already holding more calls `outboundOverflowed` once.
-    public var outboundCap: Int
+    /// How the outbound queue is judged (cap, hard cap, drain window): a connection that falls
+    /// behind gets `outboundOverflowed` once. Endpoints may widen it (the echo of a 16 MiB message).
+    public var backlog: OutboundBacklog
+    public var outboundCap: Int {
+        get { backlog.cap }
+        set { backlog.cap = newValue; backlog.hardCap = max(backlog.hardCap, newValue) }
+    }
     public internal(set) var outbound = OutboundQueue()
     public private(set) var isClosed = false
     /// Set by `closeAfterFlush`: no more input is read, the socket closes once the queue drains
@@ -48,9 +56,9 @@ public final class Connection {
     var tls: TLSSession?
     unowned let loop: EventLoop
 
-    init(id: UInt64, fd: Int32, peer: String, isLoopbackPeer: Bool, outboundCap: Int, tls: TLSSession?, loop: EventLoop) {
+    init(id: UInt64, fd: Int32, peer: String, isLoopbackPeer: Bool, backlog: OutboundBacklog, tls: TLSSession?, loop: EventLoop) {
         self.id = id; self.fd = fd; self.peer = peer; self.isLoopbackPeer = isLoopbackPeer
-        self.outboundCap = outboundCap; self.tls = tls; self.loop = loop; self.lastActivity = .now()
+        self.backlog = backlog; self.tls = tls; self.loop = loop; self.lastActivity = .now()
     }
 
     /// True when the bytes travel inside TLS (wss://, https://).
@@ -74,9 +82,9 @@ public final class Connection {
     /// Queues a shared buffer (the hub's encode-once path).
     public func send(_ buffer: SharedBuffer) {
         guard !isClosed, closingDeadline == nil, buffer.count > 0 else { return }
-        // The cap is judged after the turn's flush (EventLoop.flushPendingWrites): queueing a
-        // large committed batch is fine for a client that reads it; only what is still waiting
-        // once the socket would block counts.
+        // The backlog is judged after the turn's flush and on the housekeeping tick
+        // (EventLoop.judgeBacklog): queueing a large batch or echo is fine for a client that
+        // reads it; only a client that does not drain what waits is falling behind.
         outbound.append(buffer)
         loop.markPendingWrite(self)
     }

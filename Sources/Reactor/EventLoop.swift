@@ -18,7 +18,12 @@ import Glibc
 public final class EventLoop: @unchecked Sendable {
     public struct Options: Sendable {
         public var maxConnections = 20_000
+        /// Outbound backlog a connection may hold indefinitely (see `OutboundBacklog`).
         public var outboundCapBytes = 1 << 20
+        /// Over the cap, a connection gets this long to show it drains at a pace that clears it.
+        public var outboundDrainSeconds: Double = 5
+        /// Never more than this queued for one connection, whatever its pace (nil: 16 × the cap).
+        public var outboundHardCapBytes: Int?
         /// Bytes read from one socket per turn before moving on to the others.
         public var readBudgetPerTurn = 256 * 1024
         /// Answer for connections beyond `maxConnections` (written best-effort, then closed).
@@ -188,7 +193,10 @@ public final class EventLoop: @unchecked Sendable {
             var one: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let connection = Connection(id: nextID, fd: fd, peer: peer, isLoopbackPeer: loopback,
-                                        outboundCap: options.outboundCapBytes, tls: session, loop: self)
+                                        backlog: OutboundBacklog(cap: options.outboundCapBytes,
+                                                                         hardCap: options.outboundHardCapBytes ?? options.outboundCapBytes * 16,
+                                                                         drainSeconds: options.outboundDrainSeconds),
+                                        tls: session, loop: self)
             nextID += 1
             connections[connection.id] = connection
             connectionsPerAddress[peerAddress, default: 0] += 1
@@ -320,6 +328,8 @@ public final class EventLoop: @unchecked Sendable {
                 connection.close()
                 continue
             }
+            judgeBacklog(connection, now: now)
+            if connection.isClosed { continue }
             connection.handler?.tick(connection, now: now)
         }
         schedule(after: 1) { [unowned self] in housekeeping() }
@@ -417,6 +427,7 @@ public final class EventLoop: @unchecked Sendable {
         guard !pendingWrites.isEmpty else { return }
         let batch = pendingWrites
         pendingWrites.removeAll(keepingCapacity: true)
+        let now = Monotonic.now()
         for connection in batch {
             connection.pendingWrite = false
             guard !connection.isClosed else { continue }
@@ -424,10 +435,10 @@ public final class EventLoop: @unchecked Sendable {
                 connection.close()
                 continue
             }
-            // A reader that lets more than its cap pile up after the flush is a slow consumer.
-            if connection.outbound.byteCount > connection.outboundCap && !connection.overflowReported && connection.closingDeadline == nil {
-                connection.overflowReported = true
-                connection.handler?.outboundOverflowed(connection)
+            judgeBacklog(connection, now: now)
+            if connection.isClosed { continue }
+            if connection.readingPaused && connection.outbound.byteCount <= connection.outboundCap {
+                connection.handler?.outboundDrained(connection)
                 if connection.isClosed { continue }
             }
             updateInterest(connection)
@@ -443,6 +454,15 @@ public final class EventLoop: @unchecked Sendable {
                 // then the read side's EOF (or the deadline) closes the descriptor.
                 shutdown(connection.fd, Int32(SHUT_WR))
             }
+        }
+    }
+
+    /// A connection falling behind (see `OutboundBacklog`) is reported to its handler once.
+    private func judgeBacklog(_ connection: Connection, now: Monotonic) {
+        guard !connection.overflowReported, connection.closingDeadline == nil else { return }
+        if connection.backlog.isFallingBehind(queued: connection.outbound.byteCount, now: now) {
+            connection.overflowReported = true
+            connection.handler?.outboundOverflowed(connection)
         }
     }
 

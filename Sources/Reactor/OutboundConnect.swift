@@ -51,7 +51,10 @@ extension EventLoop {
             }
         }
         let connection = Connection(id: nextID, fd: fd, peer: peer, isLoopbackPeer: loopback,
-                                    outboundCap: options.outboundCapBytes, tls: session, loop: self)
+                                    backlog: OutboundBacklog(cap: options.outboundCapBytes,
+                                                             hardCap: options.outboundHardCapBytes ?? options.outboundCapBytes * 16,
+                                                             drainSeconds: options.outboundDrainSeconds),
+                                    tls: session, loop: self)
         nextID += 1
         connection.handler = handler
         connections[connection.id] = connection

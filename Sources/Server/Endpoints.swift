@@ -67,6 +67,12 @@ enum Endpoints {
         metric("ladderwire_messages_out_total", "counter", "Subscriber messages queued.", [("", "\(context.hub.messagesOut)")])
         metric("ladderwire_sent_bytes_total", "counter", "Bytes written to sockets.", [("", "\(loop.bytesOut)")])
         metric("ladderwire_received_bytes_total", "counter", "Bytes read from sockets.", [("", "\(loop.bytesIn)")])
+        let deflater = context.hub.deflater
+        metric("ladderwire_deflate_bytes_total", "counter",
+               "Payload bytes of messages sent compressed (permessage-deflate), before and after compression.", [
+                   ("{stage=\"before\"}", "\(deflater?.bytesIn ?? 0)"),
+                   ("{stage=\"after\"}", "\(deflater?.bytesOut ?? 0)"),
+               ])
         var queued = 0
         for connection in loop.allConnections { queued += connection.outbound.byteCount }
         metric("ladderwire_outbound_queue_bytes", "gauge", "Bytes queued and not yet written, all connections.", [("", "\(queued)")])

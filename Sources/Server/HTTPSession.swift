@@ -131,12 +131,13 @@ final class HTTPSession: ConnectionHandler {
                 self.write(response, for: request, on: connection)
                 self.processRequests(on: connection)
             }
-        case .upgrade(let accepted, let endpoint):
+        case .upgrade(let accepted, let endpoint, let deflate):
             upgraded = true
             connection.send(accepted.response.encode(keepAlive: true))
             let session = WebSocketSession(connection: connection, endpoint: endpoint,
                                            subprotocol: accepted.subprotocol,
-                                           limits: context.webSocketLimits,
+                                           negotiated: accepted.deflate, deflate: deflate,
+                                           limits: endpoint.limits(in: context),
                                            keepalive: context.keepalive, context: context)
             connection.handler = session
             session.start(leftover: parser.takeBufferedBytes())

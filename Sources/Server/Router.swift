@@ -2,6 +2,7 @@ import Bytes
 import HTTPCore
 import Reactor
 import WebSocketCore
+import Wire
 
 /// What a request turns into.
 enum RouteResult {
@@ -9,7 +10,9 @@ enum RouteResult {
     /// Answered later (after a trip to the pipeline thread); `start` gets the reply callback,
     /// which must be called on the loop thread.
     case deferred((@escaping (HTTPResponse) -> Void) -> Void)
-    case upgrade(Handshake.Accepted, WebSocketEndpoint)
+    /// The agreed permessage-deflate (if any) travels in `Accepted.deflate`; `FrameDeflate` is
+    /// how this endpoint compresses what it sends.
+    case upgrade(Handshake.Accepted, WebSocketEndpoint, FrameDeflate?)
 }
 
 /// Maps method + path to a handler. Paths and names are the public contract.
@@ -28,16 +31,16 @@ struct Router {
         if let answer = EdgeRoutes.answer(request, context: context) { return answer }
         switch request.path {
         case "/ws":
-            return upgrade(request, connection: connection, role: .viewer) { principal, subprotocol in
+            return upgrade(request, connection: connection, role: .viewer, compression: context.config.compression.ws) { principal, subprotocol in
                 SubscriberEndpoint(context: context, principal: principal, request: request, subprotocol: subprotocol)
             }
         case "/feed":
-            return upgrade(request, connection: connection, role: .producer) { principal, _ in
+            return upgrade(request, connection: connection, role: .producer, compression: context.config.compression.feed) { principal, _ in
                 ProducerEndpoint(context: context, principal: principal)
             }
         case "/echo":
             guard context.config.echo else { return .response(.text(404, "not found (start with --echo to enable /echo)")) }
-            return upgrade(request, connection: connection, role: nil) { _, _ in EchoEndpoint() }
+            return upgrade(request, connection: connection, role: nil, compression: context.config.compression.echo) { _, _ in EchoEndpoint() }
         case "/healthz":
             return only(["GET", "HEAD"], request) { .response(Endpoints.health(context, detailed: mayReadDetail(request))) }
         case "/metrics":
@@ -142,12 +145,14 @@ struct Router {
     }
 
     private func upgrade(_ request: HTTPRequest, connection: Connection, role: Principal.Role?,
+                         compression: ServerConfig.Compression.Mode,
                          makeEndpoint: (Principal, String?) -> WebSocketEndpoint) -> RouteResult {
+        let minimumBytes = context.config.compression.minimumBytes(compression)
         // The handshake is checked first, so a plain GET gets the RFC's answer, not an auth error.
         let result = Handshake.accept(request, chooseSubprotocol: { names in
             // Echo back the format protocol if one was offered; a token-carrying name is never echoed.
             names.first { $0 == "ladderwire.json" || $0 == "ladderwire.text" }
-        })
+        }, offerDeflate: minimumBytes != nil)
         switch result {
         case .failure(let rejection):
             return .response(rejection.response)
@@ -160,7 +165,10 @@ struct Router {
                 }
             }
             context.metrics.webSocketsOpened += 1
-            return .upgrade(accepted, makeEndpoint(principal, accepted.subprotocol))
+            let deflate = accepted.deflate.flatMap { agreed in
+                minimumBytes.map { FrameDeflate(windowBits: agreed.serverMaxWindowBits, minimumBytes: $0) }
+            }
+            return .upgrade(accepted, makeEndpoint(principal, accepted.subprotocol), deflate)
         }
     }
 }

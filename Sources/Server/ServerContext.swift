@@ -24,6 +24,8 @@ final class ServerContext {
     let version: String
     var httpLimits: HTTPLimits
     var webSocketLimits: WebSocketLimits
+    /// `/echo` (conformance suites): messages up to 16 MiB in any number of fragments.
+    var echoLimits: WebSocketLimits
     let keepalive: WebSocketSession.Keepalive
     let httpIdleTimeout: Double
     var shuttingDown = false
@@ -70,6 +72,10 @@ final class ServerContext {
         var wsLimits = WebSocketLimits()
         wsLimits.maxMessageBytes = config.limits.maxMessageBytes
         self.webSocketLimits = wsLimits
+        var echo = WebSocketLimits()
+        echo.maxMessageBytes = max(config.limits.maxMessageBytes, ServerContext.echoMaxMessageBytes)
+        echo.maxFramesPerMessage = Int.max
+        self.echoLimits = echo
         self.keepalive = WebSocketSession.Keepalive(pingInterval: Double(config.limits.pingIntervalSeconds),
                                                     pongTimeout: Double(config.limits.pingIntervalSeconds),
                                                     idleTimeout: Double(config.limits.idleTimeoutSeconds))
@@ -116,6 +122,8 @@ final class ServerContext {
     }
 
     func releaseBody(_ bytes: Int) { bufferedBodyBytes -= bytes }
+
+    static let echoMaxMessageBytes = 16 << 20
 
     var uptimeSeconds: Double { Monotonic.now().seconds(since: startedAt) }
 }

@@ -14,6 +14,7 @@ import Reactor
 import StreamEngine
 import Synchronization
 import Wire
+import WebSocketCore
 
 public let ladderwireVersion = "0.1.0"
 
@@ -56,7 +57,7 @@ public enum ServerRunner {
 
         // The hub lives on the loop; the pipeline thread reaches it only by posting to the
         // loop's mailbox, in commit order (LoopBound checks the hop).
-        let hub = Hub(), metrics = ServerMetrics()
+        let hub = Hub(deflater: MessageDeflater()), metrics = ServerMetrics()
         let fanOut = LoopBound((hub: hub, metrics: metrics), on: loop)
         let started = Monotonic.now()
         let pipeline: IngestPipeline

@@ -45,7 +45,8 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     }
 
     func opened(_ session: WebSocketSession) {
-        let subscriber = Subscriber(id: session.connection.id, sink: session, format: format, filter: initialFilter)
+        let subscriber = Subscriber(id: session.connection.id, sink: session, format: format, filter: initialFilter,
+                                    deflate: session.deflate)
         self.subscriber = subscriber
         self.session = session
         context.hub.add(subscriber)
@@ -232,7 +233,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     private func send(_ message: SubscriberMessage, on session: WebSocketSession) {
         let encoder = context.source.encoder
         switch format {
-        case .json: session.send(Frames.text(bytes: encoder.json(message)))
+        case .json: session.sendText(bytes: encoder.json(message))
         case .text: session.sendText(TextRenderer(encoder: encoder).line(message))
         }
     }

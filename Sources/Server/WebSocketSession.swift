@@ -3,6 +3,7 @@ import HTTPCore
 import Hub
 import Reactor
 import WebSocketCore
+import Wire
 
 /// What a WebSocket endpoint does with messages (echo, subscriber, producer).
 protocol WebSocketEndpoint: AnyObject {
@@ -12,8 +13,15 @@ protocol WebSocketEndpoint: AnyObject {
     func receivedBurstEnded(_ session: WebSocketSession)
     func tick(_ session: WebSocketSession, now: Monotonic)
     func closed(_ session: WebSocketSession)
-    /// The outbound cap was passed. Default: the slow-consumer close.
+    /// The connection fell behind (see `Reactor.OutboundBacklog`). Default: the slow-consumer close.
     func overflowed(_ session: WebSocketSession)
+    /// Message limits for this endpoint. Default: the configured `limits`.
+    func limits(in context: ServerContext) -> WebSocketLimits
+    /// A flush brought the outbound queue back under the cap.
+    func drained(_ session: WebSocketSession)
+    /// Whether the session stops reading the peer while more than the cap waits for it (its
+    /// echoes and pongs then cannot pile up; TCP pushes back). Default: false.
+    var pausesReadingWhenBacklogged: Bool { get }
 }
 
 extension WebSocketEndpoint {
@@ -21,6 +29,9 @@ extension WebSocketEndpoint {
     func receivedBurstEnded(_ session: WebSocketSession) {}
     func tick(_ session: WebSocketSession, now: Monotonic) {}
     func overflowed(_ session: WebSocketSession) { session.slowConsumerClose() }
+    func limits(in context: ServerContext) -> WebSocketLimits { context.webSocketLimits }
+    func drained(_ session: WebSocketSession) {}
+    var pausesReadingWhenBacklogged: Bool { false }
 }
 
 /// One upgraded connection: feeds bytes to the sans-I/O `WebSocketConnection`, answers pings and
@@ -30,6 +41,8 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
     let connection: Connection
     let endpoint: WebSocketEndpoint
     let subprotocol: String?
+    /// permessage-deflate for what this session sends (nil: not negotiated or `off`).
+    let deflate: FrameDeflate?
     private var protocolState: WebSocketConnection
     private let keepalive: Keepalive
     private var lastPingSent: Monotonic?
@@ -42,17 +55,20 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
         var idleTimeout: Double
     }
 
-    init(connection: Connection, endpoint: WebSocketEndpoint, subprotocol: String?, limits: WebSocketLimits,
+    init(connection: Connection, endpoint: WebSocketEndpoint, subprotocol: String?,
+         negotiated: DeflateParameters? = nil, deflate: FrameDeflate? = nil, limits: WebSocketLimits,
          keepalive: Keepalive, context: ServerContext) {
         self.connection = connection
         self.endpoint = endpoint
         self.subprotocol = subprotocol
-        self.protocolState = WebSocketConnection(limits: limits)
+        self.deflate = negotiated == nil ? nil : deflate
+        self.protocolState = WebSocketConnection(limits: limits, deflate: negotiated)
         self.keepalive = keepalive
         self.context = context
     }
 
     var isOpen: Bool { protocolState.state == .open && !connection.isClosed }
+    var limits: WebSocketLimits { protocolState.limits }
 
     func start(leftover: [UInt8]) {
         endpoint.opened(self)
@@ -72,7 +88,10 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
                 return
             }
             guard let event else { return }
-            if let reply = protocolState.reply(to: event) { connection.send(reply) }
+            if let reply = protocolState.reply(to: event) {
+                connection.send(reply)
+                pauseIfBacklogged()
+            }
             switch event {
             case .close:
                 // Our echo (or, after our own close, nothing) is queued: the server closes TCP.
@@ -89,26 +108,53 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
         }
     }
 
-    /// Sends a complete pre-built frame (the hub's shared buffers). Nothing follows a close.
+    /// For endpoints that ask for it: stop reading while more than the cap waits.
+    func pauseIfBacklogged() {
+        if endpoint.pausesReadingWhenBacklogged && connection.outbound.byteCount > connection.outboundCap {
+            connection.pauseReading()
+        }
+    }
+
+    /// Sends complete frames ready for the wire (the hub's shared buffers, already compressed
+    /// for this subscriber when it negotiated permessage-deflate). Nothing follows a close.
     func send(_ frame: SharedBuffer) {
         guard isOpen else { return }
         connection.send(frame)
     }
 
     func sendText(_ text: String) {
-        guard isOpen else { return }
-        connection.send(FrameEncoder.frame(.text, payload: Array(text.utf8)))
+        sendMessage(.text, Array(text.utf8))
     }
 
-    /// Several pre-encoded frames in one buffer (a producer's batch of replies).
-    func sendFrames(_ frames: [[UInt8]]) {
-        guard isOpen, !frames.isEmpty else { return }
-        connection.send(SharedBuffer(concatenating: frames))
+    /// A text message whose UTF-8 bytes are already encoded (JSON from the writer).
+    func sendText(bytes: [UInt8]) {
+        sendMessage(.text, bytes)
     }
 
     func sendBinary(_ bytes: [UInt8]) {
+        sendMessage(.binary, bytes)
+    }
+
+    /// Several pre-encoded frames in one buffer (a producer's batch of replies), each data
+    /// frame compressed if this session negotiated permessage-deflate.
+    func sendFrames(_ frames: [[UInt8]]) {
+        guard isOpen, !frames.isEmpty else { return }
+        let joined = SharedBuffer(concatenating: frames)
+        if let deflate, let deflater = context.hub.deflater {
+            connection.send(deflate.apply(to: joined, using: deflater))
+        } else {
+            connection.send(joined)
+        }
+    }
+
+    private func sendMessage(_ opcode: Opcode, _ payload: [UInt8]) {
         guard isOpen else { return }
-        connection.send(FrameEncoder.frame(.binary, payload: bytes))
+        if let deflate, let deflater = context.hub.deflater,
+           let compressed = deflater.compress(payload, windowBits: deflate.windowBits, minimumBytes: deflate.minimumBytes) {
+            connection.send(SharedBuffer(concatenating: [FrameEncoder.header(opcode, payloadLength: compressed.count, compressed: true), compressed]))
+            return
+        }
+        connection.send(SharedBuffer(concatenating: [FrameEncoder.header(opcode, payloadLength: payload.count), payload]))
     }
 
     /// Server-initiated close: send our close frame, then wait (bounded) for the peer's.
@@ -144,6 +190,10 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
         endpoint.overflowed(self)
     }
 
+    func outboundDrained(_ connection: Connection) {
+        endpoint.drained(self)
+    }
+
     func tick(_ connection: Connection, now: Monotonic) {
         if let deadline = closeDeadline {
             if deadline < now { connection.close() }
@@ -172,14 +222,33 @@ final class WebSocketSession: ConnectionHandler, FrameSink {
     }
 }
 
-/// `/echo`: every text and binary message back, for conformance suites.
+/// `/echo`: every text and binary message back, for conformance suites. Its limits are its own
+/// (`ServerContext.echoLimits`): messages up to 16 MiB in any number of fragments. A peer that
+/// sends faster than it reads its echoes is not read while more than the outbound cap waits
+/// (TCP pushes back), so what the server holds for it stays under the cap plus one echo.
 final class EchoEndpoint: WebSocketEndpoint {
+    func opened(_ session: WebSocketSession) {
+        // One echo of the largest message must fit beside the cap without being "too much".
+        let connection = session.connection
+        let echo = session.limits.maxMessageBytes + 14
+        connection.backlog.hardCap = max(connection.backlog.hardCap, connection.outboundCap + 2 * echo)
+    }
+
     func received(_ event: WebSocketEvent, on session: WebSocketSession) {
         switch event {
         case .text(let text): session.sendText(text)
         case .binary(let bytes): session.sendBinary(bytes)
-        default: break
+        default: return
         }
+        session.pauseIfBacklogged()
     }
+
+    /// Echoes and pongs both: a peer that floods and never reads is not read either.
+    var pausesReadingWhenBacklogged: Bool { true }
+
+    func drained(_ session: WebSocketSession) { session.connection.resumeReading() }
+
+    func limits(in context: ServerContext) -> WebSocketLimits { context.echoLimits }
+
     func closed(_ session: WebSocketSession) {}
 }

@@ -1,15 +1,16 @@
 /// Builds frames. Server-to-client frames are never masked (RFC 6455 §5.1); the masked variant
 /// exists for tests, fuzzing and the bench client.
 public enum FrameEncoder {
-    public static func frame(_ opcode: Opcode, payload: some Collection<UInt8>, fin: Bool = true) -> [UInt8] {
-        var bytes = header(opcode, payloadLength: payload.count, fin: fin)
+    public static func frame(_ opcode: Opcode, payload: some Collection<UInt8>, fin: Bool = true, compressed: Bool = false) -> [UInt8] {
+        var bytes = header(opcode, payloadLength: payload.count, fin: fin, compressed: compressed)
         bytes.append(contentsOf: payload)
         return bytes
     }
 
     /// The header alone, so one encoded payload can be shared by many sockets (writev).
-    public static func header(_ opcode: Opcode, payloadLength: Int, fin: Bool = true) -> [UInt8] {
-        headerBytes(opcode, payloadLength: payloadLength, fin: fin, masked: false)
+    /// `compressed` sets RSV1 (a permessage-deflate message; first frame only).
+    public static func header(_ opcode: Opcode, payloadLength: Int, fin: Bool = true, compressed: Bool = false) -> [UInt8] {
+        headerBytes(opcode, payloadLength: payloadLength, fin: fin, masked: false, compressed: compressed)
     }
 
     /// A close frame with `code` and `reason`, the reason cut to fit the 125-byte control-frame
@@ -32,8 +33,8 @@ public enum FrameEncoder {
 
     /// A client-to-server frame masked with `maskKey`.
     public static func maskedFrame(_ opcode: Opcode, payload: some Collection<UInt8>, fin: Bool = true,
-                                   maskKey: (UInt8, UInt8, UInt8, UInt8)) -> [UInt8] {
-        var bytes = headerBytes(opcode, payloadLength: payload.count, fin: fin, masked: true)
+                                   maskKey: (UInt8, UInt8, UInt8, UInt8), compressed: Bool = false) -> [UInt8] {
+        var bytes = headerBytes(opcode, payloadLength: payload.count, fin: fin, masked: true, compressed: compressed)
         bytes.append(contentsOf: [maskKey.0, maskKey.1, maskKey.2, maskKey.3])
         let payloadStart = bytes.count
         bytes.append(contentsOf: payload)
@@ -41,9 +42,9 @@ public enum FrameEncoder {
         return bytes
     }
 
-    private static func headerBytes(_ opcode: Opcode, payloadLength: Int, fin: Bool, masked: Bool) -> [UInt8] {
+    private static func headerBytes(_ opcode: Opcode, payloadLength: Int, fin: Bool, masked: Bool, compressed: Bool = false) -> [UInt8] {
         precondition(payloadLength >= 0, "negative payload length")
-        let first = (fin ? 0x80 : 0) | opcode.rawValue
+        let first = (fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | opcode.rawValue
         let maskBit: UInt8 = masked ? 0x80 : 0
         if payloadLength <= 125 {
             return [first, maskBit | UInt8(payloadLength)]

@@ -12,6 +12,8 @@ public enum Handshake {
     public struct Accepted: Sendable {
         public var key: String
         public var subprotocol: String?
+        /// permessage-deflate as agreed (nil: declined or not offered).
+        public var deflate: DeflateParameters?
         /// 101 with Upgrade, Connection, Sec-WebSocket-Accept[, Sec-WebSocket-Protocol].
         public var response: HTTPResponse
     }
@@ -27,10 +29,13 @@ public enum Handshake {
     /// containing `upgrade` (among other tokens), a `Sec-WebSocket-Key` that is base64 of exactly
     /// 16 bytes, `Sec-WebSocket-Version: 13`; then the Origin (`allowOrigin` gets the header or nil)
     /// and the subprotocol (`chooseSubprotocol` gets the offered names in order, case kept; a name
-    /// that was not offered is ignored).
+    /// that was not offered is ignored). With `offerDeflate`, the first acceptable
+    /// permessage-deflate offer is agreed (`PerMessageDeflate.negotiate`) and answered in
+    /// `Sec-WebSocket-Extensions`.
     public static func accept(_ request: HTTPRequest,
                               allowOrigin: (String?) -> Bool = { _ in true },
-                              chooseSubprotocol: ([String]) -> String? = { _ in nil }) -> Result<Accepted, Rejection> {
+                              chooseSubprotocol: ([String]) -> String? = { _ in nil },
+                              offerDeflate: Bool = false) -> Result<Accepted, Rejection> {
         func reject(_ status: Int, _ reason: String) -> Result<Accepted, Rejection> {
             var response = HTTPResponse.text(status, reason)
             if status == 426 {
@@ -68,7 +73,9 @@ public enum Handshake {
             ("Sec-WebSocket-Accept", acceptValue(forKey: key)),
         ])
         if let subprotocol { responseHeaders.add("Sec-WebSocket-Protocol", subprotocol) }
-        return .success(Accepted(key: key, subprotocol: subprotocol,
+        let deflate = offerDeflate ? PerMessageDeflate.negotiate(headers.values("sec-websocket-extensions")) : nil
+        if let deflate { responseHeaders.add("Sec-WebSocket-Extensions", deflate.responseHeaderValue) }
+        return .success(Accepted(key: key, subprotocol: subprotocol, deflate: deflate,
                                  response: HTTPResponse(status: 101, headers: responseHeaders)))
     }
 }

@@ -9,7 +9,13 @@
 /// `open` → (`close(_:)`) `closeSent` → (peer's close received) `closed`. Once a close has been
 /// received, every later byte is ignored (§5.5.1). After a thrown violation the connection stays
 /// failed and rethrows it: send `close(violation.closeCode)` and drop the connection.
-public struct WebSocketConnection: Sendable {
+///
+/// With permessage-deflate (`deflate`), a message whose first frame has RSV1 is inflated as its
+/// frames arrive, into the same message buffer, never past `limits.maxMessageBytes`: a
+/// decompression bomb is refused with 1009 after at most the limit (plus one byte) was
+/// inflated. The inflate state exists only once the peer sends a compressed message, and is
+/// freed after each message under `client_no_context_takeover`.
+public struct WebSocketConnection {
     public enum State: Sendable, Equatable { case open, closeReceived, closeSent, closed }
 
     /// May be changed between events, e.g. to give one endpoint a larger message limit.
@@ -30,9 +36,23 @@ public struct WebSocketConnection: Sendable {
     private var messageFrameCount = 0
     private var utf8 = UTF8Validator()
 
-    public init(limits: WebSocketLimits = WebSocketLimits()) {
+    /// permessage-deflate as negotiated in the handshake; nil: RSV1 is a protocol error.
+    public let deflate: DeflateParameters?
+    private var messageCompressed = false
+    /// Compressed bytes of the current message (bounded apart from the inflated size).
+    private var messageWireBytes = 0
+    private var inflater: RawInflater?
+    /// The message's DEFLATE stream ended (a block with BFINAL): the rest of it is ignored
+    /// (RFC 7692 §7.2.3.4), and the next message starts a fresh stream.
+    private var inflateStreamEnded = false
+
+    public init(limits: WebSocketLimits = WebSocketLimits(), deflate: DeflateParameters? = nil) {
         self.limits = limits
+        self.deflate = deflate
     }
+
+    /// True while an inflate state is held (memory accounting and tests).
+    public var holdsInflateState: Bool { inflater != nil }
 
     /// Bytes received but not yet turned into events.
     public var bufferedByteCount: Int { buffer.count - readIndex }
@@ -70,7 +90,7 @@ public struct WebSocketConnection: Sendable {
                 if dataFrame != nil { return nil } // payload still arriving
                 continue
             }
-            guard let header = try FrameHeader.parse(buffer[readIndex...]) else { return nil }
+            guard let header = try FrameHeader.parse(buffer[readIndex...], allowCompressed: deflate != nil) else { return nil }
             if header.opcode.isControl {
                 guard header.isComplete, bufferedByteCount >= header.headerLength + header.payloadLength else { return nil }
                 let start = readIndex + header.headerLength
@@ -83,8 +103,11 @@ public struct WebSocketConnection: Sendable {
             readIndex += header.headerLength
             if header.opcode != .continuation {
                 messageOpcode = header.opcode
+                messageCompressed = header.compressed
+                messageWireBytes = 0
                 utf8.reset()
             }
+            messageWireBytes += header.payloadLength
             messageFrameCount += 1
             dataFrame = header
             dataFrameConsumed = 0
@@ -102,9 +125,19 @@ public struct WebSocketConnection: Sendable {
         } else if messageOpcode != nil {
             throw .protocolError("new data frame inside a fragmented message")
         }
-        let previousBytes = header.opcode == .continuation ? message.count : 0
-        if header.payloadLength > limits.maxMessageBytes - previousBytes {
-            throw .tooBig("message larger than \(limits.maxMessageBytes) bytes")
+        if header.compressed || (header.opcode == .continuation && messageCompressed) {
+            // The inflated size is judged as it is inflated; the compressed bytes may not pass
+            // the limit plus what stored blocks add to incompressible data (5 bytes per 64 KiB).
+            let previousWire = header.opcode == .continuation ? messageWireBytes : 0
+            let wireLimit = limits.maxMessageBytes + limits.maxMessageBytes / 8192 + 1024
+            if header.payloadLength > wireLimit - previousWire {
+                throw .tooBig("compressed message larger than \(limits.maxMessageBytes) bytes")
+            }
+        } else {
+            let previousBytes = header.opcode == .continuation ? message.count : 0
+            if header.payloadLength > limits.maxMessageBytes - previousBytes {
+                throw .tooBig("message larger than \(limits.maxMessageBytes) bytes")
+            }
         }
         let previousFrames = header.opcode == .continuation ? messageFrameCount : 0
         if previousFrames + 1 > limits.maxFramesPerMessage {
@@ -116,6 +149,9 @@ public struct WebSocketConnection: Sendable {
     /// the message when its final frame is complete.
     private mutating func continueDataFrame(_ frame: FrameHeader) throws(ProtocolViolation) -> WebSocketEvent? {
         let count = min(frame.payloadLength - dataFrameConsumed, bufferedByteCount)
+        if messageCompressed {
+            return try continueCompressedFrame(frame, count: count)
+        }
         if count > 0 {
             let firstNew = message.count
             message.append(contentsOf: buffer[readIndex..<readIndex + count])
@@ -141,6 +177,69 @@ public struct WebSocketConnection: Sendable {
         let payload = message
         message = []
         return .binary(payload)
+    }
+
+    /// The compressed variant: unmask what arrived, inflate it onto the message (bounded by the
+    /// limit), check the new text; at the message's end feed the 00 00 FF FF tail (§7.2.2).
+    private mutating func continueCompressedFrame(_ frame: FrameHeader, count: Int) throws(ProtocolViolation) -> WebSocketEvent? {
+        if count > 0 {
+            var chunk = Array(buffer[readIndex..<readIndex + count])
+            Masking.apply(&chunk, from: 0, key: frame.maskKey, phase: dataFrameConsumed)
+            readIndex += count
+            dataFrameConsumed += count
+            try inflate(chunk[...])
+        }
+        guard dataFrameConsumed == frame.payloadLength else { return nil }
+        dataFrame = nil
+        guard frame.fin else { return nil }
+        try inflate(Self.deflateTail[...])
+        let opcode = messageOpcode
+        messageOpcode = nil
+        messageFrameCount = 0
+        messageCompressed = false
+        if inflateStreamEnded {
+            inflater?.reset()
+            inflateStreamEnded = false
+        }
+        if deflate?.clientNoContextTakeover == true { inflater = nil }   // nothing to remember
+        let payload = message
+        message = []
+        if opcode == .text {
+            guard utf8.isComplete else { throw .invalidPayload("text message ends inside a UTF-8 sequence") }
+            return .text(String(decoding: payload, as: UTF8.self))
+        }
+        return .binary(payload)
+    }
+
+    static let deflateTail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
+
+    private mutating func inflate(_ input: ArraySlice<UInt8>) throws(ProtocolViolation) {
+        if inflateStreamEnded { return }
+        if inflater == nil {
+            guard let made = RawInflater() else { throw .init(closeCode: .internalError, reason: "no memory to inflate") }
+            inflater = made
+        }
+        let firstNew = message.count
+        var ended = false
+        var failure: RawInflater.Failure?
+        do {
+            ended = try inflater!.inflate(input, into: &message, limit: limits.maxMessageBytes)
+        } catch {
+            failure = error
+        }
+        // The text inflated so far (up to the limit) is checked before any inflate failure is
+        // reported, so the same bytes give the same verdict however they were split into reads.
+        let end = min(message.count, limits.maxMessageBytes)
+        if messageOpcode == .text && end > firstNew && !utf8.feed(message[firstNew..<end]) {
+            throw .invalidPayload("text message is not valid UTF-8")
+        }
+        switch failure {
+        case nil: break
+        case .tooLarge?: throw .tooBig("message inflates to more than \(limits.maxMessageBytes) bytes")
+        case .corrupt(let reason)?: throw .invalidPayload("compressed data is invalid: \(reason)")
+        case .outOfMemory?: throw .init(closeCode: .internalError, reason: "no memory to inflate")
+        }
+        if ended { inflateStreamEnded = true }
     }
 
     private mutating func controlEvent(_ opcode: Opcode, payload: [UInt8]) throws(ProtocolViolation) -> WebSocketEvent {

@@ -1,5 +1,6 @@
 import Bytes
 import JSON
+import WebSocketCore
 
 /// One subscriber message, encoded once: the JSON frame on the ingest thread right after the
 /// commit; the text frame on first use by a text subscriber (most deployments have none, so the
@@ -17,6 +18,12 @@ public final class OutboundMessage: @unchecked Sendable {
     /// Renders the text line, only if a text subscriber ever asks.
     private let makeText: (@Sendable () -> String)?
     private var cachedTextFrame: SharedBuffer?
+    /// Compressed frames by (format, deflate): each compressed once, whatever the subscribers.
+    private var deflatedFrames: [DeflatedKey: SharedBuffer] = [:]
+    private struct DeflatedKey: Hashable {
+        var format: WireFormat
+        var deflate: FrameDeflate
+    }
 
     /// A message of the wire schema: its JSON written now (the hot path), its text line
     /// rendered from the same value only if a text subscriber ever asks.
@@ -56,5 +63,18 @@ public final class OutboundMessage: @unchecked Sendable {
 
     public func frame(for format: WireFormat) -> SharedBuffer {
         format == .json ? jsonFrame : textFrame
+    }
+
+    /// The frame for a subscriber with permessage-deflate (`deflate` non-nil): compressed on
+    /// first use and kept, so every subscriber with the same format and deflate gets the same
+    /// bytes. Loop thread only.
+    public func frame(for format: WireFormat, deflate: FrameDeflate?, using deflater: MessageDeflater?) -> SharedBuffer {
+        let plain = frame(for: format)
+        guard let deflate, let deflater else { return plain }
+        let key = DeflatedKey(format: format, deflate: deflate)
+        if let cached = deflatedFrames[key] { return cached }
+        let compressed = deflate.apply(to: plain, using: deflater)
+        deflatedFrames[key] = compressed
+        return compressed
     }
 }

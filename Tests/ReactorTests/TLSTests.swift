@@ -200,6 +200,7 @@ import Testing
         let (cert, key) = try certificates.selfSigned("a")
         var options = EventLoop.Options()
         options.outboundCapBytes = 128 * 1024
+        options.outboundHardCapBytes = 128 * 1024   // over the cap is over the hard cap: judged at once
         let box = try TLSLoopBox(context: try TLSContext(certificateChainFile: cert, privateKeyFile: key),
                                  options: options, sendBuffer: 8192)
         defer { box.stop() }

@@ -25,6 +25,19 @@ import Testing
         #expect(config.allowAnonymousViewers)
     }
 
+    @Test func compressionIsSetPerEndpoint() throws {
+        #expect(ServerConfig().compression == ServerConfig.Compression())
+        #expect(ServerConfig().compression.ws == .auto && ServerConfig().compression.minBytes == 128)
+        let config = try ConfigLoader.parse(text: #"{"shared": {"compression": {"ws": "off", "feed": "on", "echo": "auto", "minBytes": 512}}}"#,
+                                            file: "test.json", environment: .sim)
+        #expect(config.compression.ws == .off && config.compression.feed == .on && config.compression.echo == .auto)
+        #expect(config.compression.minimumBytes(.off) == nil)
+        #expect(config.compression.minimumBytes(.on) == 0)
+        #expect(config.compression.minimumBytes(.auto) == 512)
+        #expect(error(#"{"shared": {"compression": {"ws": "maybe"}}}"#)?.path.contains("compression.ws") == true)
+        #expect(error(#"{"shared": {"compression": {"level": 9}}}"#) != nil)
+    }
+
     @Test func shippedConfigForSimEqualsTheEmbeddedDefaults() throws {
         // The shipped file names its paths relative to its own folder; the defaults resolve against
         // the install root (here the checkout): both land on the same files.

@@ -413,6 +413,9 @@ class RawWebSocket:
     def __init__(self, sock: socket.socket, leftover: bytes = b""):
         self.sock = sock
         self.buffer = bytearray(leftover)
+        self.response: HttpResponse | None = None
+        # Set when permessage-deflate was agreed: RSV1 may then mark a data message's first frame.
+        self.allow_rsv1 = False
 
     @classmethod
     def connect(cls, host: str, port: int, path: str = "/echo", *, headers: dict[str, str] | None = None,
@@ -441,7 +444,10 @@ class RawWebSocket:
         assert "upgrade" in response.header("connection", "").lower(), head
         expected = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
         assert response.header("sec-websocket-accept") == expected, head
-        return cls(sock, rest)
+        ws = cls(sock, rest)
+        ws.response = response
+        ws.allow_rsv1 = "permessage-deflate" in (response.header("sec-websocket-extensions") or "")
+        return ws
 
     # -- writing ----------------------------------------------------------------------------
     def send_raw(self, data: bytes) -> None:
@@ -497,7 +503,8 @@ class RawWebSocket:
         payload = bytes(self.buffer[offset:offset + length])
         del self.buffer[:offset + length]
         frame = Frame(bool(b0 & 0x80), (b0 >> 4) & 7, b0 & 0xF, payload)
-        assert frame.rsv == 0, f"server set RSV bits {frame.rsv}"
+        assert frame.rsv == 0 or (self.allow_rsv1 and frame.rsv == 4 and frame.opcode in (1, 2)), \
+            f"server set RSV bits {frame.rsv} on opcode {frame.opcode} (deflate agreed: {self.allow_rsv1})"
         assert frame.opcode in (0, 1, 2, 8, 9, 10), f"server sent reserved opcode {frame.opcode}"
         if frame.opcode >= 8:
             assert frame.fin and length <= 125, "server sent a fragmented or long control frame"

@@ -611,3 +611,41 @@ def test_projection_with_a_mark_between_ticks_starts_on_the_tick_below(server, b
         ["11050000000", "2", str(int(Decimal("-15.625") * money)), "−0.5"],
         ["11048437500", "2", str(int(Decimal("-46.875") * money)), "−1.5"],
     ], result
+
+
+def test_chromium_negotiates_permessage_deflate_on_ws_and_gets_the_same_bytes(server, browser):
+    """Chromium always offers permessage-deflate; the server agrees, and the messages it inflates
+    are byte for byte those an uncompressed client gets (heartbeats aside: their time differs)."""
+    from test_push_support import ws_connect as plain_connect
+
+    browser.get(server.url + "/")
+    browser.execute_script("""
+        window.__lw = {messages: [], extensions: null};
+        const ws = new WebSocket(location.origin.replace('http', 'ws') + '/ws');
+        ws.onopen = () => { window.__lw.extensions = ws.extensions; };
+        ws.onmessage = (event) => { window.__lw.messages.push(event.data); };
+    """)
+    wait_for(browser, lambda d: d.execute_script("return window.__lw.messages.length") >= 1, message="no snapshot")
+    fills = [{"type": "fill", "execId": f"CHR{i}", "account": "ACC1", "instrument": "ZNZ6",
+              "side": "buy" if i % 2 else "sell", "qty": 1 + i % 3, "price": "110-16"} for i in range(30)]
+    with plain_connect(server, "/ws") as plain:
+        plain.recv(timeout=10)   # snapshot
+        last = post_ok(server, fills)["results"][-1]["seq"]
+        expected = []
+        while True:
+            raw = plain.recv(timeout=10)
+            message = json.loads(raw)
+            if message.get("type") != "heartbeat":
+                expected.append(raw)
+            if message.get("type") == "fill" and message.get("seq") == last:
+                break
+
+    def browser_deltas(driver):
+        raws = [r for r in driver.execute_script("return window.__lw.messages")[1:]
+                if json.loads(r).get("type") != "heartbeat"]
+        return raws if len(raws) >= len(expected) else None
+
+    got = wait_for(browser, browser_deltas, message="the browser did not get every delta")
+    extensions = browser.execute_script("return window.__lw.extensions")
+    assert extensions.startswith("permessage-deflate"), extensions
+    assert got[:len(expected)] == expected

@@ -96,7 +96,7 @@ def test_64bit_length_with_most_significant_bit_set_is_1002(ws):
 
 def test_declared_length_over_the_limit_is_1009_before_the_payload(ws):
     # Only the header (with its mask key) is sent: the server must decide from the length alone.
-    ws.send_raw(build_frame(OP_BINARY, b"", declared_length=MIB + 1))
+    ws.send_raw(build_frame(OP_BINARY, b"", declared_length=16 * MIB + 1))   # /echo takes 16 MiB
     assert_closed_with(ws, 1009)
 
 

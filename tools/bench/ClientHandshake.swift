@@ -5,13 +5,17 @@ import WebSocketCore
 struct ClientHandshake {
     let key: String
     let request: [UInt8]
+    /// Offer permessage-deflate (as browsers do: `client_max_window_bits` without a value).
+    let offerDeflate: Bool
 
-    init(host: String, port: Int, target: String) {
+    init(host: String, port: Int, target: String, offerDeflate: Bool = false) {
+        self.offerDeflate = offerDeflate
         var random = SystemRandomNumberGenerator()
         let keyBytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }
         key = Data(keyBytes).base64EncodedString()
         let text = "GET \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+            + (offerDeflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "") + "\r\n"
         request = Array(text.utf8)
     }
 
@@ -32,6 +36,9 @@ struct ClientHandshake {
         guard statusLine.hasPrefix("HTTP/1.1 101") else { return .refused(String(statusLine)) }
         let expected = "sec-websocket-accept: " + Handshake.acceptValue(forKey: key).lowercased()
         guard header.lowercased().contains(expected) else { return .refused("wrong Sec-WebSocket-Accept") }
+        if offerDeflate && !header.lowercased().contains("sec-websocket-extensions: permessage-deflate") {
+            return .refused("permessage-deflate was offered and declined")
+        }
         return .upgraded(leftover: received[(end + 4)...])
     }
 
@@ -45,9 +52,10 @@ struct ClientHandshake {
     }
 
     /// Connects, upgrades and returns the socket (blocking) plus the stream bytes already read.
-    static func open(_ url: ServerURL, target: String, timeoutMilliseconds: Int32 = 10_000) throws(ClientSocket.Failure) -> (fd: Int32, leftover: [UInt8]) {
+    static func open(_ url: ServerURL, target: String, offerDeflate: Bool = false,
+                     timeoutMilliseconds: Int32 = 10_000) throws(ClientSocket.Failure) -> (fd: Int32, leftover: [UInt8]) {
         let fd = try ClientSocket.connect(host: url.host, port: url.port)
-        let handshake = ClientHandshake(host: url.host, port: url.port, target: target)
+        let handshake = ClientHandshake(host: url.host, port: url.port, target: target, offerDeflate: offerDeflate)
         do { try ClientSocket.writeAll(fd, handshake.request) } catch { close(fd); throw error }
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)

@@ -6,12 +6,14 @@
 func runConnectBench(arguments: [String]) {
     let options = BenchOptions(command: "connect", arguments: arguments,
                                valued: ["url", "clients", "idle", "path", "server-pid", "settle", "concurrency", "build", "durability"],
-                               switches: ["json"])
+                               switches: ["json", "deflate"])
     let url = ServerURL.required(options)
     let path = options.string("path", default: "/ws")
     let descriptorLimit = ClientSocket.raiseDescriptorLimit()
     var report = BenchReport(run: RunDescription(options: options))
     report.add("url", "ws://\(url.host):\(url.port)\(path)")
+    let deflate = options.flag("deflate")
+    report.add("permessage_deflate", deflate ? "offered (every client must get it agreed)" : "not offered")
 
     if options.string("idle") != nil {
         let count = options.int("idle", default: 1000, minimum: 1)
@@ -22,6 +24,7 @@ func runConnectBench(arguments: [String]) {
         let settle = options.nanoseconds("settle", defaultSeconds: 2)
         guard let before = server.residentKiB() else { BenchOptions.fail("connect: cannot read /proc/\(server.pid)/status") }
         var crowd = ConnectionCrowd(url: url, target: path)
+        crowd.offerDeflate = deflate
         crowd.open(count: count, concurrency: options.int("concurrency", default: 256, minimum: 1), timeout: 300_000_000_000)
         crowd.idle(for: settle)
         let after = server.residentKiB() ?? before
@@ -41,6 +44,7 @@ func runConnectBench(arguments: [String]) {
     let count = options.int("clients", default: 100, minimum: 1)
     let began = monotonicNanoseconds()
     var crowd = ConnectionCrowd(url: url, target: path)
+    crowd.offerDeflate = deflate
     crowd.open(count: count, concurrency: count, timeout: 60_000_000_000)
     let wall = monotonicNanoseconds() - began
     var upgrade = LatencyHistogram(), snapshot = LatencyHistogram()

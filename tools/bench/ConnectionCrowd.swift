@@ -20,6 +20,8 @@ struct ConnectionCrowd {
 
     let url: ServerURL
     let target: String
+    /// Offer permessage-deflate (a client whose offer is declined counts as failed).
+    var offerDeflate = false
     private(set) var clients: [Client] = []
     private let epoll: Int32
     private var readBuffer = [UInt8](repeating: 0, count: 1 << 16)
@@ -60,7 +62,7 @@ struct ConnectionCrowd {
 
     private mutating func start() {
         let startedAt = monotonicNanoseconds()
-        let handshake = ClientHandshake(host: url.host, port: url.port, target: target)
+        let handshake = ClientHandshake(host: url.host, port: url.port, target: target, offerDeflate: offerDeflate)
         do {
             let fd = try ClientSocket.connect(host: url.host, port: url.port, nonBlocking: true)
             clients.append(Client(fd: fd, startedAt: startedAt, handshake: handshake))

@@ -5,7 +5,10 @@ import WebSocketCore
 
 /// `ladderwire-bench latency --url ws://HOST:PORT [--subscribe-url ws://EDGE:PORT] [--feed FILE]
 /// [--rate N/s | --pace recorded [--speed X]] [--subscribers N] [--seconds S] [--drain S] [--with-marks]
-/// [--server-pid PID] [--edge-pid PID] [--svg FILE] [--json]`
+/// [--channels LIST] [--deflate] [--server-pid PID] [--edge-pid PID] [--svg FILE] [--json]`
+///
+/// `--deflate`: subscribers offer permessage-deflate (a declined offer fails the run);
+/// `--channels`: what they subscribe to (default `fills`, the deliveries measured).
 ///
 /// With `--subscribe-url` the producer writes to the core (`--url`) and the subscribers read an
 /// edge, so the latency includes the stream hop (core → Redis → edge); `--edge-pid` reports the
@@ -20,8 +23,8 @@ import WebSocketCore
 func runLatencyBench(arguments: [String]) {
     let options = BenchOptions(command: "latency", arguments: arguments,
                                valued: ["url", "subscribe-url", "feed", "rate", "subscribers", "seconds", "drain", "server-pid", "edge-pid",
-                                        "build", "durability", "pace", "speed", "svg"],
-                               switches: ["json", "with-marks"])
+                                        "build", "durability", "pace", "speed", "svg", "channels"],
+                               switches: ["json", "with-marks", "deflate"])
     let url = ServerURL.required(options)
     var subscribeURL = url
     if let text = options.string("subscribe-url") {
@@ -72,6 +75,8 @@ func runLatencyBench(arguments: [String]) {
     let runTag = Array(makeRunTag().utf8)
 
     var run = LatencyRun(feed: feed, eventCount: eventCount, runTag: runTag)
+    run.offerDeflate = options.flag("deflate")
+    run.channels = options.string("channels", default: "fills")
     do { try run.connect(url, subscribeURL: subscribeURL, subscribers: subscriberCount) } catch {
         BenchOptions.fail("latency: \(error)")
     }
@@ -99,7 +104,8 @@ func runLatencyBench(arguments: [String]) {
     let clientCPU = benchCPUSeconds() - clientCPUBefore
 
     var report = BenchReport(run: RunDescription(options: options))
-    report.add("url", "ws://\(subscribeURL.host):\(subscribeURL.port)/ws?channels=fills + ws://\(url.host):\(url.port)/feed")
+    report.add("url", "ws://\(subscribeURL.host):\(subscribeURL.port)/ws?channels=\(run.channels) + ws://\(url.host):\(url.port)/feed")
+    report.add("permessage_deflate", run.offerDeflate ? "agreed" : "not offered")
     report.add("feed", "\(feedPath) (\(feed.lines.count) lines, marks \(options.flag("with-marks") ? "included" : "left out"))")
     if let recordedOffsets {
         report.add("pace", "recorded × \(speedText) (\(String(format: "%.1f", Double(recordedOffsets.last ?? 0) / 1e9)) s per pass over the file)")
@@ -239,6 +245,10 @@ struct LatencyRun {
     var schedule = SendSchedule(rate: 1, start: 0)
 
     var subscribers: [SubscriberStream] = []
+    var offerDeflate = false
+    var channels = "fills"
+    /// Bytes read from every subscriber socket (the wire, compressed or not), snapshot included.
+    var subscriberWireBytes = 0
     var feedFD: Int32 = -1
     var feedReader = ServerFrameReader()
     var epoll: Int32 = -1
@@ -268,7 +278,7 @@ struct LatencyRun {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         let words = (eventCount + 63) / 64
         for index in 0..<count {
-            let (fd, leftover) = try ClientHandshake.open(subscribeURL, target: "/ws?channels=fills")
+            let (fd, leftover) = try ClientHandshake.open(subscribeURL, target: "/ws?channels=\(channels)", offerDeflate: offerDeflate)
             ClientSocket.setNonBlocking(fd)
             subscribers.append(SubscriberStream(fd: fd, reader: ServerFrameReader(initial: leftover),
                                                 arrived: [UInt64](repeating: 0, count: words)))
@@ -336,6 +346,7 @@ struct LatencyRun {
             }
             let now = monotonicNanoseconds()
             lastActivity = now
+            subscriberWireBytes += count
             subscribers[index].reader.append(readBuffer[..<count])
             drainFrames(subscriber: index, now: now)
             if count < readBuffer.count { return }
@@ -448,6 +459,10 @@ struct LatencyRun {
         report.add("subscribers_closed_by_server", closedSubscribers)
         let codes = Set(subscribers.compactMap(\.closeCode)).sorted()
         if !codes.isEmpty { report.add("close_codes", codes.map(String.init).joined(separator: ",")) }
+        report.add("subscriber_wire_bytes", subscriberWireBytes)
+        report.add("wire_bytes_per_event_per_subscriber",
+                   sent > 0 && !subscribers.isEmpty ? Int((Double(subscriberWireBytes) / Double(subscribers.count) / Double(sent)).rounded()) : 0)
+        report.add("compressed_messages", subscribers.reduce(0) { $0 + $1.reader.compressedMessages })
         report.add("deliveries_per_s", receiveSeconds > 0 ? Int((Double(received) / receiveSeconds).rounded()) : 0)
         for (name, value) in latencyFields("delivery", deliveries) { report.add(name, value) }
         for (name, value) in latencyFields("ack", acks) { report.add(name, value) }

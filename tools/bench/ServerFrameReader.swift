@@ -1,5 +1,9 @@
+import WebSocketCore
+
 /// Splits the server's (unmasked) byte stream into whole frames. It keeps only the unparsed tail,
 /// and hands each frame's payload as a range of its buffer so callers can byte-search in place.
+/// A permessage-deflate message (RSV1) is inflated into `assembled` (the server sends with
+/// `server_no_context_takeover`, so each message inflates on its own).
 struct ServerFrameReader {
     enum Frame {
         /// A whole data frame (fragmented messages are reassembled: `fragmented` is then true).
@@ -12,6 +16,10 @@ struct ServerFrameReader {
     private var readIndex = 0
     private var fragments: [UInt8]? = nil
     private var fragmentOpcode: UInt8 = 0
+    private var fragmentCompressed = false
+    private var inflater: RawInflater?
+    /// Messages that came compressed.
+    private(set) var compressedMessages = 0
 
     init(initial: [UInt8] = []) { buffer = initial }
 
@@ -52,7 +60,7 @@ struct ServerFrameReader {
             let start = readIndex + headerLength
             let payload = start..<(start + length)
             readIndex = payload.upperBound
-            let opcode = first & 0x0F, fin = first & 0x80 != 0
+            let opcode = first & 0x0F, fin = first & 0x80 != 0, compressed = first & 0x40 != 0
             switch opcode {
             case 0x9:
                 return (.ping(payload: Array(buffer[payload])), false)
@@ -64,15 +72,32 @@ struct ServerFrameReader {
             case 0x0:
                 fragments?.append(contentsOf: buffer[payload])
                 if fin, let whole = fragments {
-                    assembled = whole
+                    assembled = fragmentCompressed ? inflate(whole[...]) : whole
                     fragments = nil
-                    return (.message(opcode: fragmentOpcode, payload: 0..<whole.count), true)
+                    return (.message(opcode: fragmentOpcode, payload: 0..<assembled.count), true)
                 }
             default:
-                if fin { return (.message(opcode: opcode, payload: payload), false) }
+                if fin {
+                    if compressed {
+                        assembled = inflate(buffer[payload])
+                        return (.message(opcode: opcode, payload: 0..<assembled.count), true)
+                    }
+                    return (.message(opcode: opcode, payload: payload), false)
+                }
                 fragments = Array(buffer[payload])
                 fragmentOpcode = opcode
+                fragmentCompressed = compressed
             }
         }
+    }
+
+    private mutating func inflate(_ data: ArraySlice<UInt8>) -> [UInt8] {
+        compressedMessages += 1
+        if inflater == nil { inflater = RawInflater() }
+        inflater?.reset()
+        var output: [UInt8] = []
+        let input: [UInt8] = Array(data) + [0, 0, 0xFF, 0xFF]
+        _ = try? inflater?.inflate(input[...], into: &output, limit: 64 << 20)
+        return output
     }
 }

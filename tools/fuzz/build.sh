@@ -17,9 +17,10 @@ swiftc $flags -module-name HTTPFuzz \
 # first (instrumented too), then WebSocketCore's sources and the harness form one module.
 swiftc $flags -module-name HTTPCore -emit-module -emit-module-path "$out/HTTPCore.swiftmodule" \
     -emit-library -static -o "$out/libHTTPCore.a" "$root"/Sources/HTTPCore/*.swift
-swiftc $flags -module-name FrameFuzz -I "$out" \
+# WebSocketCore also imports CZlib (permessage-deflate): its module map and -lz.
+swiftc $flags -module-name FrameFuzz -I "$out" -I "$root"/Sources/CZlib \
     "$root"/Sources/WebSocketCore/*.swift "$here"/FrameFuzz/main.swift \
-    "$out/libHTTPCore.a" \
+    "$out/libHTTPCore.a" -lz \
     -o "$out/fuzz-frame"
 # RESP replies (Redis): the module has no dependencies.
 swiftc $flags -module-name RESPFuzz \

@@ -7,7 +7,8 @@ import JSON
 enum ConfigSchema {
     static let sectionKeys = ["host", "port", "staticDir", "databasePath", "durability", "instrumentsFile", "accountsFile", "tokensFile",
                               "allowAnonymousViewers", "echo", "sources", "limits", "checkpointEvery", "scheduledDayRoll", "allowedOrigins", "tlsCert", "tlsKey",
-                              "debugLogging", "logFormat"]
+                              "debugLogging", "logFormat", "compression"]
+    static let compressionKeys = ["ws", "feed", "echo", "minBytes"]
     static let limitKeys = ["maxConnections", "outboundCapBytes", "maxMessageBytes", "idleTimeoutSeconds",
                             "pingIntervalSeconds", "heartbeatSeconds", "snapshotFills", "maxResumeEvents",
                             "tlsHandshakeTimeoutSeconds"]
@@ -47,6 +48,7 @@ enum ConfigSchema {
         if let flag = try section.bool("debugLogging") { config.debugLogging = flag }
         if let format = try section.oneOf("logFormat", ["text", "json"]) { config.logFormat = format }
         if let limits = try section.section("limits") { try apply(limits: limits, to: &config.limits) }
+        if let compression = try section.section("compression") { try apply(compression: compression, to: &config.compression) }
         if let sources = try section.section("sources") { try apply(sources: sources, to: &config) }
     }
 
@@ -67,6 +69,15 @@ enum ConfigSchema {
         if let value = try limits.integer("maxHandshakesPerAddress", in: big) { target.maxHandshakesPerAddress = value }
         if let value = try limits.integer("maxHandshakesInFlight", in: big) { target.maxHandshakesInFlight = value }
         if let value = try limits.integer("maxBufferedBodyBytes", in: 4096...Int(Int32.max)) { target.maxBufferedBodyBytes = value }
+    }
+
+    static func apply(compression: ConfigSection, to target: inout ServerConfig.Compression) throws(ConfigError) {
+        try compression.checkKeys(compressionKeys)
+        let modes = ServerConfig.Compression.Mode.allCases.map(\.rawValue)
+        if let mode = try compression.oneOf("ws", modes) { target.ws = .init(rawValue: mode)! }
+        if let mode = try compression.oneOf("feed", modes) { target.feed = .init(rawValue: mode)! }
+        if let mode = try compression.oneOf("echo", modes) { target.echo = .init(rawValue: mode)! }
+        if let bytes = try compression.integer("minBytes", in: 0...(1 << 20)) { target.minBytes = bytes }
     }
 
     static func apply(sources: ConfigSection, to config: inout ServerConfig) throws(ConfigError) {

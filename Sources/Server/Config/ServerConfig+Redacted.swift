@@ -51,6 +51,12 @@ extension ServerConfig {
                 ("maxHandshakesInFlight", number(limits.maxHandshakesInFlight)),
                 ("maxBufferedBodyBytes", number(limits.maxBufferedBodyBytes)),
             ])),
+            ("compression", .object([
+                ("ws", .string(compression.ws.rawValue)),
+                ("feed", .string(compression.feed.rawValue)),
+                ("echo", .string(compression.echo.rawValue)),
+                ("minBytes", number(compression.minBytes)),
+            ])),
             ("sources", .object([
                 ("enabled", .array(sources.map { .string($0) })),
                 ("restartBackoffCapSeconds", number(monitors.restartBackoffCapSeconds)),

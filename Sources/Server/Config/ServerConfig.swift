@@ -25,6 +25,7 @@ public struct ServerConfig: Sendable, Equatable {
     public var echo = false
     public var sources: [String] = ["replay"]   // monitor names; [] = none
     public var limits = Limits()
+    public var compression = Compression()
     public var checkpointEvery = 10_000         // events between ledger checkpoints
     /// Roll positions to the next trading day at 17:00 America/Chicago on its own. Off in the
     /// default sim environment (the demo and the tests must not roll mid-run); on in uat/live.
@@ -47,6 +48,26 @@ public struct ServerConfig: Sendable, Equatable {
     public var stream: RedisEndpoint? = nil
     /// Settings of each background monitor (`replay`, `sim`, `tt`); `sources` says which run.
     public var monitors = MonitorsConfig()
+
+    /// permessage-deflate (RFC 7692) per WebSocket endpoint: `off` declines the offer, `auto`
+    /// accepts it and compresses outgoing messages of at least `minBytes` that come out smaller,
+    /// `on` accepts it and compresses every outgoing data message.
+    public struct Compression: Sendable, Equatable {
+        public enum Mode: String, Sendable, Equatable, CaseIterable { case off, on, auto }
+        public var ws = Mode.auto
+        public var feed = Mode.auto
+        public var echo = Mode.auto
+        public var minBytes = 128
+
+        /// The smallest payload compressed under `mode` (nil: the offer is declined).
+        public func minimumBytes(_ mode: Mode) -> Int? {
+            switch mode {
+            case .off: return nil
+            case .on: return 0
+            case .auto: return minBytes
+            }
+        }
+    }
 
     public struct Limits: Sendable, Equatable {
         public var maxConnections = 20_000

@@ -74,8 +74,8 @@ enum EdgeRoutes {
         metric("ladderwire_connections_accepted_total", "counter", "Accepted TCP connections.", [("", "\(loop.acceptedTotal)")])
         metric("ladderwire_slow_consumer_disconnects_total", "counter", "Connections closed with 4008 for passing the outbound cap.", [("", "\(context.metrics.slowConsumerCloses)")])
         metric("ladderwire_messages_out_total", "counter", "Subscriber messages queued.", [("", "\(context.hub.messagesOut)")])
-        metric("ladderwire_bytes_out_total", "counter", "Bytes written to sockets.", [("", "\(loop.bytesOut)")])
-        metric("ladderwire_bytes_in_total", "counter", "Bytes read from sockets.", [("", "\(loop.bytesIn)")])
+        metric("ladderwire_sent_bytes_total", "counter", "Bytes written to sockets.", [("", "\(loop.bytesOut)")])
+        metric("ladderwire_received_bytes_total", "counter", "Bytes read from sockets.", [("", "\(loop.bytesIn)")])
         metric("ladderwire_last_seq", "gauge", "Highest seq this edge holds.", [("", "\(node.state.lastSeq)")])
         let state = node.upstream.state.rawValue
         metric("ladderwire_edge_upstream_state", "gauge", "Upstream state (1 = current): running, starting (loading), degraded.",

@@ -5,8 +5,15 @@
 //   correctly masked frames, so the fuzzer reaches fragmentation, UTF-8 and close handling
 //   without having to discover masking first;
 // - handshake (low bits 11): the rest is parsed as HTTP and every request goes through
-//   `Handshake.accept`, which must answer 101, 400, 403 or 426.
-// Invariants: no crash; a violation carries 1002, 1007 or 1009; events and the violation do not
+//   `Handshake.accept`, which must answer 101, 400, 403 or 426; with permessage-deflate offered,
+//   an agreed extension's response header must negotiate back to the same parameters.
+// Bit 2 of the first byte negotiates permessage-deflate (bit 3: client_no_context_takeover),
+// which opens the inflate path: in structured mode a spec's flags may set RSV1 (0x40) on the
+// frame, deflate its payload first (0x20, so valid streams are reached, fragmented by the fin
+// bit), and blow the payload up to 64 KiB before deflating (0x10: a bomb past the 300-byte
+// limit). Raw mode reaches corrupt streams, bad distances (windows) and RSV1 anywhere.
+// Invariants: no crash; a violation carries 1002, 1007 or 1009 (a bomb is 1009, never inflated
+// past the limit: every event stays within it); events and the violation do not
 // depend on how the bytes are split; text events round-trip as UTF-8; nothing follows a close;
 // a failed connection keeps failing; replies are well-formed server frames.
 
@@ -53,6 +60,9 @@ func drain(_ connection: inout WebSocketConnection, into outcome: inout Outcome)
     }
 }
 
+/// One deflater for the whole run (the harness is single-threaded).
+nonisolated(unsafe) let fuzzDeflater = RawDeflater(windowBits: 15)!
+
 func structuredFrames(_ specs: ArraySlice<UInt8>) -> [UInt8] {
     var bytes: [UInt8] = []
     var index = specs.startIndex
@@ -60,12 +70,21 @@ func structuredFrames(_ specs: ArraySlice<UInt8>) -> [UInt8] {
         let flags = specs[index]
         let length = Int(specs[index + 1])
         index += 2
-        let payload = specs[index..<min(index + length, specs.endIndex)]
+        var payload = Array(specs[index..<min(index + length, specs.endIndex)])
         index = min(index + length, specs.endIndex)
+        if flags & 0x20 != 0 {
+            if flags & 0x10 != 0 && !payload.isEmpty {
+                var big: [UInt8] = []
+                while big.count < 65_536 { big += payload }
+                payload = big
+            }
+            payload = fuzzDeflater.compressMessage(payload)
+        }
         let opcodes: [Opcode] = [.continuation, .text, .binary, .close, .ping, .pong, .text, .continuation]
         let opcode = opcodes[Int(flags & 7)]
         let key: (UInt8, UInt8, UInt8, UInt8) = (flags, flags &* 31, flags &+ 7, 0x5A)
-        bytes += FrameEncoder.maskedFrame(opcode, payload: payload, fin: flags & 0x80 == 0, maskKey: key)
+        bytes += FrameEncoder.maskedFrame(opcode, payload: payload, fin: flags & 0x80 == 0, maskKey: key,
+                                          compressed: flags & 0x40 != 0)
     }
     return bytes
 }
@@ -83,6 +102,15 @@ func checkHandshakes(_ input: [UInt8]) {
             precondition(accepted.response.headers["sec-websocket-accept"]?.utf8.count == 28)
         case .failure(let rejection):
             precondition([400, 403, 426].contains(rejection.response.status), "handshake status \(rejection.response.status)")
+        }
+        // permessage-deflate: what is agreed is what the answer says, read back the same way.
+        if case .success(let accepted) = Handshake.accept(request, offerDeflate: true), let agreed = accepted.deflate {
+            let answer = accepted.response.headers["sec-websocket-extensions"]
+            precondition(answer == agreed.responseHeaderValue)
+            let reread = PerMessageDeflate.negotiate([answer ?? ""])
+            precondition(reread?.serverMaxWindowBits == agreed.serverMaxWindowBits
+                         && reread?.clientNoContextTakeover == agreed.clientNoContextTakeover, "response does not negotiate back")
+            precondition((8...15).contains(agreed.serverMaxWindowBits) && (8...15).contains(agreed.clientMaxWindowBits))
         }
     }
 }
@@ -102,12 +130,13 @@ public func fuzzOneInput(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let valid = validator.feed(data) && validator.isComplete
     precondition(valid == (String(validating: data, as: UTF8.self) != nil), "UTF8Validator disagrees with String")
 
-    var whole = WebSocketConnection(limits: fuzzLimits())
+    let deflate: DeflateParameters? = control & 4 == 0 ? nil : DeflateParameters(clientNoContextTakeover: control & 8 != 0)
+    var whole = WebSocketConnection(limits: fuzzLimits(), deflate: deflate)
     var wholeOutcome = Outcome()
     whole.receive(input)
     drain(&whole, into: &wholeOutcome)
 
-    var chunked = WebSocketConnection(limits: fuzzLimits())
+    var chunked = WebSocketConnection(limits: fuzzLimits(), deflate: deflate)
     var chunkedOutcome = Outcome()
     var offset = 0
     var step = Int((control >> 1) % 5) + 1
