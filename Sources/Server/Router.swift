@@ -95,6 +95,8 @@ struct Router {
         if !OriginPolicy.allows(head, extra: context.config.allowedOrigins) {
             return .text(403, "origin \(head.headers["origin"] ?? "") is not allowed (same origin or allowedOrigins only)")
         }
+        // An edge answers a write with the core's address, whoever asks (it commits nothing).
+        if case .response(let response)? = EdgeRoutes.answer(head, context: context) { return response }
         let role: Principal.Role
         switch (head.method, head.path) {
         case ("POST", "/api/fills"): role = .producer
