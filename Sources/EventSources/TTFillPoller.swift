@@ -98,7 +98,8 @@ public final class TTFillPoller: Monitor {
         while low <= end {
             if stopping.isStopped { throw .stopped }
             let high = min(low + window, end)
-            let reply = try fetchFills(min: low, max: high, stopping: stopping)
+            let reply = try tokens.authorizedGet("ttledger/\(config.environment)/fills", query: "minTimestamp=\(low)&maxTimestamp=\(high)",
+                                                 what: "fills", transport: transport, rateLimit: rateLimit, stopping: stopping)
             summary.requests += 1
             if reply.status == 408 {
                 guard window > TTFillPoller.minimumWindow else {
@@ -141,27 +142,5 @@ public final class TTFillPoller: Monitor {
             low = last + 1
         }
         return summary
-    }
-
-    private func fetchFills(min low: Int64, max high: Int64, stopping: StopSignal) throws(TTError) -> OutboundReply {
-        let token = try tokens.bearer(stopping: stopping)
-        let reply = try get(min: low, max: high, token: token, stopping: stopping)
-        guard reply.status == 401 else { return reply }
-        // Exactly one refresh and one retry: a second 401 is not a stale token.
-        let fresh = try tokens.refresh(replacing: token, stopping: stopping)
-        let retried = try get(min: low, max: high, token: fresh, stopping: stopping)
-        if retried.status == 401 { throw .unauthorized("fills request still 401 with a new token") }
-        return retried
-    }
-
-    private func get(min low: Int64, max high: Int64, token: String, stopping: StopSignal) throws(TTError) -> OutboundReply {
-        guard let key = config.appKey?.reveal() else { throw .notConfigured("app key is not set") }
-        if !rateLimit.acquire(stopping: stopping) { throw .stopped }
-        let requestId = formEncoded(ttRequestId(app: config.appName, company: config.company))
-        let url = "\(config.baseURL)/ttledger/\(config.environment)/fills?minTimestamp=\(low)&maxTimestamp=\(high)&requestId=\(requestId)"
-        return try transport.send(
-            OutboundRequest(method: "GET", url: url,
-                            headers: ["x-api-key": key, "Authorization": "Bearer \(token)", "Accept": "application/json"]),
-            timeoutSeconds: config.requestTimeoutSeconds)
     }
 }

@@ -99,7 +99,8 @@ public final class TTOrdersMonitor: Monitor {
     /// as the cursor. Public so tests can drive single cycles.
     public func pollOnce(sink: any MessageSink, stopping: StopSignal) throws(TTError) -> PollSummary {
         var known = try Self.decode(cursor: sink.cursor(named: name))
-        let reply = try fetchOrders(stopping: stopping)
+        let reply = try tokens.authorizedGet("ttledger/\(config.environment)/orders", what: "orders", transport: transport,
+                                             rateLimit: rateLimit, stopping: stopping)
         guard (200..<300).contains(reply.status) else {
             throw .status(code: reply.status, retryAfterSeconds: retryAfter(reply), detail: String(reply.body.prefix(200)))
         }
@@ -147,27 +148,6 @@ public final class TTOrdersMonitor: Monitor {
         if let failure = results.storageFailure { throw .storage(failure) }
         counts.withLock { $0.add(results, refs: messages.map(\.ref)) }
         return summary
-    }
-
-    private func fetchOrders(stopping: StopSignal) throws(TTError) -> OutboundReply {
-        let token = try tokens.bearer(stopping: stopping)
-        let reply = try get(token: token, stopping: stopping)
-        guard reply.status == 401 else { return reply }
-        let fresh = try tokens.refresh(replacing: token, stopping: stopping)
-        let retried = try get(token: fresh, stopping: stopping)
-        if retried.status == 401 { throw .unauthorized("orders request still 401 with a new token") }
-        return retried
-    }
-
-    private func get(token: String, stopping: StopSignal) throws(TTError) -> OutboundReply {
-        guard let key = config.appKey?.reveal() else { throw .notConfigured("app key is not set") }
-        if !rateLimit.acquire(stopping: stopping) { throw .stopped }
-        let requestId = formEncoded(ttRequestId(app: config.appName, company: config.company))
-        let url = "\(config.baseURL)/ttledger/\(config.environment)/orders?requestId=\(requestId)"
-        return try transport.send(
-            OutboundRequest(method: "GET", url: url,
-                            headers: ["x-api-key": key, "Authorization": "Bearer \(token)", "Accept": "application/json"]),
-            timeoutSeconds: config.requestTimeoutSeconds)
     }
 
     // MARK: The cursor: the working set as last stored

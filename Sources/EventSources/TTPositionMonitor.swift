@@ -82,7 +82,8 @@ public final class TTPositionMonitor: Monitor {
 
     /// One comparison: TT's positions now against the ledger's, sorted by (account, instrument).
     public func reconcile(ledger: any PositionReader, stopping: StopSignal) throws(TTError) -> [ReconLine] {
-        let reply = try fetchPositions(stopping: stopping)
+        let reply = try tokens.authorizedGet("ttmonitor/\(config.environment)/position", what: "position", transport: transport,
+                                             rateLimit: rateLimit, stopping: stopping)
         guard (200..<300).contains(reply.status) else {
             throw .status(code: reply.status, retryAfterSeconds: retryAfter(reply), detail: String(reply.body.prefix(200)))
         }
@@ -132,27 +133,6 @@ public final class TTPositionMonitor: Monitor {
     struct Key: Hashable {
         var account: String
         var instrument: String
-    }
-
-    private func fetchPositions(stopping: StopSignal) throws(TTError) -> OutboundReply {
-        let token = try tokens.bearer(stopping: stopping)
-        let reply = try get(token: token, stopping: stopping)
-        guard reply.status == 401 else { return reply }
-        let fresh = try tokens.refresh(replacing: token, stopping: stopping)
-        let retried = try get(token: fresh, stopping: stopping)
-        if retried.status == 401 { throw .unauthorized("position request still 401 with a new token") }
-        return retried
-    }
-
-    private func get(token: String, stopping: StopSignal) throws(TTError) -> OutboundReply {
-        guard let key = config.appKey?.reveal() else { throw .notConfigured("app key is not set") }
-        if !rateLimit.acquire(stopping: stopping) { throw .stopped }
-        let requestId = formEncoded(ttRequestId(app: config.appName, company: config.company))
-        let url = "\(config.baseURL)/ttmonitor/\(config.environment)/position?requestId=\(requestId)"
-        return try transport.send(
-            OutboundRequest(method: "GET", url: url,
-                            headers: ["x-api-key": key, "Authorization": "Bearer \(token)", "Accept": "application/json"]),
-            timeoutSeconds: config.requestTimeoutSeconds)
     }
 }
 

@@ -17,7 +17,7 @@ public final class TTTokenManager: Sendable {
         public var expiresAt: Int64
     }
 
-    private let config: TTConfig
+    let config: TTConfig
     private let transport: any OutboundHTTP
     private let clock: any MonitorClock
     private let rateLimit: TokenBucket?
@@ -135,3 +135,29 @@ func retryAfter(_ reply: OutboundReply) -> Int64? {
 }
 
 let maximumRetryAfterSeconds: Int64 = 3600
+
+extension TTTokenManager {
+    /// One GET of TT's REST API with the bearer token, the app key and a fresh requestId (`path`
+    /// after the base URL, `query` before the requestId), under the shared rate limit. A 401 gets
+    /// exactly one refresh and one retry: a second 401 is not a stale token. Shared by every TT
+    /// source (fills, orders, positions).
+    func authorizedGet(_ path: String, query: String = "", what: String, transport: any OutboundHTTP,
+                       rateLimit: TokenBucket, stopping: StopSignal) throws(TTError) -> OutboundReply {
+        func get(_ token: String) throws(TTError) -> OutboundReply {
+            guard let key = config.appKey?.reveal() else { throw .notConfigured("app key is not set") }
+            if !rateLimit.acquire(stopping: stopping) { throw .stopped }
+            let requestId = formEncoded(ttRequestId(app: config.appName, company: config.company))
+            let url = "\(config.baseURL)/\(path)?\(query)\(query.isEmpty ? "" : "&")requestId=\(requestId)"
+            return try transport.send(
+                OutboundRequest(method: "GET", url: url,
+                                headers: ["x-api-key": key, "Authorization": "Bearer \(token)", "Accept": "application/json"]),
+                timeoutSeconds: config.requestTimeoutSeconds)
+        }
+        let token = try bearer(stopping: stopping)
+        let reply = try get(token)
+        guard reply.status == 401 else { return reply }
+        let retried = try get(try refresh(replacing: token, stopping: stopping))
+        if retried.status == 401 { throw .unauthorized("\(what) request still 401 with a new token") }
+        return retried
+    }
+}
