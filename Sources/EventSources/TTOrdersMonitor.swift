@@ -69,30 +69,14 @@ public final class TTOrdersMonitor: Monitor {
     public var submissionCounts: SubmissionCounts { counts.withLock { $0 } }
 
     public func run(sink: any MessageSink, status: any MonitorStatusSink, stopping: StopSignal) throws {
-        let backoff = Backoff(initialMilliseconds: 500, capSeconds: Int64(max(1, config.backoffCapSeconds)), jitter: true)
-        var failures = 0
-        var lastSuccess: Int64?
-        while !stopping.isStopped {
-            let delay: Int64
-            do {
-                let summary = try pollOnce(sink: sink, stopping: stopping)
-                failures = 0
-                lastSuccess = clock.now()
-                let problem = summary.skipped.last.map { "skipped \(summary.skipped.count) order(s): \($0)" }
-                    ?? counts.withLock { $0.lastRejection }.map { "rejected \($0)" }
-                status.report(MonitorStatus(name: name, state: .running, lastError: problem, lastSuccess: lastSuccess))
-                delay = Int64(max(1, config.pollSeconds)) * 1_000_000_000
-            } catch .stopped {
-                return
-            } catch {
-                guard error.isTransient else { throw error }
-                failures += 1
-                status.report(MonitorStatus(name: name, state: .degraded, lastError: error.description, lastSuccess: lastSuccess))
-                delay = error.retryAfterSeconds.map { $0 * 1_000_000_000 }
-                    ?? jitter.withLock { backoff.delay(attempt: failures, random: &$0) }
-            }
-            if !clock.sleep(nanoseconds: delay, stopping: stopping) { return }
-        }
+        try runTTPollLoop(config: config, clock: clock, jitter: jitter, status: status, stopping: stopping, poll: { () throws(TTError) in
+            let summary = try pollOnce(sink: sink, stopping: stopping)
+            let problem = summary.skipped.last.map { "skipped \(summary.skipped.count) order(s): \($0)" }
+                ?? counts.withLock { $0.lastRejection }.map { "rejected \($0)" }
+            return MonitorStatus(name: name, state: .running, lastError: problem)
+        }, degraded: { error, lastSuccess in
+            MonitorStatus(name: name, state: .degraded, lastError: error.description, lastSuccess: lastSuccess)
+        })
     }
 
     /// One poll: the working set now, diffed against the stored one, submitted with the new set

@@ -47,37 +47,21 @@ public final class TTPositionMonitor: Monitor {
         guard let reader = positions ?? (sink as? any PositionReader) else {
             throw TTError.notConfigured("the reconciliation monitor has no ledger to compare with")
         }
-        let backoff = Backoff(initialMilliseconds: 500, capSeconds: Int64(max(1, config.backoffCapSeconds)), jitter: true)
-        var failures = 0
-        var lastSuccess: Int64?
         var last: [ReconLine]?
-        while !stopping.isStopped {
-            let delay: Int64
-            do {
-                var lines = try reconcile(ledger: reader, stopping: stopping)
-                if config.seedSOD, try seed(lines, ledger: reader, sink: sink) {
-                    lines = try reconcile(ledger: reader, stopping: stopping)
-                }
-                failures = 0
-                lastSuccess = clock.now()
-                last = lines
-                let breaks = lines.filter { $0.state == .break }
-                let problem = breaks.first.map { "\(breaks.count) break(s), first \($0.account)/\($0.instrument): ledger \($0.ledger.net), TT \($0.external.net)" }
-                status.report(MonitorStatus(name: name, state: .running, lastError: problem, lastSuccess: lastSuccess, recon: lines))
-                delay = Int64(max(1, config.pollSeconds)) * 1_000_000_000
-            } catch .stopped {
-                return
-            } catch {
-                guard error.isTransient else { throw error }
-                failures += 1
-                let stale = last.map { $0.map { line in var line = line; line.state = .stale; return line } }
-                status.report(MonitorStatus(name: name, state: .degraded, lastError: error.description, lastSuccess: lastSuccess,
-                                            recon: stale))
-                delay = error.retryAfterSeconds.map { $0 * 1_000_000_000 }
-                    ?? jitter.withLock { backoff.delay(attempt: failures, random: &$0) }
+        try runTTPollLoop(config: config, clock: clock, jitter: jitter, status: status, stopping: stopping, poll: { () throws(TTError) in
+            var lines = try reconcile(ledger: reader, stopping: stopping)
+            if config.seedSOD, try seed(lines, ledger: reader, sink: sink) {
+                lines = try reconcile(ledger: reader, stopping: stopping)
             }
-            if !clock.sleep(nanoseconds: delay, stopping: stopping) { return }
-        }
+            last = lines
+            let breaks = lines.filter { $0.state == .break }
+            let problem = breaks.first.map { "\(breaks.count) break(s), first \($0.account)/\($0.instrument): ledger \($0.ledger.net), TT \($0.external.net)" }
+            return MonitorStatus(name: name, state: .running, lastError: problem, recon: lines)
+        }, degraded: { error, lastSuccess in
+            // The last comparison stays on screen, marked stale, until TT answers again.
+            let stale = last.map { $0.map { line in var line = line; line.state = .stale; return line } }
+            return MonitorStatus(name: name, state: .degraded, lastError: error.description, lastSuccess: lastSuccess, recon: stale)
+        })
     }
 
     /// One comparison: TT's positions now against the ledger's, sorted by (account, instrument).
