@@ -30,9 +30,9 @@ public struct TextRenderer: Sendable {
             return "\(pad(number(seq), 7)) \(pad("MARK", 8)) \(pad(record.instrument, 10)) \(pad(cme(record.price, record.instrument), 12)) (\(record.source))"
         case .limit(let totals, let seq):
             let position = totals.positionLimit.map { " · position \(totals.positionState.rawValue) \(totals.grossContracts) of \($0) contracts" } ?? ""
-            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad(totals.account, 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit?.decimalString ?? "—")\(position)"
+            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad(totals.account, 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit.map { Self.dollarsAndCents($0, sign: false) } ?? "—")\(position)"
         case .deskLimit(let totals, let seq):
-            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad("DESK", 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit?.decimalString ?? "—")"
+            return "\(pad(number(seq), 7)) \(pad("LIMIT", 8)) \(pad("DESK", 10)) \(totals.limitState.rawValue) used \(Self.signed(totals.limitUsed)) of \(totals.lossLimit.map { Self.dollarsAndCents($0, sign: false) } ?? "—")"
         case .order(let order, let seq):
             return "\(pad(number(seq), 7)) \(pad("ORDER", 8)) \(pad(order.account, 10)) \(pad(order.instrument, 6)) \(pad(order.side.rawValue.uppercased(), 4)) \(padLeft(String(order.qty), 5)) @ \(pad(cme(order.price, order.instrument), 12)) leaves \(padLeft(String(order.leavesQty), 5)) \(pad(order.status.rawValue, 9)) \(order.orderId)"
         case .status(let status):
@@ -81,16 +81,27 @@ public struct TextRenderer: Sendable {
         return catalog[instrument]?.format(price, style: .cme) ?? price.decimalString
     }
 
-    /// Money for terminals: explicit sign, exact digits, at least two decimals.
+    /// Money as a desk reads it on a terminal: an explicit sign, thousands separators, dollars and
+    /// cents (rounded half away from zero). The exact figure is in every JSON message.
     public static func signed(_ money: Money) -> String {
-        var text = money.decimalString
-        if let dot = text.firstIndex(of: ".") {
-            let decimals = text.distance(from: dot, to: text.endIndex) - 1
-            if decimals < 2 { text += String(repeating: "0", count: 2 - decimals) }
-        } else {
-            text += ".00"
+        dollarsAndCents(money, sign: true)
+    }
+
+    /// `1,234.56` (with `sign`: `+1,234.56`, `-1,234.56`; a value that rounds to zero is `+0.00`).
+    public static func dollarsAndCents(_ money: Money, sign: Bool) -> String {
+        let magnitude = money.units.magnitude   // 1e-8 dollar; the magnitude so Int64.min is fine
+        let unitsPerCent: UInt64 = 1_000_000
+        let cents = magnitude / unitsPerCent + (magnitude % unitsPerCent >= unitsPerCent / 2 ? 1 : 0)
+        var whole = String(cents / 100)
+        var grouped = ""
+        while whole.count > 3 {
+            grouped = "," + whole.suffix(3) + grouped
+            whole.removeLast(3)
         }
-        return money.units >= 0 ? "+" + text : text
+        let fraction = cents % 100
+        let text = whole + grouped + "." + (fraction < 10 ? "0" : "") + String(fraction)
+        if money.units < 0 && cents > 0 { return "-" + text }
+        return sign ? "+" + text : text
     }
 
     public static func signed(_ qty: Int64) -> String { qty > 0 ? "+\(qty)" : "\(qty)" }

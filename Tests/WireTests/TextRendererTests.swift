@@ -24,14 +24,22 @@ import Testing
         #expect(line == "#1043   FILL     ACC1       ZNZ6   BUY      5 @ 110-08+      live      E1")
     }
 
-    @Test func moneyHasASignAndExactDigits() throws {
+    /// Money reads like a desk's: explicit sign, thousands separators, dollars and cents
+    /// (rounded half away from zero; the exact figure is in the JSON).
+    @Test func moneyHasASignSeparatorsAndCents() throws {
         let renderer = TextRenderer(encoder: try Self.encoder())
         let desk = DeskTotals(realized: Money(units: 45_312_500_000), unrealized: Money(units: -3_125_000_000),
                               total: Money(units: 42_187_500_000), dv01: Money(units: -7_200_000_000))
         let line = renderer.line(.deskPnL(desk, seq: 9))
-        #expect(line == "#9      PNL      DESK       real     +453.125 unreal       -31.25 total     +421.875 dv01     -72.00")
+        #expect(line == "#9      PNL      DESK       real      +453.13 unreal       -31.25 total      +421.88 dv01     -72.00")
         #expect(TextRenderer.signed(Money(units: 0)) == "+0.00")
-        #expect(TextRenderer.signed(Money(units: 1_562_500_000)) == "+15.625")
+        #expect(TextRenderer.signed(Money(units: 1_562_500_000)) == "+15.63")
+        #expect(TextRenderer.signed(Money(units: -84_512_794_350)) == "-845.13")
+        #expect(TextRenderer.signed(Money(units: -118_582_031_000)) == "-1,185.82")
+        #expect(TextRenderer.signed(Money(units: 123_456_789_012_345_678)) == "+1,234,567,890.12")
+        #expect(TextRenderer.signed(Money(units: -400_000)) == "+0.00")   // rounds to zero: no minus
+        #expect(TextRenderer.signed(Money(units: Int64.min)) == "-92,233,720,368.55")
+        #expect(TextRenderer.dollarsAndCents(Money(units: 2_500_000_000_000), sign: false) == "25,000.00")
         #expect(TextRenderer.signed(Int64(-3)) == "-3")
     }
 
@@ -55,6 +63,6 @@ import Testing
                 == "--      STATUS   tt         degraded — HTTP 500")
         let limit = AccountTotals(account: "ACC1", lossLimit: Money(units: 500_000_000_000), limitUsed: Money(units: 400_000_000_000),
                                   limitState: .warning)
-        #expect(renderer.line(.limit(limit, seq: 8)) == "#8      LIMIT    ACC1       warning used +4000.00 of 5000")
+        #expect(renderer.line(.limit(limit, seq: 8)) == "#8      LIMIT    ACC1       warning used +4,000.00 of 5,000.00")
     }
 }

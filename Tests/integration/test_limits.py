@@ -49,7 +49,7 @@ def test_position_and_desk_limits_warn_breach_and_show(server_factory, tmp_path,
         lines = ""
         while "LIMIT" not in lines:
             lines = ws.recv(timeout=10)
-        assert "LIMIT    ACC1       ok used +4500.00 of 25000 · position warning 9 of 10 contracts" in lines, lines
+        assert "LIMIT    ACC1       ok used +4,500.00 of 25,000.00 · position warning 9 of 10 contracts" in lines, lines
 
     if not _chromium():
         return

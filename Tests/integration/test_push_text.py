@@ -75,16 +75,17 @@ def test_scripted_terminal_session(day):
         positions = ws.recv(timeout=10).splitlines()
         assert len(positions) == len(snapshot["positions"]), positions
         zn = next(line for line in positions if "ACC1" in line and "ZNZ6" in line)
-        # 2 @ 110-16 plus 3 @ 110-18+, marked at 110-16: average 110-17+ (CME style), -234.375 open.
+        # 2 @ 110-16 plus 3 @ 110-18+, marked at 110-16: average 110-17+ (CME style), -234.375 open,
+        # which a terminal shows as a desk reads it: dollars and cents.
         assert re.search(r"net\s+\+5 avg 110-17\+\s+mark 110-16\s+\(mark\)", zn), zn
-        assert re.search(r"unreal\s+-234\.375 total\s+-234\.375$", zn), zn
+        assert re.search(r"unreal\s+-234\.38 total\s+-234\.38$", zn), zn
         assert any("ACC2" in line and "ESZ6" in line and "net    -1" in line and "6012.25" in line for line in positions), positions
 
         ws.send("pnl")
         pnl = ws.recv(timeout=10).splitlines()
         assert [line.split()[2] for line in pnl] == ["ACC1", "ACC2", "DESK"], pnl
         assert all(line.split()[1] == "PNL" for line in pnl), pnl
-        assert re.search(r"total\s+-234\.375 dv01\s+\+360\.00 limit ok$", pnl[0]), pnl[0]
+        assert re.search(r"total\s+-234\.38 dv01\s+\+360\.00 limit ok$", pnl[0]), pnl[0]
 
         ws.send("fills 2")
         fills = ws.recv(timeout=10).splitlines()
