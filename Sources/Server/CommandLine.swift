@@ -123,12 +123,8 @@ public enum LadderwireCommand {
         }
     }
 
-    static func serve(_ arguments: ArraySlice<String>, signals: ShutdownSignals?) throws(UsageError) -> Int32 {
-        let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "db", "sources", "tls-cert", "tls-key", "log-format",
-                                                  "stream"],
-                              switches: ["echo"])
-        if let extra = flags.positional.first { throw UsageError(message: "unexpected argument '\(extra)'") }
-        var config = try loadConfig(flags)
+    /// `--host`, `--port` and `--static`, which `serve` and `edge` share.
+    static func applyListenerFlags(_ flags: Flags, to config: inout ServerConfig) throws(UsageError) {
         if let host = flags.values["host"] {
             guard !host.isEmpty else { throw UsageError(message: "--host needs an address") }
             config.host = host
@@ -144,6 +140,15 @@ public enum LadderwireCommand {
             }
             config.staticDir = dir
         }
+    }
+
+    static func serve(_ arguments: ArraySlice<String>, signals: ShutdownSignals?) throws(UsageError) -> Int32 {
+        let flags = try Flags(arguments, valued: ["config", "env", "host", "port", "static", "db", "sources", "tls-cert", "tls-key", "log-format",
+                                                  "stream"],
+                              switches: ["echo"])
+        if let extra = flags.positional.first { throw UsageError(message: "unexpected argument '\(extra)'") }
+        var config = try loadConfig(flags)
+        try applyListenerFlags(flags, to: &config)
         if let db = flags.values["db"] {
             guard !db.isEmpty else { throw UsageError(message: "--db needs a path") }
             config.databasePath = db
@@ -189,21 +194,7 @@ public enum LadderwireCommand {
             core = text.hasSuffix("/") ? String(text.dropLast()) : text
         }
         var config = try loadConfig(flags)
-        if let host = flags.values["host"] {
-            guard !host.isEmpty else { throw UsageError(message: "--host needs an address") }
-            config.host = host
-        }
-        if let text = flags.values["port"] {
-            guard let port = Int(text), (0...65535).contains(port) else { throw UsageError(message: "--port must be a number from 0 to 65535, got '\(text)'") }
-            config.port = port
-        }
-        if let dir = flags.values["static"] {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw UsageError(message: "--static \(dir): not a directory")
-            }
-            config.staticDir = dir
-        }
+        try applyListenerFlags(flags, to: &config)
         config.tlsCert = flags.values["tls-cert"] ?? config.tlsCert
         config.tlsKey = flags.values["tls-key"] ?? config.tlsKey
         if (config.tlsCert == nil) != (config.tlsKey == nil) { throw UsageError(message: "--tls-cert and --tls-key go together") }
