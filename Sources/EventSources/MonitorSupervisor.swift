@@ -46,6 +46,10 @@ public final class MonitorSupervisor: Sendable {
             return !wasStarted
         }
         guard first else { return }
+        // Every configured monitor is on the board before `start` returns, so `/healthz` and the
+        // first snapshot list all of them from the moment the server announces its port, not
+        // only those whose thread happened to run first.
+        for monitor in monitors { recorder.report(MonitorStatus(name: monitor.name, state: .starting)) }
         for monitor in monitors {
             running.enter()
             let thread = Thread { [self] in

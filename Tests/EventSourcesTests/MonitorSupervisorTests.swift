@@ -69,6 +69,20 @@ final class StuckMonitor: Monitor {
         #expect(supervisor.statuses.first?.state == .stopped)
     }
 
+    @Test func everyMonitorIsOnTheBoardWhenStartReturns() {
+        let stuck = StuckMonitor()
+        let status = StatusLog()
+        let supervisor = MonitorSupervisor(monitors: [stuck, FlakyMonitor(failures: 0)], sink: RecordingSink(),
+                                           status: status, clock: ManualClock())
+        supervisor.start()
+        // No waiting: a board read straight after start (as /healthz is, once the port is
+        // announced) must already list both, whichever thread has run.
+        #expect(status.states(of: "stuck").first == .starting)
+        #expect(status.states(of: "flaky").first == .starting)
+        stuck.release.signal()
+        #expect(supervisor.stop(timeoutSeconds: 5))
+    }
+
     @Test func aFinishedMonitorIsNotRestarted() {
         let monitor = FinishedMonitor()
         let status = StatusLog()
