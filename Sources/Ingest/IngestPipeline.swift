@@ -6,17 +6,30 @@ import Synchronization
 import Wire
 
 /// The single writer: validates producer messages, applies them to the ledger, commits them to
-/// the journal, and only then publishes and answers. One dedicated thread owns the ledger and the
-/// journal connection.
+/// the journal, and only then publishes and answers. One thread at a time owns the ledger and the
+/// journal connection: the driver's (see `Driver`).
 ///
-/// Group commit falls out of the loop's shape: the thread takes *everything* queued, processes
+/// Group commit falls out of the drain's shape: the driver takes *everything* queued, processes
 /// it, and commits it in one transaction; whatever arrives during that commit is the next batch.
 ///
 /// Reads that must be consistent with what subscribers saw (snapshots, resumes, history) are
-/// queued on the same thread, so they run between commits and see exactly the published state.
+/// queued the same way, so they run between commits and see exactly the published state.
 public final class IngestPipeline: MessageSink, @unchecked Sendable {
-    // Safety: `ledger`, `journal`, `execIndex`, counters are touched only on the pipeline
+    // Safety: `ledger`, `journal`, `execIndex`, counters are touched only on the driver's
     // thread; the inbox and cursor cache are behind mutexes.
+
+    /// Who runs the pipeline's work.
+    public enum Driver: Sendable {
+        /// A dedicated `ingest` thread, woken per burst. Right when a commit blocks for long
+        /// (`synchronous=FULL`: an fsync per transaction), so the event loop never waits on a disk.
+        case ownThread
+        /// Another thread's loop, Redis style: `wake` is called when the queue goes from empty to
+        /// non-empty and must make that thread call `drainQueued()` soon; `isDriverThread` tells
+        /// whether the caller is that thread. Under `synchronous=NORMAL` a commit is a `write()`
+        /// into the page cache, so the server's event loop parses, applies, commits and fans out
+        /// in one turn, with no thread hand-off either way.
+        case external(wake: @Sendable () -> Void, isDriverThread: @Sendable () -> Bool)
+    }
 
     public struct Options: Sendable {
         public var checkpointEvery = 10_000
@@ -70,6 +83,9 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     private let publish: @Sendable ([CommittedEvent]) -> Void
     private let inbox = Mutex<[Work]>([])
     private let wake = DispatchSemaphore(value: 0)
+    private let driver = Mutex<Driver>(.ownThread)
+    /// Set by the `.stop` work item: nothing queued after it runs.
+    private let stopped = Atomic<Bool>(false)
     private let cursorCache = Mutex<[String: String]>([:])
     private var thread: Thread?
     public let statistics = PipelineStatistics()
@@ -95,16 +111,28 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         statistics.lastSeq.store(journal.lastSeq, ordering: .relaxed)
     }
 
-    public func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "ingest"
-        thread.stackSize = 8 << 20
-        self.thread = thread
-        thread.start()
+    /// Starts processing queued work with `driver` (a dedicated thread unless told otherwise).
+    public func start(driver: Driver = .ownThread) {
+        self.driver.withLock { $0 = driver }
+        switch driver {
+        case .ownThread:
+            let thread = Thread { [self] in run() }
+            thread.name = "ingest"
+            thread.stackSize = 8 << 20
+            self.thread = thread
+            thread.start()
+        case .external(let wake, _):
+            if !inbox.withLock({ $0.isEmpty }) { wake() }
+        }
     }
 
-    /// Finishes everything queued before it, then stops the thread.
-    public func stop(then done: @escaping @Sendable () -> Void) { enqueue(.stop(done)) }
+    /// Finishes everything queued before it, then stops. On an external driver's own thread
+    /// (the loop has returned) that happens before this returns.
+    public func stop(then done: @escaping @Sendable () -> Void) {
+        if stopped.load(ordering: .acquiring) { return done() }
+        enqueue(.stop(done))
+        if onExternalDriverThread { drainQueued() }
+    }
 
     private func enqueue(_ work: Work) {
         let depth = inbox.withLock { items -> Int in
@@ -112,7 +140,32 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             return items.count
         }
         statistics.inboxDepth.store(depth, ordering: .relaxed)
-        wake.signal()
+        wakeDriver(queueWasEmpty: depth == 1)
+    }
+
+    private func wakeDriver(queueWasEmpty: Bool) {
+        switch driver.withLock({ $0 }) {
+        case .ownThread: wake.signal()
+        // The drain takes the whole queue, so one wake-up per empty → non-empty edge is enough.
+        case .external(let wake, _): if queueWasEmpty { wake() }
+        }
+    }
+
+    private var onExternalDriverThread: Bool {
+        if case .external(_, let isDriverThread) = driver.withLock({ $0 }) { return isDriverThread() }
+        return false
+    }
+
+    /// Runs `read` as queued work and waits for it. On an external driver's own thread it cannot
+    /// wait (the thread that would run it is this one): it drains the queue right here instead.
+    private func readAndWait(_ body: @escaping @Sendable (borrowing ReadContext) -> Void) {
+        let semaphore = DispatchSemaphore(value: 0)
+        enqueue(.read { context in
+            body(context)
+            semaphore.signal()
+        })
+        if onExternalDriverThread { drainQueued() }
+        semaphore.wait()
     }
 
     // MARK: Public entry points (any thread)
@@ -129,15 +182,11 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
 
     public func cursor(named name: String) -> String? {
         if let cached = cursorCache.withLock({ $0[name] }) { return cached }
-        // Before the thread starts (monitor start-up), the journal is not yet shared.
-        let semaphore = DispatchSemaphore(value: 0)
         let value = Mutex<String?>(nil)
-        enqueue(.read { context in
+        readAndWait { context in
             let stored = try? context.journal.cursor(name)
             value.withLock { $0 = stored }
-            semaphore.signal()
-        })
-        semaphore.wait()
+        }
         return value.withLock { $0 }
     }
 
@@ -163,55 +212,80 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             return false
         }
         statistics.inboxDepth.store(depth, ordering: .relaxed)
-        wake.signal()
+        wakeDriver(queueWasEmpty: depth == 1)
         return true
     }
 
-    // MARK: The thread
+    // MARK: Draining
 
+    /// The dedicated thread's loop (`Driver.ownThread`).
     private func run() {
-        while true {
+        while !stopped.load(ordering: .relaxed) {
             if wake.wait(timeout: .now() + 1) == .timedOut {
-                if writesStopped == nil { checkpoints.startIfDue(ledger: ledger, seq: journal.lastSeq) }
-                var idle = Batch()
-                idle.checkpoint = checkpoints.takeEncoded()
-                commit(&idle)
+                idleTick()
                 continue
             }
-            let work = inbox.withLock { items -> [Work] in
-                let taken = items
-                items.removeAll(keepingCapacity: true)
-                return taken
-            }
-            statistics.inboxDepth.store(0, ordering: .relaxed)
+            let work = takeQueued()
             // Consume the extra signals of this burst: one pass handles them all.
             for _ in 1..<max(work.count, 1) { _ = wake.wait(timeout: .now()) }
-            var batch = Batch()
-            for item in work {
-                switch item {
-                case .submit(let items, let source, let atomic, let cursor, let completion):
-                    if let reason = writesStopped {
-                        refuseWrites(items.count, reason: reason, completion: completion)
-                    } else {
-                        process(items, source: source, atomic: atomic, cursor: cursor, completion: completion, into: &batch)
-                    }
-                case .audit(let entry):
-                    if writesStopped == nil { batch.audit.append(entry) }
-                case .read(let body):
-                    commit(&batch)
-                    body(ReadContext(pipeline: self))
-                case .stop(let done):
-                    // A checkpoint being encoded is waited for and stored: a clean stop leaves a
-                    // checkpoint as recent as the work allowed.
-                    batch.checkpoint = checkpoints.finishInFlight() ?? batch.checkpoint
-                    commit(&batch)
-                    done()
-                    return
-                }
-            }
-            if batch.checkpoint == nil { batch.checkpoint = checkpoints.takeEncoded() }
-            commit(&batch)
+            process(work)
         }
+    }
+
+    /// Processes everything queued so far (`Driver.external`: on the driver's thread only).
+    public func drainQueued() {
+        guard !stopped.load(ordering: .relaxed) else { return }
+        process(takeQueued())
+    }
+
+    /// Starts a ledger checkpoint when one is due and stores one whose encoding has finished.
+    /// The dedicated thread calls it after a second without work; an external driver about once
+    /// a second (a timer on the loop), on its thread.
+    public func idleTick() {
+        guard !stopped.load(ordering: .relaxed) else { return }
+        if writesStopped == nil { checkpoints.startIfDue(ledger: ledger, seq: journal.lastSeq) }
+        var idle = Batch()
+        idle.checkpoint = checkpoints.takeEncoded()
+        commit(&idle)
+    }
+
+    private func takeQueued() -> [Work] {
+        let work = inbox.withLock { items -> [Work] in
+            let taken = items
+            items.removeAll(keepingCapacity: true)
+            return taken
+        }
+        statistics.inboxDepth.store(0, ordering: .relaxed)
+        return work
+    }
+
+    private func process(_ work: [Work]) {
+        var batch = Batch()
+        for item in work {
+            switch item {
+            case .submit(let items, let source, let atomic, let cursor, let completion):
+                if let reason = writesStopped {
+                    refuseWrites(items.count, reason: reason, completion: completion)
+                } else {
+                    process(items, source: source, atomic: atomic, cursor: cursor, completion: completion, into: &batch)
+                }
+            case .audit(let entry):
+                if writesStopped == nil { batch.audit.append(entry) }
+            case .read(let body):
+                commit(&batch)
+                body(ReadContext(pipeline: self))
+            case .stop(let done):
+                // A checkpoint being encoded is waited for and stored: a clean stop leaves a
+                // checkpoint as recent as the work allowed.
+                batch.checkpoint = checkpoints.finishInFlight() ?? batch.checkpoint
+                commit(&batch)
+                stopped.store(true, ordering: .releasing)
+                done()
+                return
+            }
+        }
+        if batch.checkpoint == nil { batch.checkpoint = checkpoints.takeEncoded() }
+        commit(&batch)
     }
 
     private func process(_ items: [Item], source: String, atomic: Bool, cursor: (name: String, value: String)?,
@@ -312,14 +386,11 @@ extension IngestPipeline: PositionReader {
     /// The ledger's positions as committed, read on the pipeline thread between commits (for the
     /// reconciliation monitor; it waits for the read like `cursor(named:)`).
     public func committedPositions() -> [PositionLine] {
-        let semaphore = DispatchSemaphore(value: 0)
         let lines = Mutex<[PositionLine]>([])
-        read { context in
+        readAndWait { context in
             let positions = context.ledger.positions
             lines.withLock { $0 = positions }
-            semaphore.signal()
         }
-        semaphore.wait()
         return lines.withLock { $0 }
     }
 }

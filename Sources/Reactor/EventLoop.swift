@@ -72,6 +72,8 @@ public final class EventLoop: @unchecked Sendable {
     /// handshakes cut off by `tlsHandshakeTimeout`.
     public internal(set) var tlsHandshakeFailures = 0
     public internal(set) var tlsHandshakeTimeouts = 0
+    /// Loop turns (epoll waits) so far: what tells a same-turn hand-off from a next-turn one.
+    public private(set) var turns = 0
 
     /// Called once per loop turn before flushing (Redis's beforesleep); the hub uses nothing here
     /// today, but periodic gauges do.
@@ -107,9 +109,12 @@ public final class EventLoop: @unchecked Sendable {
 
     // MARK: Cross-thread door
 
-    /// Runs `work` on the loop thread, in posting order. Safe from any thread.
+    /// Runs `work` on the loop thread, in posting order. Safe from any thread. Posted from the
+    /// loop's own thread, it runs later in the same turn, before the turn's flush (no eventfd
+    /// round trip): that is how work the loop hands itself, such as an in-loop commit's fan-out
+    /// and acks, reaches the wire in the flush of the turn that read its request.
     public func post(_ work: @escaping @Sendable () -> Void) {
-        mailbox.post(work)
+        mailbox.post(work, wake: !isLoopThread)
     }
 
     // MARK: Listening
@@ -280,7 +285,8 @@ public final class EventLoop: @unchecked Sendable {
         var tokens = [UInt64](repeating: 0, count: maxEvents)
         var events = [UInt32](repeating: 0, count: maxEvents)
         while running {
-            let timeout: Int32 = pendingWrites.isEmpty && pendingReads.isEmpty ? 1000 : 0
+            turns &+= 1
+            let timeout: Int32 = pendingWrites.isEmpty && pendingReads.isEmpty && mailbox.isEmpty ? 1000 : 0
             let n = lw_epoll_wait(epfd, &tokens, &events, Int32(maxEvents), timeout)
             if n < 0 && errno != EINTR { break }
             for i in 0..<max(Int(n), 0) {
@@ -314,10 +320,18 @@ public final class EventLoop: @unchecked Sendable {
                     if !connection.isClosed { readAvailable(connection) }
                 }
             }
+            // Work the loop posted to itself during the turn (and anything it posts in turn, a
+            // bounded number of rounds: a self-reposting chain must not starve the sockets).
+            var rounds = 0
+            while rounds < Self.endOfTurnRounds, mailbox.drain(resetWake: false) { rounds += 1 }
             beforeSleep?()
             flushPendingWrites()
         }
     }
+
+    /// How many times the end of a turn drains the mailbox before it flushes and goes back to
+    /// epoll; what remains wakes the next turn at once.
+    private static let endOfTurnRounds = 8
 
     public func stop() { running = false }
 

@@ -90,7 +90,7 @@ public enum ServerRunner {
         let context = ServerContext(config: config, loop: loop, hub: hub, metrics: metrics, pipeline: pipeline,
                                     source: PipelineSource(pipeline: pipeline), statusBoard: statusBoard,
                                     authenticator: Authenticator(tokens: tokens, anonymousRole: anonymousRole), version: ladderwireVersion)
-        pipeline.start()
+        startPipeline(pipeline, config: config, loop: loop)
         if let endpoint = config.stream, let publication {
             context.streamPublication = publication.value
             publication.value.start(endpoint: endpoint, pipeline: pipeline, loop: loop, lastSeq: journal.lastSeq, log: log)
@@ -163,6 +163,30 @@ public enum ServerRunner {
         var head = String(text[..<range.lowerBound])
         while head.hasSuffix(" ") || head.hasSuffix(":") { head.removeLast() }
         return head.isEmpty ? "cannot be read" : head
+    }
+
+    /// Under `normal` durability the event loop drives the pipeline: a producer's frame is parsed,
+    /// applied, committed (a `write()` into the page cache) and fanned out in the turn that read
+    /// it, and its ack leaves in the same flush as the deltas; no thread hand-off either way.
+    /// Under `full`, every commit waits for an fsync, which must never stall the loop: the
+    /// pipeline keeps its own thread (and group-commits whatever queues during an fsync).
+    static func startPipeline(_ pipeline: IngestPipeline, config: ServerConfig, loop: EventLoop) {
+        guard config.durability != "full" else {
+            pipeline.start(driver: .ownThread)
+            return
+        }
+        let drain = LoopBound(pipeline, on: loop)
+        pipeline.start(driver: .external(wake: { drain.post { $0.drainQueued() } },
+                                         isDriverThread: { loop.isLoopThread }))
+        scheduleIdleTicks(drain, loop: loop)
+    }
+
+    /// About once a second: due ledger checkpoints start, and finished ones are stored.
+    private static func scheduleIdleTicks(_ pipeline: LoopBound<IngestPipeline>, loop: EventLoop) {
+        loop.schedule(after: 1) {
+            pipeline.value.idleTick()
+            scheduleIdleTicks(pipeline, loop: loop)
+        }
     }
 
     static func openJournal(_ config: ServerConfig) throws(StartupError) -> Journal {

@@ -28,8 +28,13 @@ final class PipelineHarness: @unchecked Sendable {
     /// The SQLite VFS the journal is opened through (nil: the default; tests pass the faulty one).
     let vfs: String?
 
-    init(checkpointEvery: Int = 10_000, directory: String? = nil, vfs: String? = nil) throws {
+    /// Who drains the pipeline's queue (the harness's default: its own thread).
+    let driver: IngestPipeline.Driver
+
+    init(checkpointEvery: Int = 10_000, directory: String? = nil, vfs: String? = nil,
+         driver: IngestPipeline.Driver = .ownThread) throws {
         self.vfs = vfs
+        self.driver = driver
         self.directory = directory ?? NSTemporaryDirectory() + "ingest-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         journalPath = self.directory + "/journal.db"
@@ -48,7 +53,7 @@ final class PipelineHarness: @unchecked Sendable {
             published.withLock { $0 += events }
             order.withLock { $0 += events.map { "publish:\($0.seq)" } }
         }
-        pipeline.start()
+        pipeline.start(driver: driver)
     }
 
     /// Stops the thread and closes the journal (a clean shutdown).

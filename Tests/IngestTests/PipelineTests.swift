@@ -263,3 +263,55 @@ struct MessageGenerator {
         #expect(ran.withLock { $0 } == 3)
     }
 }
+
+/// The pipeline driven by another thread's loop (the server's event loop under `normal`):
+/// nothing runs until the driver drains, the driver is woken once per burst, and what must wait
+/// for the pipeline does not deadlock when the waiting thread *is* the driver.
+@Suite struct ExternalDriverTests {
+    final class Counter: Sendable {
+        private let count = Mutex(0)
+        func increment() { count.withLock { $0 += 1 } }
+        var value: Int { count.withLock { $0 } }
+    }
+
+    static func fill(_ execId: String) -> IngestPipeline.Item {
+        .message(try! ProducerMessage.parse(json: #"{"type":"fill","execId":"\#(execId)","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#))
+    }
+
+    @Test func queuedWorkWaitsForTheDriverWhichIsWokenOncePerBurst() throws {
+        let wakes = Counter()
+        let harness = try PipelineHarness(driver: .external(wake: { wakes.increment() }, isDriverThread: { true }))
+        defer { harness.close() }
+        let answers = Mutex<[[SubmitResult]]>([])
+        for execId in ["E1", "E2", "E3"] {
+            harness.pipeline.submit(items: [Self.fill(execId)], source: "test", atomic: false) { results in
+                answers.withLock { $0.append(results) }
+            }
+        }
+        #expect(wakes.value == 1)
+        #expect(answers.withLock { $0.isEmpty } && harness.published.withLock { $0.isEmpty })
+
+        harness.pipeline.drainQueued()
+        #expect(answers.withLock { $0 } == [[.ack(seq: 1)], [.ack(seq: 2)], [.ack(seq: 3)]])
+        #expect(harness.published.withLock { $0.map(\.seq) } == [1, 2, 3])
+        #expect(harness.journal.lastSeq == 3)
+
+        harness.pipeline.submit(items: [Self.fill("E4")], source: "test", atomic: false) { _ in }
+        #expect(wakes.value == 2)
+    }
+
+    @Test func onTheDriverThreadReadsAndStopRunInsteadOfWaiting() throws {
+        let harness = try PipelineHarness(driver: .external(wake: {}, isDriverThread: { true }))
+        harness.pipeline.submit([], source: "monitor", cursor: (name: "tt.fills", value: "42")) { _ in }
+        // Would wait forever for a drain that only this thread can do.
+        #expect(harness.pipeline.cursor(named: "tt.fills") == "42")
+        #expect(harness.pipeline.committedPositions().isEmpty)
+
+        harness.pipeline.submit(items: [Self.fill("S1")], source: "test", atomic: false) { _ in }
+        let stopped = Mutex(false)
+        harness.pipeline.stop { stopped.withLock { $0 = true } }
+        #expect(stopped.withLock { $0 }, "stop on the driver thread finishes before it returns")
+        #expect(harness.journal.lastSeq == 1)
+        harness.close()   // a second stop answers at once
+    }
+}

@@ -81,6 +81,29 @@ private final class LoopBox: @unchecked Sendable {
         #expect(seen.all == Array(0..<1000))
     }
 
+    @Test func workTheLoopPostsToItselfRunsInTheSameTurnAndInOrder() throws {
+        let box = try LoopBox()
+        defer { box.stop() }
+        let turns = IntLog()
+        let done = DispatchSemaphore(value: 0)
+        box.loop.post {
+            let loop = box.loop
+            turns.append(loop.turns)
+            // Posted from the loop thread: runs before this turn ends (the in-loop commit's
+            // fan-out and acks rely on it to share the turn's flush), and so does what it posts.
+            loop.post {
+                turns.append(loop.turns)
+                loop.post {
+                    turns.append(loop.turns)
+                    done.signal()
+                }
+            }
+        }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        let seen = turns.all
+        #expect(seen.count == 3 && Set(seen).count == 1, "turns: \(seen)")
+    }
+
     @Test func timersFireAfterTheirDelay() throws {
         let box = try LoopBox()
         defer { box.stop() }
