@@ -51,7 +51,7 @@ final class ProducerEndpoint: WebSocketEndpoint {
         if unanswered > Self.maxUnanswered { session.connection.pauseReading() }
         context.pipeline.submit(items: items, source: principal.name, atomic: false) { results in
             let frames = zip(results, refs).map { result, ref in
-                FrameEncoder.frame(.text, payload: Array(ProducerItems.reply(result, ref: ref).utf8))
+                FrameEncoder.frame(.text, payload: ProducerItems.replyBytes(result, ref: ref))
             }
             target.post { $0.endpoint.answered(frames, on: $0.session, submitted: submitted) }
         }
