@@ -12,11 +12,15 @@ public enum TTError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The server could not store a page (`storage_error`): the cursor stays, the page is asked
     /// for again after the backoff, so nothing is skipped.
     case storage(String)
+    /// A paged read could not be followed to its last page (a page said there was more but gave
+    /// no key, repeated a key, or the pages never ended): the poll stores nothing, because a
+    /// working set missing its later pages would turn every order on them into a cancel.
+    case incompletePages(String)
     case stopped
 
     public var isTransient: Bool {
         switch self {
-        case .network, .malformedReply, .unauthorized, .storage: return true
+        case .network, .malformedReply, .unauthorized, .storage, .incompletePages: return true
         case .status(let code, _, _): return code == 429 || code == 408 || code >= 500
         case .notConfigured, .tokenFile, .stopped: return false
         }
@@ -37,6 +41,7 @@ public enum TTError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unauthorized(let detail): return "TT refused the token after a refresh: \(detail)"
         case .tokenFile(let detail): return "TT token file: \(detail)"
         case .storage(let detail): return "fills not stored, will ask TT again: \(detail)"
+        case .incompletePages(let detail): return "TT pages not read to the end, nothing submitted: \(detail)"
         case .stopped: return "stopped"
         }
     }

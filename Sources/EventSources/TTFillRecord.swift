@@ -53,20 +53,37 @@ enum TTFillMapping {
     struct Problem: Error { var reason: String }
 
     /// The execution a trade cancel or correction refers to: its unique id as the poller stored it.
+    /// Not confirmed against a published TT fills reply: `refUniqueExecId` is this poller's guess
+    /// at TT's name, `execRefId` is FIX's ExecRefID (tag 19), which names the original ExecID.
     static func referencedExecId(_ fill: JSONValue) -> String? {
         text(fill["refUniqueExecId"]) ?? text(fill["execRefId"]) ?? text(fill["execRefID"])
     }
 
-    /// A fill (execType F, or none) becomes a `fill` naming its `orderId`; a trade cancel (FIX
-    /// ExecType "H") a `bust` and a trade correction ("G") a `correct` of the execution it refers
-    /// to (`refUniqueExecId`, else `execRefId`), the correction with the record's qty and price.
+    /// What a ledger record is: a trade, or a trade cancel (bust) or correction of an earlier one.
+    enum Kind: Equatable { case trade, tradeCancel, tradeCorrect }
+
+    /// TT's ledger records carry `executionType` in TT's own numbering (its order `enums.proto`,
+    /// published in TT's Core SDK samples: 14 Trade, 15 TradeCorrect, 16 TradeCancel; TT's
+    /// `/ttledger/{env}/orders` replies use that field and numbering); FIX's `execType` letters
+    /// ("F", "G", "H") are read too. Anything else is a trade.
+    static func kind(of fill: JSONValue) -> Kind {
+        switch (text(fill["executionType"]), text(fill["execType"])) {
+        case ("16", _), (_, "H"): return .tradeCancel
+        case ("15", _), (_, "G"): return .tradeCorrect
+        default: return .trade
+        }
+    }
+
+    /// A trade becomes a `fill` naming its `orderId`; a trade cancel a `bust` and a trade
+    /// correction a `correct` of the execution it refers to (`refUniqueExecId`, else `execRefId`),
+    /// the correction with the record's qty and price.
     static func message(from fill: JSONValue, timeStamp: Int64, config: TTConfig,
                         catalogSymbols: [String: String]) -> Result<ProducerMessage, Problem> {
         guard let execId = text(fill["uniqueExecId"]) ?? text(fill["execId"]) else {
             return .failure(Problem(reason: "fill at timeStamp \(timeStamp) has no uniqueExecId or execId"))
         }
-        let execType = text(fill["execType"])
-        if execType == "H" {
+        let kind = kind(of: fill)
+        if kind == .tradeCancel {
             guard let reference = referencedExecId(fill) else {
                 return .failure(Problem(reason: "trade cancel \(execId) names no execution (refUniqueExecId or execRefId)"))
             }
@@ -90,7 +107,7 @@ enum TTFillMapping {
         guard let multiplier = ScaledDecimal(mapping?.priceMultiplier ?? "1"), let price = px.multiplied(by: multiplier) else {
             return .failure(Problem(reason: "fill \(execId): lastPx \(pxText) cannot be scaled exactly"))
         }
-        if execType == "G" {
+        if kind == .tradeCorrect {
             guard let reference = referencedExecId(fill) else {
                 return .failure(Problem(reason: "trade correction \(execId) names no execution (refUniqueExecId or execRefId)"))
             }

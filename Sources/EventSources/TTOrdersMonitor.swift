@@ -5,12 +5,23 @@ import Synchronization
 import Wire
 
 /// Polls TT's working orders (`ttorders` source): every `pollSeconds`, `GET
-/// /ttledger/{env}/orders`, keeps the orders with `orderStatus` "1" (working) and
-/// `leavesQuantity` > 0, and turns the difference from the working set it last stored into order
-/// messages — `new` for an order it has not seen, `replace` when its price or total quantity
-/// changed, `cancel` (or `reject` for `orderStatus` "8") when it left the working set — each with
-/// the next version of that order. An order that left because it filled (`orderStatus` "2") gets
-/// no message: the fill poller's fills name it and fill it.
+/// /ttledger/{env}/orders`, every page of it (below), keeps the orders TT reports working
+/// (`orderStatus` "1" new or "2" partially filled, or "6"/"14" pending cancel/replace, still on the
+/// book) with `leavesQuantity` > 0, and turns the difference from the working set it last stored
+/// into order messages — `new` for an order it has not seen, `replace` when its price or total
+/// quantity changed, `cancel` (or `reject` for `orderStatus` "8") when it left the working set —
+/// each with the next version of that order. An order that left because it filled (`orderStatus`
+/// "3", or cumulated quantity reaching the order quantity) gets no message: the fill poller's
+/// fills name it and fill it.
+///
+/// Paging: TT's list endpoints answer `lastPage` and, when there is more, `nextPageKey`, which is
+/// sent back as the `nextPageKey` query parameter. A poll reads every page before it diffs: one
+/// page missing would make every order on it look cancelled. So a page that fails (HTTP error,
+/// timeout, malformed body) fails the whole poll, and so does paging that cannot be followed to
+/// its end (`lastPage` "false" without a key, a key seen before in the same poll, or more than
+/// `maxPagesPerPoll` pages); nothing is submitted and the cursor stays. `lastPage` "true" is not
+/// trusted to end the read while a key is given and the page was not empty (it is reported to be
+/// "true" on every fills page).
 ///
 /// The working set it diffs against is its cursor, stored with the messages in the same
 /// transaction: after a restart (or a failed commit, which stores neither) it diffs against
@@ -27,6 +38,11 @@ public final class TTOrdersMonitor: Monitor {
     private let jitter: Mutex<SeededRandom>
     private let counts = Mutex(SubmissionCounts())
     private let submitTimeoutSeconds: Int
+    private let maxPagesPerPoll: Int
+
+    /// Pages one poll may read before it gives up (at TT's ~500 orders a page, 25,000 working
+    /// orders): a server that keeps saying "more" must not hold the monitor in one poll forever.
+    public static let defaultMaxPagesPerPoll = 50
 
     /// One order as last sent: what a later poll is compared with.
     public struct Known: Sendable, Equatable {
@@ -41,6 +57,8 @@ public final class TTOrdersMonitor: Monitor {
     }
 
     public struct PollSummary: Sendable, Equatable {
+        /// Pages read (requests that answered 2xx).
+        public var pages = 0
         public var working = 0
         public var new = 0
         public var replaced = 0
@@ -53,7 +71,8 @@ public final class TTOrdersMonitor: Monitor {
     public init(config: TTConfig, name: String = "ttorders", transport: any OutboundHTTP = URLSessionTransport(),
                 clock: any MonitorClock = SystemClock(), catalogSymbols: [String: String] = [:],
                 rateLimit: TokenBucket? = nil, tokens: TTTokenManager? = nil,
-                jitterSeed: UInt64 = UInt64.random(in: 0...UInt64.max), submitTimeoutSeconds: Int = 30) {
+                jitterSeed: UInt64 = UInt64.random(in: 0...UInt64.max), submitTimeoutSeconds: Int = 30,
+                maxPagesPerPoll: Int = TTOrdersMonitor.defaultMaxPagesPerPoll) {
         self.name = name
         self.config = config
         self.transport = transport
@@ -64,6 +83,7 @@ public final class TTOrdersMonitor: Monitor {
         self.tokens = tokens ?? TTTokenManager(config: config, transport: transport, clock: clock, rateLimit: bucket)
         self.jitter = Mutex(SeededRandom(seed: jitterSeed))
         self.submitTimeoutSeconds = submitTimeoutSeconds
+        self.maxPagesPerPoll = max(1, maxPagesPerPoll)
     }
 
     public var submissionCounts: SubmissionCounts { counts.withLock { $0 } }
@@ -79,17 +99,12 @@ public final class TTOrdersMonitor: Monitor {
         })
     }
 
-    /// One poll: the working set now, diffed against the stored one, submitted with the new set
-    /// as the cursor. Public so tests can drive single cycles.
+    /// One poll: the working set now (every page), diffed against the stored one, submitted with
+    /// the new set as the cursor. Public so tests can drive single cycles.
     public func pollOnce(sink: any MessageSink, stopping: StopSignal) throws(TTError) -> PollSummary {
         var known = try Self.decode(cursor: sink.cursor(named: name))
-        let reply = try tokens.authorizedGet("ttledger/\(config.environment)/orders", what: "orders", transport: transport,
-                                             rateLimit: rateLimit, stopping: stopping)
-        guard (200..<300).contains(reply.status) else {
-            throw .status(code: reply.status, retryAfterSeconds: retryAfter(reply), detail: String(reply.body.prefix(200)))
-        }
-        let page = try TTOrderMapping.page(from: reply.body, config: config, catalogSymbols: catalogSymbols)
-        var summary = PollSummary(working: page.working.count, skipped: page.skipped)
+        let (page, pagesRead) = try readEveryPage(stopping: stopping)
+        var summary = PollSummary(pages: pagesRead, working: page.working.count, skipped: page.skipped)
         var messages: [ProducerMessage] = []
         for order in page.working {
             if var previous = known[order.orderId] {
@@ -134,6 +149,42 @@ public final class TTOrdersMonitor: Monitor {
         return summary
     }
 
+    /// The working set as TT lists it, every page merged; throws (so nothing is diffed) unless the
+    /// read reached the last page.
+    func readEveryPage(stopping: StopSignal) throws(TTError) -> (TTOrderPage, pages: Int) {
+        var merged = TTOrderPage()
+        var pageKey: String?
+        var keysFollowed = Set<String>()
+        for pageNumber in 1...maxPagesPerPoll {
+            if stopping.isStopped { throw .stopped }
+            let reply = try tokens.authorizedGet("ttledger/\(config.environment)/orders",
+                                                 query: pageKey.map { "nextPageKey=\(formEncoded($0))" } ?? "",
+                                                 what: "orders", transport: transport, rateLimit: rateLimit, stopping: stopping)
+            guard (200..<300).contains(reply.status) else {
+                throw .status(code: reply.status, retryAfterSeconds: retryAfter(reply),
+                              detail: "orders page \(pageNumber): " + String(reply.body.prefix(200)))
+            }
+            let page: TTOrderPage
+            do { page = try TTOrderMapping.page(from: reply.body, config: config, catalogSymbols: catalogSymbols) } catch {
+                if case .malformedReply(let detail) = error { throw .malformedReply("orders page \(pageNumber): \(detail)") }
+                throw error
+            }
+            merged.absorb(page)
+            switch page.continuation {
+            case .lastPage:
+                return (merged, pageNumber)
+            case .next(let key):
+                guard keysFollowed.insert(key).inserted else {
+                    throw .incompletePages("orders page \(pageNumber) gave nextPageKey '\(key.prefix(40))' again (paging would loop)")
+                }
+                pageKey = key
+            case .moreWithoutKey:
+                throw .incompletePages("orders page \(pageNumber) says lastPage \"false\" but gives no nextPageKey")
+            }
+        }
+        throw .incompletePages("orders still had a nextPageKey after \(maxPagesPerPoll) pages (the most one poll reads)")
+    }
+
     // MARK: The cursor: the working set as last stored
 
     static func encode(_ known: [String: Known]) -> String {
@@ -164,25 +215,63 @@ public final class TTOrdersMonitor: Monitor {
     }
 }
 
-/// One reply of `GET /ttledger/{env}/orders`, mapped.
+/// One reply (page) of `GET /ttledger/{env}/orders`, mapped; or several pages merged.
 struct TTOrderPage {
     struct Working: Equatable {
         var orderId: String
         var account: String
         var instrument: String
         var side: String
-        /// Total order quantity (`orderQty`, else leaves + cumulative filled).
+        /// Total order quantity (`orderQty`, else leaves + cumulated).
         var qty: Int64
         var price: String
     }
+
+    /// What the page says about the pages after it.
+    enum Continuation: Equatable {
+        case lastPage
+        /// Ask again with `nextPageKey` = this.
+        case next(String)
+        /// `lastPage` "false" and no key to ask for the rest with.
+        case moreWithoutKey
+    }
+
     var working: [Working] = []
-    /// Orders the reply lists as filled ("2") or rejected ("8"), by id.
+    /// Orders the reply lists as filled or rejected ("8"), by id.
     var filled: Set<String> = []
     var rejected: Set<String> = []
     var skipped: [String] = []
+    var continuation = Continuation.lastPage
+
+    /// Adds a later page of the same poll. An order listed again (the list moved between the
+    /// requests) keeps its first listing and is reported.
+    mutating func absorb(_ page: TTOrderPage) {
+        var seen = Set(working.map(\.orderId))
+        for order in page.working {
+            if seen.insert(order.orderId).inserted { working.append(order) }
+            else { skipped.append("order \(order.orderId) listed on two pages") }
+        }
+        filled.formUnion(page.filled)
+        rejected.formUnion(page.rejected)
+        skipped += page.skipped
+        continuation = page.continuation
+    }
 }
 
+/// TT's order record, as a real `GET /ttledger/{env}/orders` reply shows it (see
+/// docs/operations.md, "ttorders", for the sources): `orderId`, `accountId` (a number),
+/// `instrumentId` (a string), `side` "1"/"2", `price`, `orderQty`, `leavesQuantity` and
+/// `cumulatedQuantity` (JSON numbers such as `80.0`), `orderStatus` in TT's own numbering (its
+/// order `enums.proto`: 1 New, 2 PartiallyFilled, 3 Filled, 5 Canceled, 6 PendingCancel,
+/// 8 Rejected, 12 Expired, 14 PendingReplace — not FIX's, where "2" would mean filled); the
+/// reply's `lastPage` and `nextPageKey` drive the paging.
 enum TTOrderMapping {
+    /// Statuses of an order still on the book: new, partially filled, and pending a cancel or a
+    /// replace (it works until the exchange confirms the change).
+    static let workingStatuses: Set<String> = ["1", "2", "6", "14"]
+    static let filledStatus = "3"
+    static let rejectedStatus = "8"
+
     static func page(from body: String, config: TTConfig, catalogSymbols: [String: String]) throws(TTError) -> TTOrderPage {
         let json: JSONValue
         do { json = try JSONValue.parse(body) } catch { throw .malformedReply("orders reply: \(error.message) at byte \(error.offset)") }
@@ -192,18 +281,24 @@ enum TTOrderMapping {
         else if case .object = json, json["orders"] == nil || json["orders"] == .null { items = [] }
         else { throw .malformedReply("orders reply has no 'orders' array") }
         var page = TTOrderPage()
+        page.continuation = continuation(of: json, listed: items.count)
         var seen = Set<String>()
         for item in items {
             guard case .object = item else { page.skipped.append("an order that is not an object"); continue }
             guard let orderId = TTFillMapping.text(item["orderId"]) else { page.skipped.append("an order without orderId"); continue }
             let status = TTFillMapping.text(item["orderStatus"]) ?? TTFillMapping.text(item["ordStatus"])
             let leaves = TTFillMapping.integer(item["leavesQuantity"]) ?? TTFillMapping.integer(item["leavesQty"]) ?? 0
-            switch status {
-            case "2": page.filled.insert(orderId); continue
-            case "8": page.rejected.insert(orderId); continue
-            case "1" where leaves > 0: break
-            default: continue   // cancelled, done, pending, or nothing left
+            let filled = TTFillMapping.integer(item["cumulatedQuantity"]) ?? TTFillMapping.integer(item["cumQty"]) ?? 0
+            let orderQty = TTFillMapping.integer(item["orderQty"])
+            // Filled by its code, or by its quantities whatever the code says (an order cannot
+            // execute its whole quantity and be anything but filled).
+            if status == filledStatus || (leaves == 0 && filled > 0 && filled >= (orderQty ?? filled)) {
+                page.filled.insert(orderId); continue
             }
+            if status == rejectedStatus { page.rejected.insert(orderId); continue }
+            // Cancelled, expired, done for the day, not yet accepted, nothing left, or an algo's
+            // parent order (no quantity of its own): not working.
+            guard let status, workingStatuses.contains(status), leaves > 0 else { continue }
             guard seen.insert(orderId).inserted else { page.skipped.append("order \(orderId) listed twice"); continue }
             guard let accountId = TTFillMapping.text(item["accountId"]) else { page.skipped.append("order \(orderId) has no accountId"); continue }
             guard let instrumentId = TTFillMapping.text(item["instrumentId"]) else {
@@ -220,13 +315,26 @@ enum TTOrderMapping {
                   let multiplier = ScaledDecimal(mapping?.priceMultiplier ?? "1"), let price = px.multiplied(by: multiplier) else {
                 page.skipped.append("order \(orderId) has no exactly scalable price"); continue
             }
-            let filled = TTFillMapping.integer(item["cumQty"]) ?? TTFillMapping.integer(item["executedQuantity"]) ?? 0
-            let qty = TTFillMapping.integer(item["orderQty"]) ?? TTFillMapping.integer(item["orderQuantity"]) ?? (leaves + filled)
+            let qty = orderQty ?? (leaves + filled)
             guard qty > 0 else { page.skipped.append("order \(orderId) has no positive quantity"); continue }
             page.working.append(TTOrderPage.Working(orderId: orderId, account: config.accounts[accountId] ?? accountId,
                                                     instrument: mapping?.symbol ?? catalogSymbols[instrumentId] ?? instrumentId,
                                                     side: side, qty: qty, price: price.description))
         }
         return page
+    }
+
+    /// A key means there is more to read, whatever `lastPage` says (it is reported "true" on every
+    /// page of TT's fills), unless the page listed nothing and does not claim more: an empty page
+    /// ends the read, as for fills. `lastPage` "false" without a key cannot be followed.
+    static func continuation(of reply: JSONValue, listed: Int) -> TTOrderPage.Continuation {
+        let saysMore: Bool
+        switch reply["lastPage"] {
+        case .string(let text)?: saysMore = text.lowercased() == "false"
+        case .bool(let last)?: saysMore = !last
+        default: saysMore = false
+        }
+        if let key = TTFillMapping.text(reply["nextPageKey"]), listed > 0 || saysMore { return .next(key) }
+        return saysMore ? .moreWithoutKey : .lastPage
     }
 }

@@ -3,17 +3,42 @@ import Foundation
 import Synchronization
 
 /// A scripted TT REST API on loopback: issues tokens, serves fills in pages (always claiming
-/// `lastPage: true`, which the poller must not trust), and injects faults on request.
+/// `lastPage: true`, which the poller must not trust), serves working orders in pages keyed by
+/// `nextPageKey` (also always claiming `lastPage: true`), and injects faults on request.
 final class FakeTT: Sendable {
     enum Fault: Sendable {
         case status(Int, retryAfter: String? = nil)
         case malformed
+        /// Answers only after this many seconds (longer than the client waits: a timeout).
+        case delay(seconds: Int)
+        /// Every token is revoked just before this request is checked (it answers 401).
+        case revokeTokens
+    }
+
+    /// How the orders pages say what follows them.
+    enum OrderPaging: Sendable {
+        /// `nextPageKey` while orders remain (keyset: the last orderId on the page), and
+        /// `lastPage: "true"` on every page, as TT is reported to answer.
+        case keyed
+        /// A fresh `nextPageKey` on every page, forever (the page lists the first orders again).
+        case neverEnds
+        /// Page 2 gives the same `nextPageKey` as page 1.
+        case repeatsKey
+        /// `lastPage: "false"` and no `nextPageKey` after page 1.
+        case moreWithoutKey
     }
 
     struct State {
         var fills: [(timeStamp: Int64, json: String)] = []
         /// The orders `GET …/orders` lists, by orderId (in id order).
         var orders: [String: String] = [:]
+        /// Orders per page (nil: every order on one page).
+        var orderPageSize: Int?
+        var orderPaging = OrderPaging.keyed
+        /// A fault served once, to the request for that orders page (1-based).
+        var orderPageFaults: [(page: Int, fault: Fault)] = []
+        /// The page each `nextPageKey` handed out leads to (a retried request asks for the same page).
+        var orderPageOfKey: [String: Int] = [:]
         /// The positions `GET /ttmonitor/…/position` lists.
         var positions: [String] = []
         var pageSize = 3
@@ -51,10 +76,16 @@ final class FakeTT: Sendable {
         book.state.withLock { $0.fills.append((timeStamp, json)) }
     }
 
-    /// An order as TT lists it: `status` "1" working, "2" filled, "4" cancelled, "8" rejected.
+    /// TT's `orderStatus` numbering (its order enums.proto), as the monitor reads it.
+    enum Status {
+        static let new = "1", partiallyFilled = "2", filled = "3", canceled = "5", rejected = "8", expired = "12"
+    }
+
+    /// An order as TT lists it, with the fields and number forms of a real reply (`orderQty`,
+    /// `leavesQuantity`, `cumulatedQuantity` as `5.0`). `filled` defaults to qty − leaves.
     func setOrder(_ orderId: String, account: String = "12345", instrument: String = "INS1", side: String = "1",
-                  qty: Int64, leaves: Int64, px: String, status: String = "1") {
-        let json = #"{"orderId":"\#(orderId)","accountId":\#(account),"instrumentId":"\#(instrument)","side":"\#(side)","orderQty":\#(qty),"leavesQuantity":\#(leaves),"cumQty":\#(qty - leaves),"price":\#(px),"orderStatus":"\#(status)"}"#
+                  qty: Int64, leaves: Int64, filled: Int64? = nil, px: String, status: String = Status.new) {
+        let json = #"{"orderId":"\#(orderId)","accountId":\#(account),"instrumentId":"\#(instrument)","side":"\#(side)","orderQty":\#(qty).0,"leavesQuantity":\#(leaves).0,"cumulatedQuantity":\#(filled ?? qty - leaves).0,"price":\#(px),"orderStatus":"\#(status)","orderType":"2","timeInForce":"1"}"#
         book.state.withLock { $0.orders[orderId] = json }
     }
 
@@ -76,7 +107,56 @@ final class FakeTT: Sendable {
     var tokenRequests: [FakeHTTPServer.Request] { server.requests.filter { $0.path.hasSuffix("/token") } }
     var fillRequests: [FakeHTTPServer.Request] { server.requests.filter { $0.path.hasSuffix("/fills") } }
 
+    /// The page an orders request asks for: 1 without a key, else the one its key leads to.
+    private static func orderPage(of request: FakeHTTPServer.Request, state: State) -> Int {
+        request.query["nextPageKey"].map { state.orderPageOfKey[$0] ?? 2 } ?? 1
+    }
+
+    /// The fault scripted for the page a request asks for, if any (served once).
+    private static func takeOrderPageFault(for request: FakeHTTPServer.Request, state: inout State) -> Fault? {
+        let page = orderPage(of: request, state: state)
+        guard let index = state.orderPageFaults.firstIndex(where: { $0.page == page }) else { return nil }
+        return state.orderPageFaults.remove(at: index).fault
+    }
+
+    private static func ordersPage(_ request: FakeHTTPServer.Request, state: inout State) -> FakeHTTPServer.Response {
+        let page = orderPage(of: request, state: state)
+        func handOut(_ key: String) -> String {
+            state.orderPageOfKey[key] = page + 1
+            return key
+        }
+        let ids = state.orders.keys.sorted()
+        let size = state.orderPageSize ?? max(1, ids.count)
+        let key = request.query["nextPageKey"]
+        let remaining: ArraySlice<String>
+        switch state.orderPaging {
+        case .neverEnds, .repeatsKey: remaining = ids[...]
+        case .keyed, .moreWithoutKey: remaining = key.map { after in ids.drop { $0 <= after } } ?? ids[...]
+        }
+        let listed = remaining.prefix(size)
+        let body = "[" + listed.map { state.orders[$0]! }.joined(separator: ",") + "]"
+        switch state.orderPaging {
+        case .keyed:
+            guard remaining.count > size, let last = listed.last else { return .json(#"{"lastPage":"true","orders":\#(body)}"#) }
+            return .json(#"{"lastPage":"true","nextPageKey":"\#(handOut(last))","orders":\#(body)}"#)
+        case .neverEnds:
+            return .json(#"{"lastPage":"false","nextPageKey":"\#(handOut("k\(page)"))","orders":\#(body)}"#)
+        case .repeatsKey:
+            return .json(#"{"lastPage":"false","nextPageKey":"\#(handOut("same-key"))","orders":\#(body)}"#)
+        case .moreWithoutKey:
+            return .json(#"{"lastPage":"false","orders":\#(body)}"#)
+        }
+    }
+
+    private static let delayHeader = "X-Fake-Delay"
+
     private static func respond(to request: FakeHTTPServer.Request, book: Book) -> FakeHTTPServer.Response {
+        let response = scriptedResponse(to: request, book: book)
+        if let seconds = response.headers[delayHeader].flatMap(Int.init) { Thread.sleep(forTimeInterval: TimeInterval(seconds)) }
+        return response
+    }
+
+    private static func scriptedResponse(to request: FakeHTTPServer.Request, book: Book) -> FakeHTTPServer.Response {
         book.state.withLock { state -> FakeHTTPServer.Response in
             if request.path == "/ttid/ext_uat_cert/token" {
                 guard request.method == "POST", request.headers["x-api-key"] == "app-key",
@@ -93,6 +173,17 @@ final class FakeTT: Sendable {
             guard request.path == "/ttledger/ext_uat_cert/fills" || isOrders || isPositions, request.method == "GET" else {
                 return .json("{}", status: 404)
             }
+            if isOrders, let fault = takeOrderPageFault(for: request, state: &state) {
+                switch fault {
+                case .revokeTokens: state.valid.removeAll()
+                case .delay(let seconds):
+                    // Answered after the lock is released, so the test can script the next state meanwhile.
+                    return FakeHTTPServer.Response(status: 504, headers: [delayHeader: String(seconds)], body: "{}")
+                case .status(let code, let retryAfter):
+                    return FakeHTTPServer.Response(status: code, headers: retryAfter.map { ["Retry-After": $0] } ?? [:], body: "{}")
+                case .malformed: return .json(#"{"lastPage":"true","orders":[{"orderId": "#)
+                }
+            }
             let bearer = request.headers["authorization"].map { String($0.dropFirst("Bearer ".count)) } ?? ""
             guard request.headers["x-api-key"] == "app-key", !state.refuseAllTokens, state.valid.contains(bearer) else {
                 return .json(#"{"status":"Unauthorized"}"#, status: 401)
@@ -103,13 +194,12 @@ final class FakeTT: Sendable {
                     return FakeHTTPServer.Response(status: code, headers: retryAfter.map { ["Retry-After": $0] } ?? [:], body: "{}")
                 case .malformed:
                     return .json(#"{"fills":[{"timeStamp": 1,"#)
+                case .delay, .revokeTokens:
+                    return .json("{}", status: 500)   // scripted for orders pages only
                 }
             }
             if isPositions { return .json(#"{"positions":[\#(state.positions.joined(separator: ","))]}"#) }
-            if isOrders {
-                let listed = state.orders.keys.sorted().map { state.orders[$0]! }
-                return .json(#"{"lastPage":"true","orders":[\#(listed.joined(separator: ","))]}"#)
-            }
+            if isOrders { return ordersPage(request, state: &state) }
             guard let low = request.query["minTimestamp"].flatMap({ Int64($0) }),
                   let high = request.query["maxTimestamp"].flatMap({ Int64($0) }) else {
                 return .json(#"{"error":"bad window"}"#, status: 400)

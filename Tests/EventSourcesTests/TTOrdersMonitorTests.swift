@@ -1,6 +1,7 @@
 import TestSupport
 import Bytes
 import Foundation
+import JSON
 import Ledger
 import Testing
 import Wire
@@ -59,7 +60,7 @@ import Wire
 
         // New.
         rig.tt.setOrder("O1", qty: 5, leaves: 5, px: "110.25")
-        rig.tt.setOrder("D1", qty: 1, leaves: 1, px: "110.25", status: "4")     // not working: ignored
+        rig.tt.setOrder("D1", qty: 1, leaves: 1, px: "110.25", status: FakeTT.Status.canceled)     // not working: ignored
         var summary = try rig.monitor().pollOnce(sink: sink, stopping: stop)
         #expect(summary.working == 1 && summary.new == 1)
         #expect(orders(sink) == [OrderMessage(action: .new, orderId: "O1", version: 1, account: "ACC1", instrument: "ZNZ6",
@@ -69,12 +70,12 @@ import Wire
         #expect(sink.submissions.count == 1)
 
         // A partial fill: leaves drop, the order is unchanged (the fill poller's fill names it).
-        rig.tt.setOrder("O1", qty: 5, leaves: 3, px: "110.25")
+        rig.tt.setOrder("O1", qty: 5, leaves: 3, px: "110.25", status: FakeTT.Status.partiallyFilled)
         _ = try rig.monitor().pollOnce(sink: sink, stopping: stop)
         #expect(sink.submissions.count == 1)
 
         // A replace: price and total, version 2.
-        rig.tt.setOrder("O1", qty: 4, leaves: 2, px: "110.265625")
+        rig.tt.setOrder("O1", qty: 4, leaves: 2, px: "110.265625", status: FakeTT.Status.partiallyFilled)
         summary = try rig.monitor().pollOnce(sink: sink, stopping: stop)
         #expect(summary.replaced == 1)
         #expect(orders(sink).last == OrderMessage(action: .replace, orderId: "O1", version: 2, qty: 4, price: "110.265625"))
@@ -84,7 +85,7 @@ import Wire
         #expect(sink.submissions.count == 2)
 
         // A cancel and a new order; the first commit fails, so the cursor stays and the retry sends the same.
-        rig.tt.setOrder("O1", qty: 4, leaves: 0, px: "110.265625", status: "4")
+        rig.tt.setOrder("O1", qty: 4, leaves: 0, filled: 2, px: "110.265625", status: FakeTT.Status.canceled)
         rig.tt.setOrder("O2", instrument: "INS2", side: "2", qty: 3, leaves: 3, px: "11803.125")
         sink.failNextCommits(1)
         #expect(throws: TTError.self) { _ = try rig.monitor().pollOnce(sink: sink, stopping: stop) }
@@ -99,10 +100,10 @@ import Wire
         #expect(orders(sink) == afterRetry)
 
         // Filled: no message (its fills end it), and it leaves the stored set. Rejected: a reject.
-        rig.tt.setOrder("O2", instrument: "INS2", side: "2", qty: 3, leaves: 0, px: "11803.125", status: "2")
+        rig.tt.setOrder("O2", instrument: "INS2", side: "2", qty: 3, leaves: 0, px: "11803.125", status: FakeTT.Status.filled)
         rig.tt.setOrder("O3", qty: 1, leaves: 1, px: "110.25")
         _ = try rig.monitor().pollOnce(sink: sink, stopping: stop)
-        rig.tt.setOrder("O3", qty: 1, leaves: 1, px: "110.25", status: "8")
+        rig.tt.setOrder("O3", qty: 1, leaves: 1, px: "110.25", status: FakeTT.Status.rejected)
         _ = try rig.monitor().pollOnce(sink: sink, stopping: stop)
         #expect(orders(sink).suffix(2) == [
             OrderMessage(action: .new, orderId: "O3", version: 1, account: "ACC1", instrument: "ZNZ6", side: "buy", qty: 1, price: "110.25"),
@@ -164,6 +165,25 @@ import Wire
             .correct(execId: "U2", qty: 3, price: "110.28125"),
         ])
         #expect(summary.skipped == ["trade cancel U5 names no execution (refUniqueExecId or execRefId)"])
+    }
+}
+
+/// TT's own `executionType` numbering (14 Trade, 15 TradeCorrect, 16 TradeCancel) marks busts
+/// and corrections as FIX's `execType` letters do.
+@Suite struct TTExecutionTypeTests {
+    @Test func ttsNumberedTradeCancelAndCorrectionBecomeABustAndACorrection() throws {
+        var config = TTConfig()
+        config.accounts = ["12345": "ACC1"]
+        config.instruments = ["INS1": TTInstrumentMapping(symbol: "ZNZ6")]
+        func mapped(_ json: String) throws -> ProducerMessage? {
+            try? TTFillMapping.message(from: JSONValue.parse(json), timeStamp: 1, config: config, catalogSymbols: [:]).get()
+        }
+        let record = #""uniqueExecId":"U9","accountId":12345,"instrumentId":"INS1","side":"1","lastQty":3.0,"lastPx":110.28125"#
+        #expect(try mapped("{\(record),\"executionType\":\"16\",\"refUniqueExecId\":\"U1\"}") == .bust(execId: "U1"))
+        #expect(try mapped("{\(record),\"executionType\":\"15\",\"execRefId\":\"U2\"}") == .correct(execId: "U2", qty: 3, price: "110.28125"))
+        #expect(try mapped("{\(record),\"executionType\":\"14\",\"orderId\":\"O1\"}") ==
+                .fill(execId: "U9", account: "ACC1", instrument: "ZNZ6", side: "buy", qty: 3, price: "110.28125",
+                      time: isoString(1), orderId: "O1"))
     }
 }
 

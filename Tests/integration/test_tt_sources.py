@@ -1,7 +1,9 @@
 """TT sources end to end against a loopback fake TT REST API: the orders monitor drives an order's
-life (new → partial fill → replace → cancel) into the ledger each once, across a SIGKILL; the fill
-poller's fills name their order and its trade cancel busts a fill; the reconciliation monitor
-reports a position break injected at TT on /healthz, /metrics, the text mode and the page."""
+life (new → partial fill → replace → cancel) into the ledger each once, across a SIGKILL; it reads
+the working orders over several pages, and neither a page that fails nor a kill in the middle of a
+paged read loses or repeats a change; the fill poller's fills name their order and its trade
+cancel busts a fill; the reconciliation monitor reports a position break injected at TT on
+/healthz, /metrics, the text mode and the page."""
 
 from __future__ import annotations
 
@@ -19,17 +21,32 @@ import pytest
 from test_push_support import ws_connect
 
 ENV = "ext_uat_cert"
+# TT's orderStatus numbering (its order enums.proto), as the orders monitor reads it.
+NEW, PARTIALLY_FILLED, CANCELED = "1", "2", "5"
 
 
 class FakeTT:
-    """Tokens, fills (by timeStamp window), working orders and positions, all scripted."""
+    """Tokens, fills (by timeStamp window), working orders (in pages keyed by `nextPageKey`, as
+    TT's list endpoints page) and positions, all scripted, with faults per orders page."""
 
     def __init__(self):
-        self.lock = threading.Lock()
+        # Reentrant, so a test can make several changes in one step (`with fake.lock:`).
+        self.lock = threading.RLock()
         self.fills: list[dict] = []
         self.orders: dict[str, dict] = {}
         self.positions: list[dict] = []
         self.requests: list[str] = []
+        # Orders paging: `order_page_size` orders a page (None: one page); a key leads to a page.
+        self.order_page_size: int | None = None
+        self.order_page_of_key: dict[str, int] = {}
+        self.order_keys: list[str | None] = []   # the nextPageKey of every orders request (None: page 1)
+        # Faults served once to the request for that orders page: an HTTP status or "malformed".
+        self.order_page_faults: list[tuple[int, int | str]] = []
+        self.order_faults_served: list[tuple[int, int | str]] = []
+        # One request for this orders page is held until `release_held_page()`.
+        self.hold_page: int | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -64,11 +81,21 @@ class FakeTT:
                         low, high = int(query["minTimestamp"][0]), int(query["maxTimestamp"][0])
                         page = sorted((f for f in fake.fills if low <= int(f["timeStamp"]) <= high), key=lambda f: int(f["timeStamp"]))[:100]
                         return self.reply({"lastPage": "true", "fills": page})
-                    if url.path == f"/ttledger/{ENV}/orders":
-                        return self.reply({"orders": list(fake.orders.values())})
                     if url.path == f"/ttmonitor/{ENV}/position":
                         return self.reply({"positions": fake.positions})
-                self.reply({}, 404)
+                    if url.path != f"/ttledger/{ENV}/orders":
+                        return self.reply({}, 404)
+                    page, reply = fake.orders_page(query.get("nextPageKey", [None])[0])
+                    if fake.hold_page != page:
+                        return self.reply(*reply)
+                    fake.hold_page = None
+                # A held orders page: answered only after the test lets go (the client may be dead by then).
+                fake.holding.set()
+                fake.release.wait(30)
+                try:
+                    self.reply(*reply)
+                except OSError:
+                    pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -81,16 +108,49 @@ class FakeTT:
     def stop(self):
         self.server.shutdown()
 
+    def orders_page(self, key: str | None) -> tuple[int, tuple]:
+        """(page number, reply) for an orders request; called with the lock held. Keyset paging
+        by orderId; `lastPage` "false" with a `nextPageKey` while orders remain."""
+        page = 1 if key is None else self.order_page_of_key.get(key, 2)
+        self.order_keys.append(key)
+        fault = next((f for f in self.order_page_faults if f[0] == page), None)
+        if fault is not None:
+            self.order_page_faults.remove(fault)
+            self.order_faults_served.append(fault)
+            if fault[1] == "malformed":
+                return page, ({"lastPage": "true", "orders": "not a list"}, 200)
+            return page, ({"status": "Error"}, fault[1])
+        ids = sorted(self.orders)
+        remaining = [i for i in ids if key is None or i > key]
+        size = self.order_page_size or max(1, len(remaining))
+        listed = remaining[:size]
+        body = {"status": "Ok", "lastPage": "true", "orders": [self.orders[i] for i in listed]}
+        if len(remaining) > size:
+            body.update(lastPage="false", nextPageKey=listed[-1])
+            self.order_page_of_key[listed[-1]] = page + 1
+        return page, (body, 200)
+
+    def release_held_page(self):
+        self.release.set()
+
+    def order_polls(self) -> int:
+        """Orders polls begun so far (requests for page 1)."""
+        with self.lock:
+            return sum(1 for key in self.order_keys if key is None)
+
     def count(self, endpoint: str) -> int:
         """Requests served so far to the path ending in `endpoint` (fills, orders, position)."""
         with self.lock:
             return sum(1 for path in self.requests if path.endswith("/" + endpoint))
 
-    def order(self, order_id, *, qty, leaves, price, side="1", status="1"):
+    def order(self, order_id, *, qty, leaves, price, side="1", status=NEW, filled=None):
+        """An order with the fields and number forms of a real TT reply; `filled` defaults to
+        qty − leaves."""
         with self.lock:
             self.orders[order_id] = {"orderId": order_id, "accountId": 12345, "instrumentId": "INS1", "side": side,
-                                     "orderQty": qty, "leavesQuantity": leaves, "cumQty": qty - leaves,
-                                     "price": price, "orderStatus": status}
+                                     "orderQty": float(qty), "leavesQuantity": float(leaves),
+                                     "cumulatedQuantity": float(qty - leaves if filled is None else filled),
+                                     "price": price, "orderStatus": status, "orderType": "2"}
 
     def fill(self, unique_exec_id, *, qty, price, order_id=None, side="1", **extra):
         now = time.time_ns()
@@ -152,18 +212,18 @@ def test_tt_orders_and_fills_drive_an_orders_life_once_across_a_kill(server_fact
     assert (order["leavesQty"], order["price"], order["account"], order["instrument"]) == (5, "110'080", "ACC1", "ZNZ6")
 
     # A partial fill at TT: the fill names the order, the leaves drop; the orders monitor sends nothing.
-    fake_tt.order("TT1", qty=5, leaves=3, price=110.25)
+    fake_tt.order("TT1", qty=5, leaves=3, price=110.25, status=PARTIALLY_FILLED)
     fake_tt.fill("UF1", qty=2, price=110.25, order_id="TT1")
     wait_until(lambda: (order_of(server, "TT1") or {}).get("leavesQty") == 3, what="the partial fill")
 
     # A replace: price and total.
-    fake_tt.order("TT1", qty=4, leaves=2, price=110.265625)
+    fake_tt.order("TT1", qty=4, leaves=2, price=110.265625, status=PARTIALLY_FILLED)
     wait_until(lambda: (order_of(server, "TT1") or {}).get("price") == "110'085", what="the replace")
     assert order_of(server, "TT1")["qty"] == 4 and order_of(server, "TT1")["leavesQty"] == 2
 
     # Killed and restarted: nothing is sent twice, and a change made while it was down arrives once.
     server.kill()
-    fake_tt.order("TT1", qty=4, leaves=0, price=110.265625, status="4")
+    fake_tt.order("TT1", qty=4, leaves=0, price=110.265625, status=CANCELED, filled=2)
     fake_tt.fill("UB1", qty=2, price=110.25, execType="H", refUniqueExecId="UF1")
     server.start()
     wait_until(lambda: order_of(server, "TT1") is None, what="the cancel after the restart")
@@ -176,6 +236,53 @@ def test_tt_orders_and_fills_drive_an_orders_life_once_across_a_kill(server_fact
     assert [(f["execId"], f["status"]) for f in fills["fills"]] == [("UF1", "busted")]
     status, snapshot = server.get_json("/api/snapshot")
     assert all(p["net"] == 0 for p in snapshot["positions"] if p["instrument"] == "ZNZ6")
+
+
+def working_order_ids(server) -> set[str]:
+    status, snapshot = server.get_json("/api/snapshot")
+    assert status == 200
+    return {o["orderId"] for o in snapshot["orders"]}
+
+
+def test_tt_orders_over_pages_survive_failing_pages_and_a_kill_mid_read(server_factory, fake_tt, tmp_path):
+    fake_tt.order_page_size = 2
+    for n in range(1, 6):
+        fake_tt.order(f"P{n}", qty=n, leaves=n, price=110.25)
+    server = tt_server(server_factory, fake_tt, tmp_path, ["ttorders"])
+    wait_until(lambda: working_order_ids(server) == {"P1", "P2", "P3", "P4", "P5"}, what="five orders over three pages")
+    assert fake_tt.order_keys[:3] == [None, "P2", "P4"]
+
+    # In one step, TT's set changes and its pages fail: page 2 answers 500 for one poll, page 3 a
+    # malformed body for the next. P1 replaced, P4 cancelled, P6 new: pages [P1 P2] [P3 P5] [P6].
+    # A set diffed from page 1 alone would cancel P3 and P5.
+    with fake_tt.lock:
+        fake_tt.order_page_faults = [(2, 500), (3, "malformed")]
+        fake_tt.order("P4", qty=4, leaves=0, price=110.25, status=CANCELED, filled=0)
+        fake_tt.order("P1", qty=7, leaves=7, price=110.265625)
+        fake_tt.order("P6", qty=6, leaves=6, price=110.28125)
+    wait_until(lambda: working_order_ids(server) == {"P1", "P2", "P3", "P5", "P6"}, what="the changes after two failed polls")
+    assert fake_tt.order_faults_served == [(2, 500), (3, "malformed")]
+    assert order_of(server, "P1")["price"] == "110'085" and order_of(server, "P1")["qty"] == 7
+
+    # Killed in the middle of a paged read: TT holds page 2 of a poll, the set changes, the server
+    # dies, then comes back; the change arrives once, and nothing before it is sent again.
+    with fake_tt.lock:
+        fake_tt.hold_page = 2
+    assert fake_tt.holding.wait(20), "a poll reached page 2"
+    with fake_tt.lock:
+        fake_tt.order("P2", qty=2, leaves=0, price=110.25, status=CANCELED, filled=0)
+        fake_tt.order("P7", qty=1, leaves=1, price=110.25, side="2")
+    server.kill()
+    fake_tt.release_held_page()
+    server.start()
+    wait_until(lambda: working_order_ids(server) == {"P1", "P3", "P5", "P6", "P7"}, what="the change made during the kill")
+    # Two more complete polls (counted at the fake) change nothing.
+    polls = fake_tt.order_polls()
+    wait_until(lambda: fake_tt.order_polls() >= polls + 3, what="two more polls")
+    events = [(e["action"], e["orderId"], e["version"]) for e in order_events(server)]
+    assert sorted(events[:5]) == [("new", f"P{n}", 1) for n in range(1, 6)]
+    assert sorted(events[5:8]) == [("cancel", "P4", 2), ("new", "P6", 1), ("replace", "P1", 2)]
+    assert sorted(events[8:]) == [("cancel", "P2", 2), ("new", "P7", 1)]
 
 
 def test_a_position_break_at_tt_shows_on_healthz_metrics_text_and_the_page(server_factory, fake_tt, tmp_path, request):
