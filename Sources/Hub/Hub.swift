@@ -9,6 +9,12 @@ import Wire
 /// seq S) ignores every batch, all of which are ≤ S; once the snapshot lands it is live and
 /// takes batches > S. `lastSeq` makes that a rule, not a timing accident: nothing at or below
 /// what a subscriber already has is ever sent again.
+///
+/// A snapshot may also land *after* batches newer than it (a cached snapshot frame reused for a
+/// few commits, so a connect storm or a client flooding `subscribe` costs one encode, not one
+/// per request): the hub keeps the last published events and sends the ones after the
+/// snapshot's seq right behind it. When they no longer reach back that far, the snapshot is
+/// refused and the caller asks for a fresh one.
 public final class Hub {
     public private(set) var subscribers: [UInt64: Subscriber] = [:]
     public private(set) var lastPublishedSeq: Int64 = 0
@@ -16,8 +22,21 @@ public final class Hub {
     /// Compresses frames for subscribers with permessage-deflate (shared by the loop).
     public let deflater: MessageDeflater?
 
-    public init(deflater: MessageDeflater? = nil) {
+    /// The most recently published events, oldest first, in seq order: at least
+    /// `recentCapacity` of them once that many were published (trimmed in chunks).
+    private var recent: [CommittedEvent] = []
+    public let recentCapacity: Int
+
+    public init(deflater: MessageDeflater? = nil, recentCapacity: Int = 1024) {
         self.deflater = deflater
+        self.recentCapacity = recentCapacity
+    }
+
+    /// Forgets the published history (an edge that reloaded a new state, maybe of another epoch
+    /// whose seqs restart): snapshots from now on are at `seq` or later.
+    public func resetHistory(lastSeq seq: Int64) {
+        recent.removeAll()
+        lastPublishedSeq = seq
     }
 
     public func add(_ subscriber: Subscriber) {
@@ -85,6 +104,8 @@ public final class Hub {
     /// many messages the batch holds.
     public func publish(_ events: [CommittedEvent]) {
         guard let first = events.first, let last = events.last else { return }
+        for event in events where event.seq > lastPublishedSeq { recent.append(event) }
+        if recent.count >= recentCapacity + recentCapacity / 2 { recent.removeFirst(recent.count - recentCapacity) }
         lastPublishedSeq = max(lastPublishedSeq, last.seq)
         var batches: [Int: (buffer: SharedBuffer, messages: Int)?] = [:]
         let now = Monotonic.now()
@@ -143,14 +164,34 @@ public final class Hub {
         }
     }
 
-    /// The snapshot taken at `seq` for this subscriber: sent, then the subscriber goes live.
-    public func deliverSnapshot(to id: UInt64, seq: Int64, frame: SharedBuffer) {
-        guard let subscriber = subscribers[id] else { return }
+    /// The snapshot taken at `seq` for this subscriber: sent, followed by any events published
+    /// after `seq`, then the subscriber goes live. False (nothing sent, still waiting) when the
+    /// kept history no longer reaches back to `seq`: the caller must take a newer snapshot.
+    @discardableResult
+    public func deliverSnapshot(to id: UInt64, seq: Int64, frame: SharedBuffer) -> Bool {
+        guard let subscriber = subscribers[id] else { return true }
+        var missed: ArraySlice<CommittedEvent> = []
+        if seq < lastPublishedSeq {
+            guard let first = recent.first, first.seq <= seq + 1 else { return false }
+            missed = recent[recentIndex(after: seq)...]
+        }
         subscriber.sink.send(prepared(frame, for: subscriber))
         subscriber.lastSeq = seq
         subscriber.phase = .live
         subscriber.lastSendTime = Monotonic.now()
         messagesOut += 1
+        if !missed.isEmpty { deliver(Array(missed), to: subscriber) }
+        return true
+    }
+
+    /// Index of the first kept event with a seq above `seq` (binary search: seqs ascend).
+    private func recentIndex(after seq: Int64) -> Int {
+        var low = 0, high = recent.count
+        while low < high {
+            let middle = (low + high) / 2
+            if recent[middle].seq <= seq { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// Journal replay for a resume: `frames` cover (lastSeq, upTo]. The subscriber goes live

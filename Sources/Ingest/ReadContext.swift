@@ -43,9 +43,11 @@ public struct ReadContext: ~Copyable {
         pipeline.encoder.json(snapshot(filter: filter, resync: resync, monitors: monitors, now: now))
     }
 
-    /// The snapshot as one frame in the subscriber's format.
-    /// The last snapshot frames built, all at one seq: a connect storm (many clients with the
-    /// same filter between two commits) costs one build, not one per client.
+    /// The last snapshot frames built, all at one seq, reused while young: a connect storm, or
+    /// a viewer flooding `subscribe` while producers commit, costs one encode per
+    /// `maxAgeNanos` per filter instead of one per request. A reused frame is a few events old;
+    /// the hub sends those events right behind it (`Hub.deliverSnapshot`), so the client ends
+    /// up exactly where a fresh snapshot would have put it.
     final class SnapshotCache {
         struct Key: Hashable {
             var filter: SubscriptionFilter
@@ -53,20 +55,38 @@ public struct ReadContext: ~Copyable {
             var resync: Bool
             var monitors: [String]
         }
+        /// How many events a reused frame may lag: well inside the hub's kept history (1,024).
+        static let maxLagEvents: Int64 = 256
+        static let maxAgeNanos: Int64 = 100_000_000
         var seq: Int64 = -1
+        var builtAt: Int64 = 0
         var frames: [Key: SharedBuffer] = [:]
+
+        /// Whether frames built at `seq` may still be handed out at `lastSeq`, `now`.
+        func isUsable(at lastSeq: Int64, now: Int64) -> Bool {
+            seq == lastSeq || (seq >= 0 && lastSeq - seq <= Self.maxLagEvents && now - builtAt <= Self.maxAgeNanos)
+        }
     }
 
+    /// The snapshot as one frame in the subscriber's format, and the seq it was taken at (at
+    /// most `SnapshotCache.maxLagEvents` behind `lastSeq`).
     public func snapshotFrame(filter: SubscriptionFilter, format: WireFormat, resync: Bool, monitors: [MonitorStatus],
-                              now: Int64) -> SharedBuffer {
+                              now: Int64) -> (seq: Int64, frame: SharedBuffer) {
         let cache = pipeline.snapshotCache
-        if cache.seq != lastSeq {
-            cache.seq = lastSeq
-            cache.frames.removeAll(keepingCapacity: true)
-        }
         let key = SnapshotCache.Key(filter: filter, format: format, resync: resync,
                                     monitors: monitors.map { "\($0.name)|\($0.state.rawValue)|\($0.lastError ?? "")" })
-        if let frame = cache.frames[key] { return frame }
+        let clock = Monotonic.now().nanoseconds
+        if cache.isUsable(at: lastSeq, now: clock) {
+            if let frame = cache.frames[key] { return (cache.seq, frame) }
+            // A new filter: built at `lastSeq`, so it cannot join frames of an older seq.
+            if cache.seq != lastSeq { cache.frames.removeAll(keepingCapacity: true) }
+        } else {
+            cache.frames.removeAll(keepingCapacity: true)
+        }
+        if cache.frames.isEmpty {
+            cache.seq = lastSeq
+            cache.builtAt = clock
+        }
         let snapshot = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
         let frame: SharedBuffer
         switch format {
@@ -75,7 +95,7 @@ public struct ReadContext: ~Copyable {
         }
         if cache.frames.count >= 64 { cache.frames.removeAll(keepingCapacity: true) }
         cache.frames[key] = frame
-        return frame
+        return (lastSeq, frame)
     }
 
     // MARK: Resume

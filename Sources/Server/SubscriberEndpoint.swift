@@ -72,18 +72,21 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         context.hub.awaitSnapshot(subscriber)
         let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
         let board = context.statusBoard
-        let target = LoopBound((hub: context.hub, session: session), on: context.loop)
+        let target = LoopBound(self, on: context.loop)
         let queued = context.source.snapshotFrame(filter: filter, format: format, resync: resync, monitors: { board.all }) { answer in
-            target.post { Self.deliver(answer, to: id, hub: $0.hub, session: $0.session) }
+            target.post { $0.deliver(answer, to: id, resync: resync) }
         }
         if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }
     }
 
-    /// A snapshot to the hub, or the close that says why there is none.
-    private static func deliver(_ answer: SnapshotAnswer, to id: UInt64, hub: Hub, session: WebSocketSession?) {
+    /// A snapshot to the hub, or the close that says why there is none. A snapshot older than
+    /// the hub's kept history (a reused frame that waited too long) is asked for again.
+    private func deliver(_ answer: SnapshotAnswer, to id: UInt64, resync: Bool) {
         switch answer {
-        case .frame(let seq, let frame): hub.deliverSnapshot(to: id, seq: seq, frame: frame)
-        case .refused(let reason): session?.close(.internalError, reason: String(reason.prefix(120)))
+        case .frame(let seq, let frame):
+            if !context.hub.deliverSnapshot(to: id, seq: seq, frame: frame), subscriber?.id == id { requestSnapshot(resync: resync) }
+        case .refused(let reason):
+            session?.close(.internalError, reason: String(reason.prefix(120)))
         }
     }
 
@@ -104,7 +107,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
                     if !complete { $0.endpoint.continueResumeWhenDrained() }
                 }
             case .resync(let snapshot):
-                target.post { Self.deliver(snapshot, to: id, hub: $0.hub, session: $0.endpoint.session) }
+                target.post { $0.endpoint.deliver(snapshot, to: id, resync: true) }
             }
         }
         if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }

@@ -66,8 +66,8 @@ final class PipelineSource: SubscriptionSource {
                               monitors: () -> [MonitorStatus]) -> SnapshotAnswer {
         // The reason is on /healthz; a close reason must stay within 123 bytes.
         if read.writesStopped != nil { return .refused("storage failed: writes stopped") }
-        return .frame(seq: read.lastSeq, frame: read.snapshotFrame(filter: filter, format: format, resync: resync,
-                                                                  monitors: monitors(), now: wallClockNanos()))
+        let taken = read.snapshotFrame(filter: filter, format: format, resync: resync, monitors: monitors(), now: wallClockNanos())
+        return .frame(seq: taken.seq, frame: taken.frame)
     }
 
     @discardableResult

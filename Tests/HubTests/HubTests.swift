@@ -37,6 +37,54 @@ import Wire
         #expect(cases > 500)
     }
 
+    /// A snapshot may land after batches newer than it (a reused snapshot frame): at every
+    /// landing point, for every snapshot seq and every way to cut the batches, the subscriber
+    /// still gets exactly the snapshot and then every later event once, in order.
+    @Test func aSnapshotLandingAfterNewerBatchesIsFollowedByWhatItMissed() {
+        let last: Int64 = 6
+        for mask in 0..<(1 << (last - 1)) {
+            let cuts = Set((1..<last).filter { mask & (1 << ($0 - 1)) != 0 })
+            let batches = HubFixtures.batches(1...last, endingAt: cuts)
+            for snapshotSeq in 0...last {
+                for landing in 0...batches.count {
+                    let hub = Hub(), sink = RecordingSink()
+                    hub.add(HubFixtures.subscriber(1, sink: sink))
+                    var delivered = true
+                    for (index, batch) in batches.enumerated() {
+                        if index == landing { delivered = hub.deliverSnapshot(to: 1, seq: snapshotSeq, frame: HubFixtures.snapshotFrame(seq: snapshotSeq)) }
+                        hub.publish(batch)
+                    }
+                    if landing == batches.count { delivered = hub.deliverSnapshot(to: 1, seq: snapshotSeq, frame: HubFixtures.snapshotFrame(seq: snapshotSeq)) }
+                    #expect(delivered)
+                    #expect(sink.seqs == [snapshotSeq] + Array(snapshotSeq..<last).map { $0 + 1 },
+                            "cuts \(cuts.sorted()) snapshot \(snapshotSeq) landing \(landing)")
+                }
+            }
+        }
+    }
+
+    @Test func aSnapshotOlderThanTheKeptHistoryIsRefusedAndNothingIsSent() {
+        let hub = Hub(recentCapacity: 4), sink = RecordingSink()
+        hub.add(HubFixtures.subscriber(1, sink: sink))
+        for seq: Int64 in 1...10 { hub.publish([HubFixtures.event(seq)]) }
+        #expect(hub.deliverSnapshot(to: 1, seq: 2, frame: HubFixtures.snapshotFrame(seq: 2)) == false)
+        #expect(sink.buffers.isEmpty)
+        hub.publish([HubFixtures.event(11)])
+        #expect(sink.buffers.isEmpty, "still waiting for a snapshot")
+        #expect(hub.deliverSnapshot(to: 1, seq: 9, frame: HubFixtures.snapshotFrame(seq: 9)))
+        #expect(sink.seqs == [9, 10, 11])
+    }
+
+    @Test func afterAHistoryResetASnapshotIsNotFollowedByEventsOfBefore() {
+        let hub = Hub(), sink = RecordingSink()
+        hub.add(HubFixtures.subscriber(1, sink: sink))
+        for seq: Int64 in 1...8 { hub.publish([HubFixtures.event(seq)]) }
+        hub.resetHistory(lastSeq: 3)   // an edge reloaded a new epoch, at seq 3
+        #expect(hub.deliverSnapshot(to: 1, seq: 3, frame: HubFixtures.snapshotFrame(seq: 3)))
+        hub.publish([HubFixtures.event(4)])
+        #expect(sink.seqs == [3, 4])
+    }
+
     @Test func batchesBeforeTheSnapshotArePassedBy() {
         let hub = Hub(), sink = RecordingSink()
         hub.add(HubFixtures.subscriber(1, sink: sink))

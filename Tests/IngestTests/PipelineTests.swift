@@ -315,3 +315,38 @@ struct MessageGenerator {
         harness.close()   // a second stop answers at once
     }
 }
+
+/// Snapshot frames are reused for a few commits and a short while, so a connect storm or a
+/// client flooding `subscribe` while producers commit costs one encode, not one per request.
+@Suite struct SnapshotReuseTests {
+    static func frame(_ harness: PipelineHarness, format: WireFormat = .json) -> (seq: Int64, bytes: [UInt8]) {
+        harness.read { context in
+            let taken = context.snapshotFrame(filter: SubscriptionFilter(), format: format, resync: false, monitors: [], now: 0)
+            return (taken.seq, Array(taken.frame.bytes))
+        }
+    }
+
+    @Test func aYoungFrameIsReusedAtItsOwnSeqAndReplacedWhenTooOldOrTooFarBehind() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        _ = harness.submit(json: [#"{"type":"fill","execId":"R0","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#])
+        let first = Self.frame(harness)
+        #expect(first.seq == 1)
+        _ = harness.submit(json: [#"{"type":"fill","execId":"R1","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#])
+        let reused = Self.frame(harness)
+        #expect(reused.seq == 1 && reused.bytes == first.bytes, "one commit later, within the age: the same frame at its own seq")
+
+        usleep(UInt32(ReadContext.SnapshotCache.maxAgeNanos / 1000) + 20_000)
+        #expect(Self.frame(harness).seq == 2, "past the age: rebuilt")
+
+        // Another format is built fresh, at the current seq (frames of one cache share one seq).
+        _ = harness.submit(json: [#"{"type":"fill","execId":"R2","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#])
+        #expect(Self.frame(harness, format: .text).seq == 3)
+
+        let burst = (0..<Int(ReadContext.SnapshotCache.maxLagEvents) + 1).map {
+            #"{"type":"fill","execId":"L\#($0)","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#
+        }
+        _ = harness.submit(json: burst)
+        #expect(Self.frame(harness).seq == harness.journal.lastSeq, "too many events behind: rebuilt")
+    }
+}

@@ -283,6 +283,9 @@ final class EdgeNode: StreamFollowerDelegate {
     /// that is live at exactly the new seq of the same epoch (it already has that state).
     private func resyncSubscribers(previousEpoch: String?) {
         let seq = state.lastSeq
+        // What the hub published before the reload may be of another epoch: no snapshot of the
+        // new state may be followed by it.
+        hubBound.post { $0.resetHistory(lastSeq: seq) }
         for subscriber in hub.subscribers.values {
             if previousEpoch == state.epoch && subscriber.phase == .live && subscriber.lastSeq == seq { continue }
             hub.awaitSnapshot(subscriber)
