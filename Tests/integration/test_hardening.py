@@ -363,3 +363,27 @@ def test_database_wal_and_token_files_are_private(server_factory, tmp_path):
     for file in (server.db_path, Path(str(server.db_path) + "-wal"), path):
         assert file.exists(), file
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, (file, oct(file.stat().st_mode))
+
+
+# ---- JSON pings are keep-alives, not commands -----------------------------------------------------
+
+def test_json_pings_are_answered_beyond_the_command_budget(server_factory):
+    """The command rate (burst 20) must not count pings: a client pinging fast stays connected
+    and gets every pong, while anything else that is not a ping still counts."""
+    server = server_factory()
+    with ws_connect(server, "/ws") as ws:
+        recv_json(ws)   # the snapshot
+        for i in range(100):
+            ws.send(json.dumps({"type": "ping", "id": i}))
+        pongs = [recv_json(ws) for _ in range(100)]
+        assert [p["id"] for p in pongs] == list(range(100)) and all(p["type"] == "pong" for p in pongs)
+        # A command that merely mentions "ping" is a command: the budget runs out.
+        for _ in range(30):
+            ws.send(json.dumps({"type": "subscribe", "accounts": ["ping"]}))
+        seen_rate_limited = False
+        for _ in range(60):
+            message = recv_json(ws)
+            if message.get("code") == "rate_limited":
+                seen_rate_limited = True
+                break
+        assert seen_rate_limited
