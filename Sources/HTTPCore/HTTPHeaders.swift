@@ -26,9 +26,27 @@ public struct HTTPHeaders: Sendable {
     /// The comma-separated tokens of every value of `name`, trimmed and lower-cased, empty ones
     /// dropped (`Connection: keep-alive, Upgrade` → `["keep-alive", "upgrade"]`).
     public func tokens(_ name: String) -> [String] {
-        values(name).flatMap { value in
-            value.split(separator: ",").map { asciiLowercased(trimmingWhitespace($0)) }.filter { !$0.isEmpty }
+        // One pass over each value's bytes (every upgrade asks for two headers' tokens).
+        var tokens: [String] = []
+        for value in values(name) {
+            var token: [UInt8] = []
+            func finish() {
+                while let last = token.last, last == sp || last == htab { token.removeLast() }
+                if !token.isEmpty { tokens.append(String(decoding: token, as: UTF8.self)) }
+                token.removeAll(keepingCapacity: true)
+            }
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: ",") {
+                    finish()
+                } else if token.isEmpty && (byte == sp || byte == htab) {
+                    continue
+                } else {
+                    token.append(byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte)
+                }
+            }
+            finish()
         }
+        return tokens
     }
 
     public func contains(_ name: String) -> Bool { foldedNames.contains(asciiLowercased(name)) }
