@@ -77,9 +77,12 @@ public struct Ledger: Sendable {
     public let config: LedgerConfig
     let facts: [InstrumentFacts]
 
-    var entries: [FillEntry] = []
+    /// Every fill ever applied, by arrival. Chunked (and the index sharded) so that a copy of the
+    /// ledger — the checkpoint encoder's, a reader's — costs the writer one chunk and one shard
+    /// on its next change, not the whole day's fills.
+    var entries = ChunkedArray<FillEntry>()
     var amendments: [Int32: Amendment] = [:]
-    var entryByExecId: [String: Int32] = [:]
+    var entryByExecId = ShardedDictionary<Int32>()
 
     var accountNames: [String] = []
     var accountIdByName: [String: Int32] = [:]

@@ -85,6 +85,36 @@ func runLedgerBench(arguments: [String]) {
     let grown = residentAfter - residentBefore
     print("  RSS growth   \(grown / 1_048_576) MiB (\(formatted(Double(grown) / Double(fillCount), 1)) bytes/fill retained: the fill store)")
     print("  desk total   \(ledger.desk.total.decimalString), positions \(ledger.positions.count)")
+    // The writer's stall when a copy of the ledger is taken (a checkpoint's, a reader's): the
+    // first apply after the copy pays for whatever storage it must duplicate.
+    do {
+        let generator = events.first { if case .fill = $0 { return true } else { return false } }
+        if case .fill(let sample)? = generator {
+            var stalls: [Double] = []
+            for round in 0..<5 {
+                let copy = ledger
+                var fill = sample
+                fill.execId = "COPY-PROBE-\(round)"
+                // After every generated fill: an in-order fill, not the late-fill path (which
+                // rebuilds its book).
+                fill.time = sample.time + 1_000_000_000_000_000 + Int64(round)
+                let began = clock.now
+                applyAfterCopy(&ledger, fill)
+                let took = clock.now - began
+                stalls.append(Double(took.components.attoseconds) / 1e12 + Double(took.components.seconds) * 1e6)
+                withExtendedLifetime(copy) {}
+            }
+            print("  copy stall   first apply after a copy: \(stalls.map { formatted($0, 1) }.joined(separator: ", ")) µs")
+            // A late fill (older than its book's last one) rebuilds that book from SOD.
+            var late = sample
+            late.execId = "LATE-PROBE"
+            let began = clock.now
+            applyAfterCopy(&ledger, late)
+            let took = clock.now - began
+            let perBook = fillCount / max(1, bookCount)
+            print("  late fill    \(formatted(Double(took.components.attoseconds) / 1e12 + Double(took.components.seconds) * 1e6, 1)) µs (rebuilds a book of ~\(perBook) fills)")
+        }
+    }
     if checkpoint {
         let encodeBegan = clock.now
         let bytes = ledger.encodeState()
@@ -97,6 +127,12 @@ func runLedgerBench(arguments: [String]) {
             print("  checkpoint   \(bytes.count / 1_048_576) MiB, encode \(encoded), restore \(restoredIn)")
         } catch { fail("\(error)") }
     }
+}
+
+/// Its own function so a profiler can single it out (`valgrind --toggle-collect='*applyAfterCopy*'`).
+@inline(never)
+private func applyAfterCopy(_ ledger: inout Ledger, _ fill: Fill) {
+    do { _ = try ledger.apply(.fill(fill)) } catch { fail("\(error)") }
 }
 
 private func fail(_ message: String) -> Never {
