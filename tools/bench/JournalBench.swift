@@ -3,7 +3,6 @@ import Foundation
 import Journal
 import Ledger
 import Synchronization
-import Wire
 
 // `ladderwire-bench journal` measures group-commit throughput, commit latency and recovery reads;
 // `ladderwire-bench journal-crash-child` is the process Tests/integration/test_journal_crash.py kills.
@@ -323,14 +322,14 @@ enum BenchFill {
                         source: "bench", payload: payload, deltas: deltas, fill: row)
     }
 
-    static var meanStoredDeltaBytes: Int { BenchDeltas.pool.reduce(0) { $0 + $1.utf8.count } / BenchDeltas.pool.count }
+    static var meanStoredDeltaBytes: Int { BenchDeltas.pool.reduce(0) { $0 + $1.count } / BenchDeltas.pool.count }
 
     static func mark(number: Int) -> NewEvent {
         let instrument = instruments[number % instruments.count]
         let time = Int64(1_764_000_000_000_000_000) + Int64(number) * 1_000_000
         return NewEvent(kind: "mark", instrument: instrument, time: time, source: "bench",
                         payload: #"{"type":"mark","instrument":"\#(instrument)","price":"110-16"}"#,
-                        deltas: #"[{"type":"mark","instrument":"\#(instrument)","price":"110'160"}]"#,
+                        deltas: .json(#"[{"type":"mark","instrument":"\#(instrument)","price":"110'160"}]"#),
                         mark: MarkRow(instrument: instrument, price: "110-16", priceUnits: 28_288, time: time))
     }
 }
@@ -386,16 +385,16 @@ struct JournalBenchFlags {
 }
 
 /// The deltas of real fills as the ingest thread stores them: 1,000 fills over 4 accounts × 7
-/// instruments applied to a real ledger, each event's subscriber messages written by the one
-/// `MessageEncoder` as one JSON array (what `IngestPipeline.record` stores).
+/// instruments applied to a real ledger, each event's deltas in `DeltaCoding`'s binary form (what
+/// `IngestPipeline.record` stores since journal schema v4; before, it stored the JSON array of
+/// the messages the `MessageEncoder` wrote from them).
 enum BenchDeltas {
-    static let pool: [String] = {
+    static let pool: [StoredDeltas] = {
         let catalog = benchCatalog()
         let instruments = catalog.all
-        let encoder = MessageEncoder(catalog: catalog)
         var ledger = Ledger(catalog: catalog, config: LedgerConfig(defaultMethod: .lifo))
         var random = SeededRandom(seed: 7)
-        var pool: [String] = []
+        var pool: [StoredDeltas] = []
         for n in 0..<1_000 {
             let instrument = instruments[Int(random.next() % UInt64(instruments.count))]
             let walk = Int64(random.next() % 21) - 10
@@ -405,8 +404,7 @@ enum BenchDeltas {
                             time: 1_795_530_600_000_000_000 + Int64(n) * 1_000_000, source: "bench")
             let deltas: [LedgerDelta]
             do { deltas = try ledger.apply(.fill(fill)) } catch { JournalBenchFlags.fail("ledger: \(error)") }
-            let messages = encoder.messages(for: deltas, seq: Int64(n + 1))
-            pool.append("[" + messages.map(\.json).joined(separator: ",") + "]")
+            pool.append(.binary(DeltaCoding.encode(deltas)))
         }
         return pool
     }()
