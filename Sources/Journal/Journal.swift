@@ -235,7 +235,8 @@ public final class Journal: EventStore {
             }
             var seqs: [Seq] = []
             for group in try Journal.fillGroups(account: account, instrument: instrument, db: db) {
-                try db.query(FillIndexQuery.groupSeqs(newestFirst: newestFirst), [.text(group.account), .text(group.instrument), .integer(since ?? 0), .integer(Int64(limit))]) { row in
+                try db.query(FillIndexQuery.groupSeqs(newestFirst: newestFirst),
+                             [.text(group.account), .text(group.instrument), .integer(since ?? 0), .integer(Int64(limit))]) { row in
                     seqs.append(row.int64(at: 0))
                 }
             }
