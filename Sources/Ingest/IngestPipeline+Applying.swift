@@ -154,17 +154,18 @@ extension IngestPipeline {
                         into batch: inout Batch) {
         // An event that changed nothing (a repeated SOD, a roll with no positions) still used a
         // seq: the desk totals carry it, so an unfiltered client can tell that seqs are gapless.
-        let messages = encoder.messages(for: deltas.isEmpty ? [.desk(ledger.desk)] : deltas, seq: seq)
-        // The journal keeps the same bytes the subscribers got, as one JSON array.
-        var array: [UInt8] = [UInt8(ascii: "[")]
-        array.reserveCapacity(messages.reduce(2) { $0 + $1.jsonBytes.count + 1 })
-        for (index, message) in messages.enumerated() {
-            if index > 0 { array.append(UInt8(ascii: ",")) }
-            array.append(contentsOf: message.jsonBytes)
+        let published = deltas.isEmpty ? [.desk(ledger.desk)] : deltas
+        let messages = encoder.messages(for: published, seq: seq)
+        // The journal keeps the deltas themselves, compactly: a resume writes its messages from
+        // them again with the same encoder, so it gets the bytes subscribers got live at a
+        // fraction of the JSON's size (and of the commit's WAL pages).
+        let stored = StoredDeltas.binary(DeltaCoding.encode(published))
+        var fillSeq: Int64?
+        switch event {
+        case .bust(let execId, _), .correct(let execId, _, _, _): fillSeq = execIndex[execId] ?? batch.newExecIds[execId]
+        default: break
         }
-        array.append(UInt8(ascii: "]"))
-        let deltasJSON = String(decoding: array, as: UTF8.self)
-        batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: deltasJSON, source: source))
+        batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: stored, source: source, fillSeq: fillSeq))
         batch.committed.append(CommittedEvent(seq: seq, messages: messages))
     }
 }

@@ -95,8 +95,10 @@ struct MessageTranslation {
         return (current ?? 0) + 1
     }
 
-    /// The journal row for an applied event; `deltas` is the JSON array of its subscriber messages.
-    func journalEvent(for event: LedgerEvent, ledgerAfter ledger: Ledger, deltas: String, source: String) -> NewEvent {
+    /// The journal row for an applied event; `deltas` are its deltas as stored for resumes.
+    /// `fillSeq` is the seq that stored the fill a bust or correction names (from the execId index).
+    func journalEvent(for event: LedgerEvent, ledgerAfter ledger: Ledger, deltas: StoredDeltas, source: String,
+                      fillSeq: Int64? = nil) -> NewEvent {
         let payload = EventCodec.encode(event)
         switch event {
         case .fill(let f):
@@ -109,14 +111,15 @@ struct MessageTranslation {
             let record = ledger.fill(execId: execId)
             return NewEvent(kind: "bust", account: record?.fill.account, instrument: record?.fill.instrument, execId: execId,
                             time: time, source: source, payload: payload, deltas: deltas,
-                            fillStatus: FillStatusUpdate(execId: execId, status: "busted"))
+                            fillStatus: FillStatusUpdate(execId: execId, status: "busted", fillSeq: fillSeq))
         case .correct(let execId, let qty, let price, let time):
             let record = ledger.fill(execId: execId)
             let instrument = record?.fill.instrument ?? ""
             return NewEvent(kind: "correct", account: record?.fill.account, instrument: instrument, execId: execId,
                             time: time, source: source, payload: payload, deltas: deltas,
                             fillStatus: FillStatusUpdate(execId: execId, status: "corrected", qty: qty,
-                                                         price: price.map { display($0, instrument) }, priceUnits: price?.units))
+                                                         price: price.map { display($0, instrument) }, priceUnits: price?.units,
+                                                         fillSeq: fillSeq))
         case .mark(let instrument, let price, let time, _):
             return NewEvent(kind: "mark", instrument: instrument, time: time, source: source, payload: payload, deltas: deltas,
                             mark: MarkRow(instrument: instrument, price: display(price, instrument), priceUnits: price.units, time: time))

@@ -132,13 +132,10 @@ public struct ReadContext: ~Copyable {
                 return .resync(reason: "journal read failed")
             }
             for record in records where record.seq <= last {
-                guard case .array(let items)? = try? JSONValue.parse(record.deltas) else {
-                    return .resync(reason: "event \(record.seq) has no readable messages")
+                guard let messages = messages(of: record) else {
+                    return .resync(reason: "event \(record.seq) has messages this server cannot read")
                 }
-                for item in items {
-                    guard let message = SubscriberMessage(delta: item) else {
-                        return .resync(reason: "event \(record.seq) has a message this server cannot read")
-                    }
+                for message in messages {
                     let route = message.route
                     guard filter.matches(channel: route.channel, account: route.account, instrument: route.instrument) else { continue }
                     let next = frame(message)
@@ -150,5 +147,46 @@ public struct ReadContext: ~Copyable {
             }
         }
         return .replay(frames: frames, upTo: last, complete: true)
+    }
+
+    // MARK: Stored messages
+
+    /// The messages a committed event produced, as its subscribers got them: written again from
+    /// the stored deltas (rows since journal schema v4) or read back from their JSON (older
+    /// rows). Nil when this server cannot read them.
+    public func messages(of record: EventRecord) -> [SubscriberMessage]? {
+        switch record.deltas {
+        case .binary(let bytes):
+            guard let deltas = try? DeltaCoding.decode(bytes) else { return nil }
+            return deltas.map { SubscriberMessage($0, seq: record.seq) }
+        case .json(let text):
+            guard case .array(let items)? = try? JSONValue.parse(text) else { return nil }
+            var messages: [SubscriberMessage] = []
+            messages.reserveCapacity(items.count)
+            for item in items {
+                guard let message = SubscriberMessage(delta: item) else { return nil }
+                messages.append(message)
+            }
+            return messages
+        }
+    }
+
+    /// The JSON array of a committed event's messages, the bytes the live path published for it
+    /// (the stream publisher's catch-up). Nil when this server cannot read them.
+    public func messagesJSON(of record: EventRecord) -> [UInt8]? {
+        switch record.deltas {
+        case .json(let text):
+            // Written by an older server as one array: kept as it was published.
+            return Array(text.utf8)
+        case .binary:
+            guard let messages = messages(of: record) else { return nil }
+            var array: [UInt8] = [UInt8(ascii: "[")]
+            for (index, message) in messages.enumerated() {
+                if index > 0 { array.append(UInt8(ascii: ",")) }
+                array.append(contentsOf: pipeline.encoder.json(message))
+            }
+            array.append(UInt8(ascii: "]"))
+            return array
+        }
     }
 }

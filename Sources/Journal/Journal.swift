@@ -49,7 +49,7 @@ public final class Journal: EventStore {
 
     // MARK: Writing
 
-    /// Commits `events` (seqs lastSeq+1, lastSeq+2, …), their fill rows and status updates, marks
+    /// Commits `events` (seqs lastSeq+1, lastSeq+2, …) with their fill columns and status updates, marks
     /// and SOD rows, the audit entries, the cursors (stamped with the batch's last seq) and an
     /// optional checkpoint in ONE transaction. Returns the assigned seqs in order. On any error
     /// nothing is stored, `lastSeq` is unchanged, and the error is thrown.
@@ -133,25 +133,29 @@ public final class Journal: EventStore {
 
     // MARK: Reading
 
-    /// The seq of the event that stored fill `execId`, or nil: the idempotency check.
+    /// The seq of the event that stored fill `execId`, or nil. A scan of the fill index (tools and
+    /// tests): the writer's idempotency check is its in-memory index, built by `allExecIds()`.
     public func seq(ofExecId execId: String) throws(JournalError) -> Seq? {
         let db = try openConnection()
-        return try guarded("read journal") {
-            if case .integer(let seq)? = try db.scalar("SELECT seq FROM fills WHERE exec_id = ?1", [.text(execId)]) {
-                return seq
-            }
-            return nil
-        }
+        return try guarded("read journal") { try Journal.seq(ofExecId: execId, db: db) }
     }
 
-    /// Every stored execId with its seq: the dedupe index built at startup.
+    static func seq(ofExecId execId: String, db: SQLiteConnection) throws -> Seq? {
+        if case .integer(let seq)? = try db.scalar(FillIndexQuery.seqOfExecId, [.text(execId)]) {
+            return seq
+        }
+        return nil
+    }
+
+    /// Every stored execId with its seq: the dedupe index built at startup. Read from the fill
+    /// index alone (it holds both), never from the wide event rows.
     public func allExecIds() throws(JournalError) -> [String: Seq] {
         let db = try openConnection()
         return try guarded("read journal") {
-            let count = try db.scalar("SELECT count(*) FROM fills")
+            let count = try db.scalar(FillIndexQuery.count)
             var index: [String: Seq] = [:]
             if case .integer(let count)? = count { index.reserveCapacity(Int(count)) }
-            try db.query("SELECT exec_id, seq FROM fills") { row in
+            try db.query(FillIndexQuery.execIds) { row in
                 index[row.string(at: 0)] = row.int64(at: 1)
             }
             return index
@@ -181,11 +185,13 @@ public final class Journal: EventStore {
                 SELECT seq, kind, account, instrument, exec_id, time, source, payload, deltas, committed_at
                 FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2
                 """, [.integer(seq), .integer(Int64(max(0, limit)))]) { row in
+                // Rows before schema v4 hold JSON text; later ones the writer's BLOB.
+                let deltas: StoredDeltas = row.isBlob(at: 8) ? .binary(row.bytes(at: 8)) : .json(row.string(at: 8))
                 records.append(EventRecord(
                     seq: row.int64(at: 0), kind: row.string(at: 1), account: row.optionalString(at: 2),
                     instrument: row.optionalString(at: 3), execId: row.optionalString(at: 4),
                     time: row.int64(at: 5), source: row.string(at: 6), payload: row.string(at: 7),
-                    deltas: row.string(at: 8), committedAt: row.int64(at: 9)))
+                    deltas: deltas, committedAt: row.int64(at: 9)))
             }
             return records
         }
@@ -206,37 +212,103 @@ public final class Journal: EventStore {
     /// Fill history, always returned oldest → newest (by seq). Nil `account`/`instrument` match
     /// everything. With `since`, the first `limit` fills stored after that seq (page forward by
     /// passing the last seq seen); without it, the most recent `limit` fills.
+    ///
+    /// The fill index lists each (account, instrument) group in seq order. With one group named,
+    /// that is one range read; with only an account or only an instrument, each matching group's
+    /// first `limit` seqs are read from the index (no row is touched) and merged, then only the
+    /// chosen rows are read. With neither, the events table itself is in seq order.
     public func fills(account: String?, instrument: String?, since: Seq?, limit: Int) throws(JournalError) -> [FillRow] {
         let db = try openConnection()
+        let limit = max(0, limit)
         return try guarded("read fills from journal") {
-            var conditions: [String] = []
-            var values: [SQLiteValue] = []
-            if let account { values.append(.text(account)); conditions.append("account = ?\(values.count)") }
-            if let instrument { values.append(.text(instrument)); conditions.append("instrument = ?\(values.count)") }
-            if let since { values.append(.integer(since)); conditions.append("seq > ?\(values.count)") }
-            values.append(.integer(Int64(max(0, limit))))
-            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            let order = since == nil ? "DESC" : "ASC"
-            var rows: [FillRow] = []
-            try db.query("""
-                SELECT \(FillRow.selectColumns)
-                FROM fills \(filter) ORDER BY seq \(order) LIMIT ?\(values.count)
-                """, values) { row in
-                rows.append(FillRow(selected: row))
+            let newestFirst = since == nil
+            guard account != nil || instrument != nil else {
+                let order = newestFirst ? "DESC" : "ASC"
+                var rows: [FillRow] = []
+                try db.query("""
+                    SELECT \(FillRow.selectColumns) FROM events
+                    WHERE kind = 'fill' AND seq > ?1 ORDER BY seq \(order) LIMIT ?2
+                    """, [.integer(since ?? 0), .integer(Int64(limit))]) { row in
+                    rows.append(FillRow(selected: row))
+                }
+                return newestFirst ? rows.reversed() : rows
             }
-            return since == nil ? rows.reversed() : rows
+            var seqs: [Seq] = []
+            for group in try Journal.fillGroups(account: account, instrument: instrument, db: db) {
+                try db.query(FillIndexQuery.groupSeqs(newestFirst: newestFirst),
+                             [.text(group.account), .text(group.instrument), .integer(since ?? 0), .integer(Int64(limit))]) { row in
+                    seqs.append(row.int64(at: 0))
+                }
+            }
+            seqs.sort()
+            let chosen = newestFirst ? seqs.suffix(limit) : seqs.prefix(limit)
+            var rows: [FillRow] = []
+            rows.reserveCapacity(chosen.count)
+            for seq in chosen {
+                try db.query("SELECT \(FillRow.selectColumns) FROM events WHERE seq = ?1", [.integer(seq)]) { row in
+                    rows.append(FillRow(selected: row))
+                }
+            }
+            return rows
         }
     }
 
-    /// One fill by execId.
+    /// The (account, instrument) groups of the fill index that match, found by seeking from one
+    /// group to the next (each step one index lookup, however many fills a group holds).
+    static func fillGroups(account: String?, instrument: String?, db: SQLiteConnection) throws -> [(account: String, instrument: String)] {
+        if let account, let instrument { return [(account, instrument)] }
+        var groups: [(account: String, instrument: String)] = []
+        if let account {
+            var next = try db.scalar(FillIndexQuery.firstInstrument, [.text(account)])
+            while case .text(let found)? = next {
+                groups.append((account, found))
+                next = try db.scalar(FillIndexQuery.nextInstrument, [.text(account), .text(found)])
+            }
+        } else if let instrument {
+            // Each account holds at most one group of this instrument: visit the accounts.
+            var next = try db.scalar(FillIndexQuery.firstAccount)
+            while case .text(let found)? = next {
+                groups.append((found, instrument))
+                next = try db.scalar(FillIndexQuery.nextAccount, [.text(found)])
+            }
+        }
+        return groups
+    }
+
+    /// The statements that read the fill index `events_fills`, each answered from the index alone
+    /// (`SchemaTests` checks their plans). `INDEXED BY` makes a missing index an error, not a scan
+    /// of the event rows.
+    enum FillIndexQuery {
+        static let execIds = "SELECT exec_id, seq FROM events INDEXED BY events_fills WHERE kind = 'fill'"
+        static let count = "SELECT count(*) FROM events INDEXED BY events_fills WHERE kind = 'fill'"
+        /// A scan of the whole index: the execId is not a prefix of it.
+        static let seqOfExecId = "SELECT seq FROM events INDEXED BY events_fills WHERE kind = 'fill' AND exec_id = ?1"
+        static let firstInstrument = """
+            SELECT instrument FROM events INDEXED BY events_fills WHERE kind = 'fill' AND account = ?1 ORDER BY instrument LIMIT 1
+            """
+        static let nextInstrument = """
+            SELECT instrument FROM events INDEXED BY events_fills
+            WHERE kind = 'fill' AND account = ?1 AND instrument > ?2 ORDER BY instrument LIMIT 1
+            """
+        static let firstAccount = "SELECT account FROM events INDEXED BY events_fills WHERE kind = 'fill' ORDER BY account LIMIT 1"
+        static let nextAccount = """
+            SELECT account FROM events INDEXED BY events_fills WHERE kind = 'fill' AND account > ?1 ORDER BY account LIMIT 1
+            """
+        static func groupSeqs(newestFirst: Bool) -> String {
+            """
+            SELECT seq FROM events INDEXED BY events_fills
+            WHERE kind = 'fill' AND account = ?1 AND instrument = ?2 AND seq > ?3 ORDER BY seq \(newestFirst ? "DESC" : "ASC") LIMIT ?4
+            """
+        }
+    }
+
+    /// One fill by execId (found through the fill index, see `seq(ofExecId:)`).
     public func fill(execId: String) throws(JournalError) -> FillRow? {
         let db = try openConnection()
         return try guarded("read fills from journal") {
+            guard let seq = try Journal.seq(ofExecId: execId, db: db) else { return nil }
             var found: FillRow?
-            try db.query("""
-                SELECT \(FillRow.selectColumns)
-                FROM fills WHERE exec_id = ?1
-                """, [.text(execId)]) { row in
+            try db.query("SELECT \(FillRow.selectColumns) FROM events WHERE seq = ?1", [.integer(seq)]) { row in
                 found = FillRow(selected: row)
             }
             return found
@@ -313,24 +385,36 @@ public final class Journal: EventStore {
     // MARK: Private: writing
 
     private func insert(_ event: NewEvent, seq: Seq, committedAt: Int64, db: SQLiteConnection) throws {
+        // One row per event: a fill's columns are part of it (NULL for other kinds).
         let statement = try db.statement("""
-            INSERT INTO events (seq, kind, account, instrument, exec_id, time, source, payload, deltas, committed_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            INSERT INTO events (seq, kind, account, instrument, exec_id, time, source, payload, deltas, committed_at,
+                                side, qty, price, price_units, status, orig_qty, orig_price)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
             """)
         defer { statement.reset() }
+        let fill = event.fill
         try statement.bind(seq, at: 1)
         try statement.bind(event.kind, at: 2)
-        try statement.bind(event.account, at: 3)
-        try statement.bind(event.instrument, at: 4)
-        try statement.bind(event.execId, at: 5)
+        try statement.bind(fill?.account ?? event.account, at: 3)
+        try statement.bind(fill?.instrument ?? event.instrument, at: 4)
+        try statement.bind(fill?.execId ?? event.execId, at: 5)
         try statement.bind(event.time, at: 6)
         try statement.bind(event.source, at: 7)
         try statement.bind(event.payload, at: 8)
-        try statement.bind(event.deltas, at: 9)
+        switch event.deltas {
+        case .json(let text): try statement.bind(text, at: 9)
+        case .binary(let bytes): try statement.bind(bytes, at: 9)
+        }
         try statement.bind(committedAt, at: 10)
+        try statement.bind(fill?.side, at: 11)
+        try statement.bind(fill?.qty, at: 12)
+        try statement.bind(fill?.price, at: 13)
+        try statement.bind(fill?.priceUnits, at: 14)
+        try statement.bind(fill?.status, at: 15)
+        try statement.bind(fill?.originalQty, at: 16)
+        try statement.bind(fill?.originalPrice, at: 17)
         try statement.run()
 
-        if let fill = event.fill { try insert(fill, seq: seq, db: db) }
         if let order = event.orderVersion {
             try db.run("INSERT INTO order_versions (order_id, version, seq) VALUES (?1, ?2, ?3)",
                        [.text(order.orderId), .integer(order.version), .integer(seq)])
@@ -353,51 +437,24 @@ public final class Journal: EventStore {
         }
     }
 
-    private func insert(_ fill: FillRow, seq: Seq, db: SQLiteConnection) throws {
-        let statement = try db.statement("""
-            INSERT INTO fills (exec_id, seq, account, instrument, side, qty, price, price_units, time, source, status,
-                               orig_qty, orig_price)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-            """)
-        defer { statement.reset() }
-        try statement.bind(fill.execId, at: 1)
-        try statement.bind(seq, at: 2)
-        try statement.bind(fill.account, at: 3)
-        try statement.bind(fill.instrument, at: 4)
-        try statement.bind(fill.side, at: 5)
-        try statement.bind(fill.qty, at: 6)
-        try statement.bind(fill.price, at: 7)
-        try statement.bind(fill.priceUnits, at: 8)
-        try statement.bind(fill.time, at: 9)
-        try statement.bind(fill.source, at: 10)
-        try statement.bind(fill.status, at: 11)
-        try statement.bind(fill.originalQty, at: 12)
-        try statement.bind(fill.originalPrice, at: 13)
-        do {
-            try statement.run()
-        } catch {
-            guard error.code == SQLITE_CONSTRAINT else { throw error }
-            throw JournalError(code: "constraint", message: "append to journal \(path): execId \(fill.execId) is already stored",
-                               sqliteCode: error.extendedCode)
-        }
-    }
-
     private func apply(_ update: FillStatusUpdate, db: SQLiteConnection) throws {
+        let notFound = JournalError(code: "not_found", message: "append to journal \(path): no stored fill with execId \(update.execId) to mark \(update.status)")
+        guard let fillSeq = try update.fillSeq ?? Journal.seq(ofExecId: update.execId, db: db) else { throw notFound }
+        // The execId is checked too: a seq that is not this fill's changes nothing and fails.
         let changed: Int
         if update.qty == nil && update.price == nil && update.priceUnits == nil {
-            changed = try db.run("UPDATE fills SET status = ?1 WHERE exec_id = ?2", [.text(update.status), .text(update.execId)])
+            changed = try db.run("UPDATE events SET status = ?1 WHERE seq = ?2 AND kind = 'fill' AND exec_id = ?3",
+                                 [.text(update.status), .integer(fillSeq), .text(update.execId)])
         } else {
             // SET expressions all read the old row, so the originals capture the pre-correction values.
             changed = try db.run("""
-                UPDATE fills SET status = ?1, orig_qty = coalesce(orig_qty, qty), orig_price = coalesce(orig_price, price),
+                UPDATE events SET status = ?1, orig_qty = coalesce(orig_qty, qty), orig_price = coalesce(orig_price, price),
                     qty = coalesce(?2, qty), price = coalesce(?3, price), price_units = coalesce(?4, price_units)
-                WHERE exec_id = ?5
+                WHERE seq = ?5 AND kind = 'fill' AND exec_id = ?6
                 """, [.text(update.status), SQLiteValue(update.qty), SQLiteValue(update.price),
-                      SQLiteValue(update.priceUnits), .text(update.execId)])
+                      SQLiteValue(update.priceUnits), .integer(fillSeq), .text(update.execId)])
         }
-        guard changed == 1 else {
-            throw JournalError(code: "not_found", message: "append to journal \(path): no stored fill with execId \(update.execId) to mark \(update.status)")
-        }
+        guard changed == 1 else { throw notFound }
     }
 
     private func insertAudit(_ entries: [AuditEntry], db: SQLiteConnection) throws {

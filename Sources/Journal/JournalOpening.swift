@@ -84,9 +84,11 @@ extension Journal {
                 // pages rewritten many times between two checkpoints are copied back only once.
                 let pages = max(0, options.walAutocheckpointPages)
                 try db.execute("PRAGMA wal_autocheckpoint=\(pages)")
-                // Shrink the WAL file back after a checkpoint instead of leaving it at its peak size.
+                // After a checkpoint the WAL restarts from its top and commits overwrite blocks the
+                // file already has; only a WAL that grew past twice its usual size is cut back.
                 try db.execute("PRAGMA journal_size_limit=\(Int64(max(pages, 10_000)) * 4_096 * 2)")
             }
+            reuseFiles(db)
             if version < current {
                 try mapped(path, "cannot migrate journal") { try migrate(db) }
             }
@@ -98,6 +100,24 @@ extension Journal {
             }
             return OpenedState(version: try userVersion(db), epoch: epoch, createdAt: created, lastSeq: try maxSeq(db))
         }
+    }
+
+    /// How many bytes the database file grows by at a time.
+    static let databaseChunkBytes: Int32 = 1 << 20
+
+    /// File reuse, so that writing seldom asks the file system for new blocks:
+    /// - `SQLITE_FCNTL_PERSIST_WAL`: the `-wal` file stays when the last connection closes (empty
+    ///   after its final checkpoint) instead of being deleted and created again by the next open,
+    ///   with its owner and 0600 mode; read-only tools can open the journal while no writer runs.
+    /// - `SQLITE_FCNTL_CHUNK_SIZE`: the database file grows by whole chunks (the checkpoints that
+    ///   copy the WAL back allocate one extent per MiB, not a block per page).
+    /// The WAL itself is reused by its restart from the top after each checkpoint (above).
+    /// Both are hints: a VFS that does not know them returns an error, which changes nothing.
+    static func reuseFiles(_ db: SQLiteConnection) {
+        var persist: Int32 = 1
+        _ = sqlite3_file_control(db.handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+        var chunk = databaseChunkBytes
+        _ = sqlite3_file_control(db.handle, "main", SQLITE_FCNTL_CHUNK_SIZE, &chunk)
     }
 
     /// Runs `body`, turning what it throws into a JournalError naming `path`.

@@ -46,16 +46,16 @@ extension Journal {
     public func fills(from: Int64?, to: Int64?, account: String?) throws(JournalError) -> [FillRow] {
         let db = try openConnection()
         return try guarded("read fills from journal") {
-            var conditions: [String] = []
+            var conditions = ["kind = 'fill'"]
             var values: [SQLiteValue] = []
             if let from { values.append(.integer(from)); conditions.append("time >= ?\(values.count)") }
             if let to { values.append(.integer(to)); conditions.append("time < ?\(values.count)") }
             if let account { values.append(.text(account)); conditions.append("account = ?\(values.count)") }
-            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let filter = "WHERE " + conditions.joined(separator: " AND ")
             var rows: [FillRow] = []
             try db.query("""
                 SELECT \(FillRow.selectColumns)
-                FROM fills \(filter) ORDER BY seq
+                FROM events \(filter) ORDER BY seq
                 """, values) { row in
                 rows.append(FillRow(selected: row))
             }
@@ -82,7 +82,9 @@ extension Journal {
         }
     }
 
-    /// Row counts the consistency check compares: events of each kind, fill rows.
+    /// Row counts the consistency check compares: events, fill events, fill events whose fill
+    /// columns are all there (`fillRows`: a fill row is its event's row since schema v4, so the
+    /// two differ only if something else wrote the file), checkpoints.
     public func counts() throws(JournalError) -> (events: Int, fillEvents: Int, fillRows: Int, checkpoints: Int) {
         let db = try openConnection()
         return try guarded("count journal rows") {
@@ -91,7 +93,11 @@ extension Journal {
                 return 0
             }
             return (try count("SELECT count(*) FROM events"), try count("SELECT count(*) FROM events WHERE kind = 'fill'"),
-                    try count("SELECT count(*) FROM fills"), try count("SELECT count(*) FROM checkpoints"))
+                    try count("""
+                        SELECT count(*) FROM events WHERE kind = 'fill' AND side IS NOT NULL AND qty IS NOT NULL
+                            AND price IS NOT NULL AND price_units IS NOT NULL AND status IS NOT NULL
+                        """),
+                    try count("SELECT count(*) FROM checkpoints"))
         }
     }
 

@@ -1,8 +1,10 @@
 /// A gapless, global sequence number of a committed event; the first event is 1.
 public typealias Seq = Int64
 
-/// One execution as stored in `fills`. Prices are kept twice: the exact display text the producer
-/// sent and the integer count of price units the ledger computed from it.
+/// One execution as stored with its fill event (and listed by the `fills` view). Prices are kept
+/// twice: the exact display text the producer sent and the integer count of price units the
+/// ledger computed from it. On insert, the execId, account, instrument and the event's time and
+/// source are the event row's own columns: a fill row is its event row.
 public struct FillRow: Sendable, Equatable {
     public var execId: String
     public var account: String
@@ -65,13 +67,19 @@ public struct FillStatusUpdate: Sendable, Equatable {
     public var qty: Int64?
     public var price: String?
     public var priceUnits: Int64?
+    /// The seq of the event that stored the fill, which the writer knows from its execId index:
+    /// the update then goes straight to that row. Nil makes the journal search its fill index
+    /// for the execId (a scan; tools and tests).
+    public var fillSeq: Seq?
 
-    public init(execId: String, status: String, qty: Int64? = nil, price: String? = nil, priceUnits: Int64? = nil) {
+    public init(execId: String, status: String, qty: Int64? = nil, price: String? = nil, priceUnits: Int64? = nil,
+                fillSeq: Seq? = nil) {
         self.execId = execId
         self.status = status
         self.qty = qty
         self.price = price
         self.priceUnits = priceUnits
+        self.fillSeq = fillSeq
     }
 }
 
@@ -114,6 +122,23 @@ public struct SodRow: Sendable, Equatable {
     }
 }
 
+/// The messages an event produced, as the writer stored them. The journal does not read them.
+public enum StoredDeltas: Sendable, Equatable {
+    /// A JSON array of the subscriber messages (every row written before schema v4).
+    case json(String)
+    /// A compact binary form chosen by the writer (`Ledger.DeltaCoding` since schema v4), stored
+    /// as a BLOB in the same column.
+    case binary([UInt8])
+
+    /// Bytes stored.
+    public var count: Int {
+        switch self {
+        case .json(let text): return text.utf8.count
+        case .binary(let bytes): return bytes.count
+        }
+    }
+}
+
 /// A committed event as read back (resumes, recovery replay).
 public struct EventRecord: Sendable, Equatable {
     public var seq: Seq
@@ -124,12 +149,12 @@ public struct EventRecord: Sendable, Equatable {
     public var time: Int64
     public var source: String
     public var payload: String
-    public var deltas: String
+    public var deltas: StoredDeltas
     /// Nanoseconds since the Unix epoch when the event was committed.
     public var committedAt: Int64
 
     public init(seq: Seq, kind: String, account: String?, instrument: String?, execId: String?, time: Int64,
-                source: String, payload: String, deltas: String, committedAt: Int64) {
+                source: String, payload: String, deltas: StoredDeltas, committedAt: Int64) {
         self.seq = seq
         self.kind = kind
         self.account = account

@@ -51,6 +51,37 @@ enum JournalSchema {
                 PRIMARY KEY (order_id, version)) WITHOUT ROWID
             """,
         ],
+        // v4: one row per event, so a single-fill commit touches two B-tree pages (the events
+        // table's last leaf and one index leaf) instead of seven. A fill's own columns move into
+        // its event row; `fills` becomes a view of them (same columns, for SQL readers). The one
+        // index serves what reads fills: history by account and instrument in seq order (and by
+        // account, or instrument, merging its groups), and the execId → seq list recovery loads,
+        // which it covers. The execId UNIQUE index is gone: the writer's in-memory execId index
+        // already refuses a repeat before it becomes an event. New rows keep their deltas as a
+        // compact BLOB (the writer's choice) in the same `deltas` column; old rows keep their JSON.
+        [
+            "ALTER TABLE events ADD COLUMN side TEXT",
+            "ALTER TABLE events ADD COLUMN qty INTEGER",
+            "ALTER TABLE events ADD COLUMN price TEXT",
+            "ALTER TABLE events ADD COLUMN price_units INTEGER",
+            "ALTER TABLE events ADD COLUMN status TEXT",
+            "ALTER TABLE events ADD COLUMN orig_qty INTEGER",
+            "ALTER TABLE events ADD COLUMN orig_price TEXT",
+            """
+            UPDATE events SET side = f.side, qty = f.qty, price = f.price, price_units = f.price_units, status = f.status,
+                orig_qty = f.orig_qty, orig_price = f.orig_price
+            FROM fills AS f WHERE f.seq = events.seq AND events.kind = 'fill'
+            """,
+            "DROP TABLE fills",
+            """
+            CREATE VIEW fills AS SELECT seq, exec_id, account, instrument, side, qty, price, price_units, time, source,
+                status, orig_qty, orig_price FROM events WHERE kind = 'fill'
+            """,
+            // seq is the rowid: named here so it sorts each (account, instrument) group. The execId
+            // and kind follow so that every fill query is answered from the index alone: SQLite
+            // counts a column of the partial index's WHERE as covered only if the index holds it.
+            "CREATE INDEX events_fills ON events(account, instrument, seq, exec_id, kind) WHERE kind = 'fill'",
+        ],
     ]
 
     /// The version this code writes and understands.

@@ -1,5 +1,5 @@
 /// What the ingest thread appends: one validated input and everything it changes. The Journal
-/// treats `payload` and `deltas` as opaque text written by the caller.
+/// treats `payload` and `deltas` as opaque, written and read by the caller.
 public struct NewEvent: Sendable, Equatable {
     /// "fill", "bust", "correct", "mark", "sod", "dayroll", "order".
     public var kind: String
@@ -12,9 +12,10 @@ public struct NewEvent: Sendable, Equatable {
     public var source: String
     /// Canonical JSON of the input message, replayed on recovery.
     public var payload: String
-    /// JSON array of the delta messages this event produced, served to resuming subscribers.
-    public var deltas: String
-    /// For a fill: the row inserted into `fills` (its execId must be new).
+    /// The delta messages this event produced, served to resuming subscribers.
+    public var deltas: StoredDeltas
+    /// For a fill: its columns in the event row. The journal does not check that the execId is
+    /// new: the writer's execId index does, before the event exists.
     public var fill: FillRow?
     /// For a bust or correction: the change to the referenced fill (which must exist).
     public var fillStatus: FillStatusUpdate?
@@ -26,7 +27,7 @@ public struct NewEvent: Sendable, Equatable {
     public var orderVersion: OrderVersion?
 
     public init(kind: String, account: String? = nil, instrument: String? = nil, execId: String? = nil,
-                time: Int64, source: String, payload: String, deltas: String = "[]",
+                time: Int64, source: String, payload: String, deltas: StoredDeltas = .json("[]"),
                 fill: FillRow? = nil, fillStatus: FillStatusUpdate? = nil, mark: MarkRow? = nil, sod: SodRow? = nil,
                 orderVersion: OrderVersion? = nil) {
         self.kind = kind

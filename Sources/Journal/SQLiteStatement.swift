@@ -113,6 +113,10 @@ public final class SQLiteStatement {
         sqlite3_column_type(handle, column) == SQLITE_NULL
     }
 
+    public func isBlob(at column: Int32) -> Bool {
+        sqlite3_column_type(handle, column) == SQLITE_BLOB
+    }
+
     public func int64(at column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
     }

@@ -35,10 +35,20 @@ final class StreamPublication {
             read: { after, limit, done in
                 let reply = LoopBound(done, on: loop)
                 pipeline.read { context in
-                    let entries = (try? context.journal.events(after: after, limit: limit))?.map { record in
-                        StreamEntry(seq: record.seq, epoch: epoch, messages: Array(record.deltas.utf8))
+                    // Messages this server cannot read count as a failed read, like an I/O error.
+                    var entries: [StreamEntry]?
+                    if let records = try? context.journal.events(after: after, limit: limit) {
+                        entries = []
+                        for record in records {
+                            guard let messages = context.messagesJSON(of: record) else {
+                                entries = nil
+                                break
+                            }
+                            entries?.append(StreamEntry(seq: record.seq, epoch: epoch, messages: messages))
+                        }
                     }
-                    reply.post { done in done(entries) }
+                    let page = entries
+                    reply.post { done in done(page) }
                 }
             },
             record: { published, done in

@@ -32,7 +32,7 @@ import Wire
         let row = FillRow(execId: execId, account: "ACC1", instrument: "ZNZ6", side: "buy", qty: 1, price: "110'160",
                           priceUnits: 11_050_000_000, time: Int64(seq), source: "test")
         return NewEvent(kind: "fill", account: "ACC1", instrument: "ZNZ6", execId: execId, time: Int64(seq), source: "test",
-                        payload: #"{"type":"fill","execId":"\#(execId)"}"#, deltas: "[]", fill: row)
+                        payload: #"{"type":"fill","execId":"\#(execId)"}"#, deltas: .json("[]"), fill: row)
     }
 
     /// Every stored (seq, execId), read through the default VFS (no faults).

@@ -26,7 +26,7 @@ import Testing
         let directory = TemporaryDirectory()
         let journal = try Journal(JournalOptions(path: directory.file("j.db")))
         let event = NewEvent(kind: "fill", account: "ACC1", instrument: "ZNZ6", execId: "E1", time: 1_764_000_000_123_000_000,
-                             source: "desk-token", payload: "{\"a\":\"é\"}", deltas: "[1,2]")
+                             source: "desk-token", payload: "{\"a\":\"é\"}", deltas: .json("[1,2]"))
         let before = wallClockNanos()
         try journal.append([event])
         let record = try #require(try journal.events(after: 0, limit: 1).first)
@@ -38,8 +38,19 @@ import Testing
         #expect(record.time == 1_764_000_000_123_000_000)
         #expect(record.source == "desk-token")
         #expect(record.payload == "{\"a\":\"é\"}")
-        #expect(record.deltas == "[1,2]")
+        #expect(record.deltas == .json("[1,2]"))
         #expect(record.committedAt >= before)
+    }
+
+    @Test func binaryDeltasComeBackAsTheBytesStored() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        // Bytes that are not UTF-8 text, including a zero: a BLOB keeps every one.
+        let bytes: [UInt8] = [1, 0, 0xFF, 0xC3, 0x28, 7]
+        try journal.append([EventFixtures.fill("E1"),
+                            NewEvent(kind: "mark", instrument: "ZNZ6", time: 1, source: "test", payload: "{}", deltas: .binary(bytes))])
+        let records = try journal.events(after: 0, limit: 10)
+        #expect(records.map(\.deltas) == [.json(#"[{"type":"fill","execId":"E1"}]"#), .binary(bytes)])
     }
 
     @Test func fillRowIsStoredWithTheEventSeq() throws {
@@ -52,19 +63,19 @@ import Testing
                                 priceUnits: 28_228, time: 1_000, source: "test", status: "live", seq: 2))
     }
 
-    @Test func duplicateExecIdInsideABatchRollsBackEverything() throws {
+    @Test func aFailingEventInsideABatchRollsBackEverything() throws {
         let directory = TemporaryDirectory()
         let journal = try Journal(JournalOptions(path: directory.file("j.db")))
         try journal.append([EventFixtures.fill("E1")], cursors: [SourceCursor(name: "tt", value: "100")])
 
         let error = #expect(throws: JournalError.self) {
-            try journal.append([EventFixtures.fill("E2"), EventFixtures.mark("ZNZ6", price: "110-16", units: 1), EventFixtures.fill("E2")],
+            try journal.append([EventFixtures.fill("E2"), EventFixtures.mark("ZNZ6", price: "110-16", units: 1), EventFixtures.bust("E9")],
                                audit: [AuditEntry(time: 1, actor: "test", action: "ingest", detail: "batch")],
                                cursors: [SourceCursor(name: "tt", value: "200")],
                                checkpoint: (seq: 1, state: [1]))
         }
-        #expect(error?.code == "constraint")
-        #expect(error?.message.contains("E2") == true)
+        #expect(error?.code == "not_found")
+        #expect(error?.message.contains("E9") == true)
         #expect(journal.lastSeq == 1)
         #expect(try journal.events(after: 0, limit: 10).map(\.seq) == [1])
         #expect(try journal.seq(ofExecId: "E2") == nil)
@@ -76,13 +87,20 @@ import Testing
         #expect(try journal.append([EventFixtures.fill("E2")]) == [2])
     }
 
-    @Test func duplicateOfAStoredExecIdIsRejected() throws {
+    @Test func aStatusUpdateNamingAnotherFillsSeqChangesNothing() throws {
         let directory = TemporaryDirectory()
         let journal = try Journal(JournalOptions(path: directory.file("j.db")))
-        try journal.append([EventFixtures.fill("E1")])
-        let error = #expect(throws: JournalError.self) { try journal.append([EventFixtures.fill("E1")]) }
-        #expect(error?.code == "constraint")
-        #expect(journal.lastSeq == 1)
+        try journal.append([EventFixtures.fill("E1"), EventFixtures.fill("E2")])
+        var bust = EventFixtures.bust("E1")
+        bust.fillStatus?.fillSeq = 2
+        let error = #expect(throws: JournalError.self) { try journal.append([bust]) }
+        #expect(error?.code == "not_found")
+        #expect(try journal.fill(execId: "E1")?.status == "live")
+        #expect(try journal.fill(execId: "E2")?.status == "live")
+        // With its own seq the bust lands.
+        bust.fillStatus?.fillSeq = 1
+        try journal.append([bust])
+        #expect(try journal.fill(execId: "E1")?.status == "busted")
     }
 
     @Test func bustOfAnUnknownFillRollsBack() throws {

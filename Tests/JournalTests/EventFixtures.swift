@@ -8,7 +8,7 @@ enum EventFixtures {
                           price: price, priceUnits: priceUnits, time: time, source: "test")
         return NewEvent(kind: "fill", account: account, instrument: instrument, execId: execId, time: time,
                         source: "test", payload: #"{"type":"fill","execId":"\#(execId)"}"#,
-                        deltas: #"[{"type":"fill","execId":"\#(execId)"}]"#, fill: row)
+                        deltas: .json(#"[{"type":"fill","execId":"\#(execId)"}]"#), fill: row)
     }
 
     static func bust(_ execId: String) -> NewEvent {

@@ -129,10 +129,17 @@ import Testing
             }
             journal.close()  // checkpoints the WAL into the main file
         }
-        // Overwrite the middle of the file (b-tree pages) with garbage, keeping the header.
+        // Overwrite the middle of the pages in use (the file itself grows by whole chunks, so its
+        // tail may be unused) with garbage, keeping the header.
+        let inUse: UInt64
+        do {
+            let connection = try SQLiteConnection(path: path)
+            defer { connection.close() }
+            guard case .integer(let pages)? = try connection.scalar("PRAGMA page_count") else { Issue.record("no page count"); return }
+            inUse = UInt64(pages) * 4_096
+        }
         let handle = try #require(FileHandle(forUpdatingAtPath: path))
-        let size = try handle.seekToEnd()
-        try handle.seek(toOffset: size / 2)
+        try handle.seek(toOffset: inUse / 2)
         handle.write(Data(repeating: 0xA5, count: 16_384))
         try handle.close()
 

@@ -104,7 +104,7 @@ import Testing
         #expect(try journal.cursor("tt-fills") == "1800")
         #expect(try journal.cursor("other") == "x")
         // A failed batch moves no cursor.
-        _ = try? journal.append([EventFixtures.fill("E1")], cursors: [SourceCursor(name: "tt-fills", value: "1900")])
+        _ = try? journal.append([EventFixtures.bust("NOPE")], cursors: [SourceCursor(name: "tt-fills", value: "1900")])
         #expect(try journal.cursor("tt-fills") == "1800")
     }
 

@@ -10,7 +10,7 @@ import signal
 
 from conftest import run_cli
 from stream_support import redis_factory, wait_until  # noqa: F401  (fixture)
-from test_push_support import journal_rows
+from test_push_support import journal_rows, ws_connect
 
 
 def fill(n: int, account: str = "ACC1", qty: int = 1) -> dict:
@@ -35,9 +35,32 @@ def wait_published(core, redis, seq: int, key: str = "ladderwire:events") -> lis
     return redis.entries(key)
 
 
+def journaled_messages(core, epoch: str) -> dict[int, str]:
+    """Each committed event's messages, as the core replays them from its journal to a subscriber
+    resuming from seq 0 (one frame per message, the bytes a live subscriber got), joined into the
+    JSON array a stream entry carries."""
+    by_seq: dict[int, list[str]] = {}
+    with ws_connect(core, f"/ws?since=0&epoch={epoch}") as ws:
+        resumed = json.loads(ws.recv(timeout=10))
+        assert resumed["type"] == "resumed", resumed
+        last = resumed["seq"]
+        while True:
+            try:
+                # The last event's messages come in one piece: a quiet second after them ends the replay.
+                raw = ws.recv(timeout=1 if last in by_seq else 10)
+            except TimeoutError:
+                assert last in by_seq, f"the replay stopped before seq {last}"
+                break
+            message = json.loads(raw)
+            if message["type"] in ("heartbeat", "status") or message["seq"] > last:
+                continue
+            by_seq.setdefault(message["seq"], []).append(raw)
+    return {seq: "[" + ",".join(raws) + "]" for seq, raws in by_seq.items()}
+
+
 def assert_entries_match_journal(core, entries: list[tuple[int, dict]], epoch: str) -> None:
-    """Each entry carries the journal row's messages byte for byte, and its epoch."""
-    rows = dict(journal_rows(core.db_path, "SELECT seq, deltas FROM events"))
+    """Each entry carries the journaled messages of its event byte for byte, and its epoch."""
+    rows = journaled_messages(core, epoch)
     for seq, fields in entries:
         assert fields["epoch"].decode() == epoch
         assert fields["messages"].decode() == rows[seq], f"entry {seq} differs from the journal"

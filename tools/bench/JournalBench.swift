@@ -1,20 +1,23 @@
 import Bytes
 import Foundation
 import Journal
+import Ledger
 import Synchronization
 
 // `ladderwire-bench journal` measures group-commit throughput, commit latency and recovery reads;
 // `ladderwire-bench journal-crash-child` is the process Tests/integration/test_journal_crash.py kills.
 
-/// `ladderwire-bench journal [--events N] [--batch B] [--durability normal|full] [--recovery-events M] [--dir D]`
+/// `ladderwire-bench journal [--events N] [--batch B] [--durability normal|full] [--wal-commits C] [--recovery-events M] [--dir D]`
 func runJournalBench(arguments: [String]) {
-    let flags = JournalBenchFlags(arguments, known: ["--events", "--batch", "--durability", "--recovery-events", "--dir", "--rate", "--checkpointer"])
+    let flags = JournalBenchFlags(arguments, known: ["--events", "--batch", "--durability", "--recovery-events", "--dir", "--rate", "--checkpointer",
+                                                     "--wal-commits"])
     let events = flags.integer("--events", default: 200_000)
+    let walCommits = flags.integer("--wal-commits", default: 2_000)
     let batches = flags.value("--batch").map { [Int($0) ?? 0] } ?? [1, 10, 100, 1_000]
     let recoveryEvents = flags.integer("--recovery-events", default: 1_000_000)
     guard let durability = Durability(rawValue: flags.value("--durability") ?? "normal"),
           events > 0, batches.allSatisfy({ $0 > 0 }) else {
-        JournalBenchFlags.fail("usage: ladderwire-bench journal [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--recovery-events M] [--dir D]")
+        JournalBenchFlags.fail("usage: ladderwire-bench journal [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--wal-commits C] [--recovery-events M] [--dir D]")
     }
     let directory = flags.value("--dir") ?? NSTemporaryDirectory() + "ladderwire-journal-bench-\(getpid())"
     try? FileManager.default.removeItem(atPath: directory)
@@ -31,6 +34,9 @@ func runJournalBench(arguments: [String]) {
     }
     print("journal bench: \(events) fills per run, durability \(durability.rawValue), SQLite \(JournalBenchFlags.sqliteVersion), "
           + (checkpointer.map { "WAL checkpointed by another thread every \($0) ms" } ?? "automatic WAL checkpoints in the writer"))
+    if walCommits > 0 {
+        WALGrowth.measure(path: "\(directory)/wal.db", durability: durability, commits: walCommits)
+    }
     print("batch     fills/s   commits/s   commit p50   commit p99   commit max")
     for batch in batches {
         let options = writerOptions("append-\(batch).db")
@@ -260,6 +266,40 @@ enum GroupCommitRun {
     }
 }
 
+/// WAL bytes per single-fill transaction: with no checkpoint (automatic ones off, no background
+/// thread) the WAL only grows, so the growth of the `-wal` file after each commit is exactly the
+/// frames that commit wrote (a 24-byte header + one 4 KiB page each).
+enum WALGrowth {
+    static func measure(path: String, durability: Durability, commits: Int) {
+        var options = JournalOptions(path: path)
+        options.durability = durability
+        options.walAutocheckpointPages = 0
+        let journal = JournalBenchFlags.open(options)
+        defer { journal.close() }
+        func walSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0 }
+        // Warm up past the first pages of each table and index, as a journal in service is.
+        for number in 0..<200 {
+            do { try journal.append([BenchFill.event(number: number, execIdPrefix: "W-")]) } catch { JournalBenchFlags.fail("append failed: \(error)") }
+        }
+        let frameBytes = 24 + 4_096
+        var framesPerCommit: [Int: Int] = [:]
+        let before = walSize()
+        var last = before
+        for number in 0..<commits {
+            do { try journal.append([BenchFill.event(number: number)]) } catch { JournalBenchFlags.fail("append failed: \(error)") }
+            let size = walSize()
+            framesPerCommit[(size - last) / frameBytes, default: 0] += 1
+            last = size
+        }
+        let mean = Double(last - before) / Double(commits)
+        let rowBytes = BenchFill.event(number: 0).payload.utf8.count + BenchFill.meanStoredDeltaBytes
+        print("\nWAL per single-fill transaction (\(commits) commits of one fill each, no WAL checkpoint): "
+              + String(format: "%.0f bytes = %.2f frames on average", mean, mean / Double(frameBytes)))
+        print("  frames written by a commit: " + framesPerCommit.keys.sorted().map { "\($0): \(framesPerCommit[$0]!) commits" }.joined(separator: ", "))
+        print("  payload + deltas of a fill row: ~\(rowBytes) bytes on average")
+    }
+}
+
 /// Representative fill events: payload and deltas sized like the real ingest's.
 enum BenchFill {
     static let accounts = ["ACC1", "ACC2", "ACC3", "ACC4"]
@@ -275,19 +315,21 @@ enum BenchFill {
         let time = Int64(1_764_000_000_000_000_000) + Int64(number) * 1_000_000
         let price = "110-\(8 + number % 16)"
         let payload = #"{"type":"fill","execId":"\#(execId)","account":"\#(account)","instrument":"\#(instrument)","side":"\#(side)","qty":\#(qty),"price":"\#(price)","time":"2026-11-24T14:30:00.123Z"}"#
-        let deltas = #"[{"type":"fill","seq":0,"execId":"\#(execId)","account":"\#(account)","instrument":"\#(instrument)","side":"\#(side)","qty":\#(qty),"price":"\#(price)","priceDecimal":"110.25"},{"type":"position","account":"\#(account)","instrument":"\#(instrument)","net":\#(qty),"avgPrice":"110'080","realized":"0","unrealized":"-15.625","total":"-15.625"},{"type":"pnl","account":"\#(account)","realized":"0","unrealized":"-15.625","total":"-15.625"}]"#
+        let deltas = BenchDeltas.pool[number % BenchDeltas.pool.count]
         let row = FillRow(execId: execId, account: account, instrument: instrument, side: side, qty: qty,
                           price: price, priceUnits: units, time: time, source: "bench")
         return NewEvent(kind: "fill", account: account, instrument: instrument, execId: execId, time: time,
                         source: "bench", payload: payload, deltas: deltas, fill: row)
     }
 
+    static var meanStoredDeltaBytes: Int { BenchDeltas.pool.reduce(0) { $0 + $1.count } / BenchDeltas.pool.count }
+
     static func mark(number: Int) -> NewEvent {
         let instrument = instruments[number % instruments.count]
         let time = Int64(1_764_000_000_000_000_000) + Int64(number) * 1_000_000
         return NewEvent(kind: "mark", instrument: instrument, time: time, source: "bench",
                         payload: #"{"type":"mark","instrument":"\#(instrument)","price":"110-16"}"#,
-                        deltas: #"[{"type":"mark","instrument":"\#(instrument)","price":"110'160"}]"#,
+                        deltas: .json(#"[{"type":"mark","instrument":"\#(instrument)","price":"110'160"}]"#),
                         mark: MarkRow(instrument: instrument, price: "110-16", priceUnits: 28_288, time: time))
     }
 }
@@ -340,4 +382,30 @@ struct JournalBenchFlags {
         if value >= 1e-3 { return String(format: "%.2f ms", value * 1e3) }
         return String(format: "%.1f µs", value * 1e6)
     }
+}
+
+/// The deltas of real fills as the ingest thread stores them: 1,000 fills over 4 accounts × 7
+/// instruments applied to a real ledger, each event's deltas in `DeltaCoding`'s binary form (what
+/// `IngestPipeline.record` stores since journal schema v4; before, it stored the JSON array of
+/// the messages the `MessageEncoder` wrote from them).
+enum BenchDeltas {
+    static let pool: [StoredDeltas] = {
+        let catalog = benchCatalog()
+        let instruments = catalog.all
+        var ledger = Ledger(catalog: catalog, config: LedgerConfig(defaultMethod: .lifo))
+        var random = SeededRandom(seed: 7)
+        var pool: [StoredDeltas] = []
+        for n in 0..<1_000 {
+            let instrument = instruments[Int(random.next() % UInt64(instruments.count))]
+            let walk = Int64(random.next() % 21) - 10
+            let price = Price(units: benchBase(instrument) + walk * instrument.tick.units)
+            let fill = Fill(execId: "B-\(n)", account: "ACC\(random.next() % 4 + 1)", instrument: instrument.symbol,
+                            side: random.next() % 2 == 0 ? .buy : .sell, qty: Int64(random.next() % 9) + 1, price: price,
+                            time: 1_795_530_600_000_000_000 + Int64(n) * 1_000_000, source: "bench")
+            let deltas: [LedgerDelta]
+            do { deltas = try ledger.apply(.fill(fill)) } catch { JournalBenchFlags.fail("ledger: \(error)") }
+            pool.append(.binary(DeltaCoding.encode(deltas)))
+        }
+        return pool
+    }()
 }

@@ -171,11 +171,12 @@ private func formatted(_ value: Double, _ places: Int) -> String {
 }
 
 /// Base prices: 110 for the notes and bonds, 6000 for ES (in price units).
-private func benchBase(_ instrument: Instrument) -> Int64 {
+func benchBase(_ instrument: Instrument) -> Int64 {
     (instrument.product == "ES" ? 6000 : 110) * Price.unitsPerPoint
 }
 
-private func benchCatalog() -> InstrumentCatalog {
+/// The default instruments, built in code so the benches need no config file.
+func benchCatalog() -> InstrumentCatalog {
     func thirtySeconds(_ symbol: String, _ product: String, _ denominator: Int64, _ dollars: Int64, _ parts: Int, _ dv01: Int64) -> Instrument {
         Instrument(symbol: symbol, product: product, tick: Price(units: Price.unitsPerPoint / denominator), dollarsPerPoint: dollars,
                    display: .thirtySeconds(parts: parts), dv01: Money(dollars: dv01), priceBandTicks: 1000)

@@ -11,7 +11,7 @@ usage: ladderwire-bench COMMAND [options]
   ingest   --url ws://HOST:PORT [--seconds S] [--pipeline N] [--server-pid PID] [--json]
   ledger   [--fills N] [--books B] [--generate-only]
   encode   [--fills N] [--passes P] [--path all|messages|json|text|none]   (delta encoding: JSON writer, frames, text lines)
-  journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--recovery-events M] [--dir D]
+  journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--wal-commits C] [--recovery-events M] [--dir D]
   journal-crash-child --db PATH [--count N]
   selfcheck
 """

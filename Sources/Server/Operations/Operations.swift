@@ -222,7 +222,9 @@ enum Operations {
         do { counts = try journal.counts() } catch { throw Failure(description: error.message) }
         log("journal: \(counts.events) events up to seq \(journal.lastSeq), \(counts.fillRows) fill rows, \(counts.checkpoints) checkpoints, epoch \(journal.epoch)")
         if counts.events != Int(journal.lastSeq) { problems.append("seqs have gaps: \(counts.events) events but the last seq is \(journal.lastSeq)") }
-        if counts.fillEvents != counts.fillRows { problems.append("\(counts.fillEvents) fill events but \(counts.fillRows) fill rows") }
+        if counts.fillEvents != counts.fillRows {
+            problems.append("\(counts.fillEvents) fill events but \(counts.fillRows) fill rows (fill events with side, qty, price and status)")
+        }
 
         let catalog = try loadCatalog(config)
         let ledgerConfig: LedgerConfig
