@@ -13,7 +13,9 @@ import Bytes
 /// closure or a per-byte `Array.append` cost several times the bytes themselves.
 ///
 /// Not copyable: the writer owns its bytes outright (freed in `deinit`), so no write ever has to
-/// ask whether a copy shares them.
+/// ask whether a copy shares them. The small hot tokens (keys, static strings, integers,
+/// brackets) are `@inlinable`, so the encoder in `Wire` inlines them and a key's length is a
+/// constant there: a key is then a few stores instead of a call.
 public struct JSONBytes: ~Copyable, @unchecked Sendable {
     // Sendable by hand: the only stored reference is `start`, memory this value alone owns.
     /// `start[..<written]` is the JSON so far; `start[written..<capacity]` is free room.
