@@ -1,6 +1,9 @@
 /// A JSON value with ordered object keys: what every outbound message is built as, so the JSON
 /// and the text renderings come from the same fields, and output bytes are deterministic.
-public indirect enum JSONValue: Sendable, Equatable {
+///
+/// Not `indirect`: arrays and objects already keep their items on the heap, so no case needs a
+/// box of its own, and a parsed message's strings and numbers need no allocation each.
+public enum JSONValue: Sendable, Equatable {
     case string(String)
     case int(Int64)
     /// Any other JSON number, kept as its exact text (never through binary floating point).

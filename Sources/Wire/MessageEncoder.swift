@@ -66,9 +66,19 @@ public struct MessageEncoder: Sendable {
         OutboundMessage(.status(status), encoder: self)
     }
 
-    /// The messages one committed event caused, encoded once (JSON now, text on first use).
+    /// The messages one committed event caused, encoded once (JSON now, text on first use),
+    /// through one writer: its room is allocated once per event, not once per message.
     public func messages(for deltas: [LedgerDelta], seq: Int64) -> [OutboundMessage] {
-        deltas.map { OutboundMessage(SubscriberMessage($0, seq: seq), encoder: self) }
+        var out = JSONBytes(reservingCapacity: 1024)
+        var messages: [OutboundMessage] = []
+        messages.reserveCapacity(deltas.count)
+        for delta in deltas {
+            let message = SubscriberMessage(delta, seq: seq)
+            out.removeAll()
+            write(message, to: &out)
+            messages.append(OutboundMessage(message, json: out.bytes, encoder: self))
+        }
+        return messages
     }
 
     // MARK: Objects
@@ -268,8 +278,8 @@ public struct MessageEncoder: Sendable {
         }
     }
 
-    /// A price: the display text (one `String` from the instrument's formatter) and the
-    /// exact decimal written from the units; both null without a price.
+    /// A price: the display text (the instrument's `.tt` format) and the exact decimal, both
+    /// written from the units; both null without a price.
     private func writePrice(_ price: Price?, instrument: Int?, key: StaticString, decimalKey: StaticString,
                             to out: inout JSONBytes) {
         out.key(key)
@@ -278,7 +288,7 @@ public struct MessageEncoder: Sendable {
             out.key(decimalKey); out.null()
             return
         }
-        if let instrument { out.string(catalog.all[instrument].format(price, style: .tt)) } else { out.price(price) }
+        if let instrument { out.priceText(price, display: catalog.all[instrument].display) } else { out.price(price) }
         out.key(decimalKey); out.price(price)
     }
 

@@ -15,8 +15,9 @@ public final class OutboundMessage: @unchecked Sendable {
     /// The JSON bytes (also what the journal stores for resumes).
     public let jsonBytes: [UInt8]
     public let jsonFrame: SharedBuffer
-    /// Renders the text line, only if a text subscriber ever asks.
-    private let makeText: (@Sendable () -> String)?
+    /// What the text line is rendered from, only if a text subscriber ever asks (stored, not
+    /// captured in a closure: one allocation less per message on the hot path).
+    private let textSource: (message: SubscriberMessage, encoder: MessageEncoder)?
     private var cachedTextFrame: SharedBuffer?
     /// Compressed frames by (format, deflate): each compressed once, whatever the subscribers.
     private var deflatedFrames: [DeflatedKey: SharedBuffer] = [:]
@@ -27,15 +28,19 @@ public final class OutboundMessage: @unchecked Sendable {
 
     /// A message of the wire schema: its JSON written now (the hot path), its text line
     /// rendered from the same value only if a text subscriber ever asks.
-    public init(_ message: SubscriberMessage, encoder: MessageEncoder) {
+    public convenience init(_ message: SubscriberMessage, encoder: MessageEncoder) {
+        self.init(message, json: encoder.json(message), encoder: encoder)
+    }
+
+    /// A message whose JSON the encoder has just written (`MessageEncoder.messages(for:seq:)`).
+    init(_ message: SubscriberMessage, json: [UInt8], encoder: MessageEncoder) {
         let route = message.route
         channel = route.channel
         account = route.account
         instrument = route.instrument
-        jsonBytes = encoder.json(message)
-        jsonFrame = Frames.text(bytes: jsonBytes)
-        let renderer = TextRenderer(encoder: encoder)
-        makeText = { renderer.line(message) }
+        jsonBytes = json
+        jsonFrame = Frames.text(bytes: json)
+        textSource = (message, encoder)
     }
 
     /// A message whose bytes were made elsewhere, with its text line (the hub's tests, which
@@ -47,7 +52,7 @@ public final class OutboundMessage: @unchecked Sendable {
         jsonBytes = Array(json.utf8)
         jsonFrame = Frames.text(bytes: jsonBytes)
         cachedTextFrame = Frames.text(text)
-        makeText = nil
+        textSource = nil
     }
 
     /// The JSON as text (tests and diagnostics; the hot path uses the bytes).
@@ -56,7 +61,7 @@ public final class OutboundMessage: @unchecked Sendable {
     /// Loop thread only.
     public var textFrame: SharedBuffer {
         if let cachedTextFrame { return cachedTextFrame }
-        let frame = Frames.text(makeText?() ?? json)
+        let frame = Frames.text(textSource.map { TextRenderer(encoder: $0.encoder).line($0.message) } ?? json)
         cachedTextFrame = frame
         return frame
     }

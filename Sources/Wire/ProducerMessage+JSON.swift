@@ -10,7 +10,17 @@ public struct MessageFormatError: Error, Sendable, Equatable {
 
 extension ProducerMessage {
     /// Parses one producer message from JSON text (one `/feed` frame, one line of a feed file).
+    ///
+    /// A well-formed fill or mark of scalars (nearly every message) is read by `readFlat`
+    /// without a `JSONValue` tree; anything else, every message with an error included, goes
+    /// through the tree, so errors and what is refused are exactly the general path's.
     public static func parse(json text: String) throws(MessageFormatError) -> ProducerMessage {
+        if let object = FlatJSONObject(text), let message = readFlat(object) { return message }
+        return try parseTree(json: text)
+    }
+
+    /// The general path of `parse(json:)`: the JSON tree, then the fields.
+    static func parseTree(json text: String) throws(MessageFormatError) -> ProducerMessage {
         let value: JSONValue
         do { value = try JSONValue.parse(text) } catch {
             throw MessageFormatError(code: "malformed_json", message: "message is not valid JSON (\(error.message) at byte \(error.offset))", ref: nil)
@@ -87,6 +97,50 @@ extension ProducerMessage {
             return .order(order)
         default:
             throw MessageFormatError(code: "unknown_type", message: "unknown message type '\(type)' (fill, bust, correct, mark, sod, order)", ref: nil)
+        }
+    }
+}
+
+extension ProducerMessage {
+    /// A valid fill or mark read from a flat object, or nil: then the tree path decides (and
+    /// names any error). Accepts exactly what `parse(_:)` accepts for these two types, with the
+    /// same values; `type` and `side` are compared as bytes, as they are plain ASCII when valid.
+    static func readFlat(_ object: FlatJSONObject) -> ProducerMessage? {
+        if object.has("type", equalTo: "fill") {
+            let side: String
+            if object.has("side", equalTo: "buy") { side = "buy" } else if object.has("side", equalTo: "sell") { side = "sell" } else { return nil }
+            guard let execId = nonEmptyString(object["execId"]), let account = nonEmptyString(object["account"]),
+                  let instrument = nonEmptyString(object["instrument"]),
+                  case .int(let qty)? = object["qty"], qty > 0,
+                  case .string(let price)? = object["price"],
+                  let time = optionalString(object["time"]),
+                  let orderId = optionalString(object["orderId"]), orderId?.isEmpty != true
+            else { return nil }
+            return .fill(execId: execId, account: account, instrument: instrument, side: side, qty: qty, price: price,
+                         time: time, orderId: orderId)
+        }
+        if object.has("type", equalTo: "mark") {
+            guard let instrument = nonEmptyString(object["instrument"]), case .string(let price)? = object["price"],
+                  let time = optionalString(object["time"])
+            else { return nil }
+            return .mark(instrument: instrument, price: price, time: time)
+        }
+        return nil
+    }
+
+    /// A required string field that is present and not empty (`FieldReader.string` accepts it).
+    private static func nonEmptyString(_ value: FlatJSONObject.Value?) -> String? {
+        guard case .string(let text)? = value, !text.isEmpty else { return nil }
+        return text
+    }
+
+    /// An optional string field: `.some(nil)` when absent or null, `.some(text)` for a string,
+    /// nil (not acceptable) for anything else.
+    private static func optionalString(_ value: FlatJSONObject.Value?) -> String?? {
+        switch value {
+        case nil, .null?: return .some(nil)
+        case .string(let text)?: return .some(text)
+        default: return nil
         }
     }
 }

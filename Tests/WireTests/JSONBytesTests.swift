@@ -94,4 +94,82 @@ import Testing
             out.openArray(); out.value(tree); out.int(1); out.string("s"); out.money(Money(units: 5)); out.closeArray()
         } == Self.treeBytes(.array([tree, .int(1), .string("s"), .string("0.00000005")])))
     }
+
+    // MARK: Price text
+
+    /// The byte writer's price text is the instrument's `.tt` format, quoted, for every display
+    /// (the catalog's and each 32nds split and decimal place count), on the grid and off it
+    /// (average prices), negative (spreads) and at the extremes.
+    @Test func priceTextMatchesTheInstrumentFormatForEveryDisplay() throws {
+        var instruments = try WireSchemaTests.catalog().all
+        for display in [1, 2, 4, 8].map({ PriceDisplay.thirtySeconds(parts: $0) }) + (-1...12).map({ PriceDisplay.decimal(places: $0) }) {
+            instruments.append(Instrument(symbol: "X", product: "X", tick: Price(units: 390_625), dollarsPerPoint: 1000, display: display))
+        }
+        var random = SeededRandom(seed: 13)
+        var prices: [Int64] = [0, 1, -1, 390_625, -390_625, 3_125_000, 100_000_000, -100_000_000, 11_057_812_500,
+                               -11_057_812_500, Int64.max, Int64.min, Int64.max - 390_624, Int64.min + 390_625]
+        for _ in 0..<5_000 {
+            let points = Int64(random.below(20_000)) - 2_000
+            let eighths = Int64(random.below(256))
+            prices.append(points * 100_000_000 + eighths * 390_625)           // on the 1/256 grid
+            prices.append(-(points * 100_000_000 + eighths * 390_625))
+            prices.append(points * 100_000_000 + Int64(random.below(100_000_000)))   // anywhere
+            prices.append(Int64(bitPattern: random.next()))
+        }
+        for instrument in instruments {
+            for units in prices {
+                let price = Price(units: units)
+                #expect(Self.bytes { $0.priceText(price, display: instrument.display) } == Self.treeBytes(.string(instrument.format(price, style: .tt))),
+                        "\(instrument.display) \(units)")
+            }
+        }
+    }
+
+    @Test func decimalsPadTheirFractionToTheMinimumAskedFor() {
+        #expect(Self.bytes { $0.quotedDecimal8(601_250_000_000, minimumFractionDigits: 2) } == Array(#""6012.50""#.utf8))
+        #expect(Self.bytes { $0.quotedDecimal8(0, minimumFractionDigits: 3) } == Array(#""0.000""#.utf8))
+        #expect(Self.bytes { $0.quotedDecimal8(-1, minimumFractionDigits: 2) } == Array(#""-0.00000001""#.utf8))
+        #expect(Self.bytes { $0.quotedDecimal8(Int64.min, minimumFractionDigits: 8) } == Array(#""-92233720368.54775808""#.utf8))
+    }
+
+    // MARK: Room
+
+    /// A writer that starts with the smallest room and grows many times over writes what the tree
+    /// serializes, comma for comma; and one reused with `removeAll` starts clean.
+    @Test func growingAndReusedWritersMatchTheTree() {
+        var random = SeededRandom(seed: 21)
+        var items: [JSONValue] = []
+        var out = JSONBytes(reservingCapacity: 1)
+        out.openArray()
+        for index in 0..<5_000 {
+            let item: JSONValue
+            switch random.below(5) {
+            case 0: item = .int(Int64(bitPattern: random.next()))
+            case 1: item = .string(String(repeating: "ab\"\n", count: random.below(40)))
+            case 2: item = .object([("k\(index)", .array([.null, .bool(true)])), ("t", .string("é"))])
+            case 3: item = .bool(false)
+            default: item = .number("1.5e\(index)")
+            }
+            out.value(item)
+            items.append(item)
+        }
+        out.closeArray()
+        #expect(out.bytes == Self.treeBytes(.array(items)))
+        #expect(out.count == out.bytes.count)
+        out.removeAll()
+        out.openObject(); out.key("a"); out.int(1); out.closeObject()
+        #expect(out.bytes == Array(#"{"a":1}"#.utf8))
+    }
+
+    @Test func stringsFromUTF8BytesAndInPiecesMatchTheTree() {
+        let text = "A\"c\\c\n\u{01}é€😀"
+        let utf8 = Array(text.utf8)
+        #expect(Self.bytes { $0.string(utf8: utf8.span) } == Self.treeBytes(.string(text)))
+        #expect(Self.bytes { out in
+            out.openArray(); out.int(1)
+            out.beginString(); out.stringCharacter(UInt8(ascii: "-")); out.stringDigits(110); out.stringCharacter(UInt8(ascii: "'"))
+            out.stringDigits(5, minimumCount: 2); out.endString()
+            out.closeArray()
+        } == Array(#"[1,"-110'05"]"#.utf8))
+    }
 }

@@ -5,7 +5,7 @@ import JSON
 import Ledger
 import Wire
 
-/// `ladderwire-bench encode [--fills N] [--passes P] [--path all|messages|json|text|none] [--instruments FILE]`
+/// `ladderwire-bench encode [--fills N] [--passes P] [--path all|messages|json|text|parse|none] [--instruments FILE]`
 ///
 /// Applies N generated fills (a mark every 100) to a LIFO ledger over 15 accounts × the default
 /// instruments (105 books, the size of the snapshot storm), keeps every fill's deltas, then times
@@ -13,10 +13,12 @@ import Wire
 /// - messages: `MessageEncoder.messages(for:seq:)` as the ingest thread calls it (the JSON bytes,
 ///             the frame, the `OutboundMessage`);
 /// - json:     `MessageEncoder.json(_:)` alone, the one JSON writer;
-/// - text:     `TextRenderer.line(_:)`, what a text subscriber costs on first use.
+/// - text:     `TextRenderer.line(_:)`, what a text subscriber costs on first use;
+/// - parse:    `ProducerMessage.parse(json:)` of N fill messages of the sample day (each with its
+///             own execId), what `/feed` does with every frame before the ledger sees it.
 /// Then a snapshot body (105 positions, accounts, desk, marks, 200 fills).
-/// `--path messages|json|text|none` runs one path once, for `valgrind --tool=callgrind`:
-/// instructions per fill = (Ir of the path − Ir of `none`) / N.
+/// `--path messages|json|text|parse|none` runs one path once, for `valgrind --tool=callgrind`:
+/// instructions per fill = (Ir of the path − Ir of `none`) / N (`none` prepares the same inputs).
 func runEncodeBench(arguments: [String]) {
     var fillCount = 20_000
     var passes = 5
@@ -31,10 +33,12 @@ func runEncodeBench(arguments: [String]) {
         case "--fills": fillCount = positive(flag, value)
         case "--passes": passes = positive(flag, value)
         case "--path":
-            guard ["all", "messages", "json", "text", "none"].contains(value) else { fail("--path is all, messages, json, text or none") }
+            guard ["all", "messages", "json", "text", "parse", "none"].contains(value) else {
+                fail("--path is all, messages, json, text, parse or none")
+            }
             path = value
         case "--instruments": instrumentsPath = value
-        default: fail("unknown flag \(flag) (--fills N, --passes P, --path all|messages|json|text|none, --instruments FILE)")
+        default: fail("unknown flag \(flag) (--fills N, --passes P, --path all|messages|json|text|parse|none, --instruments FILE)")
         }
     }
 
@@ -44,6 +48,7 @@ func runEncodeBench(arguments: [String]) {
     var ledger = Ledger(catalog: catalog, config: LedgerConfig(defaultMethod: .lifo, defaultLossLimit: Money(dollars: 25_000)))
     let perFill = generateDeltas(ledger: &ledger, fillCount: fillCount)
     let messageCount = perFill.reduce(0) { $0 + $1.count }
+    let producerMessages = producerFillMessages(count: fillCount)
 
     switch path {
     case "none":
@@ -58,6 +63,9 @@ func runEncodeBench(arguments: [String]) {
     case "text":
         print("encode bench: text path once, checksum \(renderText(encoder, perFill))")
         return
+    case "parse":
+        print("encode bench: parse path once, checksum \(parseProducerMessages(producerMessages))")
+        return
     default:
         break
     }
@@ -66,9 +74,11 @@ func runEncodeBench(arguments: [String]) {
     let messages = best(passes) { encodeMessages(encoder, perFill) }
     let json = best(passes) { encodeJSON(encoder, perFill) }
     let text = best(passes) { renderText(encoder, perFill) }
+    let parse = best(passes) { parseProducerMessages(producerMessages) }
     report("messages (json + frame + OutboundMessage)", messages, fills: fillCount, messages: messageCount)
     report("json only", json, fills: fillCount, messages: messageCount)
     report("text lines", text, fills: fillCount, messages: messageCount)
+    print("  producer fill messages parsed: \(formatted(parse * 1e9 / Double(fillCount), 0)) ns/message")
 
     let snapshot = best(passes) { snapshotAsBytes(encoder, ledger) }
     print("snapshot body: \(ledger.positions.count) positions, \(ledger.accounts.count) accounts, \(ledger.marks.count) marks, 200 fills")
@@ -101,6 +111,23 @@ private func generateDeltas(ledger: inout Ledger, fillCount: Int) -> [[LedgerDel
         } catch { fail("\(error)") }
     }
     return perFill
+}
+
+/// N producer fill messages as `/feed` receives them: the sample day's fill lines in turn, each
+/// with a fresh execId (the recording's `at` dropped, as the latency bench sends them).
+private func producerFillMessages(count: Int) -> [String] {
+    let feed: BenchFeed
+    do { feed = try BenchFeed.load(path: BenchFeed.locateDefault(), includeMarks: false) } catch { fail("\(error)") }
+    let tag = Array("P".utf8)
+    return (0..<count).map { String(decoding: feed.payload(event: $0, runTag: tag), as: UTF8.self) }
+}
+
+private func parseProducerMessages(_ messages: [String]) -> Int {
+    var checksum = 0
+    for text in messages {
+        do { checksum &+= try ProducerMessage.parse(json: text).ref.utf8.count } catch { fail("\(error.code): \(error.message)") }
+    }
+    return checksum
 }
 
 private func encodeMessages(_ encoder: MessageEncoder, _ perFill: [[LedgerDelta]]) -> Int {

@@ -10,7 +10,7 @@ usage: ladderwire-bench COMMAND [options]
   connect  --url ws://HOST:PORT --idle N --server-pid PID [--settle S] [--json]
   ingest   --url ws://HOST:PORT [--seconds S] [--pipeline N] [--server-pid PID] [--json]
   ledger   [--fills N] [--books B] [--generate-only]
-  encode   [--fills N] [--passes P] [--path all|messages|json|text|none]   (delta encoding: JSON writer, frames, text lines)
+  encode   [--fills N] [--passes P] [--path all|messages|json|text|parse|none]   (delta encoding: JSON writer, frames, text lines; producer parsing)
   journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--wal-commits C] [--recovery-events M] [--dir D]
   journal-crash-child --db PATH [--count N]
   selfcheck
