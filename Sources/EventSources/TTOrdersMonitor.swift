@@ -14,6 +14,16 @@ import Wire
 /// "3", or cumulated quantity reaching the order quantity) gets no message: the fill poller's
 /// fills name it and fill it.
 ///
+/// Absence is authoritative only when the whole working set came in one page. TT pages a live
+/// list, so an order that moves across a page boundary while a poll is between pages can be missing
+/// from that poll although it still works; a wrong `cancel` could not be repaired later (its `new`
+/// would be a duplicate). So when a poll read more than one page, an order it did not find at all
+/// is cancelled only if the next complete poll does not find it either (`missedOnce`, in memory: a
+/// restart forgets it, and the first such miss after a restart waits one more poll). An order TT
+/// lists with a status that is not working — filled, rejected, cancelled, expired — is not a miss:
+/// TT said so, and today's rules apply at once. The price: a cancel in a multi-page working set
+/// shows one poll later.
+///
 /// Paging: TT's list endpoints answer `lastPage` and, when there is more, `nextPageKey`, which is
 /// sent back as the `nextPageKey` query parameter. A poll reads every page before it diffs: one
 /// page missing would make every order on it look cancelled. So a page that fails (HTTP error,
@@ -39,6 +49,9 @@ public final class TTOrdersMonitor: Monitor {
     private let counts = Mutex(SubmissionCounts())
     private let submitTimeoutSeconds: Int
     private let maxPagesPerPoll: Int
+    /// Stored orders the last successful poll, a multi-page one, did not find on any page. Kept in
+    /// the cursor (no message yet); cancelled if the next complete poll does not find them either.
+    private let missedOnce = Mutex(Set<String>())
 
     /// Pages one poll may read before it gives up (at TT's ~500 orders a page, 25,000 working
     /// orders): a server that keeps saying "more" must not hold the monitor in one poll forever.
@@ -63,6 +76,8 @@ public final class TTOrdersMonitor: Monitor {
         public var new = 0
         public var replaced = 0
         public var ended = 0
+        /// Stored orders this poll did not find, kept until the next complete poll confirms it.
+        public var missedOnce = 0
         public var skipped: [String] = []
     }
 
@@ -126,7 +141,16 @@ public final class TTOrdersMonitor: Monitor {
             }
         }
         let working = Set(page.working.map(\.orderId))
+        // One page is the whole list at one moment; over several, the list may have moved under
+        // the read, so an order on none of them may only have been between pages.
+        let absenceIsAuthoritative = pagesRead == 1
+        let missedBefore = missedOnce.withLock { $0 }
+        var missedNow = Set<String>()
         for orderId in known.keys.sorted() where !working.contains(orderId) {
+            if !page.listed.contains(orderId) && !absenceIsAuthoritative && !missedBefore.contains(orderId) {
+                missedNow.insert(orderId)
+                continue
+            }
             let previous = known.removeValue(forKey: orderId)!
             // Filled orders end through their fills; anything else that left was cancelled or rejected.
             if page.filled.contains(orderId) { continue }
@@ -134,9 +158,13 @@ public final class TTOrdersMonitor: Monitor {
             messages.append(.order(OrderMessage(action: action, orderId: orderId, version: previous.version + 1)))
             summary.ended += 1
         }
+        summary.missedOnce = missedNow.count
         let cursor = Self.encode(known)
         // Nothing changed: nothing to store (the cursor is already this set).
-        guard !messages.isEmpty || cursor != (sink.cursor(named: name) ?? Self.encode([:])) else { return summary }
+        guard !messages.isEmpty || cursor != (sink.cursor(named: name) ?? Self.encode([:])) else {
+            missedOnce.withLock { $0 = missedNow }
+            return summary
+        }
         let results: [SubmitResult]
         do {
             results = try submitAndWait(messages, to: sink, source: name, cursor: (name, cursor), timeoutSeconds: submitTimeoutSeconds)
@@ -145,6 +173,9 @@ public final class TTOrdersMonitor: Monitor {
         }
         // Not stored: neither was the cursor; the next poll diffs against the old set again.
         if let failure = results.storageFailure { throw .storage(failure) }
+        // Only once stored: after a failed read or commit the misses stay as they were, so a
+        // confirmed miss whose cancel was not stored is still confirmed by the next poll.
+        missedOnce.withLock { $0 = missedNow }
         counts.withLock { $0.add(results, refs: messages.map(\.ref)) }
         return summary
     }
@@ -237,6 +268,9 @@ struct TTOrderPage {
     }
 
     var working: [Working] = []
+    /// Every order the reply lists, whatever its status (an order listed as not working did not
+    /// just fall between pages), by id.
+    var listed: Set<String> = []
     /// Orders the reply lists as filled or rejected ("8"), by id.
     var filled: Set<String> = []
     var rejected: Set<String> = []
@@ -251,6 +285,7 @@ struct TTOrderPage {
             if seen.insert(order.orderId).inserted { working.append(order) }
             else { skipped.append("order \(order.orderId) listed on two pages") }
         }
+        listed.formUnion(page.listed)
         filled.formUnion(page.filled)
         rejected.formUnion(page.rejected)
         skipped += page.skipped
@@ -286,6 +321,7 @@ enum TTOrderMapping {
         for item in items {
             guard case .object = item else { page.skipped.append("an order that is not an object"); continue }
             guard let orderId = TTFillMapping.text(item["orderId"]) else { page.skipped.append("an order without orderId"); continue }
+            page.listed.insert(orderId)
             let status = TTFillMapping.text(item["orderStatus"]) ?? TTFillMapping.text(item["ordStatus"])
             let leaves = TTFillMapping.integer(item["leavesQuantity"]) ?? TTFillMapping.integer(item["leavesQty"]) ?? 0
             let filled = TTFillMapping.integer(item["cumulatedQuantity"]) ?? TTFillMapping.integer(item["cumQty"]) ?? 0

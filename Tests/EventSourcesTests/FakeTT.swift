@@ -17,8 +17,9 @@ final class FakeTT: Sendable {
 
     /// How the orders pages say what follows them.
     enum OrderPaging: Sendable {
-        /// `nextPageKey` while orders remain (keyset: the last orderId on the page), and
-        /// `lastPage: "true"` on every page, as TT is reported to answer.
+        /// `nextPageKey` while orders remain (keyset: the last orderId on the page; the next page
+        /// lists what follows it in the list as it is then), and `lastPage: "true"` on every page,
+        /// as TT is reported to answer.
         case keyed
         /// A fresh `nextPageKey` on every page, forever (the page lists the first orders again).
         case neverEnds
@@ -30,8 +31,13 @@ final class FakeTT: Sendable {
 
     struct State {
         var fills: [(timeStamp: Int64, json: String)] = []
-        /// The orders `GET …/orders` lists, by orderId (in id order).
+        /// The orders `GET …/orders` lists, by orderId (in id order unless `orderSequence` is set).
         var orders: [String: String] = [:]
+        /// The order the list is in, when not by id (it names every order).
+        var orderSequence: [String]?
+        /// The list's order changes (once) just before the request for this page is answered: how
+        /// TT's live list moves under a poll that is between pages.
+        var orderSequenceChange: (beforePage: Int, sequence: [String])?
         /// Orders per page (nil: every order on one page).
         var orderPageSize: Int?
         var orderPaging = OrderPaging.keyed
@@ -125,13 +131,19 @@ final class FakeTT: Sendable {
             state.orderPageOfKey[key] = page + 1
             return key
         }
-        let ids = state.orders.keys.sorted()
+        if let change = state.orderSequenceChange, change.beforePage == page {
+            state.orderSequence = change.sequence
+            state.orderSequenceChange = nil
+        }
+        let ids = state.orderSequence?.filter { state.orders[$0] != nil } ?? state.orders.keys.sorted()
         let size = state.orderPageSize ?? max(1, ids.count)
         let key = request.query["nextPageKey"]
         let remaining: ArraySlice<String>
         switch state.orderPaging {
         case .neverEnds, .repeatsKey: remaining = ids[...]
-        case .keyed, .moreWithoutKey: remaining = key.map { after in ids.drop { $0 <= after } } ?? ids[...]
+        case .keyed, .moreWithoutKey:
+            // After the key's place in the list; a key whose order has left: after it by id.
+            remaining = key.map { after in ids.firstIndex(of: after).map { ids[($0 + 1)...] } ?? ids.drop { $0 <= after } } ?? ids[...]
         }
         let listed = remaining.prefix(size)
         let body = "[" + listed.map { state.orders[$0]! }.joined(separator: ",") + "]"

@@ -8,7 +8,8 @@ import Wire
 /// The TT orders monitor reads every page of `GET /ttledger/{env}/orders` before it diffs: a
 /// working set split over pages gives each change once; a page that fails, or paging that cannot
 /// be followed to its end, submits nothing and moves no cursor (a working set missing a page
-/// would cancel every order on it); a 401 on a later page refreshes the token and goes on.
+/// would cancel every order on it); a 401 on a later page refreshes the token and goes on. An
+/// order missing from a multi-page read is cancelled only when the next complete poll misses it too.
 @Suite(.serialized) struct TTOrdersPagingTests {
     static let start: Int64 = 1_795_530_600_000_000_000   // 2026-11-24T14:30:00Z
 
@@ -25,8 +26,8 @@ import Wire
         func finish() { tt.stop(); folder.remove() }
     }
 
-    /// A fake TT listing `pageSize` orders a page.
-    func rig(pageSize: Int) throws -> Rig {
+    /// A fake TT listing `pageSize` orders a page (nil: all on one page).
+    func rig(pageSize: Int?) throws -> Rig {
         let tt = try FakeTT()
         tt.update { $0.orderPageSize = pageSize }
         let folder = TemporaryDirectory()
@@ -108,10 +109,11 @@ import Wire
         try storeFourOrders(rig, sink)
         let stored = sink.cursor(named: "ttorders")
 
-        // O1 replaced (page 1), O4 gone, O5 new: pages [O1, O2], [O3, O5]. Page 1 diffed alone
-        // would cancel O3, which is still working.
+        // O1 replaced (page 1), O4 cancelled, O5 new: pages [O1, O2], [O3, O4], [O5]. Page 1
+        // diffed alone would cancel O3, which is still working. (O4 is listed as cancelled: an
+        // order merely absent from a multi-page read would wait for a second poll.)
         rig.tt.setOrder("O1", qty: 9, leaves: 9, px: "110.25")
-        rig.tt.removeOrder("O4")
+        rig.tt.setOrder("O4", qty: 4, leaves: 0, filled: 0, px: "110.25", status: FakeTT.Status.canceled)
         rig.tt.setOrder("O5", qty: 2, leaves: 2, px: "110.25")
         rig.tt.update { $0.orderPageFaults = [(page: 2, fault: fault)] }
         if case .delay = fault { rig.config.requestTimeoutSeconds = 1 }
@@ -124,7 +126,7 @@ import Wire
 
         rig.config.requestTimeoutSeconds = 5
         let summary = try rig.monitor().pollOnce(sink: sink, stopping: StopSignal())
-        #expect(summary.pages == 2)
+        #expect(summary.pages == 3)
         #expect(sink.submissions.count == 2, "page 2 \(name)")
         #expect(orders(sink).dropFirst(4) == [
             OrderMessage(action: .replace, orderId: "O1", version: 2, qty: 9, price: "110.25"),
@@ -156,6 +158,129 @@ import Wire
         #expect(error?.isTransient == true)
         #expect(rig.tt.orderRequests.count - requestsBefore == requests, "\(paging)")
         #expect(sink.submissions.count == 1, "\(paging): nothing submitted, nothing cancelled")
+    }
+
+    // MARK: Absence over several pages is confirmed by a second poll
+
+    /// O1…O6, three pages of two, stored by a first poll of `monitor`.
+    func storeSixOrders(_ rig: Rig, _ monitor: TTOrdersMonitor, _ sink: RecordingSink) throws {
+        for id in ["O1", "O2", "O3", "O4", "O5", "O6"] { rig.tt.setOrder(id, qty: 5, leaves: 5, px: "110.25") }
+        let summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.pages == 3 && summary.new == 6)
+        #expect(sink.submissions.count == 1)
+    }
+
+    @Test func aWorkingOrderThatMovesAcrossAPageBoundaryMidPollIsNotCancelled() throws {
+        let rig = try rig(pageSize: 2); defer { rig.finish() }
+        let sink = RecordingSink()
+        let monitor = rig.monitor()
+        try storeSixOrders(rig, monitor, sink)
+        let stored = sink.cursor(named: "ttorders")
+
+        // Pages [O1 O2] [O3 O4] are read; then O5 moves ahead of O4 in TT's list, so page 3 (after
+        // O4) lists only O6: this poll finds O5 on no page although it still works.
+        rig.tt.update { $0.orderSequenceChange = (beforePage: 3, sequence: ["O1", "O2", "O3", "O5", "O4", "O6"]) }
+        var summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.pages == 3 && summary.working == 5 && summary.missedOnce == 1 && summary.ended == 0)
+        #expect(sink.submissions.count == 1 && sink.cursor(named: "ttorders") == stored, "no cancel, O5 still stored")
+
+        // The next poll finds it ([O1 O2] [O3 O5] [O4 O6]) and has nothing to send for it.
+        summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.working == 6 && summary.missedOnce == 0)
+        #expect(sink.submissions.count == 1)
+
+        // Finding it cleared the miss: the same slip again later is again only a first miss.
+        rig.tt.update {
+            $0.orderSequence = nil
+            $0.orderSequenceChange = (beforePage: 3, sequence: ["O1", "O2", "O3", "O5", "O4", "O6"])
+        }
+        summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.working == 5 && summary.missedOnce == 1 && summary.ended == 0)
+        _ = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(sink.submissions.count == 1)
+        #expect(orders(sink) == ["O1", "O2", "O3", "O4", "O5", "O6"].map { newOrder($0, qty: 5, price: "110.25") })
+    }
+
+    @Test func anOrderGoneFromAMultiPageSetIsCancelledOnceOnTheSecondPollThatMissesIt() throws {
+        let rig = try rig(pageSize: 2); defer { rig.finish() }
+        let sink = RecordingSink()
+        let monitor = rig.monitor()
+        try storeSixOrders(rig, monitor, sink)
+
+        rig.tt.removeOrder("O3")
+        var summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.missedOnce == 1 && summary.ended == 0 && sink.submissions.count == 1)
+        summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.missedOnce == 0 && summary.ended == 1)
+        #expect(sink.submissions.last?.messages == [.order(OrderMessage(action: .cancel, orderId: "O3", version: 2))])
+        _ = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(sink.submissions.count == 2)
+        #expect(try TTOrdersMonitor.decode(cursor: sink.cursor(named: "ttorders")).keys.sorted() == ["O1", "O2", "O4", "O5", "O6"])
+
+        // A restart forgets a first miss (it is not stored): the restarted monitor waits one more poll.
+        rig.tt.removeOrder("O4")
+        _ = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        let restarted = rig.monitor()
+        summary = try restarted.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.missedOnce == 1 && sink.submissions.count == 2)
+        _ = try restarted.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(sink.submissions.count == 3)
+        #expect(orders(sink).filter { $0.action == .cancel } == [
+            OrderMessage(action: .cancel, orderId: "O3", version: 2),
+            OrderMessage(action: .cancel, orderId: "O4", version: 2),
+        ])
+    }
+
+    @Test func aMissingOrderInASinglePageSetIsCancelledOnTheFirstPoll() throws {
+        let rig = try rig(pageSize: nil); defer { rig.finish() }
+        let sink = RecordingSink()
+        let monitor = rig.monitor()
+        for id in ["O1", "O2", "O3"] { rig.tt.setOrder(id, qty: 5, leaves: 5, px: "110.25") }
+        _ = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+
+        rig.tt.removeOrder("O2")
+        let summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.pages == 1 && summary.missedOnce == 0 && summary.ended == 1)
+        #expect(sink.submissions.last?.messages == [.order(OrderMessage(action: .cancel, orderId: "O2", version: 2))])
+    }
+
+    @Test func anOrderListedRejectedOrFilledInAMultiPageSetEndsOnTheFirstPoll() throws {
+        let rig = try rig(pageSize: 2); defer { rig.finish() }
+        let sink = RecordingSink()
+        let monitor = rig.monitor()
+        try storeSixOrders(rig, monitor, sink)
+
+        // TT says what became of them: no second poll is needed.
+        rig.tt.setOrder("O2", qty: 5, leaves: 5, px: "110.25", status: FakeTT.Status.rejected)
+        rig.tt.setOrder("O5", qty: 5, leaves: 0, px: "110.25", status: FakeTT.Status.filled)
+        let summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.pages == 3 && summary.missedOnce == 0)
+        #expect(sink.submissions.last?.messages == [.order(OrderMessage(action: .reject, orderId: "O2", version: 2))])
+        #expect(try TTOrdersMonitor.decode(cursor: sink.cursor(named: "ttorders")).keys.sorted() == ["O1", "O3", "O4", "O6"])
+    }
+
+    @Test func aFailedPollNeitherCountsAsAMissNorClearsOne() throws {
+        let rig = try rig(pageSize: 2); defer { rig.finish() }
+        let sink = RecordingSink()
+        let monitor = rig.monitor()
+        try storeSixOrders(rig, monitor, sink)
+        rig.tt.removeOrder("O3")
+
+        // Page 2 fails: not a poll that missed O3, so the next complete poll is its first miss.
+        rig.tt.update { $0.orderPageFaults = [(page: 2, fault: .status(500))] }
+        #expect(throws: TTError.self) { _ = try monitor.pollOnce(sink: sink, stopping: StopSignal()) }
+        var summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.missedOnce == 1 && sink.submissions.count == 1)
+
+        // Page 3 fails, then the confirming poll's commit fails: neither forgets the first miss,
+        // so the poll after them cancels O3.
+        rig.tt.update { $0.orderPageFaults = [(page: 3, fault: .malformed)] }
+        #expect(throws: TTError.self) { _ = try monitor.pollOnce(sink: sink, stopping: StopSignal()) }
+        sink.failNextCommits(1)
+        #expect(throws: TTError.self) { _ = try monitor.pollOnce(sink: sink, stopping: StopSignal()) }
+        summary = try monitor.pollOnce(sink: sink, stopping: StopSignal())
+        #expect(summary.ended == 1)
+        #expect(orders(sink).filter { $0.action == .cancel } == [OrderMessage(action: .cancel, orderId: "O3", version: 2)])
     }
 
     @Test func a401OnPage2RefreshesTheTokenOnceAndThePollContinues() throws {

@@ -1,7 +1,8 @@
 """TT sources end to end against a loopback fake TT REST API: the orders monitor drives an order's
 life (new → partial fill → replace → cancel) into the ledger each once, across a SIGKILL; it reads
 the working orders over several pages, and neither a page that fails nor a kill in the middle of a
-paged read loses or repeats a change; the fill poller's fills name their order and its trade
+paged read loses or repeats a change, nor does an order that moves across a page boundary while
+a poll is between pages get cancelled; the fill poller's fills name their order and its trade
 cancel busts a fill; the reconciliation monitor reports a position break injected at TT on
 /healthz, /metrics, the text mode and the page."""
 
@@ -38,6 +39,10 @@ class FakeTT:
         self.requests: list[str] = []
         # Orders paging: `order_page_size` orders a page (None: one page); a key leads to a page.
         self.order_page_size: int | None = None
+        # The order the list is in when not by id (names every order), and a change to it made
+        # once just before the request for a page is answered: TT's live list moving mid-poll.
+        self.order_sequence: list[str] | None = None
+        self.order_sequence_change: tuple[int, list[str]] | None = None
         self.order_page_of_key: dict[str, int] = {}
         self.order_keys: list[str | None] = []   # the nextPageKey of every orders request (None: page 1)
         # Faults served once to the request for that orders page: an HTTP status or "malformed".
@@ -110,7 +115,8 @@ class FakeTT:
 
     def orders_page(self, key: str | None) -> tuple[int, tuple]:
         """(page number, reply) for an orders request; called with the lock held. Keyset paging
-        by orderId; `lastPage` "false" with a `nextPageKey` while orders remain."""
+        by orderId (after the key's place in the list as it is then); `lastPage` "false" with a
+        `nextPageKey` while orders remain."""
         page = 1 if key is None else self.order_page_of_key.get(key, 2)
         self.order_keys.append(key)
         fault = next((f for f in self.order_page_faults if f[0] == page), None)
@@ -120,8 +126,16 @@ class FakeTT:
             if fault[1] == "malformed":
                 return page, ({"lastPage": "true", "orders": "not a list"}, 200)
             return page, ({"status": "Error"}, fault[1])
-        ids = sorted(self.orders)
-        remaining = [i for i in ids if key is None or i > key]
+        if self.order_sequence_change and self.order_sequence_change[0] == page:
+            self.order_sequence = self.order_sequence_change[1]
+            self.order_sequence_change = None
+        ids = [i for i in self.order_sequence if i in self.orders] if self.order_sequence else sorted(self.orders)
+        if key is None:
+            remaining = ids
+        elif key in ids:
+            remaining = ids[ids.index(key) + 1:]
+        else:
+            remaining = [i for i in ids if i > key]
         size = self.order_page_size or max(1, len(remaining))
         listed = remaining[:size]
         body = {"status": "Ok", "lastPage": "true", "orders": [self.orders[i] for i in listed]}
@@ -283,6 +297,26 @@ def test_tt_orders_over_pages_survive_failing_pages_and_a_kill_mid_read(server_f
     assert sorted(events[:5]) == [("new", f"P{n}", 1) for n in range(1, 6)]
     assert sorted(events[5:8]) == [("cancel", "P4", 2), ("new", "P6", 1), ("replace", "P1", 2)]
     assert sorted(events[8:]) == [("cancel", "P2", 2), ("new", "P7", 1)]
+
+
+def test_a_working_order_that_moves_across_a_page_boundary_mid_poll_stays_on_the_ladder(server_factory, fake_tt, tmp_path):
+    fake_tt.order_page_size = 2
+    for n in range(1, 7):
+        fake_tt.order(f"S{n}", qty=n, leaves=n, price=110.25)
+    server = tt_server(server_factory, fake_tt, tmp_path, ["ttorders"])
+    wait_until(lambda: working_order_ids(server) == {f"S{n}" for n in range(1, 7)}, what="six orders over three pages")
+
+    # A poll reads [S1 S2] [S3 S4]; then S5 moves ahead of S4 in TT's list, so page 3 (after S4)
+    # lists only S6 and that poll finds S5 on no page. It must not cancel S5: a cancel would stick
+    # (a later `new` is a duplicate).
+    with fake_tt.lock:
+        fake_tt.order_sequence_change = (3, ["S1", "S2", "S3", "S5", "S4", "S6"])
+    wait_until(lambda: fake_tt.order_sequence_change is None, what="a poll reaching page 3 after the move")
+    # Two more complete polls (counted at the fake: a third has begun) after the one that missed S5.
+    polls = fake_tt.order_polls()
+    wait_until(lambda: fake_tt.order_polls() >= polls + 3, what="two more polls")
+    assert working_order_ids(server) == {f"S{n}" for n in range(1, 7)}
+    assert [(e["action"], e["orderId"]) for e in order_events(server)] == [("new", f"S{n}") for n in range(1, 7)]
 
 
 def test_a_position_break_at_tt_shows_on_healthz_metrics_text_and_the_page(server_factory, fake_tt, tmp_path, request):
