@@ -89,8 +89,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     private let cursorCache = Mutex<[String: String]>([:])
     private var thread: Thread?
     public let statistics = PipelineStatistics()
-    /// Pipeline thread only.
-    let snapshotCache = ReadContext.SnapshotCache()
+    /// Shared by the driver and the snapshot encoding queue.
+    let snapshotCache = SnapshotCache()
 
     /// `publish` runs on the pipeline thread right after each commit, before any reply: it must
     /// only hand the events over (e.g. post them to the loop's mailbox).

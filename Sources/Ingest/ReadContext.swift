@@ -1,3 +1,4 @@
+import Dispatch
 import Bytes
 import JSON
 import Journal
@@ -43,59 +44,41 @@ public struct ReadContext: ~Copyable {
         pipeline.encoder.json(snapshot(filter: filter, resync: resync, monitors: monitors, now: now))
     }
 
-    /// The last snapshot frames built, all at one seq, reused while young: a connect storm, or
-    /// a viewer flooding `subscribe` while producers commit, costs one encode per
-    /// `maxAgeNanos` per filter instead of one per request. A reused frame is a few events old;
-    /// the hub sends those events right behind it (`Hub.deliverSnapshot`), so the client ends
-    /// up exactly where a fresh snapshot would have put it.
-    final class SnapshotCache {
-        struct Key: Hashable {
-            var filter: SubscriptionFilter
-            var format: WireFormat
-            var resync: Bool
-            var monitors: [String]
-        }
-        /// How many events a reused frame may lag: well inside the hub's kept history (1,024).
-        static let maxLagEvents: Int64 = 256
-        static let maxAgeNanos: Int64 = 100_000_000
-        var seq: Int64 = -1
-        var builtAt: Int64 = 0
-        var frames: [Key: SharedBuffer] = [:]
-
-        /// Whether frames built at `seq` may still be handed out at `lastSeq`, `now`.
-        func isUsable(at lastSeq: Int64, now: Int64) -> Bool {
-            seq == lastSeq || (seq >= 0 && lastSeq - seq <= Self.maxLagEvents && now - builtAt <= Self.maxAgeNanos)
-        }
-    }
+    /// Where snapshot frames are encoded: off the pipeline's driver (the event loop under
+    /// `normal`, the ingest thread under `full`), so a viewer asking for snapshots costs the
+    /// writer only the selection of what goes in (a `Snapshot` value: the lines, totals and
+    /// recent fills its filter lets through), not the JSON or text of ~100 KB. One serial
+    /// queue: a burst of different filters cannot take both cores from the writer.
+    static let encodingQueue = DispatchQueue(label: "ladderwire.snapshot-encoding", qos: .userInitiated)
 
     /// The snapshot as one frame in the subscriber's format, and the seq it was taken at (at
-    /// most `SnapshotCache.maxLagEvents` behind `lastSeq`).
+    /// most `SnapshotCache.maxLagEvents` behind `lastSeq`), handed to `then` — at once from the
+    /// cache, else from the encoding queue once the frame is written. Requests for the same
+    /// frame while it is being written wait for that one encoding.
     public func snapshotFrame(filter: SubscriptionFilter, format: WireFormat, resync: Bool, monitors: [MonitorStatus],
-                              now: Int64) -> (seq: Int64, frame: SharedBuffer) {
+                              now: Int64, then: @escaping @Sendable (_ seq: Int64, _ frame: SharedBuffer) -> Void) {
         let cache = pipeline.snapshotCache
         let key = SnapshotCache.Key(filter: filter, format: format, resync: resync,
                                     monitors: monitors.map { "\($0.name)|\($0.state.rawValue)|\($0.lastError ?? "")" })
         let clock = Monotonic.now().nanoseconds
-        if cache.isUsable(at: lastSeq, now: clock) {
-            if let frame = cache.frames[key] { return (cache.seq, frame) }
-            // A new filter: built at `lastSeq`, so it cannot join frames of an older seq.
-            if cache.seq != lastSeq { cache.frames.removeAll(keepingCapacity: true) }
-        } else {
-            cache.frames.removeAll(keepingCapacity: true)
+        let seq = lastSeq
+        switch cache.lookup(key, lastSeq: seq, now: clock, waiter: then) {
+        case .ready(let readySeq, let frame):
+            then(readySeq, frame)
+        case .joined:
+            return
+        case .encode:
+            let snapshot = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
+            let encoder = pipeline.encoder
+            Self.encodingQueue.async {
+                let frame: SharedBuffer
+                switch format {
+                case .json: frame = Frames.text(bytes: encoder.json(snapshot))
+                case .text: frame = Frames.text(TextRenderer(encoder: encoder).lines(snapshot))
+                }
+                for waiter in cache.finish(key, seq: seq, takenAt: clock, frame: frame) { waiter(seq, frame) }
+            }
         }
-        if cache.frames.isEmpty {
-            cache.seq = lastSeq
-            cache.builtAt = clock
-        }
-        let snapshot = snapshot(filter: filter, resync: resync, monitors: monitors, now: now)
-        let frame: SharedBuffer
-        switch format {
-        case .json: frame = Frames.text(bytes: pipeline.encoder.json(snapshot))
-        case .text: frame = Frames.text(TextRenderer(encoder: pipeline.encoder).lines(snapshot))
-        }
-        if cache.frames.count >= 64 { cache.frames.removeAll(keepingCapacity: true) }
-        cache.frames[key] = frame
-        return (lastSeq, frame)
     }
 
     // MARK: Resume

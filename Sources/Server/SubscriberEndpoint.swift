@@ -67,21 +67,29 @@ final class SubscriberEndpoint: WebSocketEndpoint {
 
     // MARK: Snapshot and resume (built where the source orders reads with publishes, delivered in seq order)
 
+    /// Counts snapshot and resume requests: only the answer to the latest may reach the hub.
+    /// Snapshots are written off the writer and a cached one can overtake one still being
+    /// written, so a `subscribe` followed quickly by another must not end with the first
+    /// filter's snapshot delivered last.
+    private var snapshotRequest = 0
+
     private func requestSnapshot(resync: Bool) {
         guard let subscriber else { return }
         context.hub.awaitSnapshot(subscriber)
-        let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
+        snapshotRequest += 1
+        let id = subscriber.id, filter = subscriber.filter, format = subscriber.format, request = snapshotRequest
         let board = context.statusBoard
         let target = LoopBound(self, on: context.loop)
         let queued = context.source.snapshotFrame(filter: filter, format: format, resync: resync, monitors: { board.all }) { answer in
-            target.post { $0.deliver(answer, to: id, resync: resync) }
+            target.post { $0.deliver(answer, to: id, resync: resync, request: request) }
         }
         if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }
     }
 
     /// A snapshot to the hub, or the close that says why there is none. A snapshot older than
     /// the hub's kept history (a reused frame that waited too long) is asked for again.
-    private func deliver(_ answer: SnapshotAnswer, to id: UInt64, resync: Bool) {
+    private func deliver(_ answer: SnapshotAnswer, to id: UInt64, resync: Bool, request: Int) {
+        guard request == snapshotRequest else { return }   // superseded by a later request
         switch answer {
         case .frame(let seq, let frame):
             if !context.hub.deliverSnapshot(to: id, seq: seq, frame: frame), subscriber?.id == id { requestSnapshot(resync: resync) }
@@ -93,7 +101,8 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     private func requestResume(since: Int64, epoch: String?, continuing: Bool = false) {
         guard let subscriber else { return }
         context.hub.awaitSnapshot(subscriber)
-        let id = subscriber.id, filter = subscriber.filter, format = subscriber.format
+        snapshotRequest += 1
+        let id = subscriber.id, filter = subscriber.filter, format = subscriber.format, request = snapshotRequest
         let board = context.statusBoard
         let target = LoopBound((endpoint: self, hub: context.hub), on: context.loop)
         // Chunks of half the outbound cap: a long replay never trips the slow-consumer close.
@@ -103,11 +112,12 @@ final class SubscriberEndpoint: WebSocketEndpoint {
             switch answer {
             case .replay(let frames, let upTo, let complete):
                 target.post {
+                    guard request == $0.endpoint.snapshotRequest else { return }   // superseded
                     $0.hub.deliverResume(to: id, frames: frames, upTo: upTo, complete: complete)
                     if !complete { $0.endpoint.continueResumeWhenDrained() }
                 }
             case .resync(let snapshot):
-                target.post { $0.endpoint.deliver(snapshot, to: id, resync: true) }
+                target.post { $0.endpoint.deliver(snapshot, to: id, resync: true, request: request) }
             }
         }
         if !queued { session?.close(ServerContext.busyClose, reason: "server busy, reconnect shortly") }

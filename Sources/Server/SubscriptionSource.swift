@@ -58,16 +58,19 @@ final class PipelineSource: SubscriptionSource {
     func snapshotFrame(filter: SubscriptionFilter, format: WireFormat, resync: Bool, monitors: @escaping @Sendable () -> [MonitorStatus],
                        then: @escaping @Sendable (SnapshotAnswer) -> Void) -> Bool {
         pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in
-            then(Self.frame(read, filter: filter, format: format, resync: resync, monitors: monitors))
+            Self.frame(read, filter: filter, format: format, resync: resync, monitors: monitors, then: then)
         }
     }
 
+    /// `then` runs on the driver (a cached frame) or on the snapshot encoding queue: either
+    /// way the caller posts the answer to the loop, where the hub orders it with the deltas.
     private static func frame(_ read: borrowing ReadContext, filter: SubscriptionFilter, format: WireFormat, resync: Bool,
-                              monitors: () -> [MonitorStatus]) -> SnapshotAnswer {
+                              monitors: () -> [MonitorStatus], then: @escaping @Sendable (SnapshotAnswer) -> Void) {
         // The reason is on /healthz; a close reason must stay within 123 bytes.
-        if read.writesStopped != nil { return .refused("storage failed: writes stopped") }
-        let taken = read.snapshotFrame(filter: filter, format: format, resync: resync, monitors: monitors(), now: wallClockNanos())
-        return .frame(seq: taken.seq, frame: taken.frame)
+        if read.writesStopped != nil { return then(.refused("storage failed: writes stopped")) }
+        read.snapshotFrame(filter: filter, format: format, resync: resync, monitors: monitors(), now: wallClockNanos()) { seq, frame in
+            then(.frame(seq: seq, frame: frame))
+        }
     }
 
     @discardableResult
@@ -78,7 +81,7 @@ final class PipelineSource: SubscriptionSource {
             case .replay(let frames, let upTo, let complete):
                 then(.replay(frames: frames, upTo: upTo, complete: complete))
             case .resync:
-                then(.resync(Self.frame(read, filter: filter, format: format, resync: true, monitors: monitors)))
+                Self.frame(read, filter: filter, format: format, resync: true, monitors: monitors) { then(.resync($0)) }
             }
         }
     }

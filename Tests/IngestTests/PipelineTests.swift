@@ -319,11 +319,56 @@ struct MessageGenerator {
 /// Snapshot frames are reused for a few commits and a short while, so a connect storm or a
 /// client flooding `subscribe` while producers commit costs one encode, not one per request.
 @Suite struct SnapshotReuseTests {
-    static func frame(_ harness: PipelineHarness, format: WireFormat = .json) -> (seq: Int64, bytes: [UInt8]) {
-        harness.read { context in
-            let taken = context.snapshotFrame(filter: SubscriptionFilter(), format: format, resync: false, monitors: [], now: 0)
-            return (taken.seq, Array(taken.frame.bytes))
+    static func frame(_ harness: PipelineHarness, format: WireFormat = .json,
+                      filter: SubscriptionFilter = SubscriptionFilter()) -> (seq: Int64, bytes: [UInt8], thread: String) {
+        let done = DispatchSemaphore(value: 0)
+        let result = Mutex<(seq: Int64, bytes: [UInt8], thread: String)>((0, [], ""))
+        harness.pipeline.read { context in
+            context.snapshotFrame(filter: filter, format: format, resync: false, monitors: [], now: 0) { seq, frame in
+                let thread = Self.threadIdentity()
+                result.withLock { $0 = (seq, Array(frame.bytes), thread) }
+                done.signal()
+            }
         }
+        done.wait()
+        return result.withLock { $0 }
+    }
+
+    static func threadIdentity() -> String { "\(pthread_self())" }
+
+    @Test func aFrameIsWrittenOffTheWriterAndRequestsForItWhileItIsWrittenShareIt() throws {
+        let harness = try PipelineHarness()
+        defer { harness.close() }
+        _ = harness.submit(json: [#"{"type":"fill","execId":"W0","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#])
+        let writer = harness.read { _ in Self.threadIdentity() }
+        let miss = Self.frame(harness, filter: SubscriptionFilter(accounts: ["ACC1"]))
+        #expect(miss.seq == 1 && miss.thread != writer, "written on the encoding queue, not the writer")
+        let hit = Self.frame(harness, filter: SubscriptionFilter(accounts: ["ACC1"]))
+        #expect(hit.bytes == miss.bytes && hit.thread == writer, "a cached frame is handed over by the writer at once")
+
+        // Ten requests for a new filter in one drain: one encoding, ten answers, the same bytes.
+        let answers = Mutex<[[UInt8]]>([])
+        let done = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        ReadContext.encodingQueue.async { started.signal(); release.wait() }   // holds the queue
+        started.wait()
+        let before = harness.pipeline.snapshotCache.encodings.load(ordering: .relaxed)
+        harness.pipeline.read { context in
+            for _ in 0..<10 {
+                context.snapshotFrame(filter: SubscriptionFilter(accounts: ["ACC2"]), format: .json, resync: false, monitors: [], now: 0) { _, frame in
+                    answers.withLock { $0.append(Array(frame.bytes)) }
+                    done.signal()
+                }
+            }
+        }
+        let queued = DispatchSemaphore(value: 0)
+        harness.pipeline.read { _ in queued.signal() }   // after the ten requests were made
+        queued.wait()
+        release.signal()
+        for _ in 0..<10 { done.wait() }
+        let all = answers.withLock { $0 }
+        #expect(all.count == 10 && all.allSatisfy { $0 == all[0] })
+        #expect(harness.pipeline.snapshotCache.encodings.load(ordering: .relaxed) == before + 1, "the ten joined one encoding")
     }
 
     @Test func aYoungFrameIsReusedAtItsOwnSeqAndReplacedWhenTooOldOrTooFarBehind() throws {
@@ -336,14 +381,14 @@ struct MessageGenerator {
         let reused = Self.frame(harness)
         #expect(reused.seq == 1 && reused.bytes == first.bytes, "one commit later, within the age: the same frame at its own seq")
 
-        usleep(UInt32(ReadContext.SnapshotCache.maxAgeNanos / 1000) + 20_000)
+        usleep(UInt32(SnapshotCache.maxAgeNanos / 1000) + 20_000)
         #expect(Self.frame(harness).seq == 2, "past the age: rebuilt")
 
         // Another format is built fresh, at the current seq (frames of one cache share one seq).
         _ = harness.submit(json: [#"{"type":"fill","execId":"R2","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#])
         #expect(Self.frame(harness, format: .text).seq == 3)
 
-        let burst = (0..<Int(ReadContext.SnapshotCache.maxLagEvents) + 1).map {
+        let burst = (0..<Int(SnapshotCache.maxLagEvents) + 1).map {
             #"{"type":"fill","execId":"L\#($0)","account":"ACC1","instrument":"ZNZ6","side":"buy","qty":1,"price":"110-16"}"#
         }
         _ = harness.submit(json: burst)

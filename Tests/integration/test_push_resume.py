@@ -298,6 +298,33 @@ def test_subscribe_message_gets_a_fresh_snapshot_honouring_the_new_filter(server
     recorder.stop()
 
 
+def test_two_quick_subscribes_end_with_the_second_filter_and_no_duplicates(server_factory):
+    """A cached snapshot (the unfiltered one every connect gets) can be ready before one still
+    being written off the writer (a new filter): the answer to the earlier `subscribe` must not
+    land after the later one, or the client would end on the wrong filter and get events twice."""
+    server = server_factory()
+    post_day(server, 0, 15)
+    trickle = Trickle(server, 200)
+    try:
+        for round_ in range(5):
+            recorder = Recorder(ws_open(server, "/ws"), f"quick {round_}")
+            first = recorder.wait_for(lambda m: m["type"] == "snapshot", what="snapshot")
+            recorder.ws.send(json.dumps({"type": "subscribe", "accounts": ["ACC2"]}))
+            recorder.ws.send(json.dumps({"type": "subscribe", "accounts": None}))
+            wait_for_seq(server, first["seq"] + 20)
+            final, _ = current_seq(server)
+            recorder.sync_to(final)
+            data = recorder.data()
+            snapshots = [m for m in data if m["type"] == "snapshot"]
+            assert snapshots[-1]["filter"]["accounts"] is None, [s["filter"] for s in snapshots]
+            last_snapshot = max(i for i, m in enumerate(data) if m["type"] == "snapshot")
+            after = data[last_snapshot:]
+            check_stream(after, gapless=True, name=f"after the second subscribe, round {round_}")
+            recorder.stop()
+    finally:
+        trickle.stop()
+
+
 def test_bad_client_messages_get_an_error_and_the_connection_stays_open(server_factory):
     server = server_factory()
     with ws_connect(server, "/ws") as ws:
