@@ -55,14 +55,18 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         } else {
             requestSnapshot(resync: false)
         }
-        // After the snapshot request: the mailbox delivers it first, so the snapshot stays the
-        // first message and the complaint about the query follows it.
-        if let filterError {
-            let target = LoopBound((endpoint: self, session: session), on: context.loop)
-            context.source.afterReads {
-                target.post { $0.endpoint.sendError($0.session, code: "bad_filter", message: filterError) }
-            }
-        }
+        // The complaint about the query follows the snapshot (or the resume's first chunk), which
+        // stays the first message: sent when that lands (`sendQueryComplaint`).
+        queryComplaint = filterError
+    }
+
+    /// A complaint about the connect query, waiting for the first snapshot or resume chunk.
+    private var queryComplaint: String?
+
+    private func sendQueryComplaint() {
+        guard let complaint = queryComplaint, let session else { return }
+        queryComplaint = nil
+        sendError(session, code: "bad_filter", message: complaint)
     }
 
     // MARK: Snapshot and resume (built where the source orders reads with publishes, delivered in seq order)
@@ -92,7 +96,11 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         guard request == snapshotRequest else { return }   // superseded by a later request
         switch answer {
         case .frame(let seq, let frame):
-            if !context.hub.deliverSnapshot(to: id, seq: seq, frame: frame), subscriber?.id == id { requestSnapshot(resync: resync) }
+            if context.hub.deliverSnapshot(to: id, seq: seq, frame: frame) {
+                sendQueryComplaint()
+            } else if subscriber?.id == id {
+                requestSnapshot(resync: resync)
+            }
         case .refused(let reason):
             session?.close(.internalError, reason: String(reason.prefix(120)))
         }
@@ -114,6 +122,7 @@ final class SubscriberEndpoint: WebSocketEndpoint {
                 target.post {
                     guard request == $0.endpoint.snapshotRequest else { return }   // superseded
                     $0.hub.deliverResume(to: id, frames: frames, upTo: upTo, complete: complete)
+                    $0.endpoint.sendQueryComplaint()
                     if !complete { $0.endpoint.continueResumeWhenDrained() }
                 }
             case .resync(let snapshot):

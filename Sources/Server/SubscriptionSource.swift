@@ -28,9 +28,6 @@ protocol SubscriptionSource: AnyObject {
     /// The snapshot's content for the text commands (`positions`, `pnl`, `fills`).
     @discardableResult
     func snapshotContent(filter: SubscriptionFilter, then: @escaping @Sendable (Snapshot?) -> Void) -> Bool
-    /// Runs `then` after every read asked before it.
-    @discardableResult
-    func afterReads(_ then: @escaping @Sendable () -> Void) -> Bool
 }
 
 struct SnapshotRefusal: Error, Sendable { var reason: String }
@@ -101,10 +98,5 @@ final class PipelineSource: SubscriptionSource {
     @discardableResult
     func snapshotContent(filter: SubscriptionFilter, then: @escaping @Sendable (Snapshot?) -> Void) -> Bool {
         pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { read in then(read.snapshot(filter: filter)) }
-    }
-
-    @discardableResult
-    func afterReads(_ then: @escaping @Sendable () -> Void) -> Bool {
-        pipeline.read(ifQueueBelow: ServerContext.maxQueuedReads) { _ in then() }
     }
 }

@@ -348,9 +348,4 @@ final class EdgeSource: SubscriptionSource {
         then(node.state.loaded ? node.state.snapshot(filter: filter, resync: false, monitors: []) : nil)
         return true
     }
-
-    func afterReads(_ then: @escaping @Sendable () -> Void) -> Bool {
-        then()
-        return true
-    }
 }
