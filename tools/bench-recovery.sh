@@ -82,7 +82,7 @@ for round_number in range(1, runs + 1):
     print(f"run {round_number}: SIGKILL → 'listening on' {listening:.3f} s, → first /ws snapshot {snapshot:.3f} s")
     print(f"  server: {recovered.strip()}")
     for line in lines:
-        if "recovery" in line and line.strip() != recovered.strip():
+        if line.startswith("recovery"):
             print(f"  server: {line.strip()}")
     try:
         report = json.loads(connect_report)
