@@ -89,6 +89,9 @@ struct PopulateFeed {
     private let accounts: [String]
     private var random: SeededRandom
     private var walk: [Int64]
+    /// Each instrument's price at the start of the walk: near the sample feed's (tools/feeds), so
+    /// that the latency bench's fills fall inside the band around populate's marks.
+    private let base: [Int64]
     private var fills = 0
     private var marked = false
 
@@ -98,6 +101,14 @@ struct PopulateFeed {
         accounts = (1...count).map { "ACC\($0)" }
         random = SeededRandom(seed: seed)
         walk = Array(repeating: 0, count: instruments.count)
+        let samplePrices = ["ZTZ6": "102-29.75", "ZFZ6": "107-15.75", "ZNZ6": "110-17+", "TNZ6": "113-08",
+                            "ZBZ6": "115-19", "UBZ6": "120-16", "ESZ6": "6012.75"]
+        base = instruments.map { instrument in
+            guard let text = samplePrices[instrument.symbol], let price = try? instrument.parsePrice(text) else {
+                return benchBase(instrument)
+            }
+            return price.units
+        }
     }
 
     /// About `count` fills (plus the marks due among them).
@@ -125,7 +136,7 @@ struct PopulateFeed {
 
     private func price(_ index: Int) -> Price {
         let instrument = instruments[index]
-        return Price(units: benchBase(instrument) + walk[index] * instrument.tick.units)
+        return Price(units: base[index] + walk[index] * instrument.tick.units)
     }
 
     private func mark(_ index: Int) -> ProducerMessage {
