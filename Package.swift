@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(name: "ladderwire", dependencies: ["Server"], swiftSettings: strict),
         .executableTarget(name: "ladderwire-bench",
                           dependencies: ["Ledger", "ConfigFiles", "Journal", "Wire", "JSON", "Bytes", "HTTPCore", "WebSocketCore",
-                                         "CSystem"],
+                                         "CSystem", "Ingest"],
                           path: "tools/bench", exclude: ["floor-relay.c"], swiftSettings: strict),
 
         // A SQLite VFS that fails chosen writes, syncs, reads and locks (storage-fault tests).

@@ -11,7 +11,17 @@ extension IngestPipeline {
         var replies: [(results: [SubmitResult], completion: @Sendable ([SubmitResult]) -> Void)] = []
         var newExecIds: [String: Int64] = [:]
         var newOrderVersions: [OrderVersion: Int64] = [:]
-        var checkpoint: (seq: Seq, state: [UInt8])?
-        var isEmpty: Bool { events.isEmpty && audit.isEmpty && cursors.isEmpty && replies.isEmpty && checkpoint == nil }
+        /// Usually one piece of the checkpoint being stored (all the rest on a clean stop).
+        var checkpointPieces: [CheckpointPiece] = []
+        /// Commit even with nothing else to store, so that superseded checkpoint pieces go
+        /// (one per commit) while the writer is idle.
+        var cleansCheckpoints = false
+        var isEmpty: Bool {
+            events.isEmpty && audit.isEmpty && cursors.isEmpty && replies.isEmpty && checkpointPieces.isEmpty && !cleansCheckpoints
+        }
+        /// Something to write (else only replies to send).
+        var needsTransaction: Bool {
+            !events.isEmpty || !audit.isEmpty || !cursors.isEmpty || !checkpointPieces.isEmpty || cleansCheckpoints
+        }
     }
 }

@@ -35,6 +35,9 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         public var checkpointEvery = 10_000
         /// Also checkpoint when this many seconds passed since the last one with events in between.
         public var checkpointSeconds: Double = 60
+        /// A checkpoint is stored a piece of at most this many bytes per commit, so that no
+        /// commit writes (or, when it is superseded, frees) the whole ledger at once.
+        public var checkpointPieceBytes = 1 << 20
         public var snapshotFills = 200
         public var maxResumeEvents = 200_000
         /// Gets start-up recovery's progress lines when it takes more than a second.
@@ -98,7 +101,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                 publish: @escaping @Sendable ([CommittedEvent]) -> Void) throws(RecoveryError) {
         self.journal = journal
         self.options = options
-        self.checkpoints = LedgerCheckpointer(every: options.checkpointEvery, seconds: options.checkpointSeconds)
+        self.checkpoints = LedgerCheckpointer(every: options.checkpointEvery, seconds: options.checkpointSeconds,
+                                              pieceBytes: options.checkpointPieceBytes)
         self.publish = publish
         self.encoder = MessageEncoder(catalog: catalog)
         self.translation = MessageTranslation(catalog: catalog)
@@ -238,15 +242,26 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         process(takeQueued())
     }
 
-    /// Starts a ledger checkpoint when one is due and stores one whose encoding has finished.
-    /// The dedicated thread calls it after a second without work; an external driver about once
-    /// a second (a timer on the loop), on its thread.
+    /// Starts a ledger checkpoint when one is due, stores the next piece of one whose encoding
+    /// has finished, and removes a piece of a superseded one. The dedicated thread calls it after
+    /// a second without work; an external driver about once a second (a timer on the loop), on
+    /// its thread.
     public func idleTick() {
         guard !stopped.load(ordering: .relaxed) else { return }
         if writesStopped == nil { checkpoints.startIfDue(ledger: ledger, seq: journal.lastSeq) }
         var idle = Batch()
-        idle.checkpoint = checkpoints.takeEncoded()
+        addCheckpointWork(to: &idle)
         commit(&idle)
+    }
+
+    /// The checkpoint work a commit carries along: the next piece to store, and the removal of
+    /// a superseded piece (the journal does that in any commit; this makes sure there is one).
+    /// None after a failed commit until one succeeds: on a full disk the extra bytes would make
+    /// commits of events fail, and each failure costs a rebuild of the ledger.
+    private func addCheckpointWork(to batch: inout Batch) {
+        guard mayStoreCheckpoints else { return }
+        if batch.checkpointPieces.isEmpty { batch.checkpointPieces = checkpoints.nextPiece() }
+        batch.cleansCheckpoints = journal.checkpointCleanupPending
     }
 
     private func takeQueued() -> [Work] {
@@ -277,14 +292,14 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             case .stop(let done):
                 // A checkpoint being encoded is waited for and stored: a clean stop leaves a
                 // checkpoint as recent as the work allowed.
-                batch.checkpoint = checkpoints.finishInFlight() ?? batch.checkpoint
+                if mayStoreCheckpoints { batch.checkpointPieces = checkpoints.finishInFlight() }
                 commit(&batch)
                 stopped.store(true, ordering: .releasing)
                 done()
                 return
             }
         }
-        if batch.checkpoint == nil { batch.checkpoint = checkpoints.takeEncoded() }
+        addCheckpointWork(to: &batch)
         commit(&batch)
     }
 
@@ -311,19 +326,20 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
     private func commit(_ batch: inout Batch) {
         guard !batch.isEmpty else { return }
         defer { batch = Batch() }
-        guard !batch.events.isEmpty || !batch.audit.isEmpty || !batch.cursors.isEmpty || batch.checkpoint != nil else {
+        guard batch.needsTransaction else {
             answer(batch.replies)
             return
         }
         let started = Monotonic.now()
         do {
-            _ = try journal.append(batch.events, audit: batch.audit, cursors: batch.cursors, checkpoint: batch.checkpoint)
+            _ = try journal.append(batch.events, audit: batch.audit, cursors: batch.cursors, checkpointPieces: batch.checkpointPieces)
         } catch {
             commitFailed(batch, error: error)
             return
         }
         statistics.recordCommit(nanoseconds: Monotonic.now().nanoseconds - started.nanoseconds, events: batch.events.count)
         if case .failing = statistics.storage.withLock({ $0 }) { statistics.storage.withLock { $0 = .ok } }
+        checkpoints.stored(batch.checkpointPieces)
         checkpoints.committed(batch.events.count, ledger: ledger, seq: journal.lastSeq)
         for (execId, seq) in batch.newExecIds { execIndex[execId] = seq }
         for (key, seq) in batch.newOrderVersions { orderIndex[key] = seq }
@@ -371,6 +387,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
             reply.completion(reply.results.map { _ in failure })
         }
     }
+
+    private var mayStoreCheckpoints: Bool { writesStopped == nil && statistics.storage.withLock({ $0 }) == .ok }
 
     /// Set once a failed commit could not be undone; every later write is refused with it.
     private(set) var writesStopped: String?

@@ -1,6 +1,8 @@
 import Bytes
+import Foundation
 import Journal
 import Ledger
+import Synchronization
 
 public struct RecoveryError: Error, CustomStringConvertible, Sendable {
     public var description: String
@@ -15,18 +17,109 @@ enum Recovery {
         var replayed: Int
     }
 
+    /// A recovery that takes longer than this reports where its time went (`progress`).
+    static let breakdownAfterSeconds = 0.25
+
     static func recover(journal: any EventStore, catalog: InstrumentCatalog, config: LedgerConfig,
                         progress: (@Sendable (String) -> Void)? = nil) throws(RecoveryError) -> Result {
-        let replay = try LedgerReplay.replay(journal: journal, catalog: catalog, config: config, progress: progress)
-        let execIndex: [String: Int64]
-        do { execIndex = try journal.allExecIds() } catch {
+        let started = Monotonic.now()
+        // The dedupe indexes (a million execIds at a million fills) are read on another thread,
+        // from a connection of its own, while this one restores the checkpoint and replays: the
+        // two take about as long, and the machine has two cores.
+        let indexes = DedupeIndexReading(journal: journal)
+        let replay: LedgerReplay.Outcome
+        do { replay = try LedgerReplay.replay(journal: journal, catalog: catalog, config: config, progress: progress) } catch {
+            _ = try? indexes.finish()
+            throw error
+        }
+        let ledgerDone = Monotonic.now()
+        let read = try indexes.finish()
+        let total = Monotonic.now().seconds(since: started)
+        if let progress, total >= breakdownAfterSeconds {
+            progress(String(format: "recovery: %.3f s: checkpoint read %.3f s + restored %.3f s + %d events replayed %.3f s"
+                            + " (ledger ready after %.3f s), alongside: %d execIds %.3f s + %d order versions %.3f s%@",
+                            total, replay.checkpointReadSeconds, replay.restoreSeconds, replay.replayed, replay.replaySeconds,
+                            ledgerDone.seconds(since: started), read.execIndex.count, read.execIdSeconds,
+                            read.orderIndex.count, read.orderVersionSeconds, read.onOwnThread ? "" : " (same thread)"))
+        }
+        return Result(ledger: replay.ledger, execIndex: read.execIndex, orderIndex: read.orderIndex, replayed: replay.replayed)
+    }
+}
+
+/// Reads the execId and order-version indexes, on a thread of its own with its own read-only
+/// connection when the store is a `Journal` (else, as for the tests' fault-injecting store, on
+/// the caller's thread and connection when `finish()` is called).
+private final class DedupeIndexReading: @unchecked Sendable {
+    // Safety: `journal` is only used by `finish()` on the caller's thread when there is no
+    // reading thread; the thread's result is behind a mutex and published by the semaphore.
+    struct Read: Sendable {
+        var execIndex: [String: Int64] = [:]
+        var orderIndex: [OrderVersion: Int64] = [:]
+        var execIdSeconds = 0.0
+        var orderVersionSeconds = 0.0
+        var onOwnThread = false
+    }
+
+    private let journal: any EventStore
+    private let result = Mutex<Result<Read, RecoveryError>?>(nil)
+    private let done = DispatchSemaphore(value: 0)
+    private let threaded: Bool
+
+    init(journal: any EventStore) {
+        self.journal = journal
+        guard let writer = journal as? Journal else {
+            threaded = false
+            return
+        }
+        threaded = true
+        var options = writer.options
+        options.readOnly = true
+        let thread = Thread { [self, options] in
+            let outcome: Result<Read, RecoveryError>
+            do throws(RecoveryError) {
+                let reader: Journal
+                do throws(JournalError) { reader = try Journal(options) } catch {
+                    throw RecoveryError(description: "cannot open the journal to read its indexes: \(error.message)")
+                }
+                defer { reader.close() }
+                var read = try Self.read(reader)
+                read.onOwnThread = true
+                outcome = .success(read)
+            } catch {
+                outcome = .failure(error)
+            }
+            result.withLock { $0 = outcome }
+            done.signal()
+        }
+        thread.name = "recovery-indexes"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// The indexes (waiting for the reading thread).
+    func finish() throws(RecoveryError) -> Read {
+        guard threaded else { return try Self.read(journal) }
+        done.wait()
+        done.signal()
+        switch result.withLock({ $0 })! {
+        case .success(let read): return read
+        case .failure(let error): throw error
+        }
+    }
+
+    private static func read(_ store: any EventStore) throws(RecoveryError) -> Read {
+        var read = Read()
+        var started = Monotonic.now()
+        do { read.execIndex = try store.allExecIds() } catch {
             throw RecoveryError(description: "cannot read the fill index: \(error.message)")
         }
-        let orderIndex: [OrderVersion: Int64]
-        do { orderIndex = try journal.allOrderVersions() } catch {
+        read.execIdSeconds = Monotonic.now().seconds(since: started)
+        started = Monotonic.now()
+        do { read.orderIndex = try store.allOrderVersions() } catch {
             throw RecoveryError(description: "cannot read the order index: \(error.message)")
         }
-        return Result(ledger: replay.ledger, execIndex: execIndex, orderIndex: orderIndex, replayed: replay.replayed)
+        read.orderVersionSeconds = Monotonic.now().seconds(since: started)
+        return read
     }
 }
 
@@ -42,6 +135,10 @@ public enum LedgerReplay {
         public var checkpointSeq: Int64?
         /// The seq of the last event applied (or of the checkpoint).
         public var lastSeq: Int64
+        /// Where the time went: reading the checkpoint, restoring the ledger from it, replaying.
+        public var checkpointReadSeconds = 0.0
+        public var restoreSeconds = 0.0
+        public var replaySeconds = 0.0
     }
 
     /// - Parameters:
@@ -57,11 +154,16 @@ public enum LedgerReplay {
         var ledger = Ledger(catalog: catalog, config: config)
         var after: Int64 = 0
         var checkpointSeq: Int64?
+        var phaseStarted = Monotonic.now()
+        var checkpointReadSeconds = 0.0, restoreSeconds = 0.0
         do {
-            if useCheckpoint, let checkpoint = try journal.latestCheckpoint(), committedBefore == nil {
+            if useCheckpoint, committedBefore == nil, let checkpoint = try journal.latestCheckpoint() {
+                checkpointReadSeconds = Monotonic.now().seconds(since: phaseStarted)
+                phaseStarted = Monotonic.now()
                 checkpointSeq = checkpoint.seq
                 ledger = try Ledger.restore(from: checkpoint.state, catalog: catalog, config: config)
                 after = checkpoint.seq
+                restoreSeconds = Monotonic.now().seconds(since: phaseStarted)
             }
         } catch {
             throw RecoveryError(description: "cannot restore the ledger checkpoint: \(error)")
@@ -69,6 +171,7 @@ public enum LedgerReplay {
         let lastSeq = lastSeqHint ?? (journal as? Journal)?.lastSeq
         let meter = progress.map { ProgressMeter(label, unit: "events", total: lastSeq.map { Int(max(0, $0 - after)) }, write: $0) }
         var replayed = 0
+        phaseStarted = Monotonic.now()
         replay: while true {
             let records: [EventRecord]
             do { records = try journal.events(after: after, limit: 50_000) } catch {
@@ -91,6 +194,8 @@ public enum LedgerReplay {
             meter?.update(replayed)
         }
         meter?.finish(replayed)
-        return Outcome(ledger: ledger, replayed: replayed, checkpointSeq: checkpointSeq, lastSeq: after)
+        return Outcome(ledger: ledger, replayed: replayed, checkpointSeq: checkpointSeq, lastSeq: after,
+                       checkpointReadSeconds: checkpointReadSeconds, restoreSeconds: restoreSeconds,
+                       replaySeconds: Monotonic.now().seconds(since: phaseStarted))
     }
 }

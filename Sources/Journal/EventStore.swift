@@ -10,11 +10,15 @@ public protocol EventStore: AnyObject {
     /// The seq of the last committed event (0 for an empty store).
     var lastSeq: Seq { get }
 
-    /// Commits events (seqs lastSeq+1, …), audit entries, cursors and an optional ledger
-    /// checkpoint in ONE transaction, or nothing at all: on error `lastSeq` is unchanged.
+    /// Commits events (seqs lastSeq+1, …), audit entries, cursors and the given pieces of a ledger
+    /// checkpoint in ONE transaction, or nothing at all: on error `lastSeq` is unchanged. The
+    /// transaction also removes one piece of a superseded checkpoint when any is left.
     @discardableResult
     func append(_ events: [NewEvent], audit: [AuditEntry], cursors: [SourceCursor],
-                checkpoint: (seq: Seq, state: [UInt8])?) throws(JournalError) -> [Seq]
+                checkpointPieces: [CheckpointPiece]) throws(JournalError) -> [Seq]
+    /// Pieces of superseded (or never completed) checkpoints are left to remove: the writer should
+    /// commit now and then even without events, so that they go, a piece per commit.
+    var checkpointCleanupPending: Bool { get }
     /// Events after `seq` in seq order, at most `limit`.
     func events(after seq: Seq, limit: Int) throws(JournalError) -> [EventRecord]
     /// The newest ledger checkpoint, if any.

@@ -18,6 +18,12 @@ public final class Journal: EventStore {
     /// The seq of the last committed event (0 for an empty journal).
     public private(set) var lastSeq: Seq
     public let schemaVersion: Int
+    /// See `EventStore.checkpointCleanupPending`. True after opening, so that the first commits
+    /// look for pieces a crash or an older run left behind.
+    public private(set) var checkpointCleanupPending = true
+    /// The seq of the checkpoint whose pieces are being stored (its first pieces are committed,
+    /// its last is not): its pieces are not superseded, only unfinished.
+    private var checkpointBeingStored: Seq?
 
     private var connection: SQLiteConnection?
 
@@ -49,16 +55,35 @@ public final class Journal: EventStore {
 
     // MARK: Writing
 
+    /// Pieces of a checkpoint stored by one commit of `append(_:audit:cursors:checkpoint:)`.
+    public static let wholeCheckpointPieceBytes = 1 << 20
+
     /// Commits `events` (seqs lastSeq+1, lastSeq+2, …) with their fill columns and status updates, marks
     /// and SOD rows, the audit entries, the cursors (stamped with the batch's last seq) and an
-    /// optional checkpoint in ONE transaction. Returns the assigned seqs in order. On any error
-    /// nothing is stored, `lastSeq` is unchanged, and the error is thrown.
+    /// optional whole checkpoint (all its pieces: tools and tests; the writer stores a piece per
+    /// commit) in ONE transaction. Returns the assigned seqs in order. On any error nothing is
+    /// stored, `lastSeq` is unchanged, and the error is thrown.
     @discardableResult
     public func append(_ events: [NewEvent], audit: [AuditEntry] = [], cursors: [SourceCursor] = [],
                        checkpoint: (seq: Seq, state: [UInt8])? = nil) throws(JournalError) -> [Seq] {
+        let pieces = checkpoint.map {
+            CheckpointPiece.split(seq: $0.seq, state: $0.state, pieceBytes: Journal.wholeCheckpointPieceBytes)
+        }
+        return try append(events, audit: audit, cursors: cursors, checkpointPieces: pieces ?? [])
+    }
+
+    /// Like `append(_:audit:cursors:checkpoint:)`, with the pieces of a checkpoint (in order; a
+    /// checkpoint's pieces across commits too). The commit that stores a checkpoint's last piece
+    /// makes it the latest and supersedes the ones beyond `checkpointsKept`; the superseded
+    /// pieces are then deleted one per commit, so no commit frees much more than a piece.
+    @discardableResult
+    public func append(_ events: [NewEvent], audit: [AuditEntry], cursors: [SourceCursor],
+                       checkpointPieces: [CheckpointPiece]) throws(JournalError) -> [Seq] {
         let db = try writableConnection()
         let base = lastSeq
         let committedAt = wallClockNanos()
+        var beingStored = checkpointBeingStored
+        var cleanupPending = checkpointCleanupPending
         let seqs: [Seq] = try guarded("append to journal") {
             try db.transaction {
                 let stored = try Journal.maxSeq(db)
@@ -79,14 +104,20 @@ public final class Journal: EventStore {
                     try db.run("INSERT INTO cursors (name, value, seq) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO UPDATE SET value = excluded.value, seq = excluded.seq",
                                [.text(cursor.name), .text(cursor.value), .integer(last)])
                 }
-                if let checkpoint {
-                    try insertCheckpoint(seq: checkpoint.seq, state: checkpoint.state, lastSeq: last,
-                                         createdAt: committedAt, db: db)
+                for piece in checkpointPieces {
+                    let superseded = try insertCheckpointPiece(piece, lastSeq: last, createdAt: committedAt, db: db)
+                    beingStored = piece.isLast ? nil : piece.seq
+                    if superseded { cleanupPending = true }
+                }
+                if cleanupPending && !checkpointPieces.contains(where: \.isLast) {
+                    cleanupPending = try deleteOneSupersededPiece(keeping: beingStored, db: db)
                 }
                 return seqs
             }
         }
         lastSeq = seqs.last ?? base
+        checkpointBeingStored = beingStored
+        checkpointCleanupPending = cleanupPending
         return seqs
     }
 
@@ -197,16 +228,41 @@ public final class Journal: EventStore {
         }
     }
 
-    /// The checkpoint with the highest seq, if any.
+    /// The checkpoint with the highest seq, if any (a complete one: see `CheckpointPiece`).
     public func latestCheckpoint() throws(JournalError) -> Checkpoint? {
         let db = try openConnection()
         return try guarded("read checkpoint from journal") {
-            var checkpoint: Checkpoint?
-            try db.query("SELECT seq, state, created_at FROM checkpoints ORDER BY seq DESC LIMIT 1") { row in
-                checkpoint = Checkpoint(seq: row.int64(at: 0), state: row.bytes(at: 1), createdAt: row.int64(at: 2))
-            }
-            return checkpoint
+            try readCheckpoint("SELECT seq, state, created_at, parts, size FROM checkpoints ORDER BY seq DESC LIMIT 1", [], db: db)
         }
+    }
+
+    /// The checkpoint of the first row `sql` selects (seq, state, created_at, parts, size), its
+    /// pieces joined. A row written before schema v5 holds the whole state itself.
+    func readCheckpoint(_ sql: String, _ values: [SQLiteValue], db: SQLiteConnection) throws -> Checkpoint? {
+        var found: (checkpoint: Checkpoint, parts: Int64?, size: Int64?)?
+        try db.query(sql, values) { row in
+            found = (Checkpoint(seq: row.int64(at: 0), state: row.bytes(at: 1), createdAt: row.int64(at: 2)),
+                     row.optionalInt64(at: 3), row.optionalInt64(at: 4))
+        }
+        guard let found else { return nil }
+        var checkpoint = found.checkpoint
+        guard let parts = found.parts else { return checkpoint }
+        let size = found.size
+        let expectedSize = Int(size ?? 0)
+        var state: [UInt8] = []
+        state.reserveCapacity(expectedSize)
+        var next: Int64 = 0
+        try db.query("SELECT part, bytes FROM checkpoint_parts WHERE seq = ?1 ORDER BY part", [.integer(checkpoint.seq)]) { row in
+            guard row.int64(at: 0) == next else { return }
+            row.appendBytes(at: 1, to: &state)
+            next += 1
+        }
+        guard next == parts, state.count == expectedSize else {
+            throw JournalError(code: "corrupt", message:
+                "read checkpoint from journal \(path): checkpoint \(checkpoint.seq) should have \(parts) pieces of \(expectedSize) bytes in all, found \(next) pieces of \(state.count) bytes")
+        }
+        checkpoint.state = state
+        return checkpoint
     }
 
     /// Fill history, always returned oldest → newest (by seq). Nil `account`/`instrument` match
@@ -464,15 +520,43 @@ public final class Journal: EventStore {
         }
     }
 
-    private func insertCheckpoint(seq: Seq, state: [UInt8], lastSeq last: Seq, createdAt: Int64, db: SQLiteConnection) throws {
-        guard seq >= 0 && seq <= last else {
-            throw JournalError(code: "invalid", message: "append to journal \(path): checkpoint seq \(seq) is outside 0...\(last)")
+    /// Stores one piece; with the last one, the `checkpoints` row that makes the checkpoint
+    /// visible, and the rows beyond `checkpointsKept` go. Returns whether any went (their pieces
+    /// are then left for `deleteOneSupersededPiece`).
+    private func insertCheckpointPiece(_ piece: CheckpointPiece, lastSeq last: Seq, createdAt: Int64,
+                                       db: SQLiteConnection) throws -> Bool {
+        guard piece.seq >= 0 && piece.seq <= last else {
+            throw JournalError(code: "invalid", message: "append to journal \(path): checkpoint seq \(piece.seq) is outside 0...\(last)")
         }
-        try db.run("INSERT OR REPLACE INTO checkpoints (seq, state, created_at) VALUES (?1, ?2, ?3)",
-                   [.integer(seq), .blob(state), .integer(createdAt)])
-        try db.run("""
+        guard piece.index >= 0 && piece.index < piece.count else {
+            throw JournalError(code: "invalid", message: "append to journal \(path): checkpoint piece \(piece.index) is outside 0..<\(piece.count)")
+        }
+        let statement = try db.statement("INSERT OR REPLACE INTO checkpoint_parts (seq, part, bytes) VALUES (?1, ?2, ?3)")
+        defer { statement.reset() }
+        try statement.bind(piece.seq, at: 1)
+        try statement.bind(Int64(piece.index), at: 2)
+        try statement.bind(piece.bytes, at: 3)
+        try statement.run()
+        guard piece.isLast else { return false }
+        try db.run("INSERT OR REPLACE INTO checkpoints (seq, state, created_at, parts, size) VALUES (?1, X'', ?2, ?3, ?4)",
+                   [.integer(piece.seq), .integer(createdAt), .integer(Int64(piece.count)), .integer(Int64(piece.totalBytes))])
+        // A row written before schema v5 holds its whole blob: deleting it frees that much in
+        // this commit, once, the first time a new checkpoint supersedes it.
+        let superseded = try db.run("""
             DELETE FROM checkpoints WHERE seq NOT IN (SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT ?1)
             """, [.integer(Int64(max(1, options.checkpointsKept)))])
+        return superseded > 0
+    }
+
+    /// Deletes one piece that belongs to no stored checkpoint (superseded, or left unfinished by
+    /// a crash or a stop), never one of `keeping` (being stored). Returns whether one was found:
+    /// when none is, the cleanup is done.
+    private func deleteOneSupersededPiece(keeping beingStored: Seq?, db: SQLiteConnection) throws -> Bool {
+        let deleted = try db.run("""
+            DELETE FROM checkpoint_parts WHERE rowid = (SELECT rowid FROM checkpoint_parts
+                WHERE seq NOT IN (SELECT seq FROM checkpoints) AND seq IS NOT ?1 LIMIT 1)
+            """, [SQLiteValue(beingStored)])
+        return deleted > 0
     }
 
     // MARK: Private: plumbing

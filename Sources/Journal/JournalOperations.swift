@@ -105,12 +105,8 @@ extension Journal {
     public func checkpoint(atOrBefore seq: Int64) throws(JournalError) -> Checkpoint? {
         let db = try openConnection()
         return try guarded("read checkpoint from journal") {
-            var checkpoint: Checkpoint?
-            try db.query("SELECT seq, state, created_at FROM checkpoints WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1",
-                         [.integer(seq)]) { row in
-                checkpoint = Checkpoint(seq: row.int64(at: 0), state: row.bytes(at: 1), createdAt: row.int64(at: 2))
-            }
-            return checkpoint
+            try readCheckpoint("SELECT seq, state, created_at, parts, size FROM checkpoints WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1",
+                               [.integer(seq)], db: db)
         }
     }
 }

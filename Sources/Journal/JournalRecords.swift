@@ -213,6 +213,43 @@ public struct Checkpoint: Sendable, Equatable {
     }
 }
 
+/// One piece of an encoded ledger checkpoint, stored by one commit. Stored whole, a checkpoint of
+/// tens of MiB would be a commit of tens of ms on the writer, a stall every subscriber sees; a
+/// piece per commit adds at most one piece to each. The checkpoint becomes visible to recovery
+/// only in the commit that stores its last piece.
+public struct CheckpointPiece: Sendable, Equatable {
+    /// The checkpoint's seq (the last event it includes).
+    public var seq: Seq
+    /// 0..<count, stored in this order.
+    public var index: Int
+    public var count: Int
+    /// Bytes in the whole checkpoint.
+    public var totalBytes: Int
+    public var bytes: ArraySlice<UInt8>
+
+    public var isLast: Bool { index == count - 1 }
+
+    public init(seq: Seq, index: Int, count: Int, totalBytes: Int, bytes: ArraySlice<UInt8>) {
+        self.seq = seq
+        self.index = index
+        self.count = count
+        self.totalBytes = totalBytes
+        self.bytes = bytes
+    }
+
+    /// `state` cut into pieces of at most `pieceBytes` (one piece, possibly empty, at least).
+    /// The slices share the array's storage: nothing is copied until a piece is bound.
+    public static func split(seq: Seq, state: [UInt8], pieceBytes: Int) -> [CheckpointPiece] {
+        let size = max(1, pieceBytes)
+        let count = max(1, (state.count + size - 1) / size)
+        return (0..<count).map { index in
+            let start = index * size
+            return CheckpointPiece(seq: seq, index: index, count: count, totalBytes: state.count,
+                                   bytes: state[start..<min(state.count, start + size)])
+        }
+    }
+}
+
 /// The idempotency key of one order event: an order id and the version of that step.
 public struct OrderVersion: Sendable, Hashable {
     public var orderId: String

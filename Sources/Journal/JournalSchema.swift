@@ -82,6 +82,20 @@ enum JournalSchema {
             // counts a column of the partial index's WHERE as covered only if the index holds it.
             "CREATE INDEX events_fills ON events(account, instrument, seq, exec_id, kind) WHERE kind = 'fill'",
         ],
+        // v5: a ledger checkpoint (36 MiB at a million fills) is stored in pieces of at most ~1 MiB,
+        // one piece per commit, so no commit writes or frees tens of MiB at once. The pieces
+        // live in `checkpoint_parts`; the `checkpoints` row, written in the commit that stores
+        // the last piece, is what makes the checkpoint visible, so a half-stored one is never
+        // read. Such a row has `parts` (how many) and `size` (bytes in all) and an empty `state`;
+        // rows written before v5 keep their whole blob in `state` and NULL `parts`.
+        [
+            "ALTER TABLE checkpoints ADD COLUMN parts INTEGER",
+            "ALTER TABLE checkpoints ADD COLUMN size INTEGER",
+            """
+            CREATE TABLE checkpoint_parts (seq INTEGER NOT NULL, part INTEGER NOT NULL, bytes BLOB NOT NULL,
+                PRIMARY KEY (seq, part))
+            """,
+        ],
     ]
 
     /// The version this code writes and understands.

@@ -56,6 +56,15 @@ public final class SQLiteStatement {
         try check(result)
     }
 
+    /// A slice of a larger array (a checkpoint piece) without copying it into an array first.
+    public func bind(_ value: ArraySlice<UInt8>, at index: Int32) throws(SQLiteError) {
+        let result = value.withUnsafeBytes { bytes -> Int32 in
+            guard let base = bytes.baseAddress, bytes.count > 0 else { return sqlite3_bind_zeroblob(handle, index, 0) }
+            return sqlite3_bind_blob(handle, index, base, Int32(bytes.count), SQLiteStatement.transient)
+        }
+        try check(result)
+    }
+
     public func bind(_ value: [UInt8]?, at index: Int32) throws(SQLiteError) {
         if let value { try bind(value, at: index) } else { try bindNull(at: index) }
     }
@@ -140,6 +149,13 @@ public final class SQLiteStatement {
         guard let blob = sqlite3_column_blob(handle, column) else { return [] }
         let count = Int(sqlite3_column_bytes(handle, column))
         return [UInt8](UnsafeRawBufferPointer(start: blob, count: count))
+    }
+
+    /// Appends the column's bytes to `buffer` (one copy, where `bytes(at:)` + append makes two).
+    public func appendBytes(at column: Int32, to buffer: inout [UInt8]) {
+        guard let blob = sqlite3_column_blob(handle, column) else { return }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        buffer.append(contentsOf: UnsafeRawBufferPointer(start: blob, count: count))
     }
 
     public func value(at column: Int32) -> SQLiteValue {

@@ -9,6 +9,8 @@ final class FailingStore: EventStore, @unchecked Sendable {
     // is idle, between answers); the knobs are behind a mutex.
     let journal: Journal
     private let knobs = Mutex<(failAppends: Int, failReads: Bool, appendsFailed: Int)>((0, false, 0))
+    /// The checkpoint pieces each append was given (failed ones too), in order.
+    let piecesPerAppend = Mutex<[[CheckpointPiece]]>([])
 
     init(_ journal: Journal) { self.journal = journal }
 
@@ -19,8 +21,11 @@ final class FailingStore: EventStore, @unchecked Sendable {
     var epoch: String { journal.epoch }
     var lastSeq: Seq { journal.lastSeq }
 
+    var checkpointCleanupPending: Bool { journal.checkpointCleanupPending }
+
     func append(_ events: [NewEvent], audit: [AuditEntry], cursors: [SourceCursor],
-                checkpoint: (seq: Seq, state: [UInt8])?) throws(JournalError) -> [Seq] {
+                checkpointPieces: [CheckpointPiece]) throws(JournalError) -> [Seq] {
+        piecesPerAppend.withLock { $0.append(checkpointPieces) }
         let fail = knobs.withLock { state -> Bool in
             guard state.failAppends > 0 else { return false }
             state.failAppends -= 1
@@ -28,7 +33,7 @@ final class FailingStore: EventStore, @unchecked Sendable {
             return true
         }
         if fail { throw JournalError(code: "io", message: "injected: disk I/O error") }
-        return try journal.append(events, audit: audit, cursors: cursors, checkpoint: checkpoint)
+        return try journal.append(events, audit: audit, cursors: cursors, checkpointPieces: checkpointPieces)
     }
 
     private func checkReads() throws(JournalError) {

@@ -31,9 +31,13 @@ final class PipelineHarness: @unchecked Sendable {
     /// Who drains the pipeline's queue (the harness's default: its own thread).
     let driver: IngestPipeline.Driver
 
-    init(checkpointEvery: Int = 10_000, directory: String? = nil, vfs: String? = nil,
+    /// `IngestPipeline.Options.checkpointPieceBytes` (nil: the default).
+    let checkpointPieceBytes: Int?
+
+    init(checkpointEvery: Int = 10_000, checkpointPieceBytes: Int? = nil, directory: String? = nil, vfs: String? = nil,
          driver: IngestPipeline.Driver = .ownThread) throws {
         self.vfs = vfs
+        self.checkpointPieceBytes = checkpointPieceBytes
         self.driver = driver
         self.directory = directory ?? NSTemporaryDirectory() + "ingest-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
@@ -49,6 +53,7 @@ final class PipelineHarness: @unchecked Sendable {
         store = FailingStore(journal)
         var options = IngestPipeline.Options()
         options.checkpointEvery = checkpointEvery
+        if let checkpointPieceBytes { options.checkpointPieceBytes = checkpointPieceBytes }
         pipeline = try IngestPipeline(journal: store, catalog: catalog, config: LedgerConfig(), options: options) { [unowned self] events in
             published.withLock { $0 += events }
             order.withLock { $0 += events.map { "publish:\($0.seq)" } }

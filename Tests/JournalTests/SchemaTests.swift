@@ -30,7 +30,7 @@ import Testing
         try makeVersion1File(at: path)
 
         let journal = try Journal(JournalOptions(path: path))
-        #expect(journal.schemaVersion == 4)
+        #expect(journal.schemaVersion == JournalSchema.currentVersion)
         #expect(journal.epoch == "00112233aabbccdd")
         #expect(journal.createdAt == 42)
         #expect(journal.lastSeq == 2)
@@ -51,7 +51,7 @@ import Testing
 
         let connection = try SQLiteConnection(path: path)
         defer { connection.close() }
-        #expect(try connection.scalar("PRAGMA user_version") == .integer(4))
+        #expect(try connection.scalar("PRAGMA user_version") == .integer(Int64(JournalSchema.currentVersion)))
         #expect(try connection.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'events_fills'") == .integer(1))
     }
 
@@ -120,7 +120,7 @@ import Testing
         }
 
         let journal = try Journal(JournalOptions(path: path))
-        #expect(journal.schemaVersion == 4)
+        #expect(journal.schemaVersion == JournalSchema.currentVersion)
         #expect(journal.epoch == "feedfacefeedface")
         #expect(journal.lastSeq == Int64(fills + 2))
         // Every event reads back as written, its JSON deltas included.
@@ -152,7 +152,7 @@ import Testing
 
         let connection = try SQLiteConnection(path: path)
         defer { connection.close() }
-        #expect(try connection.scalar("PRAGMA user_version") == .integer(4))
+        #expect(try connection.scalar("PRAGMA user_version") == .integer(Int64(JournalSchema.currentVersion)))
         var objects: [String] = []
         try connection.query("SELECT type || ' ' || name FROM sqlite_master WHERE tbl_name IN ('events', 'fills') ORDER BY 1") { row in
             objects.append(row.string(at: 0))

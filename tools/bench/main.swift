@@ -13,6 +13,7 @@ usage: ladderwire-bench COMMAND [options]
   encode   [--fills N] [--passes P] [--path all|messages|json|text|parse|none]   (delta encoding: JSON writer, frames, text lines; producer parsing)
   journal  [--events N] [--batch B] [--durability normal|full] [--rate R] [--checkpointer MS] [--wal-commits C] [--recovery-events M] [--dir D]
   journal-crash-child --db PATH [--count N]
+  populate --db PATH --fills N [--accounts A] [--instruments FILE] [--accounts-file FILE] [--batch B] [--checkpoint-every E]
   selfcheck
 """
 
@@ -30,6 +31,7 @@ case "ledger": runLedgerBench(arguments: rest)
 case "encode": runEncodeBench(arguments: rest)
 case "journal": runJournalBench(arguments: rest)
 case "journal-crash-child": runJournalCrashChild(arguments: rest)
+case "populate": runPopulateBench(arguments: rest)
 case "selfcheck": runSelfCheck(arguments: rest)
 case "-h", "--help", "help": print(usage)
 default:
