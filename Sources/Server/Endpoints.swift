@@ -83,7 +83,7 @@ enum Endpoints {
         metric("ladderwire_websocket_protocol_errors_total", "counter", "WebSocket connections failed for protocol violations.", [("", "\(m.protocolErrors)")])
         metric("ladderwire_auth_failures_total", "counter", "Requests refused for a missing, wrong or expired token.", [("", "\(m.authFailures)")])
         metric("ladderwire_refused_total", "counter", "Connections and requests refused by the hardening limits (docs/operations.md, Security).",
-               ["host", "header_timeout", "handshakes", "body_budget"].map { ("{reason=\"\($0)\"}", "\(m.refused[$0, default: 0])") }
+               ["host", "header_timeout", "handshakes", "body_budget", "subscription_rate"].map { ("{reason=\"\($0)\"}", "\(m.refused[$0, default: 0])") }
                    + [("{reason=\"per_address\"}", "\(loop.rejectedPerAddress)")])
         metric("ladderwire_ingest_total", "counter", "Producer messages by result.", [
             ("{result=\"ack\"}", "\(stats.acked.load(ordering: .relaxed))"),

@@ -31,6 +31,12 @@ struct Router {
         if let answer = EdgeRoutes.answer(request, context: context) { return answer }
         switch request.path {
         case "/ws":
+            guard context.newSubscriptions.admit(connection.peerAddress) else {
+                context.metrics.refused["subscription_rate", default: 0] += 1
+                var response = HTTPResponse.text(429, "too many new subscriptions from this address; retry in a second")
+                response.headers.add("Retry-After", "1")
+                return .response(response)
+            }
             return upgrade(request, connection: connection, role: .viewer, compression: context.config.compression.ws) { principal, subprotocol in
                 SubscriberEndpoint(context: context, principal: principal, request: request, subprotocol: subprotocol)
             }

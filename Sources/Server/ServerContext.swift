@@ -123,6 +123,10 @@ final class ServerContext {
 
     func releaseBody(_ bytes: Int) { bufferedBodyBytes -= bytes }
 
+    /// New `/ws` sessions per address (`newSubscriptionsPerAddress…`); loop thread.
+    lazy var newSubscriptions = AddressRateLimiter(perSecond: config.limits.newSubscriptionsPerAddressPerSecond,
+                                                    burst: config.limits.newSubscriptionsPerAddressBurst)
+
     static let echoMaxMessageBytes = 16 << 20
 
     var uptimeSeconds: Double { Monotonic.now().seconds(since: startedAt) }

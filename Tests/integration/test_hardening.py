@@ -387,3 +387,33 @@ def test_json_pings_are_answered_beyond_the_command_budget(server_factory):
                 seen_rate_limited = True
                 break
         assert seen_rate_limited
+
+
+# ---- New /ws sessions per address: a burst, then a rate --------------------------------------------
+
+def test_new_subscriptions_per_address_are_rate_limited_with_429(server_factory):
+    """A viewer reconnecting in a loop gets a fresh command budget each time; every session costs
+    a snapshot. Past the burst, the upgrade is answered 429 + Retry-After, per address only."""
+    server = server_factory(config={"shared": {"limits": {"newSubscriptionsPerAddressBurst": 3,
+                                                          "newSubscriptionsPerAddressPerSecond": 1}}})
+    opened = []
+    for _ in range(3):
+        ws = ws_connect(server, "/ws")
+        assert recv_json(ws)["type"] == "snapshot"
+        opened.append(ws)
+    with pytest.raises(InvalidStatus) as refused:
+        ws_connect(server, "/ws")
+    assert refused.value.response.status_code == 429
+    assert refused.value.response.headers.get("Retry-After") == "1"
+    # Another address is not affected.
+    other = raw(server, b"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", source="127.0.0.2")
+    assert other.status == 101, other
+    time.sleep(1.1)   # one token back at 1/s
+    again = ws_connect(server, "/ws")
+    assert recv_json(again)["type"] == "snapshot"
+    again.close()
+    for ws in opened:
+        ws.close()
+    _, _, metrics = server.request("GET", "/metrics")
+    assert b'ladderwire_refused_total{reason="subscription_rate"} 1' in metrics

@@ -50,6 +50,8 @@ extension ServerConfig {
                 ("maxHandshakesPerAddress", number(limits.maxHandshakesPerAddress)),
                 ("maxHandshakesInFlight", number(limits.maxHandshakesInFlight)),
                 ("maxBufferedBodyBytes", number(limits.maxBufferedBodyBytes)),
+                ("newSubscriptionsPerAddressBurst", number(limits.newSubscriptionsPerAddressBurst)),
+                ("newSubscriptionsPerAddressPerSecond", rate(limits.newSubscriptionsPerAddressPerSecond)),
             ])),
             ("compression", .object([
                 ("ws", .string(compression.ws.rawValue)),

@@ -92,6 +92,10 @@ public struct ServerConfig: Sendable, Equatable {
         public var maxHandshakesInFlight = 4_096
         /// Request body bytes buffered across the whole server; a body that does not fit is 503.
         public var maxBufferedBodyBytes = 64 << 20
+        /// New `/ws` sessions per peer address: a burst, then a rate (each costs a snapshot).
+        /// Beyond it the upgrade is answered 429 with `Retry-After: 1`.
+        public var newSubscriptionsPerAddressBurst = 100
+        public var newSubscriptionsPerAddressPerSecond: Double = 10
         public init() {}
     }
 
