@@ -19,7 +19,7 @@ import websockets
 async def flood(url: str, seconds: float, token: str | None, reconnect: bool) -> None:
     deadline = time.monotonic() + seconds
     command = json.dumps({"type": "subscribe", "accounts": None, "channels": ["fills", "positions", "pnl"]})
-    sent = connections = 0
+    sent = connections = refused = 0
     headers = {"Authorization": f"Bearer {token}"} if token else None
     while time.monotonic() < deadline:
         try:
@@ -40,11 +40,18 @@ async def flood(url: str, seconds: float, token: str | None, reconnect: bool) ->
                     if sent % 64 == 0:
                         await asyncio.sleep(0)
                 reader.cancel()
+        except websockets.exceptions.InvalidStatus:
+            # Refused (429 past the per-address session rate): an attacker does not honour
+            # Retry-After, so neither does this; it tries again as it would after a close.
+            refused += 1
+            if not reconnect:
+                break
+            await asyncio.sleep(0.01)
         except (websockets.ConnectionClosed, OSError):
             if not reconnect:
                 break
             await asyncio.sleep(0.01)
-    print(f"command-flood: {sent} commands over {connections} connections in {seconds:.0f} s")
+    print(f"command-flood: {sent} commands over {connections} connections in {seconds:.0f} s, {refused} upgrades refused")
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ struct Router {
         if let answer = EdgeRoutes.answer(request, context: context) { return answer }
         switch request.path {
         case "/ws":
-            guard context.newSubscriptions.admit(connection.peerAddress) else {
+            guard context.viewerRequests.admit(connection.peerAddress) else {
                 context.metrics.refused["subscription_rate", default: 0] += 1
                 var response = HTTPResponse.text(429, "too many new subscriptions from this address; retry in a second")
                 response.headers.add("Retry-After", "1")

@@ -123,9 +123,10 @@ final class ServerContext {
 
     func releaseBody(_ bytes: Int) { bufferedBodyBytes -= bytes }
 
-    /// New `/ws` sessions per address (`newSubscriptionsPerAddress…`); loop thread.
-    lazy var newSubscriptions = AddressRateLimiter(perSecond: config.limits.newSubscriptionsPerAddressPerSecond,
-                                                    burst: config.limits.newSubscriptionsPerAddressBurst)
+    /// New `/ws` sessions and client commands per address (`viewerRequestsPerAddress…`): what
+    /// one host may make the loop do, however many connections it opens; loop thread.
+    lazy var viewerRequests = AddressRateLimiter(perSecond: config.limits.viewerRequestsPerAddressPerSecond,
+                                                    burst: config.limits.viewerRequestsPerAddressBurst)
 
     static let echoMaxMessageBytes = 16 << 20
 

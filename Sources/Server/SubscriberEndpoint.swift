@@ -173,7 +173,9 @@ final class SubscriberEndpoint: WebSocketEndpoint {
         let now = Monotonic.now()
         commandCredit = min(Self.commandBurst, commandCredit + now.seconds(since: creditUpdatedAt) * Self.commandsPerSecond)
         creditUpdatedAt = now
-        if commandCredit >= 1 {
+        // The connection's own budget first, then its host's (shared by all its connections: a
+        // client that reconnects gets a fresh connection budget, not a fresh host budget).
+        if commandCredit >= 1, context.viewerRequests.admit(session.connection.peerAddress) {
             commandCredit -= 1
             droppedInARow = 0
             return true

@@ -394,8 +394,8 @@ def test_json_pings_are_answered_beyond_the_command_budget(server_factory):
 def test_new_subscriptions_per_address_are_rate_limited_with_429(server_factory):
     """A viewer reconnecting in a loop gets a fresh command budget each time; every session costs
     a snapshot. Past the burst, the upgrade is answered 429 + Retry-After, per address only."""
-    server = server_factory(config={"shared": {"limits": {"newSubscriptionsPerAddressBurst": 3,
-                                                          "newSubscriptionsPerAddressPerSecond": 1}}})
+    server = server_factory(config={"shared": {"limits": {"viewerRequestsPerAddressBurst": 3,
+                                                          "viewerRequestsPerAddressPerSecond": 1}}})
     opened = []
     for _ in range(3):
         ws = ws_connect(server, "/ws")
@@ -417,3 +417,23 @@ def test_new_subscriptions_per_address_are_rate_limited_with_429(server_factory)
         ws.close()
     _, _, metrics = server.request("GET", "/metrics")
     assert b'ladderwire_refused_total{reason="subscription_rate"} 1' in metrics
+
+
+def test_client_commands_share_the_address_budget_with_new_sessions(server_factory):
+    """The connection's own budget (burst 20) is not enough: its host's budget is shared by all
+    its connections, so reconnecting does not buy a fresh one."""
+    server = server_factory(config={"shared": {"limits": {"viewerRequestsPerAddressBurst": 4,
+                                                          "viewerRequestsPerAddressPerSecond": 0.01}}})
+    with ws_connect(server, "/ws") as ws:                       # 1 of 4
+        assert recv_json(ws)["type"] == "snapshot"
+        for _ in range(6):
+            ws.send(json.dumps({"type": "subscribe", "accounts": ["ACC1"]}))
+        # Three are taken (the snapshot of the latest answers them: an earlier one still being
+        # written is skipped), the rest dropped with the one `rate_limited` error a second.
+        messages = [recv_json(ws) for _ in range(2)]
+        assert sorted(m["type"] for m in messages) == ["error", "snapshot"], messages
+        assert any(m.get("code") == "rate_limited" for m in messages), messages
+        assert [m for m in messages if m["type"] == "snapshot"][0]["filter"]["accounts"] == ["ACC1"]
+    with pytest.raises(InvalidStatus) as refused:              # the host's budget is spent
+        ws_connect(server, "/ws")
+    assert refused.value.response.status_code == 429

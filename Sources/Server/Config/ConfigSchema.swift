@@ -15,8 +15,8 @@ enum ConfigSchema {
     /// Hardening keys (Host allowlist, connection and body limits), kept apart from the lists above.
     static let securitySectionKeys = ["allowedHosts"]
     static let securityLimitKeys = ["headerTimeoutSeconds", "maxConnectionsPerAddress", "maxHandshakesPerAddress",
-                                    "maxHandshakesInFlight", "maxBufferedBodyBytes", "newSubscriptionsPerAddressBurst",
-                                    "newSubscriptionsPerAddressPerSecond"]
+                                    "maxHandshakesInFlight", "maxBufferedBodyBytes", "viewerRequestsPerAddressBurst",
+                                    "viewerRequestsPerAddressPerSecond"]
     static let sourcesKeys = ["enabled", "restartBackoffCapSeconds", "replay", "sim", "tt"]
     static let replayKeys = ["file", "speed", "loop", "keepTimes"]
     static let simKeys = ["accounts", "instruments", "fillsPerSecond", "ordersPerSecond", "maxWorkingOrders",
@@ -70,9 +70,9 @@ enum ConfigSchema {
         if let value = try limits.integer("maxHandshakesPerAddress", in: big) { target.maxHandshakesPerAddress = value }
         if let value = try limits.integer("maxHandshakesInFlight", in: big) { target.maxHandshakesInFlight = value }
         if let value = try limits.integer("maxBufferedBodyBytes", in: 4096...Int(Int32.max)) { target.maxBufferedBodyBytes = value }
-        if let value = try limits.integer("newSubscriptionsPerAddressBurst", in: 1...10_000_000) { target.newSubscriptionsPerAddressBurst = value }
-        if let value = try limits.rate("newSubscriptionsPerAddressPerSecond", minimum: 0.01, maximum: 1_000_000) {
-            target.newSubscriptionsPerAddressPerSecond = value
+        if let value = try limits.integer("viewerRequestsPerAddressBurst", in: 1...10_000_000) { target.viewerRequestsPerAddressBurst = value }
+        if let value = try limits.rate("viewerRequestsPerAddressPerSecond", minimum: 0.01, maximum: 1_000_000) {
+            target.viewerRequestsPerAddressPerSecond = value
         }
     }
 

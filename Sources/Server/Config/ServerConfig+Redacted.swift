@@ -50,8 +50,8 @@ extension ServerConfig {
                 ("maxHandshakesPerAddress", number(limits.maxHandshakesPerAddress)),
                 ("maxHandshakesInFlight", number(limits.maxHandshakesInFlight)),
                 ("maxBufferedBodyBytes", number(limits.maxBufferedBodyBytes)),
-                ("newSubscriptionsPerAddressBurst", number(limits.newSubscriptionsPerAddressBurst)),
-                ("newSubscriptionsPerAddressPerSecond", rate(limits.newSubscriptionsPerAddressPerSecond)),
+                ("viewerRequestsPerAddressBurst", number(limits.viewerRequestsPerAddressBurst)),
+                ("viewerRequestsPerAddressPerSecond", rate(limits.viewerRequestsPerAddressPerSecond)),
             ])),
             ("compression", .object([
                 ("ws", .string(compression.ws.rawValue)),

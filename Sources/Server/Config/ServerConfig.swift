@@ -92,10 +92,11 @@ public struct ServerConfig: Sendable, Equatable {
         public var maxHandshakesInFlight = 4_096
         /// Request body bytes buffered across the whole server; a body that does not fit is 503.
         public var maxBufferedBodyBytes = 64 << 20
-        /// New `/ws` sessions per peer address: a burst, then a rate (each costs a snapshot).
-        /// Beyond it the upgrade is answered 429 with `Retry-After: 1`.
-        public var newSubscriptionsPerAddressBurst = 100
-        public var newSubscriptionsPerAddressPerSecond: Double = 10
+        /// New `/ws` sessions and `/ws` client commands (not pings), together, per peer address: a
+        /// burst, then a rate (a session or a `subscribe` costs a snapshot). Beyond it an upgrade
+        /// is answered 429 with `Retry-After: 1` and a command is dropped as `rate_limited`.
+        public var viewerRequestsPerAddressBurst = 100
+        public var viewerRequestsPerAddressPerSecond: Double = 20
         public init() {}
     }
 
