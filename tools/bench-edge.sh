@@ -44,18 +44,21 @@ start_redis() {
     echo "redis did not start" >&2; exit 1
 }
 
+# The load generator is one address (like a proxy): lift the per-address viewer budget.
+printf '{"shared": {"durability": "normal", "limits": {"viewerRequestsPerAddressBurst": 10000000, "viewerRequestsPerAddressPerSecond": 1000000}}}\n' > "$OUT/bench.json"
+
 start_core() {   # name [--stream URL]
     local name=$1; shift
     local db="$OUT/$name.db"
     rm -f "$db" "$db-wal" "$db-shm"
-    "$BIN/ladderwire" serve --port 0 --sources none --db "$db" "$@" > "$OUT/$name.core.log" 2>&1 &
+    "$BIN/ladderwire" serve --config "$OUT/bench.json" --port 0 --sources none --db "$db" "$@" > "$OUT/$name.core.log" 2>&1 &
     CORE_PID=$!
     PIDS+=($CORE_PID)
     CORE_PORT=$(wait_port "$OUT/$name.core.log")
 }
 
 start_edge() {   # name
-    "$BIN/ladderwire" edge --port 0 --stream "redis://127.0.0.1:$REDIS_PORT" --core "http://127.0.0.1:$CORE_PORT" \
+    "$BIN/ladderwire" edge --config "$OUT/bench.json" --port 0 --stream "redis://127.0.0.1:$REDIS_PORT" --core "http://127.0.0.1:$CORE_PORT" \
         > "$OUT/$1.edge.log" 2>&1 &
     EDGE_PID=$!
     PIDS+=($EDGE_PID)

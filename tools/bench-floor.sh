@@ -28,7 +28,8 @@ start() {   # start floor|server NAME
         "$OUT/floor-relay" 0 > "$log" 2>&1 &
     else
         local db="$OUT/$2.db"; rm -f "$db" "$db-wal" "$db-shm"
-        printf '{"shared": {"durability": "%s"}}\n' "$DURABILITY" > "$OUT/config.json"
+        # The load generator is one address (like a proxy): lift the per-address viewer budget.
+        printf '{"shared": {"durability": "%s", "limits": {"viewerRequestsPerAddressBurst": 10000000, "viewerRequestsPerAddressPerSecond": 1000000}}}\n' "$DURABILITY" > "$OUT/config.json"
         "$BIN/ladderwire" serve --config "$OUT/config.json" --port 0 --sources none --db "$db" > "$log" 2>&1 &
     fi
     PID=$!

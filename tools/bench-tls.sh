@@ -45,7 +45,8 @@ start_server() {
     local name=$1 transport=$2
     local db="$OUT/$name.db"
     rm -f "$db" "$db-wal" "$db-shm"
-    printf '{"shared": {"durability": "normal"}}\n' > "$OUT/ladderwire-bench.json"
+    # The load generator is one address (like a proxy): lift the per-address viewer budget.
+    printf '{"shared": {"durability": "normal", "limits": {"viewerRequestsPerAddressBurst": 10000000, "viewerRequestsPerAddressPerSecond": 1000000}}}\n' > "$OUT/ladderwire-bench.json"
     local tls=()
     [ "$transport" = tls ] && tls=(--tls-cert "$CERT_DIR/cert.pem" --tls-key "$CERT_DIR/key.pem")
     "$BIN/ladderwire" serve --config "$OUT/ladderwire-bench.json" --host 127.0.0.1 --port 0 --sources none \
