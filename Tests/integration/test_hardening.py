@@ -430,7 +430,11 @@ def test_client_commands_share_the_address_budget_with_new_sessions(server_facto
             ws.send(json.dumps({"type": "subscribe", "accounts": ["ACC1"]}))
         # Three are taken (the snapshot of the latest answers them: an earlier one still being
         # written is skipped), the rest dropped with the one `rate_limited` error a second.
-        messages = [recv_json(ws) for _ in range(2)]
+        messages = []
+        while len(messages) < 2:   # heartbeats may come in between on a loaded machine
+            message = recv_json(ws)
+            if message["type"] != "heartbeat":
+                messages.append(message)
         assert sorted(m["type"] for m in messages) == ["error", "snapshot"], messages
         assert any(m.get("code") == "rate_limited" for m in messages), messages
         assert [m for m in messages if m["type"] == "snapshot"][0]["filter"]["accounts"] == ["ACC1"]
