@@ -428,16 +428,17 @@ def test_client_commands_share_the_address_budget_with_new_sessions(server_facto
         assert recv_json(ws)["type"] == "snapshot"
         for _ in range(6):
             ws.send(json.dumps({"type": "subscribe", "accounts": ["ACC1"]}))
-        # Three are taken (the snapshot of the latest answers them: an earlier one still being
-        # written is skipped), the rest dropped with the one `rate_limited` error a second.
+        # Three are taken, the rest dropped with the one `rate_limited` error a second. Each taken
+        # `subscribe` gets its snapshot unless a later one supersedes it before it is out.
         messages = []
-        while len(messages) < 2:   # heartbeats may come in between on a loaded machine
+        while not (any(m.get("code") == "rate_limited" for m in messages) and any(m["type"] == "snapshot" for m in messages)):
             message = recv_json(ws)
-            if message["type"] != "heartbeat":
+            if message["type"] != "heartbeat":   # heartbeats may come in between on a loaded machine
                 messages.append(message)
-        assert sorted(m["type"] for m in messages) == ["error", "snapshot"], messages
-        assert any(m.get("code") == "rate_limited" for m in messages), messages
-        assert [m for m in messages if m["type"] == "snapshot"][0]["filter"]["accounts"] == ["ACC1"]
+        snapshots = [m for m in messages if m["type"] == "snapshot"]
+        errors = [m for m in messages if m["type"] == "error"]
+        assert 1 <= len(snapshots) <= 3 and len(errors) == 1, [m["type"] for m in messages]
+        assert snapshots[-1]["filter"]["accounts"] == ["ACC1"]
     with pytest.raises(InvalidStatus) as refused:              # the host's budget is spent
         ws_connect(server, "/ws")
     assert refused.value.response.status_code == 429
