@@ -35,7 +35,7 @@ public struct HTTPResponse: Sendable {
         bytes.reserveCapacity(160 + headers.fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
                               + (includeBody ? body.count : 0))
         bytes.append(contentsOf: "HTTP/1.1 ".utf8)
-        appendDecimal(status, to: &bytes)
+        bytes.append(contentsOf: String(status).utf8)
         bytes.append(UInt8(ascii: " "))
         bytes.append(contentsOf: HTTPResponse.reasonPhrase(for: status).utf8)
         bytes.append(contentsOf: HTTPResponse.lineEnd)
@@ -52,7 +52,7 @@ public struct HTTPResponse: Sendable {
         }
         if !(100...199).contains(status) && status != 204 {
             bytes.append(contentsOf: "Content-Length: ".utf8)
-            appendDecimal(body.count, to: &bytes)
+            bytes.append(contentsOf: String(body.count).utf8)
             bytes.append(contentsOf: HTTPResponse.lineEnd)
         }
         if !hasConnection {
@@ -114,22 +114,9 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Never let a CR or LF in a header split the head (response splitting). Works on scalars:
-/// "\r\n" is one `Character`, so a `Character` filter would let it through.
-/// A header name or value as UTF-8 with CR and LF dropped: no header can split the response.
-/// (Both are ASCII, so dropping their bytes never cuts a multi-byte character.)
+/// A header name or value as UTF-8 with CR and LF dropped, so no header can split the head
+/// (response splitting). Works on bytes, not `Character`s ("\r\n" is one `Character`); both
+/// are ASCII, so dropping their bytes never cuts a multi-byte character.
 private func appendWithoutLineBreaks(_ text: String, to bytes: inout [UInt8]) {
     for byte in text.utf8 where byte != 13 && byte != 10 { bytes.append(byte) }
-}
-
-private func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
-    guard value != 0 else { return bytes.append(UInt8(ascii: "0")) }
-    if value < 0 { bytes.append(UInt8(ascii: "-")) }
-    var digits: [UInt8] = []
-    var rest = value.magnitude
-    while rest > 0 {
-        digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
-        rest /= 10
-    }
-    bytes.append(contentsOf: digits.reversed())
 }

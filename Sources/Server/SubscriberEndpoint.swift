@@ -155,17 +155,10 @@ final class SubscriberEndpoint: WebSocketEndpoint {
     private var droppedInARow = 0
     private var lastRateError: Monotonic?
 
-    private static func containsPing(_ bytes: String.UTF8View) -> Bool {
-        let word: [UInt8] = Array("ping".utf8)
-        let text = Array(bytes)
-        guard text.count >= word.count else { return false }
-        return (0...(text.count - word.count)).contains { start in text[start..<(start + word.count)].elementsEqual(word) }
-    }
-
     private static func isPing(_ event: WebSocketEvent) -> Bool {
         // A byte scan first: `String.contains` goes through Foundation's locale-aware search,
         // a measurable cost when a client floods commands.
-        guard case .text(let text) = event, text.utf8.count <= 256, containsPing(text.utf8) else { return false }
+        guard case .text(let text) = event, text.utf8.count <= 256, text.utf8.firstRange(of: "ping".utf8) != nil else { return false }
         return (try? JSONValue.parse(text))?["type"]?.stringValue == "ping"
     }
 
