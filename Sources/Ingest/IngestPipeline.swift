@@ -101,13 +101,13 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
                 publish: @escaping @Sendable ([CommittedEvent]) -> Void) throws(RecoveryError) {
         self.journal = journal
         self.options = options
-        self.checkpoints = LedgerCheckpointer(every: options.checkpointEvery, seconds: options.checkpointSeconds,
-                                              pieceBytes: options.checkpointPieceBytes)
         self.publish = publish
         self.encoder = MessageEncoder(catalog: catalog)
         self.translation = MessageTranslation(catalog: catalog)
         self.epoch = journal.epoch
         let recovered = try Recovery.recover(journal: journal, catalog: catalog, config: config, progress: options.recoveryProgress)
+        self.checkpoints = LedgerCheckpointer(every: options.checkpointEvery, seconds: options.checkpointSeconds,
+                                              pieceBytes: options.checkpointPieceBytes, logStored: recovered.checkpointFillLog)
         self.ledger = recovered.ledger
         self.execIndex = recovered.execIndex
         self.orderIndex = recovered.orderIndex

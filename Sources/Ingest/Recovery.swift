@@ -15,6 +15,8 @@ enum Recovery {
         var execIndex: [String: Int64]
         var orderIndex: [OrderVersion: Int64]
         var replayed: Int
+        /// See `LedgerReplay.Outcome.checkpointFillLog`.
+        var checkpointFillLog: Int
     }
 
     /// A recovery that takes longer than this reports where its time went (`progress`).
@@ -42,7 +44,8 @@ enum Recovery {
                             ledgerDone.seconds(since: started), read.execIndex.count, read.execIdSeconds,
                             read.orderIndex.count, read.orderVersionSeconds, read.onOwnThread ? "" : " (same thread)"))
         }
-        return Result(ledger: replay.ledger, execIndex: read.execIndex, orderIndex: read.orderIndex, replayed: replay.replayed)
+        return Result(ledger: replay.ledger, execIndex: read.execIndex, orderIndex: read.orderIndex, replayed: replay.replayed,
+                      checkpointFillLog: replay.checkpointFillLog)
     }
 }
 
@@ -133,6 +136,8 @@ public enum LedgerReplay {
         public var replayed: Int
         /// The checkpoint's seq the replay started from (nil: from an empty ledger).
         public var checkpointSeq: Int64?
+        /// How many fills of the stored fill log that checkpoint stands on (0: none, or it holds its fills).
+        public var checkpointFillLog = 0
         /// The seq of the last event applied (or of the checkpoint).
         public var lastSeq: Int64
         /// Where the time went: reading the checkpoint, restoring the ledger from it, replaying.
@@ -154,6 +159,7 @@ public enum LedgerReplay {
         var ledger = Ledger(catalog: catalog, config: config)
         var after: Int64 = 0
         var checkpointSeq: Int64?
+        var checkpointFillLog = 0
         var phaseStarted = Monotonic.now()
         var checkpointReadSeconds = 0.0, restoreSeconds = 0.0
         do {
@@ -161,6 +167,7 @@ public enum LedgerReplay {
                 checkpointReadSeconds = Monotonic.now().seconds(since: phaseStarted)
                 phaseStarted = Monotonic.now()
                 checkpointSeq = checkpoint.seq
+                checkpointFillLog = Int(checkpoint.fillCount ?? 0)
                 ledger = try Ledger.restore(from: checkpoint.state, catalog: catalog, config: config)
                 after = checkpoint.seq
                 restoreSeconds = Monotonic.now().seconds(since: phaseStarted)
@@ -194,7 +201,8 @@ public enum LedgerReplay {
             meter?.update(replayed)
         }
         meter?.finish(replayed)
-        return Outcome(ledger: ledger, replayed: replayed, checkpointSeq: checkpointSeq, lastSeq: after,
+        return Outcome(ledger: ledger, replayed: replayed, checkpointSeq: checkpointSeq, checkpointFillLog: checkpointFillLog,
+                       lastSeq: after,
                        checkpointReadSeconds: checkpointReadSeconds, restoreSeconds: restoreSeconds,
                        replaySeconds: Monotonic.now().seconds(since: phaseStarted))
     }

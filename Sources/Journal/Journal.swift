@@ -232,16 +232,18 @@ public final class Journal: EventStore {
     public func latestCheckpoint() throws(JournalError) -> Checkpoint? {
         let db = try openConnection()
         return try guarded("read checkpoint from journal") {
-            try readCheckpoint("SELECT seq, state, created_at, parts, size FROM checkpoints ORDER BY seq DESC LIMIT 1", [], db: db)
+            try readCheckpoint("SELECT seq, state, created_at, parts, size, fills FROM checkpoints ORDER BY seq DESC LIMIT 1", [], db: db)
         }
     }
 
-    /// The checkpoint of the first row `sql` selects (seq, state, created_at, parts, size), its
-    /// pieces joined. A row written before schema v5 holds the whole state itself.
+    /// The checkpoint of the first row `sql` selects (seq, state, created_at, parts, size, fills),
+    /// its pieces joined, then the fill log it stands on. A row written before schema v5 holds
+    /// the whole state itself.
     func readCheckpoint(_ sql: String, _ values: [SQLiteValue], db: SQLiteConnection) throws -> Checkpoint? {
         var found: (checkpoint: Checkpoint, parts: Int64?, size: Int64?)?
         try db.query(sql, values) { row in
-            found = (Checkpoint(seq: row.int64(at: 0), state: row.bytes(at: 1), createdAt: row.int64(at: 2)),
+            found = (Checkpoint(seq: row.int64(at: 0), state: row.bytes(at: 1), createdAt: row.int64(at: 2),
+                                fillCount: row.optionalInt64(at: 5)),
                      row.optionalInt64(at: 3), row.optionalInt64(at: 4))
         }
         guard let found else { return nil }
@@ -260,6 +262,23 @@ public final class Journal: EventStore {
         guard next == parts, state.count == expectedSize else {
             throw JournalError(code: "corrupt", message:
                 "read checkpoint from journal \(path): checkpoint \(checkpoint.seq) should have \(parts) pieces of \(expectedSize) bytes in all, found \(next) pieces of \(state.count) bytes")
+        }
+        if let fills = checkpoint.fillCount {
+            if case .integer(let logBytes)? = try db.scalar("SELECT sum(length(bytes)) FROM checkpoint_fills WHERE first < ?1",
+                                                            [.integer(fills)]) {
+                state.reserveCapacity(state.count + Int(logBytes))
+            }
+            var end: Int64 = 0
+            var gap = false
+            try db.query("SELECT first, count, bytes FROM checkpoint_fills WHERE first < ?1 ORDER BY first", [.integer(fills)]) { row in
+                guard !gap, row.int64(at: 0) == end else { return gap = true }
+                end += row.int64(at: 1)
+                row.appendBytes(at: 2, to: &state)
+            }
+            guard !gap, end == fills else {
+                throw JournalError(code: "corrupt", message:
+                    "read checkpoint from journal \(path): checkpoint \(checkpoint.seq) stands on \(fills) fills of the log, but the stored log runs without a gap only to fill \(end)")
+            }
         }
         checkpoint.state = state
         return checkpoint
@@ -531,6 +550,21 @@ public final class Journal: EventStore {
         guard piece.index >= 0 && piece.index < piece.count else {
             throw JournalError(code: "invalid", message: "append to journal \(path): checkpoint piece \(piece.index) is outside 0..<\(piece.count)")
         }
+        if let segment = piece.logSegment {
+            guard segment.first >= 0, segment.count > 0 else {
+                throw JournalError(code: "invalid", message: "append to journal \(path): fill log segment \(segment.first)+\(segment.count) is empty or negative")
+            }
+            // Rows from here on are from a checkpoint that never completed (a crash, a stop):
+            // this one rewrites the log from where the last complete one ended.
+            try db.run("DELETE FROM checkpoint_fills WHERE first >= ?1", [.integer(segment.first)])
+            let statement = try db.statement("INSERT INTO checkpoint_fills (first, count, bytes) VALUES (?1, ?2, ?3)")
+            defer { statement.reset() }
+            try statement.bind(segment.first, at: 1)
+            try statement.bind(segment.count, at: 2)
+            try statement.bind(piece.bytes, at: 3)
+            try statement.run()
+            return false
+        }
         let statement = try db.statement("INSERT OR REPLACE INTO checkpoint_parts (seq, part, bytes) VALUES (?1, ?2, ?3)")
         defer { statement.reset() }
         try statement.bind(piece.seq, at: 1)
@@ -538,8 +572,9 @@ public final class Journal: EventStore {
         try statement.bind(piece.bytes, at: 3)
         try statement.run()
         guard piece.isLast else { return false }
-        try db.run("INSERT OR REPLACE INTO checkpoints (seq, state, created_at, parts, size) VALUES (?1, X'', ?2, ?3, ?4)",
-                   [.integer(piece.seq), .integer(createdAt), .integer(Int64(piece.count)), .integer(Int64(piece.totalBytes))])
+        try db.run("INSERT OR REPLACE INTO checkpoints (seq, state, created_at, parts, size, fills) VALUES (?1, X'', ?2, ?3, ?4, ?5)",
+                   [.integer(piece.seq), .integer(createdAt), .integer(Int64(piece.count)), .integer(Int64(piece.totalBytes)),
+                    SQLiteValue(piece.fillCount)])
         // A row written before schema v5 holds its whole blob: deleting it frees that much in
         // this commit, once, the first time a new checkpoint supersedes it.
         let superseded = try db.run("""

@@ -105,7 +105,7 @@ extension Journal {
     public func checkpoint(atOrBefore seq: Int64) throws(JournalError) -> Checkpoint? {
         let db = try openConnection()
         return try guarded("read checkpoint from journal") {
-            try readCheckpoint("SELECT seq, state, created_at, parts, size FROM checkpoints WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1",
+            try readCheckpoint("SELECT seq, state, created_at, parts, size, fills FROM checkpoints WHERE seq <= ?1 ORDER BY seq DESC LIMIT 1",
                                [.integer(seq)], db: db)
         }
     }

@@ -203,13 +203,17 @@ public struct SourceCursor: Sendable, Equatable {
 /// Serialized ledger state as of `seq`: recovery loads it, then replays `events(after: seq)`.
 public struct Checkpoint: Sendable, Equatable {
     public var seq: Seq
+    /// The checkpoint's own pieces joined, followed by the fill log it stands on (if any).
     public var state: [UInt8]
     public var createdAt: Int64
+    /// How many fills of the stored fill log the state stands on (nil: the state holds its fills).
+    public var fillCount: Int64?
 
-    public init(seq: Seq, state: [UInt8], createdAt: Int64) {
+    public init(seq: Seq, state: [UInt8], createdAt: Int64, fillCount: Int64? = nil) {
         self.seq = seq
         self.state = state
         self.createdAt = createdAt
+        self.fillCount = fillCount
     }
 }
 
@@ -218,34 +222,59 @@ public struct Checkpoint: Sendable, Equatable {
 /// piece per commit adds at most one piece to each. The checkpoint becomes visible to recovery
 /// only in the commit that stores its last piece.
 public struct CheckpointPiece: Sendable, Equatable {
+    /// Fills first..<first+count of the fill log, which later checkpoints share.
+    public struct LogSegment: Sendable, Equatable {
+        public var first: Int64
+        public var count: Int64
+
+        public init(first: Int64, count: Int64) {
+            self.first = first
+            self.count = count
+        }
+    }
+
     /// The checkpoint's seq (the last event it includes).
     public var seq: Seq
-    /// 0..<count, stored in this order.
+    /// 0..<count, stored in this order (a log segment is a piece of its own: 0 of 1).
     public var index: Int
     public var count: Int
-    /// Bytes in the whole checkpoint.
+    /// Bytes in the whole checkpoint (its own pieces; a log segment: its bytes).
     public var totalBytes: Int
     public var bytes: ArraySlice<UInt8>
+    /// Set for a segment of the fill log (stored in `checkpoint_fills`, before the checkpoint's
+    /// own pieces); nil for a piece of the checkpoint itself.
+    public var logSegment: LogSegment?
+    /// For the checkpoint's own pieces: how many fills of the log it stands on (nil: it holds
+    /// its fills itself).
+    public var fillCount: Int64?
 
-    public var isLast: Bool { index == count - 1 }
+    /// The piece that makes the checkpoint visible.
+    public var isLast: Bool { logSegment == nil && index == count - 1 }
 
-    public init(seq: Seq, index: Int, count: Int, totalBytes: Int, bytes: ArraySlice<UInt8>) {
+    public init(seq: Seq, index: Int, count: Int, totalBytes: Int, bytes: ArraySlice<UInt8>, fillCount: Int64? = nil) {
         self.seq = seq
         self.index = index
         self.count = count
         self.totalBytes = totalBytes
         self.bytes = bytes
+        self.fillCount = fillCount
+    }
+
+    /// A segment of the fill log, stored with the checkpoint `seq`.
+    public init(seq: Seq, logSegment: LogSegment, bytes: [UInt8]) {
+        self.init(seq: seq, index: 0, count: 1, totalBytes: bytes.count, bytes: bytes[...])
+        self.logSegment = logSegment
     }
 
     /// `state` cut into pieces of at most `pieceBytes` (one piece, possibly empty, at least).
     /// The slices share the array's storage: nothing is copied until a piece is bound.
-    public static func split(seq: Seq, state: [UInt8], pieceBytes: Int) -> [CheckpointPiece] {
+    public static func split(seq: Seq, state: [UInt8], pieceBytes: Int, fillCount: Int64? = nil) -> [CheckpointPiece] {
         let size = max(1, pieceBytes)
         let count = max(1, (state.count + size - 1) / size)
         return (0..<count).map { index in
             let start = index * size
             return CheckpointPiece(seq: seq, index: index, count: count, totalBytes: state.count,
-                                   bytes: state[start..<min(state.count, start + size)])
+                                   bytes: state[start..<min(state.count, start + size)], fillCount: fillCount)
         }
     }
 }

@@ -96,6 +96,15 @@ enum JournalSchema {
                 PRIMARY KEY (seq, part))
             """,
         ],
+        // v6: incremental checkpoints. The ledger's fill log only grows, so a checkpoint stores
+        // just the fills since the previous one, as rows of `checkpoint_fills` (fills
+        // first..<first+count, never superseded: every later checkpoint stands on them); its own
+        // pieces hold the rest of the state, small whatever the day's volume. `fills` says how
+        // many fills of the log a checkpoint stands on; NULL for checkpoints that hold their fills.
+        [
+            "ALTER TABLE checkpoints ADD COLUMN fills INTEGER",
+            "CREATE TABLE checkpoint_fills (first INTEGER PRIMARY KEY, count INTEGER NOT NULL, bytes BLOB NOT NULL)",
+        ],
     ]
 
     /// The version this code writes and understands.

@@ -144,19 +144,25 @@ struct Book: Sendable {
         totals = plan.totals
     }
 
+    /// Sets the SOD lots and what is kept with them (their Σ qty and average price).
+    mutating func setSODLots(_ lots: [Lot]) throws(LedgerError) {
+        sodLots = lots
+        sodQty = 0
+        var sodCost: Int64 = 0
+        for lot in lots {
+            sodQty = try checkedAdd(sodQty, lot.qty)
+            sodCost = try checkedAdd(sodCost, try checkedMultiply(lot.price.units, lot.qty))
+        }
+        sodPrice = sodQty == 0 ? lots.first?.price : Price(units: roundedDivide(sodCost, sodQty))
+    }
+
     /// This book rebuilt from its SOD lots and the given fills, as if only they had happened:
     /// busts, corrections, late fills and SOD changes all come through here.
     func replayed(sodLots: [Lot], fills: [Int32], fill: (Int32) -> Fill) throws(LedgerError) -> Book {
         var book = Book(account: account, instrument: instrument, accountId: accountId,
                         instrumentIndex: instrumentIndex, method: method)
-        book.sodLots = sodLots
+        try book.setSODLots(sodLots)
         book.fills = fills
-        var sodCost: Int64 = 0
-        for lot in sodLots {
-            book.sodQty = try checkedAdd(book.sodQty, lot.qty)
-            sodCost = try checkedAdd(sodCost, try checkedMultiply(lot.price.units, lot.qty))
-        }
-        book.sodPrice = book.sodQty == 0 ? sodLots.first?.price : Price(units: roundedDivide(sodCost, book.sodQty))
         for lot in sodLots where lot.qty != 0 {
             book.totals.openQty = try checkedAdd(book.totals.openQty, lot.qty)
             book.totals.openCost = try checkedAdd(book.totals.openCost, try checkedMultiply(lot.price.units, lot.qty))

@@ -28,6 +28,31 @@ struct CheckpointWriter {
     }
 
     mutating func byte(_ value: UInt8) { bytes.append(value) }
+
+    mutating func lots(_ lots: ArraySlice<Lot>) {
+        count(lots.count)
+        for lot in lots {
+            signed(lot.qty)
+            signed(lot.price.units)
+        }
+    }
+
+    /// A presence byte, then the value if present.
+    mutating func optional(_ value: Int64?) {
+        guard let value else { return byte(0) }
+        byte(1)
+        signed(value)
+    }
+
+    /// A flags byte (1 original qty, 2 original price, 4 status time), then those present.
+    mutating func amendment(_ amendment: Amendment?) {
+        let flags: UInt8 = (amendment?.originalQty != nil ? 1 : 0) | (amendment?.originalPrice != nil ? 2 : 0)
+            | (amendment?.statusTime != nil ? 4 : 0)
+        byte(flags)
+        if let qty = amendment?.originalQty { signed(qty) }
+        if let price = amendment?.originalPrice { signed(price.units) }
+        if let time = amendment?.statusTime { signed(time) }
+    }
 }
 
 struct CheckpointReader {
@@ -66,6 +91,31 @@ struct CheckpointReader {
         let value = try unsigned()
         guard value <= UInt64(bytes.count - offset) else { throw .unreadable("count \(value) beyond the data at byte \(offset)") }
         return Int(value)
+    }
+
+    mutating func lots() throws(CheckpointError) -> [Lot] {
+        var lots: [Lot] = []
+        for _ in 0..<(try count()) {
+            let qty = try signed()
+            lots.append(Lot(qty: qty, price: Price(units: try signed())))
+        }
+        return lots
+    }
+
+    mutating func optional() throws(CheckpointError) -> Int64? {
+        switch try byte() {
+        case 0: return nil
+        case 1: return try signed()
+        default: throw .unreadable("bad presence byte at \(offset - 1)")
+        }
+    }
+
+    mutating func amendment() throws(CheckpointError) -> Amendment {
+        let flags = try byte()
+        guard flags & ~7 == 0 else { throw .unreadable("bad amendment flags at \(offset - 1)") }
+        return Amendment(originalQty: flags & 1 != 0 ? try signed() : nil,
+                         originalPrice: flags & 2 != 0 ? Price(units: try signed()) : nil,
+                         statusTime: flags & 4 != 0 ? try signed() : nil)
     }
 
     mutating func string() throws(CheckpointError) -> String {

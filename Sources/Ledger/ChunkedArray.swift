@@ -27,7 +27,9 @@ struct ChunkedArray<Element>: RandomAccessCollection, MutableCollection {
         }
     }
 
-    mutating func append(_ element: Element) {
+    /// Consuming, so the element moves into its chunk (borrowed, each append copied it: for a
+    /// fill entry, three string retains and releases).
+    mutating func append(_ element: consuming Element) {
         if count % Self.chunkSize == 0 {
             var chunk: [Element] = []
             chunk.reserveCapacity(Self.chunkSize)

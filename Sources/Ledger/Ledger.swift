@@ -15,6 +15,20 @@ struct FillEntry: Sendable {
     var status: FillStatus
     var orderId: String?
 
+    init(execId: String, source: String, qty: Int64, price: Price, time: Nanos, book: Int32, day: Int32, side: Side,
+         status: FillStatus = .live, orderId: String?) {
+        self.execId = execId
+        self.source = source
+        self.qty = qty
+        self.price = price
+        self.time = time
+        self.book = book
+        self.day = day
+        self.side = side
+        self.status = status
+        self.orderId = orderId
+    }
+
     init(_ fill: Fill, book: Int32, day: Int32, status: FillStatus = .live) {
         execId = fill.execId
         source = fill.source
@@ -194,7 +208,9 @@ public struct Ledger: Sendable {
         entries[Int(arrival)].qty = record.fill.qty
         entries[Int(arrival)].price = record.fill.price
         entries[Int(arrival)].status = record.status
-        if record.originalQty != nil || record.originalPrice != nil || record.statusTime != nil {
+        // Every fill that is not live keeps an amendment, even an empty one: the checkpoint
+        // finds the non-live fills through these keys instead of scanning the whole log.
+        if record.status != .live {
             amendments[arrival] = Amendment(originalQty: record.originalQty, originalPrice: record.originalPrice,
                                             statusTime: record.statusTime)
         } else {

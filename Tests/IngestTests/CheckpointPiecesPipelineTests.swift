@@ -26,7 +26,14 @@ import Testing
         #expect(pieces.allSatisfy { $0.bytes.count <= 64 })
         let checkpoint = try #require(try harness.journal.latestCheckpoint())
         #expect(checkpoint.state.count > 3 * 64, "the ledger is large enough to need several pieces")
-        #expect(pieces.filter { $0.seq == checkpoint.seq }.map(\.index) == Array(0..<(checkpoint.state.count + 63) / 64))
+        // The fill log in segments that continue each other, then the checkpoint's own pieces.
+        let mine = pieces.filter { $0.seq == checkpoint.seq }
+        let log = mine.prefix { $0.logSegment != nil }.map { $0.logSegment! }
+        #expect(log.count > 1 && log.first?.first == 0)
+        #expect(zip(log, log.dropFirst()).allSatisfy { $0.first + $0.count == $1.first })
+        #expect(log.last.map { $0.first + $0.count } == checkpoint.fillCount)
+        let own = mine.dropFirst(log.count)
+        #expect(own.allSatisfy { $0.logSegment == nil } && own.map(\.index) == Array(0..<(own.first?.count ?? 0)))
         harness.close()
 
         try harness.open(checkpointEvery: 20)
@@ -45,21 +52,77 @@ import Testing
             _ = harness.submit(json: generator.batch(size: 5))
         }
         let first = try #require(harness.store.piecesPerAppend.withLock { $0.flatMap { $0 }.first })
-        #expect(first.index == 0 && first.count > 2)
+        #expect(first.logSegment?.first == 0, "the first checkpoint starts with the fill log")
         harness.store.failNextAppends(1)
         let failed = harness.submit(json: generator.batch(size: 5))
         #expect(failed.allSatisfy { if case .rejected(let code, _) = $0 { code == "storage_error" } else { false } })
-        let failedPieces = try #require(harness.store.piecesPerAppend.withLock { $0.last })
-        #expect(failedPieces.map(\.index) == [1])
+        let failedPiece = try #require(harness.store.piecesPerAppend.withLock { $0.last }?.first)
+        #expect(failedPiece != first && failedPiece.seq == first.seq)
         try submitUntilCheckpointed(harness, generator: &generator)
-        let stored = harness.store.piecesPerAppend.withLock { $0.flatMap { $0 } }.filter { $0.seq == first.seq }.map(\.index)
-        // Piece 1 twice (the failed commit's, then again), every piece in order.
-        #expect(stored == [0, 1] + Array(1..<first.count))
+        let stored = harness.store.piecesPerAppend.withLock { $0.flatMap { $0 } }.filter { $0.seq == first.seq }
+        // The failed commit's piece twice in a row (then again), every other piece once, in order:
+        // the log from fill 0 without a gap, then the checkpoint's own pieces.
+        #expect(stored.filter { $0 == failedPiece }.count == 2)
+        let failedAt = try #require(stored.firstIndex(of: failedPiece))
+        #expect(stored[failedAt + 1] == failedPiece)
+        var once = stored
+        once.remove(at: failedAt)
+        let log = once.prefix { $0.logSegment != nil }.map { $0.logSegment! }
+        #expect(log.first?.first == 0 && zip(log, log.dropFirst()).allSatisfy { $0.first + $0.count == $1.first })
+        let own = once.dropFirst(log.count)
+        #expect(own.allSatisfy { $0.logSegment == nil } && own.map(\.index) == Array(0..<(own.first?.count ?? 0)))
         #expect(try harness.journal.latestCheckpoint()?.seq == first.seq)
         let live = harness.snapshot()
         harness.close()
         try harness.open(checkpointEvery: 20)
         #expect(harness.snapshot()["positions"]!.serialized == live["positions"]!.serialized)
+        harness.close()
+    }
+
+    /// Each checkpoint after the first stores only the fills since the one before; a segment left
+    /// by a checkpoint that never completed (a crash) is not read, and the next run rewrites the
+    /// log from where the last complete checkpoint ended.
+    @Test func laterCheckpointsStoreOnlyNewFillsAndALeftoverSegmentIsRewritten() throws {
+        let harness = try PipelineHarness(checkpointEvery: 20, checkpointPieceBytes: 256)
+        var generator = MessageGenerator(seed: 11)
+        try submitUntilCheckpointed(harness, generator: &generator)
+        let first = try #require(try harness.journal.latestCheckpoint())
+        var second = first
+        for _ in 0..<400 where second.seq == first.seq {
+            _ = harness.submit(json: generator.batch(size: 5))
+            second = try #require(try harness.journal.latestCheckpoint())
+        }
+        let firstFills = try #require(first.fillCount), secondFills = try #require(second.fillCount)
+        #expect(secondFills > firstFills)
+        let log = harness.store.piecesPerAppend.withLock { $0.flatMap { $0 } }.filter { $0.seq == second.seq }.compactMap(\.logSegment)
+        #expect(log.first?.first == firstFills, "the second checkpoint starts where the first ended")
+        #expect(log.reduce(0) { $0 + $1.count } == secondFills - firstFills)
+        let live = harness.snapshot()
+        harness.close()
+
+        // What a crash in the middle of the next checkpoint leaves: a segment past the last
+        // complete checkpoint (its bytes here are not even a fill).
+        let connection = try SQLiteConnection(path: harness.journalPath)
+        var lastFills: Int64 = -1
+        try connection.query("SELECT fills FROM checkpoints ORDER BY seq DESC LIMIT 1") { lastFills = $0.int64(at: 0) }
+        #expect(lastFills >= secondFills)
+        try connection.run("INSERT INTO checkpoint_fills (first, count, bytes) VALUES (?1, 3, X'FFFFFF')", [.integer(lastFills)])
+        connection.close()
+        try harness.open(checkpointEvery: 20)
+        #expect(harness.snapshot()["positions"]!.serialized == live["positions"]!.serialized)
+        let reopened = try #require(try harness.journal.latestCheckpoint())
+        var third = reopened
+        for _ in 0..<400 where third.seq == reopened.seq {
+            _ = harness.submit(json: generator.batch(size: 5))
+            third = try #require(try harness.journal.latestCheckpoint())
+        }
+        let rewritten = harness.store.piecesPerAppend.withLock { $0.flatMap { $0 } }.filter { $0.seq == third.seq }.compactMap(\.logSegment)
+        #expect(rewritten.first?.first == lastFills)
+        let liveAgain = harness.snapshot()
+        harness.close()
+        try harness.open(checkpointEvery: 20)
+        #expect(harness.snapshot()["positions"]!.serialized == liveAgain["positions"]!.serialized)
+        #expect(harness.snapshot()["accounts"]!.serialized == liveAgain["accounts"]!.serialized)
         harness.close()
     }
 }

@@ -157,7 +157,7 @@ import Testing
         var options = JournalOptions(path: path)
         options.checkpointsKept = 1
         let journal = try Journal(options)
-        #expect(journal.schemaVersion == 5)
+        #expect(journal.schemaVersion == JournalSchema.currentVersion)
         #expect(try journal.latestCheckpoint() == Checkpoint(seq: 1, state: stateA, createdAt: 14))
         try journal.append([EventFixtures.fill("E2")])
         try storePieces(CheckpointPiece.split(seq: 2, state: stateB, pieceBytes: 4), in: journal, execIdPrefix: "P")

@@ -173,12 +173,22 @@ func orderFill(_ execId: String, _ orderId: String, _ side: Side, _ qty: Int64, 
     @Test func versionTwoCheckpointsStillRestore() throws {
         var ledger = Ledger(catalog: defaultCatalog)
         ledger.applyAll([markEvent("110-08")])
-        var bytes = ledger.encodeState()
-        // Without fills, version 2 is version 3 without the trailing order and unclaimed-fill counts.
-        #expect(bytes[4] == 3 && bytes.suffix(2) == [0, 0])
-        bytes[4] = 2
-        bytes.removeLast(2)
-        let restored = try Ledger.restore(from: bytes, catalog: defaultCatalog, config: LedgerConfig())
+        // Version 2, as its writer laid it out: day, no books, no fills, the mark, no trades,
+        // and (unlike version 3) nothing about orders.
+        var out = CheckpointWriter()
+        out.bytes = Array("LWLG".utf8)
+        out.byte(2)
+        out.signed(0)
+        out.count(0)
+        out.count(0)
+        let mark = try #require(ledger.marks.first)
+        out.count(1)
+        out.string(mark.instrument)
+        out.signed(mark.price.units)
+        out.signed(mark.time)
+        out.string(mark.source)
+        out.count(0)
+        let restored = try Ledger.restore(from: out.bytes, catalog: defaultCatalog, config: LedgerConfig())
         #expect(restored.marks == ledger.marks && restored.workingOrders.isEmpty)
     }
 }
