@@ -243,11 +243,12 @@ extension Ledger {
         }
         var amended: [Amended] = []
         for _ in 0..<(try input.count()) {
-            let arrival = try input.count()
+            let arrival = try input.unsigned()
+            guard arrival < UInt64(fillCount) else { throw .inconsistent("amended fill \(arrival) is beyond the log") }
             guard let status = Ledger.status(code: try input.byte()), status != .live else { throw .unreadable("bad fill status") }
             let qty = try input.signed()
             let price = Price(units: try input.signed())
-            amended.append(Amended(arrival: arrival, status: status, qty: qty, price: price, amendment: try input.amendment()))
+            amended.append(Amended(arrival: Int(arrival), status: status, qty: qty, price: price, amendment: try input.amendment()))
         }
         try ledger.readMarksTradesAndOrders(&input, withOrders: true)
 
@@ -258,8 +259,10 @@ extension Ledger {
         for arrival in 0..<fillCount {
             let execId = try input.string()
             let source = try input.string()
-            let book = try input.count()
-            guard book < ledger.books.count else { throw .inconsistent("fill \(execId) names a missing book") }
+            // An index, not a count: `count()` would bound it by the bytes left, which the last
+            // fills of a log do not have.
+            let book = try input.unsigned()
+            guard book < UInt64(ledger.books.count) else { throw .inconsistent("fill \(execId) names a missing book") }
             let side: Side = try input.byte() == 0 ? .buy : .sell
             let qty = try input.signed()
             guard qty > 0 else { throw .inconsistent("fill \(execId) has quantity \(qty)") }
@@ -272,11 +275,10 @@ extension Ledger {
             }
             ledger.entries.append(FillEntry(execId: execId, source: source, qty: qty, price: price, time: time,
                                             book: Int32(book), day: day, side: side, orderId: orderId.isEmpty ? nil : orderId))
-            if day == ledger.day { todays[book].append((time, Int32(arrival))) }
+            if day == ledger.day { todays[Int(book)].append((time, Int32(arrival))) }
         }
         guard input.atEnd else { throw .unreadable("trailing bytes after the checkpoint") }
         for change in amended {
-            guard change.arrival < fillCount else { throw .inconsistent("amended fill \(change.arrival) is beyond the log") }
             ledger.entries[change.arrival].status = change.status
             ledger.entries[change.arrival].qty = change.qty
             ledger.entries[change.arrival].price = change.price

@@ -27,9 +27,7 @@ struct ChunkedArray<Element>: RandomAccessCollection, MutableCollection {
         }
     }
 
-    /// Consuming, so the element moves into its chunk (borrowed, each append copied it: for a
-    /// fill entry, three string retains and releases).
-    mutating func append(_ element: consuming Element) {
+    mutating func append(_ element: Element) {
         if count % Self.chunkSize == 0 {
             var chunk: [Element] = []
             chunk.reserveCapacity(Self.chunkSize)

@@ -182,4 +182,17 @@ import Testing
         let restored = try Ledger.restore(from: cut.head + cut.segments.flatMap(\.bytes), catalog: defaultCatalog, config: LedgerConfig())
         #expect(restored.fillCount == 2)
     }
+
+    /// Book ids and arrivals are indexes, not counts: the last fills of a log name books whose
+    /// ids exceed the bytes left after them (this once failed to restore past 60 books).
+    @Test func theLastFillOfALogMayNameAnyBook() throws {
+        var ledger = Ledger(catalog: defaultCatalog)
+        for account in 0..<130 {
+            ledger.applyAll([fillEvent("E\(account)", .buy, 1, "110-08", account: "A\(account)", second: Int64(account))])
+        }
+        ledger.applyAll([.bust(execId: "E129", time: at("2026-11-24T15:00:00Z"))])
+        let restored = try Ledger.restore(from: ledger.encodeState(), catalog: defaultCatalog, config: LedgerConfig())
+        Self.sameState(restored, ledger)
+        #expect(restored.fill(execId: "E129")?.status == .busted)
+    }
 }
