@@ -165,7 +165,8 @@ public final class Journal: EventStore {
     // MARK: Reading
 
     /// The seq of the event that stored fill `execId`, or nil. A scan of the fill index (tools and
-    /// tests): the writer's idempotency check is its in-memory index, built by `allExecIds()`.
+    /// tests): the writer's idempotency check is in memory (the ledger's execId index and the
+    /// fill seqs `allFillSeqs()` lists).
     public func seq(ofExecId execId: String) throws(JournalError) -> Seq? {
         let db = try openConnection()
         return try guarded("read journal") { try Journal.seq(ofExecId: execId, db: db) }
@@ -178,8 +179,8 @@ public final class Journal: EventStore {
         return nil
     }
 
-    /// Every stored execId with its seq: the dedupe index built at startup. Read from the fill
-    /// index alone (it holds both), never from the wide event rows.
+    /// Every stored execId with its seq (tools and tests). Read from the fill index alone (it
+    /// holds both), never from the wide event rows.
     public func allExecIds() throws(JournalError) -> [String: Seq] {
         let db = try openConnection()
         return try guarded("read journal") {
