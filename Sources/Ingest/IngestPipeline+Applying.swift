@@ -28,7 +28,8 @@ extension IngestPipeline {
                 eventItem.append(index)
             case .message(let message), .scoped(let message, _):
                 if case .fill(let execId, _, _, _, _, _, _, _) = message {
-                    if execIndex[execId] != nil || batch.newExecIds[execId] != nil || !seen.insert(execId).inserted { continue }
+                    // The ledger holds the committed fills and those applied earlier in this batch.
+                    if ledger.arrival(ofExecId: execId) != nil || !seen.insert(execId).inserted { continue }
                 }
                 if let key = orderKey(message) {
                     if orderIndex[key] != nil || batch.newOrderVersions[key] != nil || !seenOrders.insert(key).inserted { continue }
@@ -85,8 +86,7 @@ extension IngestPipeline {
                     results.append(.rejected(code: error.code, message: error.message))
                 }
             case .message(let message), .scoped(let message, _):
-                if case .fill(let execId, _, _, _, _, _, _, _) = message,
-                   let seq = execIndex[execId] ?? batch.newExecIds[execId] {
+                if case .fill(let execId, _, _, _, _, _, _, _) = message, let seq = seq(ofExecId: execId, in: ledger) {
                     results.append(.duplicate(seq: seq))
                     continue
                 }
@@ -103,7 +103,11 @@ extension IngestPipeline {
                     nextSeq += 1
                     record(event, deltas: deltas, seq: seq, source: source, ledger: ledger, into: &batch)
                     switch event {
-                    case .fill(let fill): batch.newExecIds[fill.execId] = seq
+                    case .fill:
+                        // The fill is the ledger's newest arrival. A failed commit rolls both back
+                        // together: the ledger and these seqs are rebuilt from the journal.
+                        seqByArrival.append(seq)
+                        assert(seqByArrival.count == ledger.fillCount)
                     case .order(let order): batch.newOrderVersions[OrderVersion(orderId: order.orderId, version: order.version)] = seq
                     case .bust: batch.audit.append(AuditEntry(time: now, actor: source, action: "bust", detail: message.ref, seq: seq))
                     case .correct: batch.audit.append(AuditEntry(time: now, actor: source, action: "correct", detail: message.ref, seq: seq))
@@ -119,6 +123,13 @@ extension IngestPipeline {
             }
         }
         return (results, anyRejected)
+    }
+
+    /// The seq of the event that applied fill `execId` — committed, or earlier in the batch being
+    /// built (the ledger holds both) — or nil. `ledger` is the pipeline's own, passed in by the
+    /// code that is changing it.
+    func seq(ofExecId execId: String, in ledger: Ledger) -> Int64? {
+        ledger.arrival(ofExecId: execId).map { seqByArrival[Int($0)] }
     }
 
     /// The idempotency key an order message names without looking at the ledger: its explicit
@@ -162,7 +173,7 @@ extension IngestPipeline {
         let stored = StoredDeltas.binary(DeltaCoding.encode(published))
         var fillSeq: Int64?
         switch event {
-        case .bust(let execId, _), .correct(let execId, _, _, _): fillSeq = execIndex[execId] ?? batch.newExecIds[execId]
+        case .bust(let execId, _), .correct(let execId, _, _, _): fillSeq = self.seq(ofExecId: execId, in: ledger)
         default: break
         }
         batch.events.append(translation.journalEvent(for: event, ledgerAfter: ledger, deltas: stored, source: source, fillSeq: fillSeq))

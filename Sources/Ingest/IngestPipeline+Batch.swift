@@ -9,7 +9,6 @@ extension IngestPipeline {
         var audit: [AuditEntry] = []
         var cursors: [SourceCursor] = []
         var replies: [(results: [SubmitResult], completion: @Sendable ([SubmitResult]) -> Void)] = []
-        var newExecIds: [String: Int64] = [:]
         var newOrderVersions: [OrderVersion: Int64] = [:]
         /// Usually one piece of the checkpoint being stored (all the rest on a clean stop).
         var checkpointPieces: [CheckpointPiece] = []

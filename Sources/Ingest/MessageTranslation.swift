@@ -96,7 +96,7 @@ struct MessageTranslation {
     }
 
     /// The journal row for an applied event; `deltas` are its deltas as stored for resumes.
-    /// `fillSeq` is the seq that stored the fill a bust or correction names (from the execId index).
+    /// `fillSeq` is the seq that stored the fill a bust or correction names (`IngestPipeline.seq(ofExecId:in:)`).
     func journalEvent(for event: LedgerEvent, ledgerAfter ledger: Ledger, deltas: StoredDeltas, source: String,
                       fillSeq: Int64? = nil) -> NewEvent {
         let payload = EventCodec.encode(event)

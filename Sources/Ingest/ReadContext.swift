@@ -34,7 +34,7 @@ public struct ReadContext: ~Copyable {
             accounts: ledger.accounts.filter { filter.permits(account: $0.account) },
             desk: filter.allowedAccounts == nil ? ledger.desk : nil,
             marks: ledger.marks.filter { filter.permits(instrument: $0.instrument) },
-            fills: fills.map { ($0, pipeline.execIndex[$0.fill.execId]) },
+            fills: fills.map { ($0, pipeline.seq(ofExecId: $0.fill.execId, in: ledger)) },
             monitors: monitors, filter: filter,
             orders: ledger.workingOrders.filter { filter.permits(account: $0.account) && filter.permits(instrument: $0.instrument) })
     }

@@ -12,7 +12,8 @@ public struct RecoveryError: Error, CustomStringConvertible, Sendable {
 enum Recovery {
     struct Result {
         var ledger: Ledger
-        var execIndex: [String: Int64]
+        /// The seq of the event that stored each of the ledger's fills, by arrival.
+        var seqByArrival: [Int64]
         var orderIndex: [OrderVersion: Int64]
         var replayed: Int
         /// See `LedgerReplay.Outcome.checkpointFillLog`.
@@ -25,9 +26,9 @@ enum Recovery {
     static func recover(journal: any EventStore, catalog: InstrumentCatalog, config: LedgerConfig,
                         progress: (@Sendable (String) -> Void)? = nil) throws(RecoveryError) -> Result {
         let started = Monotonic.now()
-        // The dedupe indexes (a million execIds at a million fills) are read on another thread,
-        // from a connection of its own, while this one restores the checkpoint and replays: the
-        // two take about as long, and the machine has two cores.
+        // The fill seqs and the order dedupe index are read on another thread, from a connection
+        // of its own, while this one restores the checkpoint and replays (the machine has two
+        // cores). The ledger's own execId index gives a fill's arrival; these give its seq.
         let indexes = DedupeIndexReading(journal: journal)
         let replay: LedgerReplay.Outcome
         do { replay = try LedgerReplay.replay(journal: journal, catalog: catalog, config: config, progress: progress) } catch {
@@ -36,29 +37,35 @@ enum Recovery {
         }
         let ledgerDone = Monotonic.now()
         let read = try indexes.finish()
+        // Every fill event appended one fill to the ledger, in seq order: the k-th seq is the
+        // k-th arrival's. A journal whose fill index disagrees with its events is not served.
+        guard read.fillSeqs.count == replay.ledger.fillCount else {
+            throw RecoveryError(description: "the journal's fill index lists \(read.fillSeqs.count) fill events but replaying"
+                                + " the journal gave the ledger \(replay.ledger.fillCount) fills; run `ladderwire db check`")
+        }
         let total = Monotonic.now().seconds(since: started)
         if let progress, total >= breakdownAfterSeconds {
             progress(String(format: "recovery: %.3f s: checkpoint read %.3f s + restored %.3f s + %d events replayed %.3f s"
-                            + " (ledger ready after %.3f s), alongside: %d execIds %.3f s + %d order versions %.3f s%@",
+                            + " (ledger ready after %.3f s), alongside: %d fill seqs %.3f s + %d order versions %.3f s%@",
                             total, replay.checkpointReadSeconds, replay.restoreSeconds, replay.replayed, replay.replaySeconds,
-                            ledgerDone.seconds(since: started), read.execIndex.count, read.execIdSeconds,
+                            ledgerDone.seconds(since: started), read.fillSeqs.count, read.fillSeqSeconds,
                             read.orderIndex.count, read.orderVersionSeconds, read.onOwnThread ? "" : " (same thread)"))
         }
-        return Result(ledger: replay.ledger, execIndex: read.execIndex, orderIndex: read.orderIndex, replayed: replay.replayed,
+        return Result(ledger: replay.ledger, seqByArrival: read.fillSeqs, orderIndex: read.orderIndex, replayed: replay.replayed,
                       checkpointFillLog: replay.checkpointFillLog)
     }
 }
 
-/// Reads the execId and order-version indexes, on a thread of its own with its own read-only
+/// Reads the fill seqs and the order-version index, on a thread of its own with its own read-only
 /// connection when the store is a `Journal` (else, as for the tests' fault-injecting store, on
 /// the caller's thread and connection when `finish()` is called).
 private final class DedupeIndexReading: @unchecked Sendable {
     // Safety: `journal` is only used by `finish()` on the caller's thread when there is no
     // reading thread; the thread's result is behind a mutex and published by the semaphore.
     struct Read: Sendable {
-        var execIndex: [String: Int64] = [:]
+        var fillSeqs: [Int64] = []
         var orderIndex: [OrderVersion: Int64] = [:]
-        var execIdSeconds = 0.0
+        var fillSeqSeconds = 0.0
         var orderVersionSeconds = 0.0
         var onOwnThread = false
     }
@@ -113,10 +120,13 @@ private final class DedupeIndexReading: @unchecked Sendable {
     private static func read(_ store: any EventStore) throws(RecoveryError) -> Read {
         var read = Read()
         var started = Monotonic.now()
-        do { read.execIndex = try store.allExecIds() } catch {
+        do { read.fillSeqs = try store.allFillSeqs() } catch {
             throw RecoveryError(description: "cannot read the fill index: \(error.message)")
         }
-        read.execIdSeconds = Monotonic.now().seconds(since: started)
+        // Room for a million more fills (8 MiB) before the writer's first append that has to
+        // reallocate and copy them all.
+        read.fillSeqs.reserveCapacity(read.fillSeqs.count + (1 << 20))
+        read.fillSeqSeconds = Monotonic.now().seconds(since: started)
         started = Monotonic.now()
         do { read.orderIndex = try store.allOrderVersions() } catch {
             throw RecoveryError(description: "cannot read the order index: \(error.message)")

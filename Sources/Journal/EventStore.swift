@@ -23,8 +23,8 @@ public protocol EventStore: AnyObject {
     func events(after seq: Seq, limit: Int) throws(JournalError) -> [EventRecord]
     /// The newest ledger checkpoint, if any.
     func latestCheckpoint() throws(JournalError) -> Checkpoint?
-    /// Every execId ever stored, with the seq of the event that stored it.
-    func allExecIds() throws(JournalError) -> [String: Seq]
+    /// The seq of every stored fill event, ascending (the k-th stored the ledger's k-th fill).
+    func allFillSeqs() throws(JournalError) -> [Seq]
     /// Every stored (orderId, version) with the seq of the order event that stored it.
     func allOrderVersions() throws(JournalError) -> [OrderVersion: Seq]
     /// The last stored value of a source cursor.

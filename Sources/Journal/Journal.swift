@@ -165,7 +165,8 @@ public final class Journal: EventStore {
     // MARK: Reading
 
     /// The seq of the event that stored fill `execId`, or nil. A scan of the fill index (tools and
-    /// tests): the writer's idempotency check is its in-memory index, built by `allExecIds()`.
+    /// tests): the writer's idempotency check is in memory (the ledger's execId index and the
+    /// fill seqs `allFillSeqs()` lists).
     public func seq(ofExecId execId: String) throws(JournalError) -> Seq? {
         let db = try openConnection()
         return try guarded("read journal") { try Journal.seq(ofExecId: execId, db: db) }
@@ -178,8 +179,8 @@ public final class Journal: EventStore {
         return nil
     }
 
-    /// Every stored execId with its seq: the dedupe index built at startup. Read from the fill
-    /// index alone (it holds both), never from the wide event rows.
+    /// Every stored execId with its seq (tools and tests). Read from the fill index alone (it
+    /// holds both), never from the wide event rows.
     public func allExecIds() throws(JournalError) -> [String: Seq] {
         let db = try openConnection()
         return try guarded("read journal") {
@@ -190,6 +191,22 @@ public final class Journal: EventStore {
                 index[row.string(at: 0)] = row.int64(at: 1)
             }
             return index
+        }
+    }
+
+    /// The seq of every stored fill, ascending: the k-th is the event that stored the ledger's
+    /// k-th fill (the writer's idempotency and bust lookups go through it, with the ledger's
+    /// execId → arrival index). Read from the fill index alone, whose entries come sorted by
+    /// (account, instrument, seq), then sorted (a run per group): at a million fills 0.11 s
+    /// (release, warm page cache), where reading the event rows in seq order took 0.25–0.40 s
+    /// and `allExecIds()` 0.47–0.68 s.
+    public func allFillSeqs() throws(JournalError) -> [Seq] {
+        let db = try openConnection()
+        return try guarded("read journal") {
+            var seqs: [Seq] = []
+            try db.query(FillIndexQuery.seqs) { row in seqs.append(row.int64(at: 0)) }
+            seqs.sort()
+            return seqs
         }
     }
 
@@ -356,6 +373,8 @@ public final class Journal: EventStore {
     enum FillIndexQuery {
         static let execIds = "SELECT exec_id, seq FROM events INDEXED BY events_fills WHERE kind = 'fill'"
         static let count = "SELECT count(*) FROM events INDEXED BY events_fills WHERE kind = 'fill'"
+        /// Grouped by (account, instrument), each group in seq order: `allFillSeqs()` sorts them.
+        static let seqs = "SELECT seq FROM events INDEXED BY events_fills WHERE kind = 'fill'"
         /// A scan of the whole index: the execId is not a prefix of it.
         static let seqOfExecId = "SELECT seq FROM events INDEXED BY events_fills WHERE kind = 'fill' AND exec_id = ?1"
         static let firstInstrument = """

@@ -154,6 +154,10 @@ public struct Ledger: Sendable {
         entryByExecId[execId].map { record($0) }
     }
 
+    /// Where fill `execId` arrived: 0 for the first fill ever applied, `fillCount - 1` for the
+    /// latest (busted and corrected fills keep theirs). Nil for an execId the ledger never took.
+    public func arrival(ofExecId execId: String) -> Int32? { entryByExecId[execId] }
+
     /// Every account × instrument line, sorted by (account, instrument).
     public var positions: [PositionLine] { bookOrder.map { lines[Int($0)] } }
 

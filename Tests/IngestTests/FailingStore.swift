@@ -3,7 +3,8 @@ import Synchronization
 
 /// A real journal with faults on demand, the way SQLite's tests inject I/O errors: the next
 /// `failAppends` commits fail (nothing stored), and while `failReads` is set every read fails
-/// too, so the pipeline's ledger rebuild after a failed commit fails as well.
+/// too, so the pipeline's ledger rebuild after a failed commit fails as well. `editFillSeqs`
+/// makes the fill seq list disagree with the events, as a damaged journal would.
 final class FailingStore: EventStore, @unchecked Sendable {
     // Safety: `journal` is used only on the pipeline thread (and by the test once the pipeline
     // is idle, between answers); the knobs are behind a mutex.
@@ -14,7 +15,11 @@ final class FailingStore: EventStore, @unchecked Sendable {
 
     init(_ journal: Journal) { self.journal = journal }
 
+    private let fillSeqsEdit = Mutex<(@Sendable ([Seq]) -> [Seq])?>(nil)
+
     func failNextAppends(_ count: Int) { knobs.withLock { $0.failAppends = count } }
+    /// `allFillSeqs()` returns what `edit` makes of the stored list (nil: the list as stored).
+    func editFillSeqs(_ edit: (@Sendable ([Seq]) -> [Seq])?) { fillSeqsEdit.withLock { $0 = edit } }
     func setFailReads(_ fail: Bool) { knobs.withLock { $0.failReads = fail } }
     var appendsFailed: Int { knobs.withLock { $0.appendsFailed } }
 
@@ -50,9 +55,10 @@ final class FailingStore: EventStore, @unchecked Sendable {
         return try journal.latestCheckpoint()
     }
 
-    func allExecIds() throws(JournalError) -> [String: Seq] {
+    func allFillSeqs() throws(JournalError) -> [Seq] {
         try checkReads()
-        return try journal.allExecIds()
+        let seqs = try journal.allFillSeqs()
+        return fillSeqsEdit.withLock { $0 }?(seqs) ?? seqs
     }
 
     func allOrderVersions() throws(JournalError) -> [OrderVersion: Seq] {

@@ -15,6 +15,21 @@ import Testing
         #expect(try journal.allExecIds() == ["E1": 2, "E2": 3])
     }
 
+    /// The fill index lists fills by (account, instrument, seq); the seqs come back in seq order
+    /// whatever their groups, fill events only (a bust or a mark is no fill).
+    @Test func allFillSeqsAreTheFillEventsInSeqOrder() throws {
+        let directory = TemporaryDirectory()
+        let journal = try Journal(JournalOptions(path: directory.file("j.db")))
+        #expect(try journal.allFillSeqs() == [])
+        try journal.append([EventFixtures.mark("ZNZ6", price: "110-16", units: 1),
+                            EventFixtures.fill("E1", account: "ZZZ"),
+                            EventFixtures.fill("E2", account: "ACC1", instrument: "ZNZ6")])
+        try journal.append([EventFixtures.fill("E3", account: "ACC1", instrument: "ZFZ6"), EventFixtures.bust("E1"),
+                             EventFixtures.fill("E4", account: "ZZZ"), EventFixtures.fill("E5", account: "ACC1", instrument: "ZNZ6")])
+        // In index order: 4 (ACC1, ZFZ6), 3, 7 (ACC1, ZNZ6), 2, 6 (ZZZ, ZNZ6).
+        #expect(try journal.allFillSeqs() == [2, 3, 4, 6, 7])
+    }
+
     /// Property: after random batches, `events(after: s, limit: n)` is exactly s+1 … min(s+n, last).
     @Test(arguments: [UInt64(1), 7, 42])
     func eventsAfterAnySeqAreCompleteAndOrdered(seed: UInt64) throws {

@@ -181,6 +181,7 @@ import Testing
         // Whole-index reads: recovery's list and the count it reserves for.
         #expect(try plan(Query.execIds) == "SCAN events USING COVERING INDEX events_fills")
         #expect(try plan(Query.count) == "SCAN events USING COVERING INDEX events_fills")
+        #expect(try plan(Query.seqs) == "SCAN events USING COVERING INDEX events_fills")
         // History: seeks, never a walk through a group's entries.
         let index = "SEARCH events USING COVERING INDEX events_fills"
         #expect(try plan(Query.groupSeqs(newestFirst: true)) == index + " (account=? AND instrument=? AND seq>?)")

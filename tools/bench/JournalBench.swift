@@ -80,7 +80,7 @@ func runJournalBench(arguments: [String]) {
     }
 
     guard recoveryEvents > 0 else { return }
-    print("\nrecovery read of \(recoveryEvents) events (events(after:) in pages of 10,000 + allExecIds())")
+    print("\nrecovery read of \(recoveryEvents) events (events(after:) in pages of 10,000 + allFillSeqs())")
     let path = "\(directory)/recovery.db"
     do {
         var options = JournalOptions(path: path)
@@ -110,7 +110,7 @@ func runJournalBench(arguments: [String]) {
         let started = clock.now
         let journal = JournalBenchFlags.open(JournalOptions(path: path))
         var replayed = 0
-        var execIds = 0
+        var fillSeqs = 0
         do {
             var after: Seq = try journal.latestCheckpoint()?.seq ?? 0
             while true {
@@ -119,13 +119,13 @@ func runJournalBench(arguments: [String]) {
                 replayed += page.count
                 after = last.seq
             }
-            execIds = try journal.allExecIds().count
+            fillSeqs = try journal.allFillSeqs().count
         } catch {
             JournalBenchFlags.fail("recovery read failed: \(error)")
         }
         let elapsed = clock.now - started
         journal.close()
-        print("\(withCheckpoint ? "with checkpoint   " : "without checkpoint"): \(JournalBenchFlags.format(elapsed)) (open, \(replayed) events replayed, \(execIds) execIds indexed)")
+        print("\(withCheckpoint ? "with checkpoint   " : "without checkpoint"): \(JournalBenchFlags.format(elapsed)) (open, \(replayed) events replayed, \(fillSeqs) fill seqs read)")
     }
 }
 
