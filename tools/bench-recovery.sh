@@ -8,13 +8,16 @@
 # The populated journal is cached as var/bench-recovery/FILLS.db (populate takes minutes at 1M
 # fills); each run works on a copy of it, so every run recovers the same content. Knobs:
 # LADDERWIRE_BIN (directory of both release binaries, default .build/release), OUT (default
-# var/bench-recovery), RUNS (kill/restart rounds, default 3), REPOPULATE=1 (rebuild the cache).
+# var/bench-recovery), RUNS (kill/restart rounds, default 3), REPOPULATE=1 (rebuild the cache),
+# TAIL (fills posted before each kill, default 9000: just under the default checkpointEvery of
+# 10,000, so the restart also replays almost a checkpoint interval of events, the worst case).
 set -euo pipefail
 
 FILLS=${1:-1000000}
 BIN=${LADDERWIRE_BIN:-.build/release}
 OUT=${OUT:-var/bench-recovery}
 RUNS=${RUNS:-3}
+TAIL=${TAIL:-9000}
 mkdir -p "$OUT"
 CACHED="$OUT/$FILLS.db"
 DB="$OUT/run.db"
@@ -35,10 +38,10 @@ echo "journal: $FILLS fills populated, $(du -h "$DB" | cut -f1) database file"
 
 # The timing is done in Python: it starts the server with its stdout on a pipe, so the moment the
 # "listening on" line is written is seen without polling a log file.
-python3 - "$BIN" "$DB" "$CONFIG" "$RUNS" "$OUT" <<'EOF'
+python3 - "$BIN" "$DB" "$CONFIG" "$RUNS" "$OUT" "$TAIL" <<'EOF'
 import json, os, re, signal, subprocess, sys, threading, time, urllib.request
 
-binary, db, config, runs, out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+binary, db, config, runs, out, tail = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
 command = [f"{binary}/ladderwire", "serve", "--config", config, "--port", "0", "--sources", "none", "--db", db]
 
 def start():
@@ -56,12 +59,14 @@ def start():
     sys.exit("server exited before listening:\n" + "\n".join(lines))
 
 def post_fills(port, round_number):
+    """Posts `tail` fills (at least 5) in requests of 500: what the restart has to replay."""
     fills = [{"type": "fill", "execId": f"RECOVERY-{round_number}-{i}", "account": "ACC1", "instrument": "ZNZ6",
-              "side": "buy" if i % 2 else "sell", "qty": 1, "price": "110-00"} for i in range(5)]
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/fills", data=json.dumps(fills).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request) as response:
-        assert response.status == 200, response.status
+              "side": "buy" if i % 2 else "sell", "qty": 1, "price": "110-00"} for i in range(max(5, tail))]
+    for start in range(0, len(fills), 500):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/fills", data=json.dumps(fills[start:start + 500]).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 200, response.status
 
 def first_snapshot_seconds(port):
     result = subprocess.run([f"{binary}/ladderwire-bench", "connect", "--url", f"ws://127.0.0.1:{port}",

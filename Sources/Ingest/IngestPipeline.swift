@@ -112,7 +112,8 @@ public final class IngestPipeline: MessageSink, @unchecked Sendable {
         self.epoch = journal.epoch
         let recovered = try Recovery.recover(journal: journal, catalog: catalog, config: config, progress: options.recoveryProgress)
         self.checkpoints = LedgerCheckpointer(every: options.checkpointEvery, seconds: options.checkpointSeconds,
-                                              pieceBytes: options.checkpointPieceBytes, logStored: recovered.checkpointFillLog)
+                                              pieceBytes: options.checkpointPieceBytes, logStored: recovered.checkpointFillLog,
+                                              eventsSinceStored: recovered.replayed)
         self.ledger = recovered.ledger
         self.seqByArrival = recovered.seqByArrival
         self.orderIndex = recovered.orderIndex

@@ -38,12 +38,15 @@ final class LedgerCheckpointer {
     }
 
     /// `logStored`: how many fills of the log the newest stored checkpoint stands on (0 if none,
-    /// or if it holds its fills itself).
-    init(every: Int, seconds: Double, pieceBytes: Int, logStored: Int) {
+    /// or if it holds its fills itself). `eventsSinceStored`: the events recovery replayed after
+    /// it, which count toward the next checkpoint: otherwise a server killed every few thousand
+    /// events would never checkpoint, and each restart would replay more.
+    init(every: Int, seconds: Double, pieceBytes: Int, logStored: Int, eventsSinceStored: Int) {
         self.every = every
         self.seconds = seconds
         self.pieceBytes = pieceBytes
         self.logEnd = logStored
+        self.eventsSinceLast = eventsSinceStored
     }
 
     /// A checkpoint is being encoded or stored.
