@@ -38,6 +38,9 @@ start() {   # start empty|full NAME
     if [ "$1" = full ]; then
         cp "$CACHED" "$db"
         [ -f "$CACHED-wal" ] && cp "$CACHED-wal" "$db-wal"
+        # Written back before the run: else the first fsync of the database (a WAL checkpoint's)
+        # waits for the kernel to write out the whole fresh copy, a stall no server would see.
+        sync "$db"
     fi
     "$BIN/ladderwire" serve --config "$OUT/config.json" --port 0 --sources none --db "$db" > "$log" 2>&1 &
     PID=$!
