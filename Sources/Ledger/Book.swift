@@ -24,6 +24,25 @@ struct FillPlan {
     var opened: Lot?
 }
 
+/// What a book's lots and totals need of a fill (replays read these, not whole `Fill`s).
+struct BookFill {
+    var side: Side
+    var qty: Int64
+    var price: Price
+    var time: Nanos
+
+    init(side: Side, qty: Int64, price: Price, time: Nanos) {
+        self.side = side
+        self.qty = qty
+        self.price = price
+        self.time = time
+    }
+
+    init(_ fill: Fill) {
+        self.init(side: fill.side, qty: fill.qty, price: fill.price, time: fill.time)
+    }
+}
+
 /// One account × instrument: its SOD lots, today's fills and the open lots they leave.
 struct Book: Sendable {
     let account: String
@@ -158,7 +177,7 @@ struct Book: Sendable {
 
     /// This book rebuilt from its SOD lots and the given fills, as if only they had happened:
     /// busts, corrections, late fills and SOD changes all come through here.
-    func replayed(sodLots: [Lot], fills: [Int32], fill: (Int32) -> Fill) throws(LedgerError) -> Book {
+    func replayed(sodLots: [Lot], fills: [Int32], fill: (Int32) -> BookFill) throws(LedgerError) -> Book {
         var book = Book(account: account, instrument: instrument, accountId: accountId,
                         instrumentIndex: instrumentIndex, method: method)
         try book.setSODLots(sodLots)

@@ -68,7 +68,7 @@ extension Ledger {
         var segmentStart = first
         for arrival in first..<entries.count {
             let entryStart = out.bytes.count
-            writeLogEntry(entries[arrival], original: entries[arrival].status == .live ? nil : amendments[Int32(arrival)], to: &out)
+            writeLogEntry(arrival, original: entries[arrival].status == .live ? nil : amendments[Int32(arrival)], to: &out)
             if out.bytes.count > segmentBytes && entryStart > 0 {
                 segments.append(FillLogSegment(first: segmentStart, count: arrival - segmentStart, bytes: Array(out.bytes[..<entryStart])))
                 out.bytes.removeFirst(entryStart)
@@ -83,9 +83,10 @@ extension Ledger {
 
     /// A fill as it arrived (a correction's first qty and price): a stored segment never goes
     /// stale, the head carries what became of it.
-    private func writeLogEntry(_ entry: FillEntry, original: Amendment?, to out: inout CheckpointWriter) {
-        out.string(entry.execId)
-        out.string(entry.source)
+    private func writeLogEntry(_ arrival: Int, original: Amendment?, to out: inout CheckpointWriter) {
+        let entry = entries[arrival]
+        out.bytes(execIds.bytes(at: arrival))
+        out.string(sources[Int(entry.source)])
         out.count(Int(entry.book))
         out.byte(entry.side == .buy ? 0 : 1)
         out.signed(original?.originalQty ?? entry.qty)
@@ -253,27 +254,38 @@ extension Ledger {
         try ledger.readMarksTradesAndOrders(&input, withOrders: true)
 
         // The fill log. Today's fills are listed in their books as they come (reading the
-        // entries back afterwards copied each one, strings and all).
+        // entries back afterwards copied each one). Execids go from the bytes straight into the
+        // index, and a source is looked up only when it differs from the previous fill's.
         ledger.reserveCapacity(fills: fillCount)
         var todays = [[(time: Int64, arrival: Int32)]](repeating: [], count: ledger.books.count)
+        var lastSource: (bytes: ArraySlice<UInt8>, id: Int32)?
         for arrival in 0..<fillCount {
-            let execId = try input.string()
-            let source = try input.string()
+            let execId = try input.stringBytes()
+            guard ledger.execIds.append(bytes: execId) == nil else {
+                throw .inconsistent("fill \(String(decoding: execId, as: UTF8.self)) stored twice")
+            }
+            let sourceBytes = try input.stringBytes()
+            let source: Int32
+            if let lastSource, lastSource.bytes.elementsEqual(sourceBytes) {
+                source = lastSource.id
+            } else {
+                source = ledger.sourceId(String(decoding: sourceBytes, as: UTF8.self))
+                lastSource = (sourceBytes, source)
+            }
             // An index, not a count: `count()` would bound it by the bytes left, which the last
             // fills of a log do not have.
             let book = try input.unsigned()
-            guard book < UInt64(ledger.books.count) else { throw .inconsistent("fill \(execId) names a missing book") }
+            guard book < UInt64(ledger.books.count) else {
+                throw .inconsistent("fill \(String(decoding: execId, as: UTF8.self)) names a missing book")
+            }
             let side: Side = try input.byte() == 0 ? .buy : .sell
             let qty = try input.signed()
-            guard qty > 0 else { throw .inconsistent("fill \(execId) has quantity \(qty)") }
+            guard qty > 0 else { throw .inconsistent("fill \(String(decoding: execId, as: UTF8.self)) has quantity \(qty)") }
             let price = Price(units: try input.signed())
             let time = try input.signed()
             let day = Int32(truncatingIfNeeded: try input.signed())
             let orderId = try input.string()
-            guard ledger.entryByExecId.updateValue(Int32(arrival), forKey: execId) == nil else {
-                throw .inconsistent("fill \(execId) stored twice")
-            }
-            ledger.entries.append(FillEntry(execId: execId, source: source, qty: qty, price: price, time: time,
+            ledger.entries.append(FillEntry(source: source, qty: qty, price: price, time: time,
                                             book: Int32(book), day: day, side: side, orderId: orderId.isEmpty ? nil : orderId))
             if day == ledger.day { todays[Int(book)].append((time, Int32(arrival))) }
         }

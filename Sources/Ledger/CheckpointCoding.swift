@@ -29,6 +29,12 @@ struct CheckpointWriter {
 
     mutating func byte(_ value: UInt8) { bytes.append(value) }
 
+    /// Length-prefixed bytes, as `string` writes a string's UTF-8.
+    mutating func bytes(_ value: ArraySlice<UInt8>) {
+        count(value.count)
+        bytes.append(contentsOf: value)
+    }
+
     mutating func lots(_ lots: ArraySlice<Lot>) {
         count(lots.count)
         for lot in lots {
@@ -116,6 +122,13 @@ struct CheckpointReader {
         return Amendment(originalQty: flags & 1 != 0 ? try signed() : nil,
                          originalPrice: flags & 2 != 0 ? Price(units: try signed()) : nil,
                          statusTime: flags & 4 != 0 ? try signed() : nil)
+    }
+
+    /// What `string()` reads, as the bytes (a slice of the input, nothing copied).
+    mutating func stringBytes() throws(CheckpointError) -> ArraySlice<UInt8> {
+        let length = try count()
+        defer { offset += length }
+        return bytes[offset..<offset + length]
     }
 
     mutating func string() throws(CheckpointError) -> String {

@@ -63,7 +63,7 @@ extension Ledger {
                 let accountId = ledger.accountIdByName[book.account]!
                 let empty = Book(account: book.account, instrument: catalog.all[book.instrument].symbol, accountId: accountId,
                                  instrumentIndex: Int32(book.instrument), method: book.method)
-                let rebuilt = try empty.replayed(sodLots: book.sodLots, fills: book.fills) { i in records[Int(i)].record.fill }
+                let rebuilt = try empty.replayed(sodLots: book.sodLots, fills: book.fills) { i in BookFill(records[Int(i)].record.fill) }
                 bookIds.append(Int32(ledger.books.count))
                 ledger.register(rebuilt)
             }
@@ -72,8 +72,11 @@ extension Ledger {
         }
         ledger.reserveCapacity(fills: records.count)
         for (arrival, stored) in records.enumerated() {
-            ledger.entryByExecId[stored.record.fill.execId] = Int32(arrival)
-            ledger.entries.append(FillEntry(stored.record.fill, book: bookIds[stored.book], day: stored.day))
+            guard ledger.execIds.append(stored.record.fill.execId) == nil else {
+                throw .inconsistent("fill \(stored.record.fill.execId) stored twice")
+            }
+            ledger.entries.append(FillEntry(stored.record.fill, source: ledger.sourceId(stored.record.fill.source),
+                                            book: bookIds[stored.book], day: stored.day))
             if stored.record.status != .live { ledger.store(stored.record, at: Int32(arrival)) }
         }
 

@@ -37,6 +37,13 @@ struct ChunkedArray<Element>: RandomAccessCollection, MutableCollection {
         count += 1
     }
 
+    mutating func removeLast() {
+        precondition(count > 0, "removeLast on an empty ChunkedArray")
+        chunks[chunks.count - 1].removeLast()
+        if chunks[chunks.count - 1].isEmpty { chunks.removeLast() }
+        count -= 1
+    }
+
     /// Room for this many elements' chunk references (the chunks are sized as they come).
     mutating func reserveCapacity(_ capacity: Int) {
         chunks.reserveCapacity((capacity + Self.chunkSize - 1) / Self.chunkSize)

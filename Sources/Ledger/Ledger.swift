@@ -1,10 +1,11 @@
 import Bytes
 
 /// A fill as stored, compact because there is one per fill ever applied: account and
-/// instrument come from its book; what busts and corrections add lives in `amendments`.
+/// instrument come from its book, the execId from `Ledger.execIds` (same arrival), the source
+/// name from `Ledger.sources`; what busts and corrections add lives in `amendments`.
 struct FillEntry: Sendable {
-    var execId: String
-    var source: String
+    /// Index into `Ledger.sources`.
+    var source: Int32
     var qty: Int64
     var price: Price
     var time: Nanos
@@ -15,9 +16,8 @@ struct FillEntry: Sendable {
     var status: FillStatus
     var orderId: String?
 
-    init(execId: String, source: String, qty: Int64, price: Price, time: Nanos, book: Int32, day: Int32, side: Side,
+    init(source: Int32, qty: Int64, price: Price, time: Nanos, book: Int32, day: Int32, side: Side,
          status: FillStatus = .live, orderId: String?) {
-        self.execId = execId
         self.source = source
         self.qty = qty
         self.price = price
@@ -29,9 +29,8 @@ struct FillEntry: Sendable {
         self.orderId = orderId
     }
 
-    init(_ fill: Fill, book: Int32, day: Int32, status: FillStatus = .live) {
-        execId = fill.execId
-        source = fill.source
+    init(_ fill: Fill, source: Int32, book: Int32, day: Int32, status: FillStatus = .live) {
+        self.source = source
         qty = fill.qty
         price = fill.price
         time = fill.time
@@ -96,7 +95,11 @@ public struct Ledger: Sendable {
     /// on its next change, not the whole day's fills.
     var entries = ChunkedArray<FillEntry>()
     var amendments: [Int32: Amendment] = [:]
-    var entryByExecId = ShardedDictionary<Int32>()
+    /// Every fill's execId by arrival, and execId → arrival.
+    var execIds = ExecIdIndex()
+    /// The source names fills came with (a handful: producers and monitors), by `FillEntry.source`.
+    var sources: [String] = []
+    var sourceIds: [String: Int32] = [:]
 
     var accountNames: [String] = []
     var accountIdByName: [String: Int32] = [:]
@@ -145,18 +148,18 @@ public struct Ledger: Sendable {
     /// does not pay for repeated growth of the fill store and its index.
     public mutating func reserveCapacity(fills: Int) {
         entries.reserveCapacity(fills)
-        entryByExecId.reserveCapacity(fills)
+        execIds.reserveCapacity(fills)
     }
 
     // MARK: Reading
 
     public func fill(execId: String) -> FillRecord? {
-        entryByExecId[execId].map { record($0) }
+        execIds.arrival(of: execId).map { record($0) }
     }
 
     /// Where fill `execId` arrived: 0 for the first fill ever applied, `fillCount - 1` for the
     /// latest (busted and corrected fills keep theirs). Nil for an execId the ledger never took.
-    public func arrival(ofExecId execId: String) -> Int32? { entryByExecId[execId] }
+    public func arrival(ofExecId execId: String) -> Int32? { execIds.arrival(of: execId) }
 
     /// Every account × instrument line, sorted by (account, instrument).
     public var positions: [PositionLine] { bookOrder.map { lines[Int($0)] } }
@@ -203,8 +206,17 @@ public struct Ledger: Sendable {
     func fill(_ arrival: Int32) -> Fill {
         let entry = entries[Int(arrival)]
         let book = books[Int(entry.book)]
-        return Fill(execId: entry.execId, account: book.account, instrument: book.instrument, side: entry.side,
-                    qty: entry.qty, price: entry.price, time: entry.time, source: entry.source, orderId: entry.orderId)
+        return Fill(execId: execIds.execId(at: Int(arrival)), account: book.account, instrument: book.instrument, side: entry.side,
+                    qty: entry.qty, price: entry.price, time: entry.time, source: sources[Int(entry.source)], orderId: entry.orderId)
+    }
+
+    /// The id of a source name, added on first use (only where the fill is sure to be stored).
+    mutating func sourceId(_ name: String) -> Int32 {
+        if let id = sourceIds[name] { return id }
+        let id = Int32(sources.count)
+        sources.append(name)
+        sourceIds[name] = id
+        return id
     }
 
     /// Stores a changed record (bust or correction) back into the compact form.

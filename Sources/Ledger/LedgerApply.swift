@@ -36,15 +36,12 @@ extension Ledger {
 
     private mutating func applyFillAlone(_ fill: Fill, instrument index: Int) throws(LedgerError) -> [LedgerDelta] {
         let arrival = Int32(entries.count)
-        // Claim the execId with one hash; a duplicate puts the old entry back.
-        if let existing = entryByExecId.updateValue(arrival, forKey: fill.execId) {
-            entryByExecId[fill.execId] = existing
-            throw .duplicateExecId(fill.execId)
-        }
+        // Claim the execId with one probe (it becomes arrival `entries.count`); a failure gives it back.
+        if execIds.append(fill.execId) != nil { throw .duplicateExecId(fill.execId) }
         do {
             return try applyClaimedFill(fill, instrument: index, arrival: arrival)
         } catch {
-            entryByExecId.removeValue(forKey: fill.execId)
+            execIds.removeLast()
             throw error
         }
     }
@@ -126,7 +123,7 @@ extension Ledger {
             books[Int(bookId)] = replacement
         }
         let record = FillRecord(fill: fill)
-        entries.append(FillEntry(fill, book: bookId, day: day))
+        entries.append(FillEntry(fill, source: sourceId(fill.source), book: bookId, day: day))
         lastTrade[index] = newTrade
         return publish(first: .fill(record), staged: staged, accounts: rolled.accounts, desk: rolled.desk)
     }
@@ -150,7 +147,7 @@ extension Ledger {
         books[id].fills.append(arrival)
         books[id].lastListedTime = fill.time
         let record = FillRecord(fill: fill)
-        entries.append(FillEntry(fill, book: Int32(id), day: day))
+        entries.append(FillEntry(fill, source: sourceId(fill.source), book: Int32(id), day: day))
         lastTrade[index] = trade
         lines[id] = line
         accountTotals[accountId] = account
@@ -297,10 +294,9 @@ extension Ledger {
     static func replay(_ book: Book, sodLots: [Lot]? = nil, fills: [Int32], in entries: ChunkedArray<FillEntry>,
                        override: (Int32) -> Fill? = { _ in nil }) throws(LedgerError) -> Book {
         try book.replayed(sodLots: sodLots ?? book.sodLots, fills: fills) { i in
-            if let given = override(i) { return given }
+            if let given = override(i) { return BookFill(given) }
             let entry = entries[Int(i)]
-            return Fill(execId: entry.execId, account: book.account, instrument: book.instrument, side: entry.side,
-                        qty: entry.qty, price: entry.price, time: entry.time, source: entry.source, orderId: entry.orderId)
+            return BookFill(side: entry.side, qty: entry.qty, price: entry.price, time: entry.time)
         }
     }
 }

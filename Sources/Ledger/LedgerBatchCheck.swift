@@ -20,7 +20,7 @@ extension Ledger {
                 guard new.rolls == rolls else { throw .fillInClosedDay(execId) }
                 return new.instrument
             }
-            guard let arrival = entryByExecId[execId] else { throw .unknownFill(execId) }
+            guard let arrival = execIds.arrival(of: execId) else { throw .unknownFill(execId) }
             let entry = entries[Int(arrival)]
             guard entry.status != .busted else { throw .fillAlreadyBusted(execId) }
             guard entry.day == day, rolls == 0 else { throw .fillInClosedDay(execId) }
@@ -32,7 +32,7 @@ extension Ledger {
                 switch event {
                 case .fill(let fill):
                     let index = try validateFillFields(fill, marks: marks)
-                    guard entryByExecId[fill.execId] == nil, added[fill.execId] == nil else { throw .duplicateExecId(fill.execId) }
+                    guard execIds.arrival(of: fill.execId) == nil, added[fill.execId] == nil else { throw .duplicateExecId(fill.execId) }
                     if let id = fill.orderId {
                         let order = try orderAfterFill(fill, current: orderOverlay[id] ?? orders[id])
                         if let order { orderOverlay[id] = order }

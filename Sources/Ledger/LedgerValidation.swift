@@ -41,7 +41,7 @@ extension Ledger {
 
     func validateFill(_ fill: Fill) throws(LedgerError) -> Int {
         let index = try validateFillFields(fill)
-        guard entryByExecId[fill.execId] == nil else { throw .duplicateExecId(fill.execId) }
+        guard execIds.arrival(of: fill.execId) == nil else { throw .duplicateExecId(fill.execId) }
         return index
     }
 
@@ -57,7 +57,7 @@ extension Ledger {
 
     /// The arrival index of a live fill of the current trading day.
     func validateBust(_ execId: String) throws(LedgerError) -> Int32 {
-        guard let arrival = entryByExecId[execId] else { throw .unknownFill(execId) }
+        guard let arrival = execIds.arrival(of: execId) else { throw .unknownFill(execId) }
         let entry = entries[Int(arrival)]
         guard entry.status != .busted else { throw .fillAlreadyBusted(execId) }
         guard entry.day == day else { throw .fillInClosedDay(execId) }

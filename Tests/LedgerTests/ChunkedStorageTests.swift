@@ -35,36 +35,59 @@ import Testing
         #expect(original.last == "only in the original" && copy.last == "v\(ChunkedArray<String>.chunkSize + 9)")
     }
 
-    @Test func shardedDictionaryMatchesADictionaryUnderRandomOperations() {
-        var sharded = ShardedDictionary<Int32>()
-        var plain: [String: Int32] = [:]
-        var random = SeededRandom(seed: 42)
-        for step in 0..<20_000 {
-            let key = "E\(random.next() % 3_000)"
-            switch random.next() % 4 {
-            case 0:
-                #expect(sharded.removeValue(forKey: key) == plain.removeValue(forKey: key))
-            case 1:
-                #expect(sharded.updateValue(Int32(step), forKey: key) == plain.updateValue(Int32(step), forKey: key))
-            case 2:
-                sharded[key] = Int32(step)
-                plain[key] = Int32(step)
-            default:
-                #expect(sharded[key] == plain[key])
-            }
-        }
-        #expect(sharded.count == plain.count)
-        for (key, value) in plain { #expect(sharded[key] == value) }
+    @Test func chunkedArrayRemoveLastUndoesAppendAcrossAChunkBoundary() {
+        var chunked = ChunkedArray<Int>()
+        for value in 0..<(ChunkedArray<Int>.chunkSize + 1) { chunked.append(value) }
+        chunked.removeLast()
+        chunked.removeLast()
+        chunked.append(-1)
+        #expect(chunked.count == ChunkedArray<Int>.chunkSize && chunked.last == -1)
+        chunked.append(-2)
+        #expect(chunked[ChunkedArray<Int>.chunkSize] == -2)
     }
 
-    @Test func aCopyOfAShardedDictionaryDivergesOnBothSides() {
-        var original = ShardedDictionary<Int32>()
-        for value in 0..<1_000 { original["K\(value)"] = Int32(value) }
+    /// Appends (with repeats), lookups and take-backs of the last append, against a dictionary
+    /// and an array; execIds long and short, colliding into the same shards as the table grows.
+    @Test func execIdIndexMatchesADictionaryUnderRandomOperations() {
+        var index = ExecIdIndex()
+        var byId: [String: Int32] = [:]
+        var order: [String] = []
+        var random = SeededRandom(seed: 42)
+        for _ in 0..<30_000 {
+            let length = random.next() % 3 == 0 ? 40 : 6
+            let key = "E\(random.next() % 5_000)" + String(repeating: "x", count: Int(random.next() % UInt64(length)))
+            switch random.next() % 5 {
+            case 0 where !order.isEmpty:
+                index.removeLast()
+                byId[order.removeLast()] = nil
+            case 1:
+                #expect(index.arrival(of: key) == byId[key])
+            default:
+                let existing = index.append(key)
+                #expect(existing == byId[key])
+                if existing == nil {
+                    byId[key] = Int32(order.count)
+                    order.append(key)
+                }
+            }
+        }
+        #expect(index.count == order.count)
+        for (arrival, key) in order.enumerated() {
+            #expect(index.arrival(of: key) == Int32(arrival))
+            #expect(index.execId(at: arrival) == key)
+        }
+        #expect(index.arrival(of: "never stored") == nil && index.arrival(of: "") == nil)
+    }
+
+    @Test func aCopyOfAnExecIdIndexDivergesOnBothSides() {
+        var original = ExecIdIndex()
+        for value in 0..<1_000 { _ = original.append("K\(value)-with-a-long-enough-suffix") }
         var copy = original
-        original["K1"] = nil
-        original["new"] = 1
-        copy["K2"] = 99
-        #expect(copy["K1"] == 1 && copy["new"] == nil && copy.count == 1_000)
-        #expect(original["K2"] == 2 && original.count == 1_000)
+        original.removeLast()
+        _ = original.append("new")
+        _ = copy.append("only in the copy")
+        #expect(copy.arrival(of: "K999-with-a-long-enough-suffix") == 999 && copy.arrival(of: "new") == nil)
+        #expect(original.arrival(of: "new") == 999 && original.arrival(of: "only in the copy") == nil)
+        #expect(copy.execId(at: 1_000) == "only in the copy" && original.count == 1_000 && copy.count == 1_001)
     }
 }
