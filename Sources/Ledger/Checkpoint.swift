@@ -206,10 +206,7 @@ extension Ledger {
         // Books keep their ids (registration order), which the fill log names them by.
         let bookCount = try input.count()
         for _ in 0..<bookCount {
-            let account = try input.string()
-            let symbol = try input.string()
-            guard let index = catalog.index(of: symbol) else { throw .inconsistent("unknown instrument \(symbol)") }
-            guard let method = Ledger.method(code: try input.byte()) else { throw .unreadable("bad cost method") }
+            let (account, symbol, index, method) = try input.bookKey(catalog)
             let sodLots = try input.lots()
             let lots = try input.lots()
             var totals = BookTotals()
@@ -431,5 +428,18 @@ extension Ledger {
         case 2: return .corrected
         default: return nil
         }
+    }
+}
+
+extension CheckpointReader {
+    /// A book's account, instrument (known to the catalog) and cost method, as every version
+    /// writes them.
+    mutating func bookKey(_ catalog: InstrumentCatalog) throws(CheckpointError)
+        -> (account: String, symbol: String, instrument: Int, method: CostMethod) {
+        let account = try string()
+        let symbol = try string()
+        guard let index = catalog.index(of: symbol) else { throw .inconsistent("unknown instrument \(symbol)") }
+        guard let method = Ledger.method(code: try byte()) else { throw .unreadable("bad cost method") }
+        return (account, symbol, index, method)
     }
 }

@@ -18,10 +18,7 @@ extension Ledger {
         var stored: [StoredBook] = []
         let bookCount = try input.count()
         for _ in 0..<bookCount {
-            let account = try input.string()
-            let symbol = try input.string()
-            guard let index = catalog.index(of: symbol) else { throw .inconsistent("unknown instrument \(symbol)") }
-            guard let method = Ledger.method(code: try input.byte()) else { throw .unreadable("bad cost method") }
+            let (account, _, index, method) = try input.bookKey(catalog)
             let lots = try input.lots()
             var fills: [Int32] = []
             for _ in 0..<(try input.count()) { fills.append(Int32(truncatingIfNeeded: try input.unsigned())) }
