@@ -1,5 +1,6 @@
 import Foundation
 import Journal
+import Ledger
 import Testing
 @testable import Ingest
 
@@ -142,6 +143,39 @@ import Testing
         }
         // 15 replayed + 5 new reach 20; a few more commits carry the encoded pieces.
         #expect(submitted < 15, "a checkpoint after \(submitted) new events")
+        harness.close()
+    }
+
+    /// A journal whose newest checkpoint holds its fills itself (written before schema v6, or by
+    /// `append(checkpoint:)`) is restored from it, and the first incremental checkpoint after it
+    /// writes the whole fill log from fill 0, so that a restart from that one equals the live state.
+    @Test func theFirstCheckpointAfterAWholeBlobWritesTheWholeLog() throws {
+        let harness = try PipelineHarness(checkpointEvery: 1_000_000)
+        var generator = MessageGenerator(seed: 31)
+        for _ in 0..<12 { _ = harness.submit(json: generator.batch(size: 5)) }
+        harness.close()
+        do {
+            let journal = try Journal(JournalOptions(path: harness.journalPath))
+            let full = try LedgerReplay.replay(journal: journal, catalog: harness.catalog, config: LedgerConfig(), useCheckpoint: false)
+            #expect(full.ledger.fillCount > 20)
+            try journal.append([], checkpoint: (seq: journal.lastSeq, state: full.ledger.encodeState()))
+            #expect(try journal.latestCheckpoint()?.fillCount == nil)
+            journal.close()
+        }
+        try harness.open(checkpointEvery: 20)
+        let whole = try #require(try harness.journal.latestCheckpoint())
+        var next = whole
+        for _ in 0..<400 where next.seq == whole.seq {
+            _ = harness.submit(json: generator.batch(size: 5))
+            next = try #require(try harness.journal.latestCheckpoint())
+        }
+        let log = harness.store.piecesPerAppend.withLock { $0.flatMap { $0 } }.filter { $0.seq == next.seq }.compactMap(\.logSegment)
+        #expect(log.first?.first == 0 && log.reduce(0) { $0 + $1.count } == next.fillCount)
+        let live = harness.snapshot()
+        harness.close()
+        try harness.open(checkpointEvery: 20)
+        #expect(harness.snapshot()["positions"]!.serialized == live["positions"]!.serialized)
+        #expect(harness.snapshot()["fills"]!.serialized == live["fills"]!.serialized)
         harness.close()
     }
 }
