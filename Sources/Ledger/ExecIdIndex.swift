@@ -8,6 +8,8 @@
 /// at most half full): ~40 bytes a fill for a 20-byte execId, no allocation per fill, and a
 /// restore that does not allocate a million strings. Lookups compare bytes, never build a String.
 ///
+/// The shard is the hash's top byte, the slot its low bits.
+///
 /// Copies stay cheap to diverge from, like `ChunkedArray`: after `let copy = index`, the next
 /// append copies the last byte chunk, one span chunk and one of 256 table shards.
 struct ExecIdIndex: Sendable {
@@ -153,16 +155,14 @@ struct ExecIdIndex: Sendable {
         shards[shardIndex].slots = slots
     }
 
-    /// FNV-1a, 64 bits, finished with a multiply-xorshift so that the shard (top byte) and the
-    /// slot (low bits) both depend on every byte. Not keyed: execIds come from producers the
-    /// server authenticates, and a long probe run costs byte comparisons, never an allocation.
+    /// SipHash through the standard `Hasher`, seeded at random per process like every
+    /// `Dictionary`: execIds come from outside, and with a fixed hash a producer could send
+    /// execIds that all land in one probe run. The table's layout is never observable (it
+    /// answers lookups; arrivals and checkpoints follow arrival order).
     private static func hash<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        hash ^= hash >> 32
-        hash &*= 0xd6e8_feb8_6659_fd93
-        hash ^= hash >> 32
-        return hash
+        var hasher = Hasher()
+        for byte in bytes { hasher.combine(byte) }
+        return UInt64(bitPattern: Int64(hasher.finalize()))
     }
 
     private static func shard(of hash: UInt64) -> Int { Int(hash >> 56) }

@@ -18,7 +18,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from conftest import RawHttp, run_cli
-from test_push_support import add_token, journal_rows, recv_json, write_config, ws_connect
+from test_push_support import add_token, journal_rows, recv_json, write_config, ws_connect, ws_open
 
 MARK = {"type": "mark", "instrument": "ZNZ6", "price": "110-16"}
 
@@ -398,7 +398,7 @@ def test_new_subscriptions_per_address_are_rate_limited_with_429(server_factory)
                                                           "viewerRequestsPerAddressPerSecond": 1}}})
     opened = []
     for _ in range(3):
-        ws = ws_connect(server, "/ws")
+        ws = ws_open(server, "/ws")
         assert recv_json(ws)["type"] == "snapshot"
         opened.append(ws)
     with pytest.raises(InvalidStatus) as refused:
@@ -410,9 +410,8 @@ def test_new_subscriptions_per_address_are_rate_limited_with_429(server_factory)
                         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", source="127.0.0.2")
     assert other.status == 101, other
     time.sleep(1.1)   # one token back at 1/s
-    again = ws_connect(server, "/ws")
-    assert recv_json(again)["type"] == "snapshot"
-    again.close()
+    with ws_connect(server, "/ws") as again:
+        assert recv_json(again)["type"] == "snapshot"
     for ws in opened:
         ws.close()
     _, _, metrics = server.request("GET", "/metrics")
