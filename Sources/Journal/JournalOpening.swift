@@ -90,7 +90,7 @@ extension Journal {
             }
             reuseFiles(db)
             if version < current {
-                try mapped(path, "cannot migrate journal") { try migrate(db) }
+                try mapped(path, "cannot migrate journal") { try migrate(db, notice: options.migrationNotice) }
             }
         }
         return try mapped(path, "cannot read journal") {
@@ -140,12 +140,18 @@ extension Journal {
     }
 
     /// Runs the missing migration steps and stamps the epoch, all in one transaction.
-    static func migrate(_ db: SQLiteConnection) throws {
+    static func migrate(_ db: SQLiteConnection, notice: (@Sendable (String) -> Void)? = nil) throws {
         try db.transaction {
             // Re-read under the write lock: another process may have migrated meanwhile.
             let from = try userVersion(db)
             let steps = JournalSchema.migrations
             guard from < steps.count else { return }
+            if from > 0, let notice {
+                let events = try maxSeq(db)
+                let slow = from < 4 && events > 100_000
+                notice("journal: migrating schema v\(from) → v\(steps.count), \(events) events, in one transaction"
+                       + (slow ? " (one time; copying every fill into its event row takes ~25 s per million fills)" : ""))
+            }
             for version in from..<steps.count {
                 for sql in steps[version] { try db.execute(sql) }
             }

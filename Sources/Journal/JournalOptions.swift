@@ -32,6 +32,10 @@ public struct JournalOptions: Sendable {
     /// injects write, sync, read and lock faults under the real SQLite, the way SQLite's own
     /// test suite does.
     public var vfs: String? = nil
+    /// Told, before a migration of a journal that holds events starts, what it is about to do: a
+    /// big journal's migration can take a while before the server listens (v4 copies every fill
+    /// into its event row, ~25 s per million fills), and silence reads like a hang.
+    public var migrationNotice: (@Sendable (String) -> Void)? = nil
 
     public init(path: String) {
         self.path = path

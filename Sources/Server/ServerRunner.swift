@@ -52,7 +52,7 @@ public enum ServerRunner {
         // Anonymous access is tied to a loopback listener, never to a peer's address.
         let anonymousRole: Principal.Role? = config.allowAnonymousViewers && ServerContext.isLoopbackListener(config.host)
             ? (config.environment == .sim ? .admin : .viewer) : nil
-        let journal = try openJournal(config)
+        let journal = try openJournal(config, log: log)
         let loop = try makeLoop(config)
 
         // The hub lives on the loop; the pipeline thread reaches it only by posting to the
@@ -189,8 +189,9 @@ public enum ServerRunner {
         }
     }
 
-    static func openJournal(_ config: ServerConfig) throws(StartupError) -> Journal {
+    static func openJournal(_ config: ServerConfig, log: (@Sendable (String) -> Void)? = nil) throws(StartupError) -> Journal {
         var options = JournalOptions(path: config.databasePath)
+        options.migrationNotice = log
         options.durability = config.durability == "full" ? .full : .normal
         // The WAL is copied back by its own thread (WALCheckpointer), so the writer's own
         // automatic checkpoint finds almost nothing left to copy; it stays on because only a

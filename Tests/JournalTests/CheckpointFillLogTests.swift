@@ -1,3 +1,4 @@
+import Synchronization
 import TestSupport
 import Testing
 @testable import Journal
@@ -80,4 +81,45 @@ import Testing
         #expect(error?.code == "invalid")
         #expect(journal.lastSeq == 0)
     }
+
+    /// A v5 file (pieced checkpoints that hold their fills) migrates to v6 with a notice first,
+    /// and its checkpoint is still read; a fresh file migrates without one.
+    @Test func aVersion5JournalMigratesWithANoticeAndItsCheckpointIsStillRead() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("v5.db")
+        do {
+            let connection = try SQLiteConnection(path: path)
+            try connection.execute("PRAGMA journal_mode=WAL")
+            for version in 0..<5 { for sql in JournalSchema.migrations[version] { try connection.execute(sql) } }
+            try connection.execute("PRAGMA user_version = 5")
+            try connection.run("INSERT INTO meta (key, value) VALUES ('epoch', '0011223344556677'), ('created_at', '42')")
+            try connection.run("""
+                INSERT INTO events (seq, kind, account, instrument, exec_id, time, source, payload, deltas, committed_at)
+                VALUES (1, 'mark', NULL, 'ZNZ6', NULL, 12, 'feed', '{}', X'', 13)
+                """)
+            try connection.run("INSERT INTO checkpoint_parts (seq, part, bytes) VALUES (1, 0, X'0102'), (1, 1, X'03')")
+            try connection.run("INSERT INTO checkpoints (seq, state, created_at, parts, size) VALUES (1, X'', 14, 2, 3)")
+            connection.close()
+        }
+        let notices = NoticeLog()
+        var options = JournalOptions(path: path)
+        options.migrationNotice = { notices.add($0) }
+        let journal = try Journal(options)
+        #expect(journal.schemaVersion == JournalSchema.currentVersion)
+        #expect(notices.lines == ["journal: migrating schema v5 → v\(JournalSchema.currentVersion), 1 events, in one transaction"])
+        #expect(try journal.latestCheckpoint() == Checkpoint(seq: 1, state: [1, 2, 3], createdAt: 14))
+        journal.close()
+
+        let fresh = NoticeLog()
+        var freshOptions = JournalOptions(path: directory.file("fresh.db"))
+        freshOptions.migrationNotice = { fresh.add($0) }
+        try Journal(freshOptions).close()
+        #expect(fresh.lines.isEmpty)
+    }
+}
+
+private final class NoticeLog: Sendable {
+    private let stored = Mutex<[String]>([])
+    func add(_ line: String) { stored.withLock { $0.append(line) } }
+    var lines: [String] { stored.withLock { $0 } }
 }
