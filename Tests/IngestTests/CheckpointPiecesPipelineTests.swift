@@ -16,6 +16,19 @@ import Testing
         Issue.record("no checkpoint was stored after 400 batches")
     }
 
+    /// Submits batches until the journal's newest checkpoint is a newer one than `current`;
+    /// returns it and the fill-log segments stored with it.
+    private func submitUntilCheckpointAfter(_ current: Checkpoint, _ harness: PipelineHarness,
+                                            generator: inout MessageGenerator) throws -> (Checkpoint, [CheckpointPiece.LogSegment]) {
+        var next = current
+        for _ in 0..<400 where next.seq == current.seq {
+            _ = harness.submit(json: generator.batch(size: 5))
+            next = try #require(try harness.journal.latestCheckpoint())
+        }
+        let log = harness.store.piecesPerAppend.withLock { $0.flatMap { $0 } }.filter { $0.seq == next.seq }.compactMap(\.logSegment)
+        return (next, log)
+    }
+
     @Test func aCheckpointIsStoredOnePiecePerCommitAndARestartFromItEqualsTheLiveState() throws {
         let harness = try PipelineHarness(checkpointEvery: 20, checkpointPieceBytes: 64)
         var generator = MessageGenerator(seed: 5)
@@ -88,14 +101,9 @@ import Testing
         var generator = MessageGenerator(seed: 11)
         try submitUntilCheckpointed(harness, generator: &generator)
         let first = try #require(try harness.journal.latestCheckpoint())
-        var second = first
-        for _ in 0..<400 where second.seq == first.seq {
-            _ = harness.submit(json: generator.batch(size: 5))
-            second = try #require(try harness.journal.latestCheckpoint())
-        }
+        let (second, log) = try submitUntilCheckpointAfter(first, harness, generator: &generator)
         let firstFills = try #require(first.fillCount), secondFills = try #require(second.fillCount)
         #expect(secondFills > firstFills)
-        let log = harness.store.piecesPerAppend.withLock { $0.flatMap { $0 } }.filter { $0.seq == second.seq }.compactMap(\.logSegment)
         #expect(log.first?.first == firstFills, "the second checkpoint starts where the first ended")
         #expect(log.reduce(0) { $0 + $1.count } == secondFills - firstFills)
         let live = harness.snapshot()
@@ -112,12 +120,7 @@ import Testing
         try harness.open(checkpointEvery: 20)
         #expect(harness.snapshot()["positions"]!.serialized == live["positions"]!.serialized)
         let reopened = try #require(try harness.journal.latestCheckpoint())
-        var third = reopened
-        for _ in 0..<400 where third.seq == reopened.seq {
-            _ = harness.submit(json: generator.batch(size: 5))
-            third = try #require(try harness.journal.latestCheckpoint())
-        }
-        let rewritten = harness.store.piecesPerAppend.withLock { $0.flatMap { $0 } }.filter { $0.seq == third.seq }.compactMap(\.logSegment)
+        let (_, rewritten) = try submitUntilCheckpointAfter(reopened, harness, generator: &generator)
         #expect(rewritten.first?.first == lastFills)
         let liveAgain = harness.snapshot()
         harness.close()
@@ -164,12 +167,7 @@ import Testing
         }
         try harness.open(checkpointEvery: 20)
         let whole = try #require(try harness.journal.latestCheckpoint())
-        var next = whole
-        for _ in 0..<400 where next.seq == whole.seq {
-            _ = harness.submit(json: generator.batch(size: 5))
-            next = try #require(try harness.journal.latestCheckpoint())
-        }
-        let log = harness.store.piecesPerAppend.withLock { $0.flatMap { $0 } }.filter { $0.seq == next.seq }.compactMap(\.logSegment)
+        let (next, log) = try submitUntilCheckpointAfter(whole, harness, generator: &generator)
         #expect(log.first?.first == 0 && log.reduce(0) { $0 + $1.count } == next.fillCount)
         let live = harness.snapshot()
         harness.close()
