@@ -43,6 +43,21 @@ enum Recovery {
             throw RecoveryError(description: "the journal's fill index lists \(read.fillSeqs.count) fill events but replaying"
                                 + " the journal gave the ledger \(replay.ledger.fillCount) fills; run `ladderwire db check`")
         }
+        // The right count could still pair seqs with the wrong fills: the first, middle and last
+        // arrivals must name the fill their seq's event stored (three rowid lookups).
+        let count = read.fillSeqs.count
+        for arrival in count == 0 ? [] : Set([0, count / 2, count - 1]).sorted() {
+            let seq = read.fillSeqs[arrival]
+            let expected = replay.ledger.execId(arrival: Int32(arrival))
+            let stored: String?
+            do { stored = try journal.execId(ofFillAt: seq) } catch {
+                throw RecoveryError(description: "cannot read the journal: \(error.message)")
+            }
+            guard stored == expected else {
+                throw RecoveryError(description: "the journal's fill index pairs fill \(arrival) (\(expected)) with seq \(seq),"
+                                    + " which stored \(stored.map { "fill \($0)" } ?? "no fill"); run `ladderwire db check`")
+            }
+        }
         let total = Monotonic.now().seconds(since: started)
         if let progress, total >= breakdownAfterSeconds {
             progress(String(format: "recovery: %.3f s: checkpoint read %.3f s + restored %.3f s + %d events replayed %.3f s"

@@ -25,6 +25,8 @@ public protocol EventStore: AnyObject {
     func latestCheckpoint() throws(JournalError) -> Checkpoint?
     /// The seq of every stored fill event, ascending (the k-th stored the ledger's k-th fill).
     func allFillSeqs() throws(JournalError) -> [Seq]
+    /// The execId of the fill event stored at `seq` (nil: no fill event there).
+    func execId(ofFillAt seq: Seq) throws(JournalError) -> String?
     /// Every stored (orderId, version) with the seq of the order event that stored it.
     func allOrderVersions() throws(JournalError) -> [OrderVersion: Seq]
     /// The last stored value of a source cursor.

@@ -161,6 +161,9 @@ public struct Ledger: Sendable {
     /// latest (busted and corrected fills keep theirs). Nil for an execId the ledger never took.
     public func arrival(ofExecId execId: String) -> Int32? { execIds.arrival(of: execId) }
 
+    /// The execId of the fill that arrived `arrival`-th (0 ..< `fillCount`).
+    public func execId(arrival: Int32) -> String { execIds.execId(at: Int(arrival)) }
+
     /// Every account × instrument line, sorted by (account, instrument).
     public var positions: [PositionLine] { bookOrder.map { lines[Int($0)] } }
 

@@ -55,6 +55,11 @@ final class FailingStore: EventStore, @unchecked Sendable {
         return try journal.latestCheckpoint()
     }
 
+    func execId(ofFillAt seq: Seq) throws(JournalError) -> String? {
+        try checkReads()
+        return try journal.execId(ofFillAt: seq)
+    }
+
     func allFillSeqs() throws(JournalError) -> [Seq] {
         try checkReads()
         let seqs = try journal.allFillSeqs()

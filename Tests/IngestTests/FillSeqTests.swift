@@ -125,6 +125,26 @@ import Wire
         #expect(pipeline.seqByArrival.count == 3)
     }
 
+    /// The right number of seqs paired with the wrong fills (here the first two swapped) is
+    /// refused too: the first, middle and last arrivals are checked against their events.
+    @Test func aFillIndexThatPairsSeqsWithTheWrongFillsIsNotServed() throws {
+        let harness = try PipelineHarness()
+        #expect(harness.submit(json: Self.day).count == 7)
+        harness.close()
+
+        let journal = try Journal(JournalOptions(path: harness.journalPath))
+        defer { journal.close() }
+        let store = FailingStore(journal)
+        store.editFillSeqs { seqs in [seqs[1], seqs[0]] + seqs.dropFirst(2) }
+        let error = #expect(throws: RecoveryError.self) {
+            _ = try IngestPipeline(journal: store, catalog: harness.catalog, config: LedgerConfig(), options: .init()) { _ in }
+        }
+        #expect(error?.description.contains("pairs fill 0") == true, "\(String(describing: error))")
+        store.editFillSeqs(nil)
+        let pipeline = try IngestPipeline(journal: store, catalog: harness.catalog, config: LedgerConfig(), options: .init()) { _ in }
+        #expect(pipeline.seqByArrival.count == 3)
+    }
+
     /// A rebuild after a failed commit checks the same, and stops writes rather than serve it.
     @Test func aRebuildFromADisagreeingJournalStopsWrites() throws {
         let harness = try PipelineHarness()
