@@ -100,17 +100,21 @@ import Wire
         #expect(Self.snapshotFillSeqs(harness) == ["A": 2, "Z": 6, "X": 7, "V": 10])
     }
 
+    /// The day journaled by a pipeline that stopped, its journal reopened under a `FailingStore`.
+    private static func journaledDay() throws -> (PipelineHarness, Journal, FailingStore) {
+        let harness = try PipelineHarness()
+        #expect(harness.submit(json: day).count == 7)
+        harness.close()
+        let journal = try Journal(JournalOptions(path: harness.journalPath))
+        return (harness, journal, FailingStore(journal))
+    }
+
     /// Recovery refuses a journal whose fill index lists more or fewer fill events than replaying
     /// its events gives the ledger: seqs by arrival would be wrong from the first missing one.
     @Test(arguments: ["one missing", "one extra"])
     func aJournalWhoseFillIndexDisagreesWithItsEventsIsNotServed(damage: String) throws {
-        let harness = try PipelineHarness()
-        #expect(harness.submit(json: Self.day).count == 7)
-        harness.close()
-
-        let journal = try Journal(JournalOptions(path: harness.journalPath))
+        let (harness, journal, store) = try Self.journaledDay()
         defer { journal.close() }
-        let store = FailingStore(journal)
         store.editFillSeqs { seqs in damage == "one missing" ? Array(seqs.dropLast()) : seqs + [8] }
         let error = #expect(throws: RecoveryError.self) {
             _ = try IngestPipeline(journal: store, catalog: harness.catalog, config: LedgerConfig(), options: .init()) { _ in }
@@ -128,13 +132,8 @@ import Wire
     /// The right number of seqs paired with the wrong fills (here the first two swapped) is
     /// refused too: the first, middle and last arrivals are checked against their events.
     @Test func aFillIndexThatPairsSeqsWithTheWrongFillsIsNotServed() throws {
-        let harness = try PipelineHarness()
-        #expect(harness.submit(json: Self.day).count == 7)
-        harness.close()
-
-        let journal = try Journal(JournalOptions(path: harness.journalPath))
+        let (harness, journal, store) = try Self.journaledDay()
         defer { journal.close() }
-        let store = FailingStore(journal)
         store.editFillSeqs { seqs in [seqs[1], seqs[0]] + seqs.dropFirst(2) }
         let error = #expect(throws: RecoveryError.self) {
             _ = try IngestPipeline(journal: store, catalog: harness.catalog, config: LedgerConfig(), options: .init()) { _ in }
