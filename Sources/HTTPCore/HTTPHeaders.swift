@@ -29,6 +29,8 @@ public struct HTTPHeaders: Sendable {
     /// place: a request's headers are looked up a dozen times on the upgrade path, and folding
     /// each asked-for name into a new string cost ~20,000 instructions per connection.
     private static func folded(_ folded: String, equals name: String) -> Bool {
+        // Callers mostly ask with lower-case names: plain equality answers those in one compare.
+        if folded == name { return true }
         let stored = folded.utf8, asked = name.utf8
         guard stored.count == asked.count else { return false }
         for (have, want) in zip(stored, asked) where have != (want >= 0x41 && want <= 0x5A ? want + 0x20 : want) {

@@ -7,10 +7,13 @@ extension Connection {
 
     /// "10.0.0.7:5123" → "10.0.0.7"; "[::1]:5123" → "::1".
     public static func address(ofPeer peer: String) -> String {
-        if peer.hasPrefix("["), let close = peer.firstIndex(of: "]") {
-            return String(peer[peer.index(after: peer.startIndex)..<close])
+        // On the UTF-8 view (an address is ASCII): `Character` searches cost ~7,000 instructions
+        // per call, and the address is asked for on every request.
+        let bytes = peer.utf8
+        if bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")) {
+            return String(peer[bytes.index(after: bytes.startIndex)..<close])
         }
-        if let colon = peer.lastIndex(of: ":") { return String(peer[..<colon]) }
+        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) { return String(peer[..<colon]) }
         return peer
     }
 

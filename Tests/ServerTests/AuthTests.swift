@@ -1,5 +1,6 @@
 import Foundation
 import HTTPCore
+import Reactor
 import Testing
 @testable import Server
 
@@ -222,6 +223,13 @@ import Testing
         #expect(HostPolicy.name(ofHost: "Desk.Example.com.:8080") == "desk.example.com")
         #expect(HostPolicy.name(ofHost: "[::1]:8080") == "::1")
         #expect(HostPolicy.name(ofHost: "10.0.0.7") == "10.0.0.7")
+        #expect(HostPolicy.name(ofHost: " \tLOCALHOST:80 ") == "localhost")
+        #expect(HostPolicy.name(ofHost: "fe80::1") == "fe80::1", "a bare IPv6 address keeps its colons")
+        #expect(HostPolicy.name(ofHost: "[FE80::1]") == "fe80::1")
+        #expect(HostPolicy.name(ofHost: "") == "" && HostPolicy.name(ofHost: "[") == "[")
+        #expect(Connection.address(ofPeer: "127.0.0.1:54321") == "127.0.0.1")
+        #expect(Connection.address(ofPeer: "[::1]:54321") == "::1")
+        #expect(Connection.address(ofPeer: "unix") == "unix")
         let policy = HostPolicy(listenHost: "0.0.0.0", allowedHosts: ["desk.example.com"])
         #expect(policy.names == ["localhost", "127.0.0.1", "::1", "desk.example.com"])
         #expect(ServerContext.isLoopbackListener("127.0.0.1") && ServerContext.isLoopbackListener("::1"))
