@@ -86,7 +86,9 @@ final class LedgerCheckpointer {
     /// `pieces` (handed out by this checkpointer) are committed.
     func stored(_ pieces: [CheckpointPiece]) {
         for piece in pieces {
-            guard let next = unstored.first, next.seq == piece.seq, next.index == piece.index else { continue }
+            // A log segment's index is always 0: its range tells segments of one checkpoint apart.
+            guard let next = unstored.first, next.seq == piece.seq, next.index == piece.index,
+                  next.logSegment == piece.logSegment else { continue }
             unstored.removeFirst()
         }
     }

@@ -255,6 +255,7 @@ extension Ledger {
         // index, and a source is looked up only when it differs from the previous fill's.
         ledger.reserveCapacity(fills: fillCount)
         var todays = [[(time: Int64, arrival: Int32)]](repeating: [], count: ledger.books.count)
+        let busted = Set(amended.lazy.filter { $0.status == .busted }.map(\.arrival))
         var lastSource: (bytes: ArraySlice<UInt8>, id: Int32)?
         for arrival in 0..<fillCount {
             let execId = try input.stringBytes()
@@ -284,7 +285,8 @@ extension Ledger {
             let orderId = try input.string()
             ledger.entries.append(FillEntry(source: source, qty: qty, price: price, time: time,
                                             book: Int32(book), day: day, side: side, orderId: orderId.isEmpty ? nil : orderId))
-            if day == ledger.day { todays[Int(book)].append((time, Int32(arrival))) }
+            // Today's list of each book: its fills of this day that are not busted.
+            if day == ledger.day, !busted.contains(arrival) { todays[Int(book)].append((time, Int32(arrival))) }
         }
         guard input.atEnd else { throw .unreadable("trailing bytes after the checkpoint") }
         for change in amended {
@@ -294,12 +296,7 @@ extension Ledger {
             ledger.amendments[Int32(change.arrival)] = change.amendment
         }
 
-        // Today's fill list of each book: its fills of this day that are not busted, by (time,
-        // arrival), the order `apply` keeps them in.
-        for change in amended where change.status == .busted {
-            let book = Int(ledger.entries[change.arrival].book)
-            todays[book].removeAll { $0.arrival == Int32(change.arrival) }
-        }
+        // In (time, arrival) order, the order `apply` keeps them in.
         for (id, var fills) in todays.enumerated() where !fills.isEmpty {
             func precedes(_ a: (time: Int64, arrival: Int32), _ b: (time: Int64, arrival: Int32)) -> Bool {
                 a.time < b.time || (a.time == b.time && a.arrival < b.arrival)

@@ -39,7 +39,7 @@ struct ExecIdIndex: Sendable {
 
     /// The execId of the fill that arrived `arrival`-th.
     func execId(at arrival: Int) -> String {
-        String(decoding: stored(arrival), as: UTF8.self)
+        String(decoding: bytes(at: arrival), as: UTF8.self)
     }
 
     /// The arrival of the fill with this execId, if any.
@@ -52,14 +52,11 @@ struct ExecIdIndex: Sendable {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while shard.slots[slot] != 0 {
             let arrival = shard.slots[slot] - 1
-            if stored(Int(arrival)).elementsEqual(key) { return arrival }
+            if bytes(at: Int(arrival)).elementsEqual(key) { return arrival }
             slot = (slot + 1) & mask
         }
         return nil
     }
-
-    /// The execId of arrival `arrival` as its UTF-8 bytes (a slice of the store, nothing copied).
-    func bytes(at arrival: Int) -> ArraySlice<UInt8> { stored(arrival) }
 
     /// Stores `execId` as arrival `count`, unless a fill already has it: then nothing changes and
     /// that fill's arrival is returned.
@@ -74,7 +71,7 @@ struct ExecIdIndex: Sendable {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while shards[shardIndex].slots[slot] != 0 {
             let arrival = shards[shardIndex].slots[slot] - 1
-            if stored(Int(arrival)).elementsEqual(key) { return arrival }
+            if bytes(at: Int(arrival)).elementsEqual(key) { return arrival }
             slot = (slot + 1) & mask
         }
         shards[shardIndex].slots[slot] = Int32(spans.count) + 1
@@ -87,7 +84,7 @@ struct ExecIdIndex: Sendable {
     mutating func removeLast() {
         guard spans.count > 0 else { return }
         let last = spans.count - 1
-        let hash = Self.hash(stored(last))
+        let hash = Self.hash(bytes(at: last))
         let shardIndex = Self.shard(of: hash)
         let mask = shards[shardIndex].slots.count - 1
         var hole = Int(truncatingIfNeeded: hash) & mask
@@ -97,7 +94,7 @@ struct ExecIdIndex: Sendable {
         var next = (hole + 1) & mask
         while shards[shardIndex].slots[next] != 0 {
             let moving = shards[shardIndex].slots[next]
-            let home = Int(truncatingIfNeeded: Self.hash(stored(Int(moving - 1)))) & mask
+            let home = Int(truncatingIfNeeded: Self.hash(bytes(at: Int(moving - 1)))) & mask
             // It may move into the hole unless its home lies cyclically in (hole, next].
             let homeInBetween = hole < next ? (home > hole && home <= next) : (home > hole || home <= next)
             if !homeInBetween {
@@ -123,7 +120,8 @@ struct ExecIdIndex: Sendable {
 
     // MARK: Private
 
-    private func stored(_ arrival: Int) -> ArraySlice<UInt8> {
+    /// The execId of arrival `arrival` as its UTF-8 bytes (a slice of the store, nothing copied).
+    func bytes(at arrival: Int) -> ArraySlice<UInt8> {
         let span = spans[arrival]
         return chunks[Int(span.chunk)][Int(span.offset)..<Int(span.offset + span.length)]
     }
@@ -148,7 +146,7 @@ struct ExecIdIndex: Sendable {
         var slots = [Int32](repeating: 0, count: size)
         let mask = size - 1
         for moving in shards[shardIndex].slots where moving != 0 {
-            var slot = Int(truncatingIfNeeded: Self.hash(stored(Int(moving - 1)))) & mask
+            var slot = Int(truncatingIfNeeded: Self.hash(bytes(at: Int(moving - 1)))) & mask
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = moving
         }

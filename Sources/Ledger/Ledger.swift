@@ -30,15 +30,8 @@ struct FillEntry: Sendable {
     }
 
     init(_ fill: Fill, source: Int32, book: Int32, day: Int32, status: FillStatus = .live) {
-        self.source = source
-        qty = fill.qty
-        price = fill.price
-        time = fill.time
-        self.book = book
-        self.day = day
-        side = fill.side
-        self.status = status
-        orderId = fill.orderId
+        self.init(source: source, qty: fill.qty, price: fill.price, time: fill.time, book: book, day: day, side: fill.side,
+                  status: status, orderId: fill.orderId)
     }
 }
 
