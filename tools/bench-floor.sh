@@ -8,7 +8,9 @@
 #   tools/bench-floor.sh [SCENARIO...]      # sub1 sub1x10k sub100 sub1000; default: sub1 sub100
 #
 # Knobs: LADDERWIRE_BIN (default .build/release), OUT (default var/bench-floor), SECONDS_SHORT
-# (default 15), ROUNDS (floor/server pairs per scenario, default 2), DURABILITY (normal|full).
+# (default 15), ROUNDS (floor/server pairs per scenario, default 2), DURABILITY (normal|full),
+# JOURNALED=1 (also run the relay with `--journal`: one SQLite commit per message before it is
+# relayed, the floor of any server that persists each fill first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${LADDERWIRE_BIN:-.build/release}
@@ -18,7 +20,9 @@ ROUNDS=${ROUNDS:-2}
 DURABILITY=${DURABILITY:-normal}
 mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
-cc -O2 -o "$OUT/floor-relay" tools/bench/floor-relay.c -lcrypto
+JOURNALED=${JOURNALED:-0}
+cc -O2 -o "$OUT/floor-relay" tools/bench/floor-relay.c -lcrypto -lsqlite3
+KINDS="floor server"; [ "$JOURNALED" = 1 ] && KINDS="floor journaled server"
 PID=""; PORT=""
 
 start() {   # start floor|server NAME
@@ -26,6 +30,9 @@ start() {   # start floor|server NAME
     : > "$log"
     if [ "$what" = floor ]; then
         "$OUT/floor-relay" 0 > "$log" 2>&1 &
+    elif [ "$what" = journaled ]; then
+        local db="$OUT/$2.floor.db"; rm -f "$db" "$db-wal" "$db-shm"
+        "$OUT/floor-relay" 0 --journal "$db" > "$log" 2>&1 &
     else
         local db="$OUT/$2.db"; rm -f "$db" "$db-wal" "$db-shm"
         # The load generator is one address (like a proxy): lift the per-address viewer budget.
@@ -57,7 +64,7 @@ scenario_args() {
 for scenario in "$@"; do
     args=$(scenario_args "$scenario")
     for round in $(seq 1 "$ROUNDS"); do
-        for what in floor server; do
+        for what in $KINDS; do
             name="$scenario-$round"
             start "$what" "$name"
             echo "== $name $what: ladderwire-bench latency $args (load $(cut -d' ' -f1 /proc/loadavg))"
@@ -72,18 +79,23 @@ done
 python3 - "$OUT" "$@" <<'PY'
 import json, sys, pathlib
 out, scenarios = pathlib.Path(sys.argv[1]), sys.argv[2:]
-print(f"\n{'scenario':<12} {'run':<8} {'p50 µs':>9} {'p99 µs':>10} {'p99.9 µs':>10} {'lost':>6} {'CPU µs/event':>13}")
+print(f"\n{'scenario':<12} {'run':<9} {'p50 µs':>9} {'p99 µs':>10} {'p99.9 µs':>10} {'lost':>6} {'CPU µs/event':>13}")
 for scenario in scenarios:
     rounds = sorted({p.name.split('.')[0] for p in out.glob(f"{scenario}-*.floor.json")})
     for name in rounds:
         rows = {}
-        for what in ("floor", "server"):
+        for what in ("floor", "journaled", "server"):
+            if not (out / f"{name}.{what}.json").exists(): continue
             r = json.loads((out / f"{name}.{what}.json").read_text())
             rows[what] = r
-            print(f"{name:<12} {what:<8} {r['delivery_p50_us']:>9} {r['delivery_p99_us']:>10} {r['delivery_p999_us']:>10} "
+            print(f"{name:<12} {what:<9} {r['delivery_p50_us']:>9} {r['delivery_p99_us']:>10} {r['delivery_p999_us']:>10} "
                   f"{r['lost']:>6} {r.get('server_cpu_us_per_answered_event', '-'):>13}")
         f, s = rows["floor"], rows["server"]
-        print(f"{'':<12} {'ratio':<8} p50 +{s['delivery_p50_us'] - f['delivery_p50_us']:.0f} µs, "
+        if "journaled" in rows:
+            j = rows["journaled"]
+            print(f"{'':<12} {'journaled':<9} p50 +{j['delivery_p50_us'] - f['delivery_p50_us']:.0f} µs, "
+                  f"p99 ×{j['delivery_p99_us'] / max(f['delivery_p99_us'], 1):.2f} over the plain relay")
+        print(f"{'':<12} {'ratio':<9} p50 +{s['delivery_p50_us'] - f['delivery_p50_us']:.0f} µs, "
               f"p99 ×{s['delivery_p99_us'] / max(f['delivery_p99_us'], 1):.2f}, "
               f"CPU ×{s.get('server_cpu_us_per_answered_event', 0) / max(f.get('server_cpu_us_per_answered_event', 1), 1):.1f}")
 PY

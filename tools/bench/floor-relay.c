@@ -4,8 +4,14 @@
 // a subscriber gets a one-line "snapshot" first, as from Ladderwire. No parsing beyond finding the
 // execId, no storage, no ledger: the latency and CPU a relay of these bytes costs on this machine.
 //
-// Build: cc -O2 -o floor-relay tools/bench/floor-relay.c -lcrypto
-// Run:   floor-relay [PORT]     (0 or none: any free port; prints "listening on http://127.0.0.1:PORT")
+// With `--journal PATH` it also commits every producer message to SQLite before relaying it, as
+// one row in its own transaction (WAL, synchronous=NORMAL, the journal's autocheckpoint and size
+// limit), and acks with the row's seq: the floor of any server that persists each fill before
+// anyone sees it. No ledger, no encoding, no execId index: only the commit.
+//
+// Build: cc -O2 -o floor-relay tools/bench/floor-relay.c -lcrypto -lsqlite3
+// Run:   floor-relay [PORT] [--journal PATH]   (port 0 or none: any free port; prints
+//        "listening on http://127.0.0.1:PORT")
 //
 // Not a server for anything but this bench: loopback only, no limits, no TLS.
 #define _GNU_SOURCE
@@ -15,6 +21,7 @@
 #include <netinet/tcp.h>
 #include <openssl/sha.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +46,8 @@ typedef struct conn {
 static int epfd;
 static conn *subscribers;
 static long long acked;
+static sqlite3 *journal;              // NULL: relay only
+static sqlite3_stmt *insert, *begin, *commit;
 
 static void die(const char *what) { perror(what); exit(1); }
 
@@ -155,8 +164,40 @@ static int handshake(conn *c) {
     return flush(c);
 }
 
+static void check(int rc, const char *what) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        fprintf(stderr, "%s: %s\n", what, sqlite3_errmsg(journal));
+        exit(1);
+    }
+}
+
+static void open_journal(const char *path) {
+    check(sqlite3_open(path, &journal), "open");
+    check(sqlite3_exec(journal,
+        "PRAGMA cache_size=-8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+        "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=81920000;"
+        "CREATE TABLE IF NOT EXISTS events(seq INTEGER PRIMARY KEY, payload BLOB NOT NULL);",
+        NULL, NULL, NULL), "schema");
+    check(sqlite3_prepare_v2(journal, "INSERT INTO events(payload) VALUES (?)", -1, &insert, NULL), "prepare");
+    check(sqlite3_prepare_v2(journal, "BEGIN IMMEDIATE", -1, &begin, NULL), "prepare");
+    check(sqlite3_prepare_v2(journal, "COMMIT", -1, &commit, NULL), "prepare");
+}
+
+/// Commits one message as its own transaction; returns its seq.
+static long long persist(const unsigned char *payload, size_t n) {
+    check(sqlite3_step(begin), "begin");
+    sqlite3_reset(begin);
+    sqlite3_bind_blob(insert, 1, payload, (int)n, SQLITE_STATIC);
+    check(sqlite3_step(insert), "insert");
+    sqlite3_reset(insert);
+    check(sqlite3_step(commit), "commit");
+    sqlite3_reset(commit);
+    return sqlite3_last_insert_rowid(journal);
+}
+
 /// One producer message: relayed to every subscriber, acknowledged to the producer.
 static void relay(conn *producer, const unsigned char *payload, size_t n) {
+    long long seq = journal ? persist(payload, n) : ++acked;
     for (conn *s = subscribers; s; s = s->next_sub) {
         send_text(s, payload, n);
         if (flush(s) < 0) { /* closed on its next event */ }
@@ -169,7 +210,7 @@ static void relay(conn *producer, const unsigned char *payload, size_t n) {
         ref_len = quote ? (size_t)(quote - ref) : 0;
     }
     char ack[256];
-    int len = snprintf(ack, sizeof ack, "{\"type\":\"ack\",\"ref\":\"%.*s\",\"seq\":%lld}", (int)ref_len, ref ? ref : "", ++acked);
+    int len = snprintf(ack, sizeof ack, "{\"type\":\"ack\",\"ref\":\"%.*s\",\"seq\":%lld}", (int)ref_len, ref ? ref : "", seq);
     send_text(producer, (unsigned char *)ack, (size_t)len);
 }
 
@@ -206,7 +247,11 @@ static int frames(conn *c) {
 
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
-    int port = argc > 1 ? atoi(argv[1]) : 0;
+    int port = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc) open_journal(argv[++i]);
+        else port = atoi(argv[i]);
+    }
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
