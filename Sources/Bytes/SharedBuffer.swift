@@ -15,6 +15,14 @@ public final class SharedBuffer: @unchecked Sendable {
         _ = UnsafeMutableBufferPointer(start: typed, count: count).initialize(from: bytes)
     }
 
+    /// `count` bytes written once by `initialize` (which must write every one of them): a frame
+    /// assembled straight from its writer, with no intermediate array.
+    public init(count: Int, initializingWith initialize: (UnsafeMutableRawBufferPointer) -> Void) {
+        self.count = count
+        base = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(count, 1), alignment: 8)
+        initialize(UnsafeMutableRawBufferPointer(start: base, count: count))
+    }
+
     /// Concatenates parts (e.g. a frame header and its payload) into one buffer.
     public init(concatenating parts: [[UInt8]]) {
         count = parts.reduce(0) { $0 + $1.count }

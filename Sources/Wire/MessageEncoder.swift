@@ -66,19 +66,10 @@ public struct MessageEncoder: Sendable {
         OutboundMessage(.status(status), encoder: self)
     }
 
-    /// The messages one committed event caused, encoded once (JSON now, text on first use),
-    /// through one writer: its room is allocated once per event, not once per message.
+    /// The messages one committed event caused. Each is encoded once, when a subscriber, the
+    /// stream or an edge first needs it (see `OutboundMessage`): nothing is written here.
     public func messages(for deltas: [LedgerDelta], seq: Int64) -> [OutboundMessage] {
-        var out = JSONBytes(reservingCapacity: 1024)
-        var messages: [OutboundMessage] = []
-        messages.reserveCapacity(deltas.count)
-        for delta in deltas {
-            let message = SubscriberMessage(delta, seq: seq)
-            out.removeAll()
-            write(message, to: &out)
-            messages.append(OutboundMessage(message, json: out.bytes, encoder: self))
-        }
-        return messages
+        deltas.map { OutboundMessage(SubscriberMessage($0, seq: seq), encoder: self) }
     }
 
     // MARK: Objects

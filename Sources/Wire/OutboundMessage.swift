@@ -1,46 +1,47 @@
 import Bytes
 import JSON
+import Synchronization
 import WebSocketCore
 
-/// One subscriber message, encoded once: the JSON frame on the ingest thread right after the
-/// commit; the text frame on first use by a text subscriber (most deployments have none, so the
-/// hot path never renders text it would throw away).
+/// One subscriber message, encoded once, when first needed: its JSON frame when a JSON
+/// subscriber, the stream publisher or an edge first asks for it; its text frame when a text
+/// subscriber does; each compressed frame when a subscriber with that compression does.
 ///
-/// Sendable by hand: everything is immutable after init except the text cache, which only the
-/// loop thread touches (the hub is loop-confined).
-public final class OutboundMessage: @unchecked Sendable {
+/// Nothing is encoded at commit. A fill causes ~10 messages (its position and P&L in every
+/// account holding the instrument, the desk's P&L), and a subscriber to `fills` alone, or an
+/// ingest run nobody watches, used to pay for all of them on the commit path. The encoding is
+/// the same whenever it happens: the message is an immutable value and the encoder is pure.
+///
+/// The caches sit behind a lock because a message is built on the writer (the loop, or the
+/// ingest thread under `full`) and read on the loop and by the stream publisher: an
+/// uncontended lock is a few instructions, and it makes the sharing checked, not asserted.
+public final class OutboundMessage: Sendable {
     public let channel: Channel
     public let account: String?
     public let instrument: String?
-    /// The JSON bytes (also what the journal stores for resumes).
-    public let jsonBytes: [UInt8]
-    public let jsonFrame: SharedBuffer
-    /// What the text line is rendered from, only if a text subscriber ever asks (stored, not
-    /// captured in a closure: one allocation less per message on the hot path).
-    private let textSource: (message: SubscriberMessage, encoder: MessageEncoder)?
-    private var cachedTextFrame: SharedBuffer?
-    /// Compressed frames by (format, deflate): each compressed once, whatever the subscribers.
-    private var deflatedFrames: [DeflatedKey: SharedBuffer] = [:]
+    /// What the frames are written from (nil: the frames were made elsewhere, see the test init).
+    private let source: (message: SubscriberMessage, encoder: MessageEncoder)?
+    private let cache: Mutex<Cache>
+
+    private struct Cache {
+        var jsonFrame: SharedBuffer?
+        var textFrame: SharedBuffer?
+        /// Compressed frames by (format, deflate): each compressed once, whatever the subscribers.
+        var deflatedFrames: [DeflatedKey: SharedBuffer] = [:]
+    }
     private struct DeflatedKey: Hashable {
         var format: WireFormat
         var deflate: FrameDeflate
     }
 
-    /// A message of the wire schema: its JSON written now (the hot path), its text line
-    /// rendered from the same value only if a text subscriber ever asks.
-    public convenience init(_ message: SubscriberMessage, encoder: MessageEncoder) {
-        self.init(message, json: encoder.json(message), encoder: encoder)
-    }
-
-    /// A message whose JSON the encoder has just written (`MessageEncoder.messages(for:seq:)`).
-    init(_ message: SubscriberMessage, json: [UInt8], encoder: MessageEncoder) {
+    /// A message of the wire schema, written by `encoder` when first asked for.
+    public init(_ message: SubscriberMessage, encoder: MessageEncoder) {
         let route = message.route
         channel = route.channel
         account = route.account
         instrument = route.instrument
-        jsonBytes = json
-        jsonFrame = Frames.text(bytes: json)
-        textSource = (message, encoder)
+        source = (message, encoder)
+        cache = Mutex(Cache())
     }
 
     /// A message whose bytes were made elsewhere, with its text line (the hub's tests, which
@@ -49,21 +50,40 @@ public final class OutboundMessage: @unchecked Sendable {
         self.channel = channel
         self.account = account
         self.instrument = instrument
-        jsonBytes = Array(json.utf8)
-        jsonFrame = Frames.text(bytes: jsonBytes)
-        cachedTextFrame = Frames.text(text)
-        textSource = nil
+        source = nil
+        cache = Mutex(Cache(jsonFrame: Frames.text(json), textFrame: Frames.text(text)))
     }
 
-    /// The JSON as text (tests and diagnostics; the hot path uses the bytes).
+    /// The JSON frame: header and payload in one buffer, written on first use.
+    public var jsonFrame: SharedBuffer {
+        cache.withLock { cache in
+            if let frame = cache.jsonFrame { return frame }
+            let frame = renderJSONFrame()
+            cache.jsonFrame = frame
+            return frame
+        }
+    }
+
+    /// The JSON object's bytes (the stream entry's messages, tests): the frame's payload.
+    public var jsonBytes: [UInt8] {
+        let frame = jsonFrame.bytes
+        // An unmasked server frame: 2 header bytes, or 4 / 10 with an extended length.
+        let lengthCode = frame[1] & 0x7F
+        return Array(frame[(lengthCode < 126 ? 2 : lengthCode == 126 ? 4 : 10)...])
+    }
+
+    /// The JSON as text (tests and diagnostics; the hot path uses the frame).
     public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
 
-    /// Loop thread only.
+    /// The text line's frame, rendered on first use (most deployments have no text subscriber).
     public var textFrame: SharedBuffer {
-        if let cachedTextFrame { return cachedTextFrame }
-        let frame = Frames.text(textSource.map { TextRenderer(encoder: $0.encoder).line($0.message) } ?? json)
-        cachedTextFrame = frame
-        return frame
+        cache.withLock { cache in
+            if let frame = cache.textFrame { return frame }
+            guard let (message, encoder) = source else { preconditionFailure("a prebuilt message has its frames") }
+            let frame = Frames.text(TextRenderer(encoder: encoder).line(message))
+            cache.textFrame = frame
+            return frame
+        }
     }
 
     public func frame(for format: WireFormat) -> SharedBuffer {
@@ -72,14 +92,26 @@ public final class OutboundMessage: @unchecked Sendable {
 
     /// The frame for a subscriber with permessage-deflate (`deflate` non-nil): compressed on
     /// first use and kept, so every subscriber with the same format and deflate gets the same
-    /// bytes. Loop thread only.
+    /// bytes.
     public func frame(for format: WireFormat, deflate: FrameDeflate?, using deflater: MessageDeflater?) -> SharedBuffer {
         let plain = frame(for: format)
         guard let deflate, let deflater else { return plain }
         let key = DeflatedKey(format: format, deflate: deflate)
-        if let cached = deflatedFrames[key] { return cached }
+        if let cached = cache.withLock({ $0.deflatedFrames[key] }) { return cached }
+        // Compressed outside the lock; a second caller racing here gets the same bytes anyway
+        // (the compressor is deterministic) and the first one stored wins.
         let compressed = deflate.apply(to: plain, using: deflater)
-        deflatedFrames[key] = compressed
-        return compressed
+        return cache.withLock { cache in
+            if let stored = cache.deflatedFrames[key] { return stored }
+            cache.deflatedFrames[key] = compressed
+            return compressed
+        }
+    }
+
+    private func renderJSONFrame() -> SharedBuffer {
+        guard let (message, encoder) = source else { preconditionFailure("a prebuilt message has its frames") }
+        var out = JSONBytes(reservingCapacity: 512)
+        encoder.write(message, to: &out)
+        return Frames.text(json: out)
     }
 }
