@@ -24,6 +24,9 @@ public final class Journal: EventStore {
     /// The seq of the checkpoint whose pieces are being stored (its first pieces are committed,
     /// its last is not): its pieces are not superseded, only unfinished.
     private var checkpointBeingStored: Seq?
+    /// The writable connection's data version right after this journal's last append (with the
+    /// connection it was read on: a reopened connection's counter starts afresh).
+    private var dataVersionAfterLastAppend: (connection: ObjectIdentifier, version: UInt32)?
 
     private var connection: SQLiteConnection?
 
@@ -86,10 +89,16 @@ public final class Journal: EventStore {
         var cleanupPending = checkpointCleanupPending
         let seqs: [Seq] = try guarded("append to journal") {
             try db.transaction {
-                let stored = try Journal.maxSeq(db)
-                guard stored == base else {
-                    throw JournalError(code: "conflict", message:
-                        "append to journal \(path): the file holds seq \(stored) but this process expected \(base); another process is writing to it")
+                // Another process writing to the file is caught here. The data version is read
+                // without a statement and changes only when someone commits; the max(seq) query
+                // (~4,000 instructions) runs only then, or before this journal's first append.
+                let known = dataVersionAfterLastAppend
+                if known?.connection != ObjectIdentifier(db) || known?.version != db.dataVersion {
+                    let stored = try Journal.maxSeq(db)
+                    guard stored == base else {
+                        throw JournalError(code: "conflict", message:
+                            "append to journal \(path): the file holds seq \(stored) but this process expected \(base); another process is writing to it")
+                    }
                 }
                 var seqs: [Seq] = []
                 seqs.reserveCapacity(events.count)
@@ -116,6 +125,7 @@ public final class Journal: EventStore {
             }
         }
         lastSeq = seqs.last ?? base
+        dataVersionAfterLastAppend = (ObjectIdentifier(db), db.dataVersion)
         checkpointBeingStored = beingStored
         checkpointCleanupPending = cleanupPending
         return seqs
@@ -491,12 +501,13 @@ public final class Journal: EventStore {
 
     private func insert(_ event: NewEvent, seq: Seq, committedAt: Int64, db: SQLiteConnection) throws {
         // One row per event: a fill's columns are part of it (NULL for other kinds).
-        let statement = try db.statement("""
+        let statement = try db.statement(literal: """
             INSERT INTO events (seq, kind, account, instrument, exec_id, time, source, payload, deltas, committed_at,
                                 side, qty, price, price_units, status, orig_qty, orig_price)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
             """)
-        defer { statement.reset() }
+        // All 17 parameters are bound below, NULL included, every time.
+        defer { statement.resetKeepingBindings() }
         let fill = event.fill
         try statement.bind(seq, at: 1)
         try statement.bind(event.kind, at: 2)

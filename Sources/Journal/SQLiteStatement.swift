@@ -114,6 +114,12 @@ public final class SQLiteStatement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// Reset for a caller that binds every parameter on each use: clearing 17 bindings cost
+    /// ~1,500 instructions per event on the commit path.
+    public func resetKeepingBindings() {
+        sqlite3_reset(handle)
+    }
+
     // MARK: Columns
 
     public var columnCount: Int32 { sqlite3_column_count(handle) }

@@ -168,6 +168,28 @@ import Testing
         #expect(try first.events(after: 0, limit: 10).count == 1)
     }
 
+    /// After this journal has appended, a commit by anyone else is still caught before the next
+    /// append writes over it (the check is skipped only while the file's data version is the one
+    /// this journal's own last commit left).
+    @Test func anotherWriterBetweenTwoAppendsIsDetected() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("j.db")
+        let journal = try Journal(JournalOptions(path: path))
+        try journal.append([EventFixtures.fill("E1")])
+        try journal.append([EventFixtures.fill("E2")])
+        let intruder = try SQLiteConnection(path: path)
+        _ = try intruder.run("INSERT INTO events (seq, kind, time, source, payload, deltas, committed_at) VALUES (3, 'mark', 1, 'x', '{}', '', 1)")
+        let error = #expect(throws: JournalError.self) { try journal.append([EventFixtures.fill("E3")]) }
+        #expect(error?.code == "conflict")
+        #expect(journal.lastSeq == 2)
+        // Its own audit commits between appends change the version too; appends go on.
+        let other = try Journal(JournalOptions(path: directory.file("k.db")))
+        try other.append([EventFixtures.fill("E1")])
+        try other.audit([AuditEntry(time: 1, actor: "test", action: "note", detail: "between appends", seq: nil)])
+        try other.append([EventFixtures.fill("E2")])
+        #expect(other.lastSeq == 2)
+    }
+
     @Test func closedJournalRefusesWork() throws {
         let directory = TemporaryDirectory()
         let journal = try Journal(JournalOptions(path: directory.file("j.db")))
