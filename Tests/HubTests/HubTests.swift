@@ -75,6 +75,31 @@ import Wire
         #expect(sink.seqs == [9, 10, 11])
     }
 
+    /// The history lets its oldest event go as each new one comes: messages are freed one event
+    /// at a time, never hundreds in one turn of the loop.
+    @Test func theKeptHistoryFreesOneEventPerEventPublished() {
+        let hub = Hub(recentCapacity: 4)
+        var released: [Int64: WeakMessage] = [:]
+        for seq: Int64 in 1...20 {
+            let event = HubFixtures.event(seq)
+            released[seq] = WeakMessage(event.messages[0])
+            hub.publish([event])
+            let alive = (1...seq).filter { released[$0]?.message != nil }
+            #expect(alive == Array(max(1, seq - 3)...seq), "after publishing \(seq)")
+        }
+        // Snapshots inside the kept history still get what followed them.
+        let sink = RecordingSink()
+        hub.add(HubFixtures.subscriber(1, sink: sink))
+        #expect(hub.deliverSnapshot(to: 1, seq: 15, frame: HubFixtures.snapshotFrame(seq: 15)) == false)
+        #expect(hub.deliverSnapshot(to: 1, seq: 16, frame: HubFixtures.snapshotFrame(seq: 16)))
+        #expect(sink.seqs == [16, 17, 18, 19, 20])
+    }
+
+    private final class WeakMessage {
+        weak var message: OutboundMessage?
+        init(_ message: OutboundMessage) { self.message = message }
+    }
+
     @Test func afterAHistoryResetASnapshotIsNotFollowedByEventsOfBefore() {
         let hub = Hub(), sink = RecordingSink()
         hub.add(HubFixtures.subscriber(1, sink: sink))
