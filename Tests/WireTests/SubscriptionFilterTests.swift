@@ -18,6 +18,23 @@ import Testing
         #expect(filter.matches(channel: .marks, account: nil, instrument: "ZNZ6"))
     }
 
+    /// Every channel alone, and the channels changed on an existing filter (a `subscribe`):
+    /// exactly the named channels pass.
+    @Test func eachChannelPassesExactlyWhenNamed() {
+        for wanted in Channel.allCases {
+            var filter = SubscriptionFilter(channels: [wanted])
+            for channel in Channel.allCases {
+                #expect(filter.matches(channel: channel, account: "ACC1", instrument: "ZNZ6") == (channel == wanted))
+            }
+            let others = Set(Channel.allCases).subtracting([wanted])
+            filter.channels = others
+            for channel in Channel.allCases {
+                #expect(filter.matches(channel: channel, account: "ACC1", instrument: "ZNZ6") == (channel != wanted))
+            }
+            #expect(filter == SubscriptionFilter(channels: others))
+        }
+    }
+
     @Test func aScopedViewerNeverSeesOtherAccountsOrDeskTotals() {
         let filter = SubscriptionFilter(allowedAccounts: ["ACC1"])
         #expect(filter.matches(channel: .pnl, account: "ACC1", instrument: nil))
