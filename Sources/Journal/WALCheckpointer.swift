@@ -1,3 +1,4 @@
+import Bytes
 import Foundation
 import Synchronization
 
@@ -28,6 +29,9 @@ public final class WALCheckpointer: Sendable {
 
     private func run() {
         defer { done.signal() }
+        CurrentThread.name("wal-checkpoint")
+        // Copy-back and its fsync are never urgent: they run when a core is otherwise idle.
+        CurrentThread.lowerPriority()
         var options = JournalOptions(path: path)
         options.walAutocheckpointPages = 0
         guard let journal = try? Journal(options) else { return }

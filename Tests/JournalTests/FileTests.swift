@@ -233,3 +233,41 @@ import Testing
         #expect(error?.message.contains(path) == true)
     }
 }
+
+/// The WAL copy-back thread runs below the loop's priority: it must not take a core from the
+/// loop or from a client on the same machine.
+@Suite struct WALCheckpointerPriorityTests {
+    @Test func theCopyBackThreadRunsAtALowerPriority() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("j.db")
+        _ = try Journal(JournalOptions(path: path))
+        let checkpointer = WALCheckpointer(path: path, intervalSeconds: 0.05)
+        checkpointer.start()
+        defer { checkpointer.stop() }
+        var niceness: Int?
+        for _ in 0..<100 where niceness == nil {
+            niceness = Self.niceness(ofThreadNamed: "wal-checkpoint")
+            if niceness == nil || niceness == 0 { niceness = nil; usleep(10_000) }
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []).compactMap {
+            try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8)
+        }
+        #expect(niceness == 10, "threads: \(names)")
+        #expect(CurrentThread.niceness == 0, "the test's own thread is untouched")
+    }
+
+    /// The nice value (field 19 of /proc/self/task/TID/stat) of this process's thread named `name`.
+    static func niceness(ofThreadNamed name: String) -> Int? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return nil }
+        for task in tasks {
+            guard let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+                  comm.trimmingCharacters(in: .whitespacesAndNewlines) == name,
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // Fields after the command name start at field 3 (state); nice is field 19.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 16 ? Int(fields[16]) : nil
+        }
+        return nil
+    }
+}
