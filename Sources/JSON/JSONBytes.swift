@@ -40,6 +40,15 @@ public struct JSONBytes: ~Copyable, @unchecked Sendable {
     /// How many bytes have been written.
     public var count: Int { written }
 
+    /// The text of the one string value written so far, without its quotes: for a value the
+    /// writer spells (a price's display text, `priceText` in `Wire`) wanted as a `String`. Only
+    /// for a writer holding exactly one string value that needed no escaping.
+    public var stringContents: String {
+        precondition(written >= 2 && start[0] == UInt8(ascii: "\"") && start[written - 1] == UInt8(ascii: "\""),
+                     "stringContents of a writer that holds more than one string value")
+        return String(decoding: UnsafeBufferPointer(start: start + 1, count: written - 2), as: UTF8.self)
+    }
+
     /// Starts over, keeping the room: one writer can encode message after message.
     public mutating func removeAll() {
         written = 0
