@@ -87,6 +87,12 @@ private struct DeltaWriter {
     /// of each (same index).
     private var strings: [String] = []
     private var shapes: [TextShape] = []
+    /// Where the last position line's instrument and the last totals' account were found. A
+    /// fill's event repeats its instrument in every position line and lists the accounts' totals
+    /// in the order their position lines named them, so one `==` against the likely entry (the
+    /// same storage: a few instructions) settles most lookups before any search.
+    private var lastInstrument = -1
+    private var lastTotalsAccount = -1
 
     /// The most a delta's fields other than its strings take: a kind byte, at most 13 integers
     /// (10 bytes each as LEB128), their presence bytes and enum codes. A position line, the
@@ -155,7 +161,9 @@ private struct DeltaWriter {
     }
 
     mutating func position(_ line: PositionLine) {
-        let account = newText(line.account), instrument = newText(line.instrument)
+        let account = newText(line.account)
+        let instrument = newText(line.instrument, likelyAt: lastInstrument)
+        lastInstrument = instrument.index
         makeRoom(account.room + instrument.room)
         var at = written
         var out = bytes.mutableSpan
@@ -182,7 +190,8 @@ private struct DeltaWriter {
 
     /// An account's totals: kind 2 (`account`) or 5 (`limit`).
     mutating func account(_ totals: AccountTotals, kind: UInt8) {
-        let account = newText(totals.account)
+        let account = newText(totals.account, likelyAt: lastTotalsAccount + 1)
+        lastTotalsAccount = account.index
         makeRoom(account.room)
         var at = written
         var out = bytes.mutableSpan
@@ -271,13 +280,19 @@ private struct DeltaWriter {
         var reference: Int
         /// The reference, and for a first occurrence the length and the UTF-8 text.
         var room: Int
+        /// Where the string is in this event's list.
+        var index: Int
     }
 
     /// 0 and the text the first time in this event; afterwards 1 + the index of its first
     /// occurrence (by `==`, as the format has always matched them). Settled before the delta's
     /// bytes are stored, in the order of its fields, so the references are the ones writing
     /// field by field gives.
-    private mutating func newText(_ value: String) -> StringField {
+    private mutating func newText(_ value: String, likelyAt likely: Int = -1) -> StringField {
+        // The list never holds two equal strings, so an equal entry is the first occurrence.
+        if likely >= 0 && likely < strings.count && strings[likely] == value {
+            return StringField(reference: likely + 1, room: 10, index: likely)
+        }
         let shape = TextShape(value)
         for index in shapes.indices {
             let seen = shapes[index]
@@ -285,14 +300,14 @@ private struct DeltaWriter {
                 // ASCII text is equal exactly when its bytes are: a different length or first
                 // eight bytes settles it without a string comparison.
                 guard seen == shape else { continue }
-                if shape.count <= 8 || strings[index] == value { return StringField(reference: index + 1, room: 10) }
+                if shape.count <= 8 || strings[index] == value { return StringField(reference: index + 1, room: 10, index: index) }
             } else if strings[index] == value {
-                return StringField(reference: index + 1, room: 10)
+                return StringField(reference: index + 1, room: 10, index: index)
             }
         }
         strings.append(value)
         shapes.append(shape)
-        return StringField(reference: 0, room: 20 + shape.count)
+        return StringField(reference: 0, room: 20 + shape.count, index: strings.count - 1)
     }
 
     /// What tells two names apart before `==` has to: the UTF-8 length, the first eight bytes,
