@@ -83,10 +83,9 @@ private struct DeltaWriter {
     /// `bytes[..<written]` is the encoding so far; the rest is zeroed room, cut off by `finished`.
     private var bytes: [UInt8]
     private var written = 0
-    /// The strings written so far in this event, in order of first occurrence, and the shape
-    /// of each (same index).
-    private var strings: [String] = []
-    private var shapes: [TextShape] = []
+    /// The strings written so far in this event, in order of first occurrence, each with its
+    /// shape (one array: one allocation per event).
+    private var strings: [(text: String, shape: TextShape)] = []
     /// Where the last position line's instrument and the last totals' account were found. A
     /// fill's event repeats its instrument in every position line and lists the accounts' totals
     /// in the order their position lines named them, so one `==` against the likely entry (the
@@ -105,7 +104,6 @@ private struct DeltaWriter {
         bytes = Array(repeating: 0, count: 64 + Self.roomBesidesStrings + 64 * deltaCount)
         // A fill's event names ~8 strings (its execId, source, instrument and the accounts holding it).
         strings.reserveCapacity(16)
-        shapes.reserveCapacity(16)
     }
 
     /// The encoding, without the room left over.
@@ -290,23 +288,22 @@ private struct DeltaWriter {
     /// field by field gives.
     private mutating func newText(_ value: String, likelyAt likely: Int = -1) -> StringField {
         // The list never holds two equal strings, so an equal entry is the first occurrence.
-        if likely >= 0 && likely < strings.count && strings[likely] == value {
+        if likely >= 0 && likely < strings.count && strings[likely].text == value {
             return StringField(reference: likely + 1, room: 10, index: likely)
         }
         let shape = TextShape(value)
-        for index in shapes.indices {
-            let seen = shapes[index]
+        for index in strings.indices {
+            let seen = strings[index].shape
             if shape.isASCII && seen.isASCII {
                 // ASCII text is equal exactly when its bytes are: a different length or first
                 // eight bytes settles it without a string comparison.
                 guard seen == shape else { continue }
-                if shape.count <= 8 || strings[index] == value { return StringField(reference: index + 1, room: 10, index: index) }
-            } else if strings[index] == value {
+                if shape.count <= 8 || strings[index].text == value { return StringField(reference: index + 1, room: 10, index: index) }
+            } else if strings[index].text == value {
                 return StringField(reference: index + 1, room: 10, index: index)
             }
         }
-        strings.append(value)
-        shapes.append(shape)
+        strings.append((value, shape))
         return StringField(reference: 0, room: 20 + shape.count, index: strings.count - 1)
     }
 
