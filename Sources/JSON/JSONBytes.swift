@@ -449,7 +449,7 @@ public struct JSONBytes: ~Copyable, @unchecked Sendable {
     private mutating func quoted(_ utf8: UnsafeBufferPointer<UInt8>) {
         let comma = afterValue
         afterValue = true
-        let plain = !utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+        let plain = !Self.needsEscaping(utf8)
         // Escaped, a byte takes at most 6 (\u00XX).
         let out = room((plain ? utf8.count : 6 * utf8.count) + 3)
         var at = 0
@@ -477,6 +477,47 @@ public struct JSONBytes: ~Copyable, @unchecked Sendable {
         }
         out[at] = UInt8(ascii: "\"")
         wrote(at + 1)
+    }
+
+    /// Whether any byte needs escaping (a control byte, `"` or `\`), a word at a time: two
+    /// overlapping 8-byte words for 8–16 bytes, two overlapping 4-byte halves for 4–7 (ids, names
+    /// and prices are 2–16 bytes, ~20 of them a fill), where a byte loop cost a compare and
+    /// branch per byte per test.
+    @inline(__always)
+    private static func needsEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = utf8.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base)
+        let count = utf8.count
+        switch count {
+        case 8...:
+            var offset = 0
+            while offset < count - 8 {
+                if escapable(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) { return true }
+                offset += 8
+            }
+            return escapable(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+        case 4..<8:
+            let low = UInt64(raw.loadUnaligned(as: UInt32.self))
+            let high = UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            return escapable(low | high << 32)
+        default:
+            for index in 0..<count where base[index] < 0x20 || base[index] == 0x22 || base[index] == 0x5C { return true }
+            return false
+        }
+    }
+
+    /// Whether any byte of `word` is below 0x20, `"` or `\`: the has-less-than and has-zero-byte
+    /// tests of eight bytes at once. A borrow starts only at a byte that matches, so the answer
+    /// is exact (only bits above a matching byte can be wrong); bytes from 0x80 up never match.
+    @inline(__always)
+    private static func escapable(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let control = (word &- ones &* 0x20) & ~word
+        let isQuote = (quote &- ones) & ~quote
+        let isBackslash = (backslash &- ones) & ~backslash
+        return (control | isQuote | isBackslash) & (ones &* 0x80) != 0
     }
 
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {

@@ -107,6 +107,25 @@ import Testing
         }
     }
 
+    /// Every byte that needs escaping, and its harmless neighbours, at every position of plain
+    /// strings of every length up to 40 (the writer tests words of 4 and 8 bytes at once).
+    @Test func eachEscapedByteIsFoundAtEveryPositionAndLength() {
+        let specials: [Unicode.Scalar] = ["\u{00}", "\u{01}", "\u{1F}", "\"", "\\", " ", "!", "#", "[", "]", "\u{7F}", "é", "€"]
+        for length in 0...40 {
+            for position in 0..<max(length, 1) {
+                for special in specials {
+                    var text = String(repeating: "A", count: length)
+                    if length > 0 {
+                        var scalars = Array(text.unicodeScalars)
+                        scalars[position] = special
+                        text = String(String.UnicodeScalarView(scalars))
+                    }
+                    #expect(Self.bytes { $0.string(text) } == Self.treeBytes(.string(text)), "\(text.debugDescription)")
+                }
+            }
+        }
+    }
+
     @Test func anyTreeWritesLikeItsSerialization() throws {
         let tree = JSONValue.object([
             ("a", .array([.int(-3), .number("1.5e3"), .bool(true), .bool(false), .null, .array([]), .object([])])),
