@@ -106,23 +106,22 @@ extension ProducerMessage {
     /// names any error). Accepts exactly what `parse(_:)` accepts for these two types, with the
     /// same values; `type` and `side` are compared as bytes, as they are plain ASCII when valid.
     static func readFlat(_ object: FlatJSONObject) -> ProducerMessage? {
-        typealias Key = FlatKey
-        if object.has(Key.type, equalTo: "fill") {
+        if object.has(FlatKey.type, equalTo: "fill") {
             let side: String
-            if object.has(Key.side, equalTo: "buy") { side = "buy" } else if object.has(Key.side, equalTo: "sell") { side = "sell" } else { return nil }
-            guard let execId = nonEmptyString(object[Key.execId]), let account = nonEmptyString(object[Key.account]),
-                  let instrument = nonEmptyString(object[Key.instrument]),
-                  case .int(let qty)? = object[Key.qty], qty > 0,
-                  case .string(let price)? = object[Key.price],
-                  let time = optionalString(object[Key.time]),
-                  let orderId = optionalString(object[Key.orderId]), orderId?.isEmpty != true
+            if object.has(FlatKey.side, equalTo: "buy") { side = "buy" } else if object.has(FlatKey.side, equalTo: "sell") { side = "sell" } else { return nil }
+            guard let execId = nonEmptyString(object[FlatKey.execId]), let account = nonEmptyString(object[FlatKey.account]),
+                  let instrument = nonEmptyString(object[FlatKey.instrument]),
+                  case .int(let qty)? = object[FlatKey.qty], qty > 0,
+                  case .string(let price)? = object[FlatKey.price],
+                  let time = optionalString(object[FlatKey.time]),
+                  let orderId = optionalString(object[FlatKey.orderId]), orderId?.isEmpty != true
             else { return nil }
             return .fill(execId: execId, account: account, instrument: instrument, side: side, qty: qty, price: price,
                          time: time, orderId: orderId)
         }
-        if object.has(Key.type, equalTo: "mark") {
-            guard let instrument = nonEmptyString(object[Key.instrument]), case .string(let price)? = object[Key.price],
-                  let time = optionalString(object[Key.time])
+        if object.has(FlatKey.type, equalTo: "mark") {
+            guard let instrument = nonEmptyString(object[FlatKey.instrument]), case .string(let price)? = object[FlatKey.price],
+                  let time = optionalString(object[FlatKey.time])
             else { return nil }
             return .mark(instrument: instrument, price: price, time: time)
         }
