@@ -40,6 +40,15 @@ public struct JSONBytes: ~Copyable, @unchecked Sendable {
     /// How many bytes have been written.
     public var count: Int { written }
 
+    /// The text of the one string value written so far, without its quotes: for a value the
+    /// writer spells (a price's display text, `priceText` in `Wire`) wanted as a `String`. Only
+    /// for a writer holding exactly one string value that needed no escaping.
+    public var stringContents: String {
+        precondition(written >= 2 && start[0] == UInt8(ascii: "\"") && start[written - 1] == UInt8(ascii: "\""),
+                     "stringContents of a writer that holds more than one string value")
+        return String(decoding: UnsafeBufferPointer(start: start + 1, count: written - 2), as: UTF8.self)
+    }
+
     /// Starts over, keeping the room: one writer can encode message after message.
     public mutating func removeAll() {
         written = 0
@@ -251,7 +260,10 @@ public struct JSONBytes: ~Copyable, @unchecked Sendable {
         if fractionDigits + padding > 0 {
             out[at] = UInt8(ascii: ".")
             at += 1
-            if fractionDigits > 0 { at += Self.digits(fraction, minimumCount: fractionDigits, to: out + at) }
+            if fractionDigits > 0 {
+                Self.fixedDigits(fraction, count: fractionDigits, to: out + at)
+                at += fractionDigits
+            }
             for _ in 0..<padding { out[at] = UInt8(ascii: "0"); at += 1 }
         }
         out[at] = UInt8(ascii: "\"")
@@ -357,32 +369,70 @@ public struct JSONBytes: ~Copyable, @unchecked Sendable {
         return count
     }
 
-    /// The digits of `value`, zero-padded on the left to at least `minimumCount` (≤ 20), written
-    /// backwards from the last one (one division by the constant 10 each); returns their count.
+    /// The digits of `value`, zero-padded on the left to at least `minimumCount` (≤ 20); returns
+    /// their count.
     @inlinable @inline(__always)
     static func digits(_ value: UInt64, minimumCount: Int = 1, to target: UnsafeMutablePointer<UInt8>) -> Int {
         let count = Swift.max(digitCount(value), minimumCount)
-        var rest = value
-        var index = count
-        while index > 0 {
-            index -= 1
-            target[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
-        }
+        fixedDigits(value, count: count, to: target)
         return count
     }
 
-    /// How many decimal digits `value` has (1…20).
+    /// Exactly `count` digits of `value` (which has at most that many), zero-padded on the left,
+    /// written backwards from the last one two at a time: one division by the constant 100 and
+    /// a copy from `digitPairs` per pair, where a division per digit cost twice the divisions
+    /// (money and prices are written ~100 times a fill).
+    @inlinable @inline(__always)
+    static func fixedDigits(_ value: UInt64, count: Int, to target: UnsafeMutablePointer<UInt8>) {
+        let pairs = digitPairs.utf8Start
+        var rest = value
+        var index = count
+        while rest >= 100 {
+            let pair = Int(truncatingIfNeeded: rest % 100) &* 2
+            rest /= 100
+            index &-= 2
+            target[index] = pairs[pair]
+            target[index &+ 1] = pairs[pair &+ 1]
+        }
+        if rest >= 10 {
+            let pair = Int(truncatingIfNeeded: rest) &* 2
+            index &-= 2
+            target[index] = pairs[pair]
+            target[index &+ 1] = pairs[pair &+ 1]
+        } else {
+            index &-= 1
+            target[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
+        }
+        while index > 0 {
+            index &-= 1
+            target[index] = UInt8(ascii: "0")
+        }
+    }
+
+    /// "00", "01", … "99" in a row: the two digits of n at 2n.
+    @inlinable
+    static var digitPairs: StaticString {
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+    }
+
+    /// How many decimal digits `value` has (1…20), by comparisons (at most five for the amounts
+    /// written here) instead of a multiplication per digit.
     @inlinable @inline(__always)
     static func digitCount(_ value: UInt64) -> Int {
-        var count = 1
-        var limit: UInt64 = 10
-        while value >= limit {
-            count += 1
-            if count == 20 { break }   // 10^20 does not fit: every larger value has 20 digits
-            limit &*= 10
+        if value < 10_000 {
+            return value < 100 ? (value < 10 ? 1 : 2) : (value < 1_000 ? 3 : 4)
         }
-        return count
+        if value < 100_000_000 {
+            return value < 1_000_000 ? (value < 100_000 ? 5 : 6) : (value < 10_000_000 ? 7 : 8)
+        }
+        if value < 10_000_000_000_000_000 {
+            if value < 1_000_000_000_000 {
+                return value < 10_000_000_000 ? (value < 1_000_000_000 ? 9 : 10) : (value < 100_000_000_000 ? 11 : 12)
+            }
+            return value < 100_000_000_000_000 ? (value < 10_000_000_000_000 ? 13 : 14) : (value < 1_000_000_000_000_000 ? 15 : 16)
+        }
+        return value < 1_000_000_000_000_000_000 ? (value < 100_000_000_000_000_000 ? 17 : 18)
+            : (value < 10_000_000_000_000_000_000 ? 19 : 20)
     }
 
     /// `separator` then `value` (0…99) as two digits, at `target`.
@@ -399,7 +449,7 @@ public struct JSONBytes: ~Copyable, @unchecked Sendable {
     private mutating func quoted(_ utf8: UnsafeBufferPointer<UInt8>) {
         let comma = afterValue
         afterValue = true
-        let plain = !utf8.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }
+        let plain = !Self.needsEscaping(utf8)
         // Escaped, a byte takes at most 6 (\u00XX).
         let out = room((plain ? utf8.count : 6 * utf8.count) + 3)
         var at = 0
@@ -427,6 +477,47 @@ public struct JSONBytes: ~Copyable, @unchecked Sendable {
         }
         out[at] = UInt8(ascii: "\"")
         wrote(at + 1)
+    }
+
+    /// Whether any byte needs escaping (a control byte, `"` or `\`), a word at a time: two
+    /// overlapping 8-byte words for 8–16 bytes, two overlapping 4-byte halves for 4–7 (ids, names
+    /// and prices are 2–16 bytes, ~20 of them a fill), where a byte loop cost a compare and
+    /// branch per byte per test.
+    @inline(__always)
+    private static func needsEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = utf8.baseAddress else { return false }
+        let raw = UnsafeRawPointer(base)
+        let count = utf8.count
+        switch count {
+        case 8...:
+            var offset = 0
+            while offset < count - 8 {
+                if escapable(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) { return true }
+                offset += 8
+            }
+            return escapable(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+        case 4..<8:
+            let low = UInt64(raw.loadUnaligned(as: UInt32.self))
+            let high = UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            return escapable(low | high << 32)
+        default:
+            for index in 0..<count where base[index] < 0x20 || base[index] == 0x22 || base[index] == 0x5C { return true }
+            return false
+        }
+    }
+
+    /// Whether any byte of `word` is below 0x20, `"` or `\`: the has-less-than and has-zero-byte
+    /// tests of eight bytes at once. A borrow starts only at a byte that matches, so the answer
+    /// is exact (only bits above a matching byte can be wrong); bytes from 0x80 up never match.
+    @inline(__always)
+    private static func escapable(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let control = (word &- ones &* 0x20) & ~word
+        let isQuote = (quote &- ones) & ~quote
+        let isBackslash = (backslash &- ones) & ~backslash
+        return (control | isQuote | isBackslash) & (ones &* 0x80) != 0
     }
 
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {

@@ -116,15 +116,17 @@ struct JSONParser {
 
     /// The value of an integer's text (an optional "-", then digits), without a `String`; nil
     /// when it does not fit Int64 (then it stays exact text, as `Int64(text)` would have it).
-    static func integer(_ text: ArraySlice<UInt8>) -> Int64? {
-        var digits = text[...]
-        let negative = digits.first == UInt8(ascii: "-")
-        if negative { digits = digits.dropFirst() }
+    static func integer(_ text: ArraySlice<UInt8>) -> Int64? { integer(text.span) }
+
+    /// The same over a span: `FlatJSONObject` reads its integers here, so both read the same
+    /// numbers the same way.
+    static func integer(_ text: Span<UInt8>) -> Int64? {
+        let negative = !text.isEmpty && text[0] == UInt8(ascii: "-")
         // Accumulated negatively, so Int64.min fits.
         var value: Int64 = 0
-        for digit in digits {
+        for index in (negative ? 1 : 0)..<text.count {
             let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
-            let (next, underflow) = shifted.subtractingReportingOverflow(Int64(digit &- UInt8(ascii: "0")))
+            let (next, underflow) = shifted.subtractingReportingOverflow(Int64(text[index] &- UInt8(ascii: "0")))
             if overflow || underflow { return nil }
             value = next
         }

@@ -106,26 +106,39 @@ extension ProducerMessage {
     /// names any error). Accepts exactly what `parse(_:)` accepts for these two types, with the
     /// same values; `type` and `side` are compared as bytes, as they are plain ASCII when valid.
     static func readFlat(_ object: FlatJSONObject) -> ProducerMessage? {
-        if object.has("type", equalTo: "fill") {
+        if object.has(FlatKey.type, equalTo: "fill") {
             let side: String
-            if object.has("side", equalTo: "buy") { side = "buy" } else if object.has("side", equalTo: "sell") { side = "sell" } else { return nil }
-            guard let execId = nonEmptyString(object["execId"]), let account = nonEmptyString(object["account"]),
-                  let instrument = nonEmptyString(object["instrument"]),
-                  case .int(let qty)? = object["qty"], qty > 0,
-                  case .string(let price)? = object["price"],
-                  let time = optionalString(object["time"]),
-                  let orderId = optionalString(object["orderId"]), orderId?.isEmpty != true
+            if object.has(FlatKey.side, equalTo: "buy") { side = "buy" } else if object.has(FlatKey.side, equalTo: "sell") { side = "sell" } else { return nil }
+            guard let execId = nonEmptyString(object[FlatKey.execId]), let account = nonEmptyString(object[FlatKey.account]),
+                  let instrument = nonEmptyString(object[FlatKey.instrument]),
+                  case .int(let qty)? = object[FlatKey.qty], qty > 0,
+                  case .string(let price)? = object[FlatKey.price],
+                  let time = optionalString(object[FlatKey.time]),
+                  let orderId = optionalString(object[FlatKey.orderId]), orderId?.isEmpty != true
             else { return nil }
             return .fill(execId: execId, account: account, instrument: instrument, side: side, qty: qty, price: price,
                          time: time, orderId: orderId)
         }
-        if object.has("type", equalTo: "mark") {
-            guard let instrument = nonEmptyString(object["instrument"]), case .string(let price)? = object["price"],
-                  let time = optionalString(object["time"])
+        if object.has(FlatKey.type, equalTo: "mark") {
+            guard let instrument = nonEmptyString(object[FlatKey.instrument]), case .string(let price)? = object[FlatKey.price],
+                  let time = optionalString(object[FlatKey.time])
             else { return nil }
             return .mark(instrument: instrument, price: price, time: time)
         }
         return nil
+    }
+
+    /// The names `readFlat` looks up, packed once.
+    private enum FlatKey {
+        static let type = FlatJSONObject.Key("type")
+        static let side = FlatJSONObject.Key("side")
+        static let execId = FlatJSONObject.Key("execId")
+        static let account = FlatJSONObject.Key("account")
+        static let instrument = FlatJSONObject.Key("instrument")
+        static let qty = FlatJSONObject.Key("qty")
+        static let price = FlatJSONObject.Key("price")
+        static let time = FlatJSONObject.Key("time")
+        static let orderId = FlatJSONObject.Key("orderId")
     }
 
     /// A required string field that is present and not empty (`FieldReader.string` accepts it).

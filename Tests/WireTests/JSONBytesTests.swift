@@ -50,6 +50,31 @@ import Testing
         }
     }
 
+    /// Each digit count's edges (10^k − 1, 10^k, 10^k + 1 for every k), where the writer tells
+    /// the count by comparisons and writes two digits at a time, zero-padded or not.
+    @Test func numbersAtEveryPowerOfTenMatchTheirDecimalText() {
+        var values: [UInt64] = [UInt64.max, UInt64.max - 1]
+        var power: UInt64 = 1
+        for exponent in 0...19 {
+            values += [power - 1, power, power + 1]
+            if exponent < 19 { power *= 10 }
+        }
+        for value in values {
+            for minimum in [1, 2, 3, 8, 13, 20] {
+                let text = String(value)
+                let padded = String(repeating: "0", count: max(0, minimum - text.count)) + text
+                #expect(Self.bytes { $0.beginString(); $0.stringDigits(value, minimumCount: minimum); $0.endString() }
+                        == Array("\"\(padded)\"".utf8))
+            }
+            guard let signed = Int64(exactly: value) else { continue }
+            #expect(Self.bytes { $0.int(signed) } == Array(String(signed).utf8))
+            #expect(Self.bytes { $0.int(-signed) } == Array(String(-signed).utf8))
+            for units in [signed, -signed] {
+                #expect(Self.bytes { $0.money(Money(units: units)) } == Array("\"\(Money(units: units).decimalString)\"".utf8))
+            }
+        }
+    }
+
     @Test func timesMatchIsoStringOverRandomAndEdgeInstants() {
         var random = SeededRandom(seed: 11)
         let day: Int64 = 86_400_000_000_000
@@ -79,6 +104,25 @@ import Testing
             #expect(Self.bytes { $0.string(text) } == Self.treeBytes(.string(text)), "\(text.debugDescription)")
             #expect(Self.bytes { $0.openObject(); $0.key(escaping: text); $0.null(); $0.closeObject() }
                     == Self.treeBytes(.object([(text, .null)])))
+        }
+    }
+
+    /// Every byte that needs escaping, and its harmless neighbours, at every position of plain
+    /// strings of every length up to 40 (the writer tests words of 4 and 8 bytes at once).
+    @Test func eachEscapedByteIsFoundAtEveryPositionAndLength() {
+        let specials: [Unicode.Scalar] = ["\u{00}", "\u{01}", "\u{1F}", "\"", "\\", " ", "!", "#", "[", "]", "\u{7F}", "é", "€"]
+        for length in 0...40 {
+            for position in 0..<max(length, 1) {
+                for special in specials {
+                    var text = String(repeating: "A", count: length)
+                    if length > 0 {
+                        var scalars = Array(text.unicodeScalars)
+                        scalars[position] = special
+                        text = String(String.UnicodeScalarView(scalars))
+                    }
+                    #expect(Self.bytes { $0.string(text) } == Self.treeBytes(.string(text)), "\(text.debugDescription)")
+                }
+            }
         }
     }
 

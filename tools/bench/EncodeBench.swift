@@ -5,7 +5,7 @@ import JSON
 import Ledger
 import Wire
 
-/// `ladderwire-bench encode [--fills N] [--passes P] [--path all|messages|json|text|parse|none] [--instruments FILE]`
+/// `ladderwire-bench encode [--fills N] [--passes P] [--path all|messages|json|text|parse|deltas|none] [--instruments FILE]`
 ///
 /// Applies N generated fills (a mark every 100) to a LIFO ledger over 15 accounts × the default
 /// instruments (105 books, the size of the snapshot storm), keeps every fill's deltas, then times
@@ -15,9 +15,10 @@ import Wire
 /// - json:     `MessageEncoder.json(_:)` alone, the one JSON writer;
 /// - text:     `TextRenderer.line(_:)`, what a text subscriber costs on first use;
 /// - parse:    `ProducerMessage.parse(json:)` of N fill messages of the sample day (each with its
-///             own execId), what `/feed` does with every frame before the ledger sees it.
+///             own execId), what `/feed` does with every frame before the ledger sees it;
+/// - deltas:   `DeltaCoding.encode(_:)` of each fill's deltas, the binary form the journal row keeps.
 /// Then a snapshot body (105 positions, accounts, desk, marks, 200 fills).
-/// `--path messages|json|text|parse|none` runs one path once, for `valgrind --tool=callgrind`:
+/// `--path messages|json|text|parse|deltas|none` runs one path once, for `valgrind --tool=callgrind`:
 /// instructions per fill = (Ir of the path − Ir of `none`) / N (`none` prepares the same inputs).
 func runEncodeBench(arguments: [String]) {
     var fillCount = 20_000
@@ -33,12 +34,12 @@ func runEncodeBench(arguments: [String]) {
         case "--fills": fillCount = positive(flag, value)
         case "--passes": passes = positive(flag, value)
         case "--path":
-            guard ["all", "messages", "json", "text", "parse", "none"].contains(value) else {
-                fail("--path is all, messages, json, text, parse or none")
+            guard ["all", "messages", "json", "text", "parse", "deltas", "none"].contains(value) else {
+                fail("--path is all, messages, json, text, parse, deltas or none")
             }
             path = value
         case "--instruments": instrumentsPath = value
-        default: fail("unknown flag \(flag) (--fills N, --passes P, --path all|messages|json|text|parse|none, --instruments FILE)")
+        default: fail("unknown flag \(flag) (--fills N, --passes P, --path all|messages|json|text|parse|deltas|none, --instruments FILE)")
         }
     }
 
@@ -66,6 +67,9 @@ func runEncodeBench(arguments: [String]) {
     case "parse":
         print("encode bench: parse path once, checksum \(parseProducerMessages(producerMessages))")
         return
+    case "deltas":
+        print("encode bench: deltas path once, checksum \(encodeDeltas(perFill))")
+        return
     default:
         break
     }
@@ -75,10 +79,12 @@ func runEncodeBench(arguments: [String]) {
     let json = best(passes) { encodeJSON(encoder, perFill) }
     let text = best(passes) { renderText(encoder, perFill) }
     let parse = best(passes) { parseProducerMessages(producerMessages) }
+    let deltas = best(passes) { encodeDeltas(perFill) }
     report("messages (json + frame + OutboundMessage)", messages, fills: fillCount, messages: messageCount)
     report("json only", json, fills: fillCount, messages: messageCount)
     report("text lines", text, fills: fillCount, messages: messageCount)
     print("  producer fill messages parsed: \(formatted(parse * 1e9 / Double(fillCount), 0)) ns/message")
+    print("  journal deltas (DeltaCoding.encode): \(formatted(deltas * 1e9 / Double(fillCount), 0)) ns/fill")
 
     let snapshot = best(passes) { snapshotAsBytes(encoder, ledger) }
     print("snapshot body: \(ledger.positions.count) positions, \(ledger.accounts.count) accounts, \(ledger.marks.count) marks, 200 fills")
@@ -127,6 +133,12 @@ private func parseProducerMessages(_ messages: [String]) -> Int {
     for text in messages {
         do { checksum &+= try ProducerMessage.parse(json: text).ref.utf8.count } catch { fail("\(error.code): \(error.message)") }
     }
+    return checksum
+}
+
+private func encodeDeltas(_ perFill: [[LedgerDelta]]) -> Int {
+    var checksum = 0
+    for deltas in perFill { checksum &+= DeltaCoding.encode(deltas).count }
     return checksum
 }
 
