@@ -10,7 +10,9 @@
 # Knobs: LADDERWIRE_BIN (default .build/release), OUT (default var/bench-floor), SECONDS_SHORT
 # (default 15), ROUNDS (floor/server pairs per scenario, default 2), DURABILITY (normal|full),
 # JOURNALED=1 (also run the relay with `--journal`: one SQLite commit per message before it is
-# relayed, the floor of any server that persists each fill first).
+# relayed, the floor of any server that persists each fill first), KINDS (which to run, in order,
+# of floor journaled server; e.g. KINDS="floor journaled" for the relays alone), JOURNAL_EXCLUSIVE=1
+# (the journaled relay with SQLite's exclusive locking: no WAL index, no locks per commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${LADDERWIRE_BIN:-.build/release}
@@ -22,7 +24,9 @@ mkdir -p "$OUT"
 ulimit -n "$(ulimit -Hn)"
 JOURNALED=${JOURNALED:-0}
 cc -O2 -o "$OUT/floor-relay" tools/bench/floor-relay.c -lcrypto -lsqlite3
-KINDS="floor server"; [ "$JOURNALED" = 1 ] && KINDS="floor journaled server"
+# KINDS="floor journaled" measures the two relays alone (what persisting costs, no server).
+DEFAULT_KINDS="floor server"; [ "$JOURNALED" = 1 ] && DEFAULT_KINDS="floor journaled server"
+KINDS=${KINDS:-$DEFAULT_KINDS}
 PID=""; PORT=""
 
 start() {   # start floor|server NAME
@@ -32,7 +36,8 @@ start() {   # start floor|server NAME
         "$OUT/floor-relay" 0 > "$log" 2>&1 &
     elif [ "$what" = journaled ]; then
         local db="$OUT/$2.floor.db"; rm -f "$db" "$db-wal" "$db-shm"
-        "$OUT/floor-relay" 0 --journal "$db" > "$log" 2>&1 &
+        # shellcheck disable=SC2086
+        "$OUT/floor-relay" 0 --journal "$db" ${JOURNAL_EXCLUSIVE:+--exclusive} > "$log" 2>&1 &
     else
         local db="$OUT/$2.db"; rm -f "$db" "$db-wal" "$db-shm"
         # The load generator is one address (like a proxy): lift the per-address viewer budget.
@@ -76,25 +81,25 @@ for scenario in "$@"; do
     done
 done
 
-python3 - "$OUT" "$@" <<'PY'
+python3 - "$OUT" "$ROUNDS" "$KINDS" "$@" <<'PY'
 import json, sys, pathlib
-out, scenarios = pathlib.Path(sys.argv[1]), sys.argv[2:]
+out, rounds, kinds, scenarios = pathlib.Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(), sys.argv[4:]
 print(f"\n{'scenario':<12} {'run':<9} {'p50 µs':>9} {'p99 µs':>10} {'p99.9 µs':>10} {'lost':>6} {'CPU µs/event':>13}")
 for scenario in scenarios:
-    rounds = sorted({p.name.split('.')[0] for p in out.glob(f"{scenario}-*.floor.json")})
-    for name in rounds:
+    for name in (f"{scenario}-{round}" for round in range(1, rounds + 1)):
         rows = {}
         for what in ("floor", "journaled", "server"):
-            if not (out / f"{name}.{what}.json").exists(): continue
+            if what not in kinds: continue
             r = json.loads((out / f"{name}.{what}.json").read_text())
             rows[what] = r
             print(f"{name:<12} {what:<9} {r['delivery_p50_us']:>9} {r['delivery_p99_us']:>10} {r['delivery_p999_us']:>10} "
                   f"{r['lost']:>6} {r.get('server_cpu_us_per_answered_event', '-'):>13}")
-        f, s = rows["floor"], rows["server"]
+        f, s = rows["floor"], rows.get("server")
         if "journaled" in rows:
             j = rows["journaled"]
             print(f"{'':<12} {'journaled':<9} p50 +{j['delivery_p50_us'] - f['delivery_p50_us']:.0f} µs, "
                   f"p99 ×{j['delivery_p99_us'] / max(f['delivery_p99_us'], 1):.2f} over the plain relay")
+        if s is None: continue
         print(f"{'':<12} {'ratio':<9} p50 +{s['delivery_p50_us'] - f['delivery_p50_us']:.0f} µs, "
               f"p99 ×{s['delivery_p99_us'] / max(f['delivery_p99_us'], 1):.2f}, "
               f"CPU ×{s.get('server_cpu_us_per_answered_event', 0) / max(f.get('server_cpu_us_per_answered_event', 1), 1):.1f}")

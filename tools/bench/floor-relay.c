@@ -10,7 +10,7 @@
 // anyone sees it. No ledger, no encoding, no execId index: only the commit.
 //
 // Build: cc -O2 -o floor-relay tools/bench/floor-relay.c -lcrypto -lsqlite3
-// Run:   floor-relay [PORT] [--journal PATH]   (port 0 or none: any free port; prints
+// Run:   floor-relay [PORT] [--journal PATH [--exclusive]]   (port 0 or none: any free port; prints
 //        "listening on http://127.0.0.1:PORT")
 //
 // Not a server for anything but this bench: loopback only, no limits, no TLS.
@@ -171,8 +171,11 @@ static void check(int rc, const char *what) {
     }
 }
 
-static void open_journal(const char *path) {
+static void open_journal(const char *path, int exclusive) {
     check(sqlite3_open(path, &journal), "open");
+    // --exclusive: no shared-memory WAL index and no file locks per commit; no other connection
+    // (a reader, a checkpointer, the sqlite3 shell) could then open the file.
+    if (exclusive) check(sqlite3_exec(journal, "PRAGMA locking_mode=EXCLUSIVE", NULL, NULL, NULL), "locking");
     check(sqlite3_exec(journal,
         "PRAGMA cache_size=-8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
         "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=81920000;"
@@ -247,11 +250,14 @@ static int frames(conn *c) {
 
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
-    int port = 0;
+    int port = 0, exclusive = 0;
+    const char *journal_path = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc) open_journal(argv[++i]);
+        if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc) journal_path = argv[++i];
+        else if (strcmp(argv[i], "--exclusive") == 0) exclusive = 1;
         else port = atoi(argv[i]);
     }
+    if (journal_path) open_journal(journal_path, exclusive);
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
