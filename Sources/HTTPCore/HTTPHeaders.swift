@@ -64,6 +64,18 @@ public struct HTTPHeaders: Sendable {
         firstIndex(of: name).map(valueBytes(at:))
     }
 
+    /// The value of `name` as bytes when exactly one field has that name; nil when none or several do
+    /// (a handshake needs exactly one key and one version).
+    public func onlyValueBytes(_ name: String) -> ArraySlice<UInt8>? {
+        let key = nameKey(name)
+        var found: Int?
+        for field in ends.indices where isField(field, called: name, key: key) {
+            if found != nil { return nil }
+            found = field
+        }
+        return found.map(valueBytes(at:))
+    }
+
     /// The comma-separated tokens of every value of `name`, trimmed and lower-cased, empty ones
     /// dropped (`Connection: keep-alive, Upgrade` → `["keep-alive", "upgrade"]`).
     public func tokens(_ name: String) -> [String] {

@@ -165,10 +165,17 @@ public struct HTTPRequestParser: Sendable {
                 // Decided only once the next byte is known: stop here and look again after the next feed.
                 guard index + 1 < end else { break }
                 if buffer[index + 1] != lf { throw .badRequest("bare CR in request head") }
-            } else if let lineEnd = requestLineEnd {
-                try checkHeaderBlockSize(through: index, lineEnd: lineEnd)
-            } else if index - readIndex + 1 > limits.maxRequestLine {
-                throw HTTPError(status: 414, reason: "request line too long")
+            } else {
+                // A run of ordinary bytes up to the next CR or LF: the limits only grow along it,
+                // so its last byte passes one exactly when some byte of it does (the same error
+                // as checking byte by byte, for a fraction of the work).
+                let last = (buffer[index..<end].firstIndex { $0 == cr || $0 == lf } ?? end) - 1
+                if let lineEnd = requestLineEnd {
+                    try checkHeaderBlockSize(through: last, lineEnd: lineEnd)
+                } else if last - readIndex + 1 > limits.maxRequestLine {
+                    throw HTTPError(status: 414, reason: "request line too long")
+                }
+                index = last
             }
             index += 1
         }
@@ -223,15 +230,18 @@ public struct HTTPRequestParser: Sendable {
 
     /// Checks one header line and appends its field: a token name, a colon, the value with the
     /// spaces and tabs around it dropped; no control bytes and valid UTF-8 in the value.
+    /// One pass over the name and one over the value, on a `Span` (every field of every request).
     private func addHeaderField(_ line: ArraySlice<UInt8>, to headers: inout HTTPHeaders) throws(HTTPError) {
         guard let first = line.first else { throw .badRequest("empty header line") }
         if first == sp || first == htab { throw .badRequest("obsolete line folding in header") }
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .badRequest("header line without colon") }
         let name = line[..<colon]
-        guard !name.isEmpty, name.allSatisfy(isTokenByte) else { throw .badRequest("invalid header name") }
+        guard !name.isEmpty, Self.allTokenBytes(name.span) else { throw .badRequest("invalid header name") }
         let value = trimmingWhitespace(line[(colon + 1)...])
+        let valueBytes = value.span
         var isASCII = true
-        for byte in value {
+        for index in 0..<valueBytes.count {
+            let byte = valueBytes[index]
             if (byte < 0x20 && byte != htab) || byte == 0x7F { throw .badRequest("control character in header value") }
             if byte >= 0x80 { isASCII = false }
         }
@@ -240,6 +250,11 @@ public struct HTTPRequestParser: Sendable {
             throw .badRequest("header value is not UTF-8")
         }
         headers.add(name: name, value: value)
+    }
+
+    private static func allTokenBytes(_ bytes: Span<UInt8>) -> Bool {
+        for index in 0..<bytes.count where !isTokenByte(bytes[index]) { return false }
+        return true
     }
 
     private static func bodyLength(_ headers: HTTPHeaders) throws(HTTPError) -> Int {

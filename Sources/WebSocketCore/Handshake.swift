@@ -63,19 +63,18 @@ public enum Handshake {
         guard headers.contains("host") else { return reject(400, "missing Host header") }
         guard headers.containsToken("websocket", in: "upgrade") else { return reject(400, "Upgrade header must name websocket") }
         guard headers.containsToken("upgrade", in: "connection") else { return reject(400, "Connection header must contain upgrade") }
-        guard headers.count(of: "sec-websocket-key") == 1, let key = headers.firstValueBytes("sec-websocket-key"),
-              Base64.decode(bytes: key)?.count == 16 else {
+        guard let key = headers.onlyValueBytes("sec-websocket-key"), Base64.decode(bytes: key)?.count == 16 else {
             return reject(400, "Sec-WebSocket-Key must be base64 of 16 bytes")
         }
-        guard headers.count(of: "sec-websocket-version") == 1,
-              headers.firstValueBytes("sec-websocket-version")?.elementsEqual("13".utf8) == true else {
+        guard headers.onlyValueBytes("sec-websocket-version")?.elementsEqual("13".utf8) == true else {
             return reject(426, "unsupported WebSocket version; use 13")
         }
         guard allowOrigin(headers["origin"]) else { return reject(403, "origin not allowed") }
 
         var subprotocol: String?
-        if headers.contains("sec-websocket-protocol") {
-            let offered = headers.values("sec-websocket-protocol").flatMap { value in
+        let protocolValues = headers.values("sec-websocket-protocol")
+        if !protocolValues.isEmpty {
+            let offered = protocolValues.flatMap { value in
                 value.split(separator: ",").map { String($0.filter { $0 != " " && $0 != "\t" }) }.filter { !$0.isEmpty }
             }
             if !offered.isEmpty, let chosen = chooseSubprotocol(offered), offered.contains(chosen) {
@@ -88,8 +87,7 @@ public enum Handshake {
         responseHeaders.add("Connection", "Upgrade")
         responseHeaders.add("Sec-WebSocket-Accept", acceptValue(forKeyBytes: key))
         if let subprotocol { responseHeaders.add("Sec-WebSocket-Protocol", subprotocol) }
-        let deflate = offerDeflate && headers.contains("sec-websocket-extensions")
-            ? PerMessageDeflate.negotiate(headers.values("sec-websocket-extensions")) : nil
+        let deflate = offerDeflate ? PerMessageDeflate.negotiate(headers.values("sec-websocket-extensions")) : nil
         if let deflate { responseHeaders.add("Sec-WebSocket-Extensions", deflate.responseHeaderValue) }
         return .success(Accepted(key: String(decoding: key, as: UTF8.self), subprotocol: subprotocol, deflate: deflate,
                                  response: HTTPResponse(status: 101, headers: responseHeaders)))
