@@ -90,12 +90,24 @@ public struct HTTPHeaders: Sendable {
     /// Whether `token` is one of the comma-separated tokens of `name`'s values, ignoring ASCII
     /// case: `tokens(name).contains(token)` for a lower-case `token`, without making the strings.
     public func containsToken(_ token: String, in name: String) -> Bool {
-        var found = false
-        forEachToken(of: name) { candidate in
-            found = asciiCaseInsensitiveEqual(candidate, token)
-            return !found
+        let key = nameKey(name)
+        let wanted = token.utf8.span
+        for field in ends.indices where isField(field, called: name, key: key) {
+            // Index arithmetic on a Span: the upgrade path asks this for two headers.
+            let valueSlice = valueBytes(at: field)
+            let value = valueSlice.span
+            var start = 0
+            while start < value.count {
+                var end = start
+                while end < value.count && value[end] != UInt8(ascii: ",") { end += 1 }
+                var first = start, last = end
+                while first < last && (value[first] == sp || value[first] == htab) { first += 1 }
+                while last > first && (value[last - 1] == sp || value[last - 1] == htab) { last -= 1 }
+                if last > first && asciiCaseInsensitiveEqual(value.extracting(first..<last), wanted) { return true }
+                start = end + 1
+            }
         }
-        return found
+        return false
     }
 
     public mutating func add(_ name: String, _ value: String) {
