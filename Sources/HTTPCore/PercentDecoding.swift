@@ -1,7 +1,12 @@
 /// Decodes `%XX` escapes into bytes; nil when an escape is truncated or not hex.
 /// With `plusAsSpace` (query strings, `application/x-www-form-urlencoded`) `+` becomes a space.
 public func percentDecode(_ text: some StringProtocol, plusAsSpace: Bool = false) -> [UInt8]? {
-    let utf8 = Array(text.utf8)
+    percentDecode(bytes: text.utf8, plusAsSpace: plusAsSpace)
+}
+
+/// `percentDecode` on UTF-8 bytes (a query's parts, without making strings of them first).
+func percentDecode(bytes text: some Collection<UInt8>, plusAsSpace: Bool) -> [UInt8]? {
+    let utf8 = Array(text)
     var output: [UInt8] = []
     output.reserveCapacity(utf8.count)
     var index = 0

@@ -118,7 +118,7 @@ final class HTTPSession: ConnectionHandler {
     }
 
     private func handle(_ request: HTTPRequest, on connection: Connection) {
-        switch context.router.route(request, connection: connection) {
+        switch context.router.route(request, connection: connection, peerAddress: address) {
         case .response(let response):
             write(response, for: request, on: connection)
         case .deferred(let start):

@@ -6,7 +6,18 @@ public enum Handshake {
 
     /// `base64(SHA-1(key + GUID))`; the RFC's example key gives "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".
     public static func acceptValue(forKey key: String) -> String {
-        Base64.encode(SHA1Digest.digest(Array((key + guid).utf8)))
+        acceptValue(forKeyBytes: Array(key.utf8)[...])
+    }
+
+    private static let guidBytes = Array(guid.utf8)
+
+    /// `acceptValue(forKey:)` on the key's bytes as received, hashed after it with the GUID
+    /// (no concatenated string).
+    static func acceptValue(forKeyBytes key: ArraySlice<UInt8>) -> String {
+        var hasher = SHA1Digest()
+        hasher.update(key)
+        hasher.update(guidBytes[...])
+        return Base64.encode(hasher.finish())
     }
 
     public struct Accepted: Sendable {
@@ -44,38 +55,41 @@ public enum Handshake {
             }
             return .failure(Rejection(response: response, reason: reason))
         }
+        // Header checks on the fields' bytes: only the key, the accept value and what the
+        // callbacks are given become strings.
         let headers = request.headers
         guard request.method == "GET" else { return reject(400, "WebSocket handshake must use GET") }
         guard request.versionMinor >= 1 else { return reject(400, "WebSocket handshake needs HTTP/1.1") }
-        guard headers["host"] != nil else { return reject(400, "missing Host header") }
-        guard headers.tokens("upgrade").contains("websocket") else { return reject(400, "Upgrade header must name websocket") }
-        guard headers.tokens("connection").contains("upgrade") else { return reject(400, "Connection header must contain upgrade") }
-        let keys = headers.values("sec-websocket-key")
-        guard keys.count == 1, let key = keys.first, Base64.decode(key)?.count == 16 else {
+        guard headers.contains("host") else { return reject(400, "missing Host header") }
+        guard headers.containsToken("websocket", in: "upgrade") else { return reject(400, "Upgrade header must name websocket") }
+        guard headers.containsToken("upgrade", in: "connection") else { return reject(400, "Connection header must contain upgrade") }
+        guard let key = headers.onlyValueBytes("sec-websocket-key"), Base64.decode(bytes: key)?.count == 16 else {
             return reject(400, "Sec-WebSocket-Key must be base64 of 16 bytes")
         }
-        guard headers.values("sec-websocket-version") == ["13"] else {
+        guard headers.onlyValueBytes("sec-websocket-version")?.elementsEqual("13".utf8) == true else {
             return reject(426, "unsupported WebSocket version; use 13")
         }
         guard allowOrigin(headers["origin"]) else { return reject(403, "origin not allowed") }
 
-        let offered = headers.values("sec-websocket-protocol").flatMap { value in
-            value.split(separator: ",").map { String($0.filter { $0 != " " && $0 != "\t" }) }.filter { !$0.isEmpty }
-        }
         var subprotocol: String?
-        if !offered.isEmpty, let chosen = chooseSubprotocol(offered), offered.contains(chosen) {
-            subprotocol = chosen
+        let protocolValues = headers.values("sec-websocket-protocol")
+        if !protocolValues.isEmpty {
+            let offered = protocolValues.flatMap { value in
+                value.split(separator: ",").map { String($0.filter { $0 != " " && $0 != "\t" }) }.filter { !$0.isEmpty }
+            }
+            if !offered.isEmpty, let chosen = chooseSubprotocol(offered), offered.contains(chosen) {
+                subprotocol = chosen
+            }
         }
 
-        var responseHeaders = HTTPHeaders([
-            ("Upgrade", "websocket"),
-            ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Accept", acceptValue(forKey: key)),
-        ])
+        var responseHeaders = HTTPHeaders(reservingFields: 5, bytes: 128)
+        responseHeaders.add("Upgrade", "websocket")
+        responseHeaders.add("Connection", "Upgrade")
+        responseHeaders.add("Sec-WebSocket-Accept", acceptValue(forKeyBytes: key))
         if let subprotocol { responseHeaders.add("Sec-WebSocket-Protocol", subprotocol) }
         let deflate = offerDeflate ? PerMessageDeflate.negotiate(headers.values("sec-websocket-extensions")) : nil
         if let deflate { responseHeaders.add("Sec-WebSocket-Extensions", deflate.responseHeaderValue) }
-        return .success(Accepted(key: key, subprotocol: subprotocol, deflate: deflate,
+        return .success(Accepted(key: String(decoding: key, as: UTF8.self), subprotocol: subprotocol, deflate: deflate,
                                  response: HTTPResponse(status: 101, headers: responseHeaders)))
     }
 }

@@ -16,6 +16,13 @@ import Testing
         #expect(request.body.isEmpty)
     }
 
+    @Test func headerFieldsKeepTheirBytesOrderAndCase() throws {
+        let request = try #require(parseAll("GET / HTTP/1.1\r\nHost: h\r\nX-Name: \t\u{E9}t\u{E9} d\u{2019}\u{E9}t\u{E9}\t \r\nx-name:\r\nA-B:c: d\r\n\r\n").requests.first)
+        #expect(request.headers.fields.map(\.name) == ["Host", "X-Name", "x-name", "A-B"])
+        #expect(request.headers.values("X-NAME") == ["\u{E9}t\u{E9} d\u{2019}\u{E9}t\u{E9}", ""])
+        #expect(request.headers["a-b"] == "c: d")
+    }
+
     @Test func queryDecodesPlusAsSpaceAndEncodedPlusAsPlus() throws {
         let request = try #require(parseAll("GET /?a=1+2%2B3&flag HTTP/1.1\r\nHost: h\r\n\r\n").requests.first)
         #expect(request.query == ["a": "1 2+3", "flag": ""])

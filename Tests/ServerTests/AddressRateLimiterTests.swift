@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct AddressRateLimiterTests {
     @Test func aBurstThenTheRatePerAddressAndOtherAddressesAreUntouched() {
-        var limiter = AddressRateLimiter(perSecond: 2, burst: 3)
+        let limiter = AddressRateLimiter(perSecond: 2, burst: 3)
         let start: Int64 = 1_000_000_000
         var admitted = 0
         for _ in 0..<3 where limiter.admit("10.0.0.7", now: start) { admitted += 1 }
@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func refilledAddressesAreForgotten() {
-        var limiter = AddressRateLimiter(perSecond: 10, burst: 10)
+        let limiter = AddressRateLimiter(perSecond: 10, burst: 10)
         for host in 0..<50 { _ = limiter.admit("10.0.1.\(host)", now: 0) }
         _ = limiter.admit("10.0.2.1", now: 1_500_000_000)
         #expect(limiter.trackedAddresses == 51)

@@ -26,6 +26,15 @@ import Testing
         #expect(Handshake.acceptValue(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
     }
 
+    /// A 24-character key (every valid one) hashes with the GUID as 60 bytes; other lengths
+    /// take the same path with other paddings.
+    @Test func acceptValueIsBase64OfTheSHA1OfKeyAndGUID() {
+        for key in ["", "a", "dGhlIHNhbXBsZSBub25jZQ==", "AAAAAAAAAAAAAAAAAAAAAA==", String(repeating: "k", count: 30)] {
+            let expected = Base64.encode(SHA1Digest.digest(Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8)))
+            #expect(Handshake.acceptValue(forKey: key) == expected)
+        }
+    }
+
     @Test func acceptsTheRFCRequestWith101() throws {
         let accepted = try Handshake.accept(request()).get()
         #expect(accepted.key == "dGhlIHNhbXBsZSBub25jZQ==")

@@ -34,4 +34,22 @@ import Testing
         let digest = SHA1Digest.digest(Array("dGhlIHNhbXBsZSBub25jZQ==258EAFA5-E914-47DA-95CA-C5AB0DC85B11".utf8))
         #expect(Self.hex(digest) == "b37a4f2cc0624f1690f64606cf385945b2bec4ea")
     }
+
+    /// The digest does not depend on how the message is split across `update` calls (whole words
+    /// are taken only at word boundaries; the rest byte by byte), whatever the length's padding.
+    @Test func piecewiseUpdatesGiveTheOneShotDigest() {
+        for length in [0, 1, 3, 4, 5, 23, 24, 55, 56, 57, 60, 63, 64, 65, 119, 120, 128, 130] {
+            let message = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 73 &+ 5) }
+            let expected = SHA1Digest.digest(message)
+            for first in Set([0, 1, 3, length / 2, length]) where first <= length {
+                for second in Set([first, min(first + 5, length), length]) {
+                    var hasher = SHA1Digest()
+                    hasher.update(message[..<first])
+                    hasher.update(message[first..<second])
+                    hasher.update(message[second...])
+                    #expect(hasher.finish() == expected, "length \(length) split at \(first), \(second)")
+                }
+            }
+        }
+    }
 }
