@@ -10,7 +10,7 @@
 // anyone sees it. No ledger, no encoding, no execId index: only the commit.
 //
 // Build: cc -O2 -o floor-relay tools/bench/floor-relay.c -lcrypto -lsqlite3
-// Run:   floor-relay [PORT] [--journal PATH [--exclusive]]   (port 0 or none: any free port; prints
+// Run:   floor-relay [PORT] [--journal PATH [--exclusive]] [--snapshot-bytes N]   (port 0 or none: any free port; prints
 //        "listening on http://127.0.0.1:PORT")
 //
 // Not a server for anything but this bench: loopback only, no limits, no TLS.
@@ -47,6 +47,8 @@ static int epfd;
 static conn *subscribers;
 static long long acked;
 static sqlite3 *journal;              // NULL: relay only
+static unsigned char *snapshot;       // what a subscriber gets first
+static size_t snapshot_len;
 static sqlite3_stmt *insert, *begin, *commit;
 
 static void die(const char *what) { perror(what); exit(1); }
@@ -154,8 +156,7 @@ static int handshake(conn *c) {
                      "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
     append(&c->out, &c->out_len, &c->out_cap, reply, (size_t)n);
     if (c->kind == SUBSCRIBER) {
-        static const char snapshot[] = "{\"type\":\"snapshot\",\"seq\":0}";
-        send_text(c, (const unsigned char *)snapshot, sizeof snapshot - 1);
+        send_text(c, snapshot, snapshot_len);
         c->next_sub = subscribers;
         subscribers = c;
     }
@@ -251,13 +252,25 @@ static int frames(conn *c) {
 int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     int port = 0, exclusive = 0;
+    size_t snapshot_bytes = 0;
     const char *journal_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc) journal_path = argv[++i];
         else if (strcmp(argv[i], "--exclusive") == 0) exclusive = 1;
+        else if (strcmp(argv[i], "--snapshot-bytes") == 0 && i + 1 < argc) snapshot_bytes = (size_t)atol(argv[++i]);
         else port = atoi(argv[i]);
     }
     if (journal_path) open_journal(journal_path, exclusive);
+    // --snapshot-bytes N: the first message is padded to N bytes, as big as a real desk's
+    // snapshot (a connect storm's floor); by default a one-line snapshot.
+    static const char head[] = "{\"type\":\"snapshot\",\"seq\":0,\"pad\":\"";
+    size_t wanted = snapshot_bytes > sizeof head + 1 ? snapshot_bytes : sizeof head + 1;
+    snapshot = malloc(wanted);
+    if (!snapshot) die("malloc");
+    memcpy(snapshot, head, sizeof head - 1);
+    memset(snapshot + sizeof head - 1, 'x', wanted - (sizeof head - 1) - 2);
+    memcpy(snapshot + wanted - 2, "\"}", 2);
+    snapshot_len = wanted;
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     int one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
