@@ -5,12 +5,13 @@
 #   nice swift build -c release --product ladderwire && nice swift build -c release --product ladderwire-bench
 #   tools/bench-measure.sh [SCENARIO...]      # from the repository root; default: all
 #
-# Scenarios: sub1 sub100 sub1000 sub100x10k ingest idle1k idle10k snapshot ledger journal
+# Scenarios: sub1 sub100 sub1000 sub100x10k ingest idle1k idle10k snapshot snapshot-floor ledger journal
 #            sub100-deflate idle10k-deflate wire wire-deflate (permessage-deflate: the same runs with
 #            every subscriber offering it; wire*: one subscriber to every channel, bytes per event)
 # Knobs: LADDERWIRE_BIN (directory holding both binaries, default .build/release), OUT (results
 # directory, default var/bench), DURABILITY (normal|full, passed to the server config and stated
-# in the reports), SECONDS_SHORT (length of the 1k/s runs, default 20).
+# in the reports), SECONDS_SHORT (length of the 1k/s runs, default 20), SNAPSHOT_BYTES (the
+# snapshot-floor relay's first message, default 79788: the preloaded server's snapshot).
 set -euo pipefail
 
 BIN=${LADDERWIRE_BIN:-.build/release}
@@ -116,6 +117,20 @@ run() {
             start_server snapshot
             preload
             bench snapshot connect --url "ws://127.0.0.1:$PORT" --clients 100
+            stop_server ;;
+        snapshot-floor)
+            # The same storm against the minimal C relay, its first message padded to the
+            # preloaded server's snapshot size (79,788 bytes): what the machine and the client
+            # allow any server.
+            cc -O2 -o "$OUT/floor-relay" tools/bench/floor-relay.c -lcrypto -lsqlite3
+            "$OUT/floor-relay" 0 --snapshot-bytes "${SNAPSHOT_BYTES:-79788}" > "$OUT/snapshot-floor.server.log" 2>&1 &
+            SERVER_PID=$!
+            for _ in $(seq 1 50); do
+                PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$OUT/snapshot-floor.server.log" | grep -o '[0-9]*$' || true)
+                [ -n "$PORT" ] && break
+                sleep 0.1
+            done
+            bench snapshot-floor connect --url "ws://127.0.0.1:$PORT" --clients 100
             stop_server ;;
         ledger) offline ledger ledger ;;
         journal) offline journal journal --events 200000 --recovery-events 0 ;;
