@@ -27,6 +27,8 @@ public final class Journal: EventStore {
     /// The writable connection's data version right after this journal's last append (with the
     /// connection it was read on: a reopened connection's counter starts afresh).
     private var dataVersionAfterLastAppend: (connection: ObjectIdentifier, version: UInt32)?
+    /// The event row's strings and blobs, copied once per row into room kept between rows.
+    private var rowArena = BindingArena()
 
     private var connection: SQLiteConnection?
 
@@ -506,30 +508,35 @@ public final class Journal: EventStore {
                                 side, qty, price, price_units, status, orig_qty, orig_price)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
             """)
-        // All 17 parameters are bound below, NULL included, every time.
+        // All 17 parameters are bound below, NULL included, every time; the strings and blobs
+        // through the reused arena, which SQLite reads without copying while the row is stepped.
         defer { statement.resetKeepingBindings() }
         let fill = event.fill
+        rowArena.removeAll()
+        func text(_ value: String?, at index: Int32) throws {
+            if let value { rowArena.text(value, at: index) } else { try statement.bindNull(at: index) }
+        }
         try statement.bind(seq, at: 1)
-        try statement.bind(event.kind, at: 2)
-        try statement.bind(fill?.account ?? event.account, at: 3)
-        try statement.bind(fill?.instrument ?? event.instrument, at: 4)
-        try statement.bind(fill?.execId ?? event.execId, at: 5)
+        try text(event.kind, at: 2)
+        try text(fill?.account ?? event.account, at: 3)
+        try text(fill?.instrument ?? event.instrument, at: 4)
+        try text(fill?.execId ?? event.execId, at: 5)
         try statement.bind(event.time, at: 6)
-        try statement.bind(event.source, at: 7)
-        try statement.bind(event.payload, at: 8)
+        try text(event.source, at: 7)
+        try text(event.payload, at: 8)
         switch event.deltas {
-        case .json(let text): try statement.bind(text, at: 9)
-        case .binary(let bytes): try statement.bind(bytes, at: 9)
+        case .json(let json): try text(json, at: 9)
+        case .binary(let bytes): rowArena.blob(bytes, at: 9)
         }
         try statement.bind(committedAt, at: 10)
-        try statement.bind(fill?.side, at: 11)
+        try text(fill?.side, at: 11)
         try statement.bind(fill?.qty, at: 12)
-        try statement.bind(fill?.price, at: 13)
+        try text(fill?.price, at: 13)
         try statement.bind(fill?.priceUnits, at: 14)
-        try statement.bind(fill?.status, at: 15)
+        try text(fill?.status, at: 15)
         try statement.bind(fill?.originalQty, at: 16)
-        try statement.bind(fill?.originalPrice, at: 17)
-        try statement.run()
+        try text(fill?.originalPrice, at: 17)
+        try rowArena.withBindings(on: statement) { try statement.run() }
 
         if let order = event.orderVersion {
             try db.run("INSERT INTO order_versions (order_id, version, seq) VALUES (?1, ?2, ?3)",

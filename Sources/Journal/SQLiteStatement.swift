@@ -69,6 +69,24 @@ public final class SQLiteStatement {
         if let value { try bind(value, at: index) } else { try bindNull(at: index) }
     }
 
+    /// Binds bytes SQLite does not copy (`SQLITE_STATIC`): they must stay where they are until
+    /// the statement has been stepped, and every such parameter must be bound again before the
+    /// next step (`BindingArena` keeps both promises). Zero bytes bind an empty text or blob,
+    /// never NULL.
+    func bindStatic(_ start: UnsafeRawPointer?, count: Int, isBlob: Bool, at index: Int32) throws(SQLiteError) {
+        guard count > 0, let start else {
+            try check(isBlob ? sqlite3_bind_zeroblob(handle, index, 0)
+                             : sqlite3_bind_text(handle, index, "", 0, SQLiteStatement.transient))
+            return
+        }
+        if isBlob {
+            try check(sqlite3_bind_blob(handle, index, start, Int32(count), SQLiteStatement.staticValue))
+        } else {
+            try check(sqlite3_bind_text(handle, index, start.assumingMemoryBound(to: CChar.self), Int32(count),
+                                        SQLiteStatement.staticValue))
+        }
+    }
+
     public func bindNull(at index: Int32) throws(SQLiteError) {
         try check(sqlite3_bind_null(handle, index))
     }
@@ -187,4 +205,7 @@ public final class SQLiteStatement {
     private static var transient: sqlite3_destructor_type {
         unsafeBitCast(-1 as Int, to: sqlite3_destructor_type.self)
     }
+
+    /// SQLITE_STATIC: a null destructor, SQLite neither copies nor frees the bytes.
+    private static var staticValue: sqlite3_destructor_type? { nil }
 }

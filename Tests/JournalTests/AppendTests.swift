@@ -190,6 +190,34 @@ import Testing
         #expect(other.lastSeq == 2)
     }
 
+    /// The event row's strings and blobs go through one reused buffer that SQLite does not copy:
+    /// every value must still be stored exactly, row after row, whatever its length (the buffer
+    /// grows and moves between rows), empty values stay empty (not NULL), and NULLs stay NULL.
+    @Test func rowValuesBoundWithoutCopiesAreStoredExactly() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("j.db")
+        let journal = try Journal(JournalOptions(path: path))
+        let long = String(repeating: "é\u{0}x", count: 3_000)   // NUL bytes inside, 12 KB: past the initial room
+        let events = [
+            NewEvent(kind: "note", time: 1, source: "", payload: "", deltas: .binary([])),
+            NewEvent(kind: "note", account: long, time: 2, source: "s", payload: long, deltas: .binary(Array(long.utf8))),
+            EventFixtures.fill("E-\(long.prefix(5))"),
+            NewEvent(kind: "note", instrument: "ZNZ6", time: 4, source: "short", payload: "{}", deltas: .json("[1]")),
+        ]
+        for event in events { try journal.append([event]) }
+        let reader = try SQLiteConnection(path: path, mode: .init(readOnly: true))
+        var rows: [[SQLiteValue]] = []
+        try reader.query("SELECT account, instrument, exec_id, source, payload, deltas, typeof(deltas), side FROM events ORDER BY seq") { row in
+            rows.append((0..<8).map { row.value(at: $0) })
+        }
+        #expect(rows.count == 4)
+        #expect(rows[0] == [.null, .null, .null, .text(""), .text(""), .blob([]), .text("blob"), .null])
+        #expect(rows[1] == [.text(long), .null, .null, .text("s"), .text(long), .blob(Array(long.utf8)), .text("blob"), .null])
+        #expect(rows[2][2] == .text("E-\(long.prefix(5))"))
+        #expect(rows[2][7] == .text("buy"))
+        #expect(rows[3] == [.null, .text("ZNZ6"), .null, .text("short"), .text("{}"), .text("[1]"), .text("text"), .null])
+    }
+
     @Test func closedJournalRefusesWork() throws {
         let directory = TemporaryDirectory()
         let journal = try Journal(JournalOptions(path: directory.file("j.db")))
