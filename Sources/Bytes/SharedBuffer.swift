@@ -56,4 +56,10 @@ public final class SharedBuffer: @unchecked Sendable {
     public var bytes: [UInt8] {
         Array(UnsafeRawBufferPointer(start: base, count: count))
     }
+
+    /// A copy of the bytes from `offset` on (a frame's payload without its header).
+    public func bytes(from offset: Int) -> [UInt8] {
+        precondition(offset >= 0 && offset <= count, "offset \(offset) outside 0...\(count)")
+        return Array(UnsafeRawBufferPointer(start: base + offset, count: count - offset))
+    }
 }

@@ -24,7 +24,8 @@ public final class OutboundMessage: Sendable {
     private let cache: Mutex<Cache>
 
     private struct Cache {
-        var jsonFrame: SharedBuffer?
+        /// The JSON frame and where its payload starts (after the header).
+        var jsonFrame: (frame: SharedBuffer, payloadOffset: Int)?
         var textFrame: SharedBuffer?
         /// Compressed frames by (format, deflate): each compressed once, whatever the subscribers.
         var deflatedFrames: [DeflatedKey: SharedBuffer] = [:]
@@ -51,25 +52,26 @@ public final class OutboundMessage: Sendable {
         self.account = account
         self.instrument = instrument
         source = nil
-        cache = Mutex(Cache(jsonFrame: Frames.text(json), textFrame: Frames.text(text)))
+        let frame = Frames.text(json)
+        cache = Mutex(Cache(jsonFrame: (frame, frame.count - json.utf8.count), textFrame: Frames.text(text)))
     }
 
     /// The JSON frame: header and payload in one buffer, written on first use.
-    public var jsonFrame: SharedBuffer {
-        cache.withLock { cache in
-            if let frame = cache.jsonFrame { return frame }
-            let frame = renderJSONFrame()
-            cache.jsonFrame = frame
-            return frame
-        }
-    }
+    public var jsonFrame: SharedBuffer { renderedJSON.frame }
 
     /// The JSON object's bytes (the stream entry's messages, tests): the frame's payload.
     public var jsonBytes: [UInt8] {
-        let frame = jsonFrame.bytes
-        // An unmasked server frame: 2 header bytes, or 4 / 10 with an extended length.
-        let lengthCode = frame[1] & 0x7F
-        return Array(frame[(lengthCode < 126 ? 2 : lengthCode == 126 ? 4 : 10)...])
+        let json = renderedJSON
+        return json.frame.bytes(from: json.payloadOffset)
+    }
+
+    private var renderedJSON: (frame: SharedBuffer, payloadOffset: Int) {
+        cache.withLock { cache in
+            if let json = cache.jsonFrame { return json }
+            let json = renderJSONFrame()
+            cache.jsonFrame = json
+            return json
+        }
     }
 
     /// The JSON as text (tests and diagnostics; the hot path uses the frame).
@@ -108,10 +110,11 @@ public final class OutboundMessage: Sendable {
         }
     }
 
-    private func renderJSONFrame() -> SharedBuffer {
+    private func renderJSONFrame() -> (frame: SharedBuffer, payloadOffset: Int) {
         guard let (message, encoder) = source else { preconditionFailure("a prebuilt message has its frames") }
         var out = JSONBytes(reservingCapacity: 512)
         encoder.write(message, to: &out)
-        return Frames.text(json: out)
+        let frame = Frames.text(json: out)
+        return (frame, frame.count - out.count)
     }
 }
